@@ -1,0 +1,45 @@
+use sqlx::{Row, SqlitePool};
+
+use super::StoreError;
+use crate::domain::EventTypeKey;
+
+#[derive(Debug, Clone)]
+pub struct EventType {
+    pub key: EventTypeKey,
+    pub group: String,
+    pub description: String,
+    pub example_data: serde_json::Value,
+}
+
+/// The catalog, grouped by group name then key: the order forms and pages show it in.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<EventType>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT key, group_name, description, example_data FROM event_types
+         ORDER BY group_name, key",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let example: String = row.try_get("example_data")?;
+            Ok(EventType {
+                key: decode_key(row.try_get("key")?)?,
+                group: row.try_get("group_name")?,
+                description: row.try_get("description")?,
+                example_data: serde_json::from_str(&example)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            })
+        })
+        .collect()
+}
+
+pub async fn keys(pool: &SqlitePool) -> Result<Vec<EventTypeKey>, StoreError> {
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM event_types ORDER BY key")
+        .fetch_all(pool)
+        .await?;
+    Ok(keys.into_iter().map(decode_key).collect::<Result<_, _>>()?)
+}
+
+pub(super) fn decode_key(key: String) -> Result<EventTypeKey, sqlx::Error> {
+    EventTypeKey::parse(&key).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}

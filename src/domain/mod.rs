@@ -1,0 +1,25 @@
+//! Input parsed into types that are valid by construction. Each `parse` returns the
+//! validator crate's `ValidationError` with a message written for the person who typed it,
+//! so the HTML form and the JSON API speak with the same words.
+
+mod api_key;
+mod event_body;
+mod event_type;
+mod notification_type;
+mod webhook;
+mod webhook_name;
+mod webhook_url;
+
+pub use api_key::ApiKey;
+pub use event_body::EventBody;
+pub use event_type::{EventSelection, EventTypeKey};
+pub use notification_type::NotificationType;
+pub use webhook::{ApiKeyChange, WebhookDraft, WebhookInput, WebhookStatus};
+pub use webhook_name::WebhookName;
+pub use webhook_url::WebhookUrl;
+
+use validator::ValidationError;
+
+fn invalid(code: &'static str, message: impl Into<String>) -> ValidationError {
+    ValidationError::new(code).with_message(message.into().into())
+}

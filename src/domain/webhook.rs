@@ -1,0 +1,159 @@
+use serde::Deserialize;
+use validator::{ValidationError, ValidationErrors};
+
+use super::{ApiKey, EventSelection, EventTypeKey, NotificationType, WebhookName, WebhookUrl};
+
+/// A webhook as submitted by the form or the API, before parsing. Field names are the
+/// form's `name` attributes.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WebhookInput {
+    pub name: String,
+    pub events: Vec<String>,
+    pub notification_type: String,
+    pub url: String,
+    pub api_key: String,
+    /// When editing, an empty API Key keeps the stored one; this checkbox removes it.
+    pub remove_api_key: Option<String>,
+}
+
+/// A webhook's settings, every one of them valid.
+#[derive(Debug, Clone)]
+pub struct WebhookDraft {
+    pub name: WebhookName,
+    pub events: EventSelection,
+    pub notification_type: NotificationType,
+    pub url: WebhookUrl,
+    pub api_key: ApiKeyChange,
+}
+
+#[derive(Debug, Clone)]
+pub enum ApiKeyChange {
+    Keep,
+    Remove,
+    Set(ApiKey),
+}
+
+impl WebhookInput {
+    /// Parses every field, collecting one message per invalid field.
+    pub fn parse(&self, catalog: &[EventTypeKey]) -> Result<WebhookDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = collect(&mut errors, "name", WebhookName::parse(&self.name));
+        let events = collect(
+            &mut errors,
+            "events",
+            EventSelection::parse(&self.events, catalog),
+        );
+        let notification_type = collect(
+            &mut errors,
+            "notification_type",
+            NotificationType::parse(&self.notification_type),
+        );
+        let url = collect(&mut errors, "url", WebhookUrl::parse(&self.url));
+        let api_key = collect(&mut errors, "api_key", ApiKey::parse(&self.api_key));
+        match (name, events, notification_type, url, api_key) {
+            (Some(name), Some(events), Some(notification_type), Some(url), Some(api_key)) => {
+                Ok(WebhookDraft {
+                    name,
+                    events,
+                    notification_type,
+                    url,
+                    api_key: match (api_key, &self.remove_api_key) {
+                        (Some(key), _) => ApiKeyChange::Set(key),
+                        (None, Some(_)) => ApiKeyChange::Remove,
+                        (None, None) => ApiKeyChange::Keep,
+                    },
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+fn collect<T>(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    parsed: Result<T, ValidationError>,
+) -> Option<T> {
+    parsed.map_err(|error| errors.add(field, error)).ok()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookStatus {
+    Active,
+    Disabled,
+    /// Disabled by the delivery engine after every delivery failed for days.
+    AutoDisabled,
+}
+
+impl WebhookStatus {
+    pub const ALL: [Self; 3] = [Self::Active, Self::Disabled, Self::AutoDisabled];
+
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::AutoDisabled => "auto_disabled",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_db() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Disabled => "Disabled",
+            Self::AutoDisabled => "Auto-disabled",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        self == Self::Active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Vec<EventTypeKey> {
+        vec![EventTypeKey::parse("order.purchased").unwrap()]
+    }
+
+    #[test]
+    fn every_invalid_field_gets_its_own_message() {
+        let input = WebhookInput {
+            name: " ".into(),
+            url: "ftp://example.com".into(),
+            api_key: "has space".into(),
+            ..WebhookInput::default()
+        };
+        let errors = input.parse(&catalog()).unwrap_err();
+        let fields = errors.field_errors();
+        for field in ["name", "events", "notification_type", "url", "api_key"] {
+            assert!(fields.contains_key(field), "{field} should have an error");
+        }
+    }
+
+    #[test]
+    fn an_empty_api_key_keeps_the_stored_one_unless_removal_is_asked() {
+        let mut input = WebhookInput {
+            name: "CRM".into(),
+            events: vec!["*".into()],
+            notification_type: "REST".into(),
+            url: "https://example.com/hook".into(),
+            ..WebhookInput::default()
+        };
+        assert!(matches!(
+            input.parse(&catalog()).unwrap().api_key,
+            ApiKeyChange::Keep
+        ));
+        input.remove_api_key = Some("on".into());
+        assert!(matches!(
+            input.parse(&catalog()).unwrap().api_key,
+            ApiKeyChange::Remove
+        ));
+    }
+}

@@ -1,0 +1,165 @@
+//! How a failed request looks to the person who made it. Handlers return [`AppError`];
+//! [`render_error_page`] turns every error response (also those of the framework, such as
+//! an unknown path) into a page in the console's layout, or a small message for htmx.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::db::StoreError;
+use crate::htmx::Htmx;
+use crate::telemetry::error_chain;
+use crate::web::layout::Layout;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the body is not a form")]
+    UnsupportedMediaType,
+    #[error("the body is too large")]
+    PayloadTooLarge,
+    #[error("storage failed")]
+    Store(#[source] StoreError),
+    #[error("template failed")]
+    Template(#[from] askama::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Store(_) | Self::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl AppError {
+    fn user_message(&self) -> Option<String> {
+        match self {
+            Self::BadRequest(message) => Some(message.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    title: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "_error.html")]
+struct ErrorToast {
+    title: String,
+    message: String,
+}
+
+/// Error middleware: responses that carry an error get a readable body. Responses that
+/// chose their own error status (a form shown again with 422) pass untouched.
+pub fn render_error_page<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let Some(error) = response.response().error() else {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    };
+    let status = response.status();
+    let app_error = error.as_error::<AppError>();
+    if status.is_server_error() {
+        match app_error {
+            Some(app_error) => tracing::error!("{}", error_chain(app_error)),
+            None => tracing::error!("{error}"),
+        }
+    }
+    let (title, default_message) = wording(status);
+    let message = app_error
+        .and_then(AppError::user_message)
+        .unwrap_or_else(|| default_message.to_owned());
+    let htmx = Htmx::from_headers(response.request().headers());
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type(mime_html())
+        .insert_header((header::VARY, "HX-Request"));
+    let body = if htmx.wants_partial() {
+        // The message goes to the page's toast area, whatever the request aimed at.
+        builder
+            .insert_header(("HX-Retarget", "#toasts"))
+            .insert_header(("HX-Reswap", "innerHTML"));
+        ErrorToast {
+            title: title.into(),
+            message,
+        }
+        .render()
+    } else {
+        ErrorPage {
+            layout: Layout::default(),
+            title: title.into(),
+            message,
+        }
+        .render()
+    };
+    let body = body.unwrap_or_else(|_| format!("{title}: {default_message}"));
+    let (request, _) = response.into_parts();
+    let response = ServiceResponse::new(request, builder.body(body));
+    Ok(ErrorHandlerResponse::Response(
+        response.map_into_right_body(),
+    ))
+}
+
+fn wording(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => (
+            "Request not understood",
+            "The request could not be read. Check the address or the form and try again.",
+        ),
+        403 => ("Not allowed", "You do not have permission to do that."),
+        404 => (
+            "Page not found",
+            "We could not find that page. It may have been deleted, or the address may be mistyped.",
+        ),
+        405 => (
+            "Not allowed here",
+            "That action is not available at this address.",
+        ),
+        413 => (
+            "Too large",
+            "What you sent is larger than the console accepts.",
+        ),
+        415 => (
+            "Unsupported content",
+            "The console could not read what was sent in this format.",
+        ),
+        429 => ("Too many requests", "Please wait a moment and try again."),
+        s if s >= 500 => (
+            "Something went wrong",
+            "The console could not finish this request. Nothing you entered was lost; please try again in a moment.",
+        ),
+        _ => ("Request failed", "The request could not be completed."),
+    }
+}
+
+pub fn mime_html() -> HeaderValue {
+    HeaderValue::from_static("text/html; charset=utf-8")
+}

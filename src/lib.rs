@@ -1,0 +1,9 @@
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod htmx;
+pub mod secret_key;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

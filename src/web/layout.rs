@@ -1,0 +1,53 @@
+//! What every page's frame shows besides its own content.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web_flash_messages::{FlashMessage, IncomingFlashMessages, Level};
+
+use crate::error::AppError;
+
+/// Extracted by every page handler; the frame of `base.html` reads it.
+#[derive(Debug, Default)]
+pub struct Layout {
+    pub flashes: Vec<Flash>,
+}
+
+/// A one-time confirmation carried over a redirect.
+#[derive(Debug)]
+pub struct Flash {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl Flash {
+    pub fn success(text: impl Into<String>) {
+        FlashMessage::success(text.into()).send();
+    }
+}
+
+impl FromRequest for Layout {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let flashes = IncomingFlashMessages::from_request(request, payload)
+            .into_inner()
+            .map(|messages| {
+                messages
+                    .iter()
+                    .map(|message| Flash {
+                        kind: match message.level() {
+                            Level::Error => "error",
+                            Level::Warning => "warning",
+                            Level::Success => "success",
+                            Level::Info | Level::Debug => "info",
+                        },
+                        text: message.content().to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ready(Ok(Self { flashes }))
+    }
+}

@@ -1,0 +1,62 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::super::Tab;
+use super::view;
+use crate::db::webhooks::Webhook;
+use crate::db::{Db, now_ms, webhooks};
+use crate::error::AppError;
+use crate::web::{layout::Layout, render, time_format};
+
+#[derive(Template)]
+#[template(path = "settings/webhooks/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    title: String,
+    tab: Tab,
+    webhook: Webhook,
+    status: (&'static str, &'static str),
+    events: Vec<String>,
+    api_key: Option<String>,
+    created_at: String,
+    updated_at: String,
+    last_delivery: Option<(bool, String)>,
+    success_rate: String,
+}
+
+pub async fn show(
+    db: web::Data<Db>,
+    layout: Layout,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let webhook = webhooks::find(db.reader(), id).await?;
+    let api_key = webhooks::api_key(db.reader(), id)
+        .await?
+        .map(|key| key.masked());
+    let now = now_ms();
+    let page = DetailPage {
+        layout,
+        title: webhook.name.clone(),
+        tab: Tab::Webhooks,
+        status: view::status_badge(webhook.status),
+        events: view::event_keys(&webhook.events),
+        api_key,
+        created_at: time_format::absolute(webhook.created_at),
+        updated_at: time_format::absolute(webhook.updated_at),
+        last_delivery: webhook
+            .last_delivery
+            .as_ref()
+            .map(|last| (last.succeeded, time_format::relative(last.at, now))),
+        success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
+        webhook,
+    };
+    render(StatusCode::OK, &page)
+}
+
+impl DetailPage {
+    fn plain_http(&self) -> bool {
+        self.webhook.url.starts_with("http://")
+    }
+}

@@ -1,0 +1,47 @@
+//! How webhook values read on screen, shared by the list and the detail page.
+
+use crate::domain::{EventSelection, WebhookStatus};
+
+/// Label and CSS modifier of a status badge.
+pub fn status_badge(status: WebhookStatus) -> (&'static str, &'static str) {
+    let class = match status {
+        WebhookStatus::Active => "badge-active",
+        WebhookStatus::Disabled => "badge-disabled",
+        WebhookStatus::AutoDisabled => "badge-auto-disabled",
+    };
+    (status.label(), class)
+}
+
+pub fn event_keys(events: &EventSelection) -> Vec<String> {
+    match events {
+        EventSelection::All => Vec::new(),
+        EventSelection::Only(keys) => keys.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The share of deliveries that succeeded, "—" when there were none.
+pub fn success_rate(succeeded: i64, failed: i64) -> String {
+    let total = succeeded + failed;
+    if total == 0 {
+        return "—".to_owned();
+    }
+    let percent = succeeded as f64 * 100.0 / total as f64;
+    if percent >= 99.95 || percent < 0.05 {
+        format!("{percent:.0}%")
+    } else {
+        format!("{percent:.1}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_rates_read_as_percentages() {
+        assert_eq!(success_rate(0, 0), "—");
+        assert_eq!(success_rate(10, 0), "100%");
+        assert_eq!(success_rate(1, 2), "33.3%");
+        assert_eq!(success_rate(0, 4), "0%");
+    }
+}

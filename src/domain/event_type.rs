@@ -36,6 +36,12 @@ impl EventTypeKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `webhook.test` goes only to the webhook whose "Send test event" was pressed,
+    /// so no webhook subscribes to it.
+    pub fn is_subscribable(&self) -> bool {
+        self.0 != "webhook.test"
+    }
 }
 
 impl fmt::Display for EventTypeKey {

@@ -193,10 +193,12 @@ fn show(
     }
 }
 
+/// The event types a webhook can subscribe to.
 fn keys(catalog: &[EventType]) -> Vec<EventTypeKey> {
     catalog
         .iter()
         .map(|event_type| event_type.key.clone())
+        .filter(EventTypeKey::is_subscribable)
         .collect()
 }
 
@@ -204,7 +206,7 @@ impl FormView {
     fn new(mode: Mode, input: WebhookInput, catalog: &[EventType], errors: FieldErrors) -> Self {
         let all_events = input.events.iter().any(|key| key == EventSelection::ALL);
         let mut groups: Vec<EventGroup> = Vec::new();
-        for event_type in catalog {
+        for event_type in catalog.iter().filter(|t| t.key.is_subscribable()) {
             let option = EventOption {
                 key: event_type.key.to_string(),
                 description: event_type.description.clone(),

@@ -103,6 +103,7 @@ pub async fn list(
     let event_types = event_types::keys(db.reader())
         .await?
         .iter()
+        .filter(|key| key.is_subscribable())
         .map(ToString::to_string)
         .collect();
     let filters = Filters {

@@ -19,17 +19,18 @@ pub fn event_keys(events: &EventSelection) -> Vec<String> {
     }
 }
 
-/// The share of deliveries that succeeded, "—" when there were none.
+/// The share of deliveries that succeeded, "—" when there were none. Only all or none
+/// read as "100%" or "0%": one failure in thousands still shows as "99.9%".
 pub fn success_rate(succeeded: i64, failed: i64) -> String {
     let total = succeeded + failed;
-    if total == 0 {
-        return "—".to_owned();
-    }
-    let percent = succeeded as f64 * 100.0 / total as f64;
-    if percent >= 99.95 || percent < 0.05 {
-        format!("{percent:.0}%")
-    } else {
-        format!("{percent:.1}%")
+    match (succeeded, failed) {
+        (0, 0) => "—".to_owned(),
+        (_, 0) => "100%".to_owned(),
+        (0, _) => "0%".to_owned(),
+        _ => {
+            let percent = (succeeded as f64 * 100.0 / total as f64).clamp(0.1, 99.9);
+            format!("{percent:.1}%")
+        }
     }
 }
 
@@ -43,5 +44,7 @@ mod tests {
         assert_eq!(success_rate(10, 0), "100%");
         assert_eq!(success_rate(1, 2), "33.3%");
         assert_eq!(success_rate(0, 4), "0%");
+        assert_eq!(success_rate(9_999, 1), "99.9%");
+        assert_eq!(success_rate(1, 9_999), "0.1%");
     }
 }

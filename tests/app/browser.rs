@@ -1,0 +1,91 @@
+//! A new admin's walk through the console in real headless Chromium.
+
+use fantoccini::Locator;
+
+use crate::common::TestApp;
+use crate::common::browser::Browser;
+
+#[tokio::test]
+async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch(1280, 900).await;
+
+    browser.open(&app.url("/")).await;
+    browser.click_link("Settings").await;
+    browser
+        .wait_for_text(".settings-tabs [aria-current=page]", "Webhook Settings")
+        .await;
+    browser
+        .wait_for_text(".empty-state", "No webhooks yet")
+        .await;
+
+    // The form opens in place, on the list.
+    browser.click_link("Create Webhook").await;
+    browser
+        .wait_for_text("#webhook-form h2", "Create Webhook")
+        .await;
+    assert_eq!(
+        browser.find(Locator::Css("h1")).await.text().await.unwrap(),
+        "Webhook Settings"
+    );
+    browser.fill("Webhook Name", "Abandoned idea").await;
+    browser.fill("URL", "https://nowhere.example.com/").await;
+    browser.click_button("Cancel").await;
+    browser
+        .wait_for_text(".empty-state", "No webhooks yet")
+        .await;
+    assert_eq!(browser.current_path().await, "/settings/webhooks");
+    assert_eq!(app.webhook_count().await, 0, "Cancel saves nothing");
+
+    browser.click_link("Create Webhook").await;
+    browser
+        .wait_for_text("#webhook-form h2", "Create Webhook")
+        .await;
+    browser.fill("Webhook Name", "CRM order sync").await;
+    browser.check("order.purchased").await;
+    browser
+        .fill("URL", "https://crm.example.com/webhooks")
+        .await;
+    browser.fill("API Key", "sk_live_0123456789abcdef").await;
+    browser.click_button("Create").await;
+
+    browser
+        .wait_for_text(".toast-success", "Webhook \"CRM order sync\" created")
+        .await;
+    browser
+        .wait_for_text("table.data-table tbody", "CRM order sync")
+        .await;
+    assert_eq!(app.webhook_count().await, 1);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn invalid_input_is_shown_in_place_in_chromium() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch(390, 844).await;
+
+    browser.open(&app.url("/settings/webhooks/new")).await;
+    browser.fill("Webhook Name", "Files").await;
+    browser.fill("URL", "ftp://files.example.com/in").await;
+    browser.click_button("Create").await;
+
+    browser.wait_for_text("#url-error", "https://").await;
+    browser
+        .wait_for_text("#events-error", "at least one event")
+        .await;
+    let name = browser.find(Locator::Id("name")).await;
+    assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("Files"));
+    let page_width: f64 = browser
+        .client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(
+        page_width <= 390.0,
+        "no sideways scrolling at 390 px: {page_width}"
+    );
+    assert_eq!(app.webhook_count().await, 0);
+    browser.close().await;
+}

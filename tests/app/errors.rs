@@ -1,0 +1,94 @@
+use reqwest::StatusCode;
+
+use crate::common::{Page, TestApp};
+
+#[tokio::test]
+async fn an_unknown_page_is_answered_in_plain_words_inside_the_layout() {
+    let app = TestApp::spawn().await;
+
+    for path in [
+        "/no/such/page",
+        "/settings/webhooks/not-a-number",
+        "/settings/webhooks/424242",
+    ] {
+        let page = Page::from(app.get(path).await).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(page.text("h1"), "Page not found");
+        assert!(
+            page.has("nav.sidebar"),
+            "{path}: the error keeps the layout"
+        );
+    }
+}
+
+#[tokio::test]
+async fn htmx_gets_errors_as_a_small_message_for_the_toast_area() {
+    let app = TestApp::spawn().await;
+
+    let response = app.get_htmx("/settings/webhooks/424242").await;
+
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.headers()["hx-retarget"], "#toasts");
+    let page = Page::from(response).await;
+    assert!(
+        page.text(".toast-error")
+            .contains("could not find that page")
+    );
+    assert!(!page.has("nav.sidebar"));
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_a_form_is_refused_clearly_and_the_server_stays_up() {
+    let app = TestApp::spawn().await;
+
+    let json = app
+        .client
+        .post(app.url("/settings/webhooks"))
+        .header("Content-Type", "application/json")
+        .body("{\"name\": \"x\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(Page::from(json).await.has("h1"));
+
+    let huge = app
+        .client
+        .post(app.url("/settings/webhooks"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("name={}", "a".repeat(1 << 20)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let wrong_method = app
+        .client
+        .delete(app.url("/settings/webhooks"))
+        .send()
+        .await
+        .unwrap();
+    assert!(wrong_method.status().is_client_error());
+
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(app.webhook_count().await, 0);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_load_no_outside_script() {
+    let app = TestApp::spawn().await;
+
+    for path in ["/settings/webhooks", "/no/such/page"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'") && policy.contains("style-src 'self'"));
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("<script src=\"/static/htmx-2.0.11.min.js\""));
+        assert!(!body.contains("style=\""), "{path}: no inline style");
+    }
+    let htmx = app.get("/static/htmx-2.0.11.min.js").await;
+    assert_eq!(htmx.status(), StatusCode::OK);
+    assert!(htmx.text().await.unwrap().contains("htmx"));
+}

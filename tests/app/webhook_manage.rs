@@ -1,0 +1,258 @@
+use reqwest::StatusCode;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn the_detail_page_shows_the_configuration_with_the_api_key_masked() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .post_form(
+            "/settings/webhooks",
+            &[
+                ("name", "CRM"),
+                ("events", "order.purchased"),
+                ("notification_type", "REST"),
+                ("url", "https://crm.example.com/in"),
+                ("api_key", "sk_live_0123456789abcdef"),
+            ],
+        )
+        .await;
+    let id = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit("#webhook-")
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
+
+    assert_eq!(page.text("h1"), "CRM");
+    assert_eq!(page.text(".page-title-row .badge"), "Active");
+    let properties = page.text(".properties");
+    assert!(properties.contains("https://crm.example.com/in"));
+    assert!(properties.contains("order.purchased"));
+    assert!(properties.contains("••••cdef"));
+    let body = app
+        .get(&format!("/settings/webhooks/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !body.contains("sk_live_0123456789abcdef"),
+        "the key itself is never shown"
+    );
+    let edit = app
+        .get(&format!("/settings/webhooks/{id}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !edit.contains("sk_live_0123456789abcdef"),
+        "nor in the edit form"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_can_edit_a_webhook_and_keeps_the_api_key_unless_told_otherwise() {
+    let app = TestApp::spawn().await;
+    app.post_form(
+        "/settings/webhooks",
+        &[
+            ("name", "CRM"),
+            ("events", "order.purchased"),
+            ("notification_type", "REST"),
+            ("url", "https://crm.example.com/in"),
+            ("api_key", "sk_live_0123456789abcdef"),
+        ],
+    )
+    .await;
+    let id = 1;
+
+    let form = app.get_page(&format!("/settings/webhooks/{id}/edit")).await;
+    assert_eq!(form.attr("#name", "value").as_deref(), Some("CRM"));
+    assert_eq!(form.texts(".form-actions button"), ["Save", "Cancel"]);
+
+    let saved = app
+        .post_form(
+            &format!("/settings/webhooks/{id}/edit"),
+            &[
+                ("name", "CRM v2"),
+                ("events", "user.signed_up"),
+                ("events", "user.deleted"),
+                ("notification_type", "REST"),
+                ("url", "https://crm.example.com/v2"),
+                ("api_key", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        saved.headers()["location"],
+        format!("/settings/webhooks/{id}")
+    );
+
+    let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
+    assert_eq!(page.text(".toast-success"), "Webhook \"CRM v2\" saved");
+    assert_eq!(
+        page.texts(".properties .chip"),
+        ["user.deleted", "user.signed_up"]
+    );
+    assert!(
+        page.text(".properties")
+            .contains("https://crm.example.com/v2")
+    );
+    assert!(
+        page.text(".properties").contains("••••cdef"),
+        "blank API Key keeps the stored key"
+    );
+
+    app.post_form(
+        &format!("/settings/webhooks/{id}/edit"),
+        &[
+            ("name", "CRM v2"),
+            ("events", "*"),
+            ("notification_type", "REST"),
+            ("url", "https://crm.example.com/v2"),
+            ("api_key", ""),
+            ("remove_api_key", "on"),
+        ],
+    )
+    .await;
+    let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
+    assert!(page.text(".properties").contains("Not set"));
+    assert!(page.text(".properties").contains("All events"));
+}
+
+#[tokio::test]
+async fn editing_follows_the_same_rules_and_changes_nothing_when_input_is_invalid() {
+    let app = TestApp::spawn().await;
+    let crm = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    app.create_webhook("Billing", "https://billing.example.com/in", &["*"])
+        .await;
+
+    let taken = app
+        .post_form(
+            &format!("/settings/webhooks/{crm}/edit"),
+            &[
+                ("name", "BILLING"),
+                ("events", "*"),
+                ("notification_type", "REST"),
+                ("url", "https://crm.example.com/in"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let bad_url = app
+        .post_form(
+            &format!("/settings/webhooks/{crm}/edit"),
+            &[
+                ("name", "CRM renamed"),
+                ("events", "*"),
+                ("notification_type", "REST"),
+                ("url", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_url.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let page = app.get_page(&format!("/settings/webhooks/{crm}")).await;
+    assert_eq!(page.text("h1"), "CRM");
+    assert!(
+        page.text(".properties")
+            .contains("https://crm.example.com/in")
+    );
+}
+
+#[tokio::test]
+async fn an_admin_can_disable_and_enable_a_webhook() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+
+    let disabled = app
+        .post_form(&format!("/settings/webhooks/{id}/disable"), &[])
+        .await;
+    assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
+    let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
+    assert_eq!(page.text(".toast-success"), "Webhook \"CRM\" disabled");
+    assert_eq!(page.text(".page-title-row .badge"), "Disabled");
+    assert!(page.text(".notice").contains("no events are sent"));
+    assert_eq!(page.text(".header-actions button"), "Enable");
+    assert_eq!(
+        app.get_page("/settings/webhooks")
+            .await
+            .text("tbody .badge"),
+        "Disabled"
+    );
+
+    app.post_form(&format!("/settings/webhooks/{id}/enable"), &[])
+        .await;
+    let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
+    assert_eq!(page.text(".page-title-row .badge"), "Active");
+    assert_eq!(page.text(".header-actions button"), "Disable");
+}
+
+#[tokio::test]
+async fn deleting_asks_for_confirmation_first() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+
+    let confirm = app
+        .get_page(&format!("/settings/webhooks/{id}/delete"))
+        .await;
+    assert_eq!(confirm.text("h1"), "Delete webhook “CRM”?");
+    assert_eq!(app.webhook_count().await, 1, "asking deletes nothing");
+
+    let deleted = app
+        .post_form(&format!("/settings/webhooks/{id}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    let list = app.get_page("/settings/webhooks").await;
+    assert_eq!(list.text(".toast-success"), "Webhook \"CRM\" deleted");
+    assert_eq!(app.webhook_count().await, 0);
+    assert_eq!(
+        app.get(&format!("/settings/webhooks/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn actions_on_a_webhook_that_is_gone_answer_not_found_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+
+    for path in [
+        "/settings/webhooks/999/disable",
+        "/settings/webhooks/999/enable",
+        "/settings/webhooks/999/delete",
+    ] {
+        assert_eq!(
+            app.post_form(path, &[]).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let edit = app
+        .post_form(
+            "/settings/webhooks/999/edit",
+            &[
+                ("name", "Ghost"),
+                ("events", "*"),
+                ("notification_type", "REST"),
+                ("url", "https://a.example.com/"),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.webhook_count().await, 1);
+}

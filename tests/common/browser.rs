@@ -1,0 +1,161 @@
+//! Headless Chromium driven through chromedriver (Debian's `chromium` and `chromium-driver`).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+/// How long to wait for chromedriver to accept connections, and for an element to appear.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn launch(width: u32, height: u32) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("free port")
+            .port();
+        let driver = Command::new(chromedriver())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs: install Debian's chromium-driver (scripts/test does)");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium(),
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={}", profile.path().display()),
+                    format!("--window-size={width},{height}"),
+                ],
+                // Headless windows have a minimum width; device metrics give the exact viewport.
+                "mobileEmulation": {
+                    "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1, "mobile": false, "touch": false }
+                },
+            }),
+        );
+        let started = std::time::Instant::now();
+        let client = loop {
+            // chromedriver listens on loopback: plain HTTP, no TLS stack needed.
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() > PATIENCE => panic!("chromedriver: {error}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.expect("page opens");
+    }
+
+    pub async fn click_link(&self, text: &str) {
+        self.find(Locator::LinkText(text))
+            .await
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// A `<button>` found by its visible text, its accessible name.
+    pub async fn click_button(&self, text: &str) {
+        let xpath = format!("//button[normalize-space()='{text}']");
+        self.find(Locator::XPath(&xpath))
+            .await
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Types into the field whose `<label>` reads `label`.
+    pub async fn fill(&self, label: &str, value: &str) {
+        let xpath = format!("//input[@id=//label[normalize-space()='{label}']/@for]");
+        let field = self.find(Locator::XPath(&xpath)).await;
+        field.clear().await.expect("clear");
+        field.send_keys(value).await.expect("type");
+    }
+
+    pub async fn check(&self, value: &str) {
+        let css = format!("input[type=checkbox][value='{value}']");
+        self.find(Locator::Css(&css))
+            .await
+            .click()
+            .await
+            .expect("check");
+    }
+
+    /// Waits until an element matching `css` shows `text`.
+    pub async fn wait_for_text(&self, css: &str, text: &str) {
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && element.text().await.is_ok_and(|shown| shown.contains(text))
+            {
+                return;
+            }
+            assert!(started.elapsed() < PATIENCE, "{css} never showed {text:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn find(&self, locator: Locator<'_>) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(locator)
+            .await
+            .expect("element appears")
+    }
+
+    pub async fn current_path(&self) -> String {
+        let url = self.client.current_url().await.expect("url");
+        url.path().to_owned()
+    }
+
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(path, png).expect("write screenshot");
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn chromedriver() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into())
+}
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}

@@ -2,6 +2,7 @@
 //! [`render_error_page`] turns every error response (also those of the framework, such as
 //! an unknown path) into a page in the console's layout, or a small message for htmx.
 
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -75,22 +76,29 @@ struct ErrorToast {
     message: String,
 }
 
-/// Error middleware: responses that carry an error get a readable body. Responses that
-/// chose their own error status (a form shown again with 422) pass untouched.
-pub fn render_error_page<B>(
+/// Error middleware: error responses get a readable body, those of the framework too
+/// (an unknown path, a method a route does not take). Responses that chose their own
+/// error status and body (a form shown again with 422) pass untouched.
+pub fn render_error_page<B: MessageBody>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let Some(error) = response.response().error() else {
+    let error = response.response().error();
+    let has_body = !matches!(
+        response.response().body().size(),
+        BodySize::Sized(0) | BodySize::None
+    );
+    if error.is_none() && has_body {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));
-    };
+    }
     let status = response.status();
-    let app_error = error.as_error::<AppError>();
+    let app_error = error.and_then(|error| error.as_error::<AppError>());
     if status.is_server_error() {
-        match app_error {
-            Some(app_error) => tracing::error!("{}", error_chain(app_error)),
-            None => tracing::error!("{error}"),
+        match (app_error, error) {
+            (Some(app_error), _) => tracing::error!("{}", error_chain(app_error)),
+            (None, Some(error)) => tracing::error!("{error}"),
+            (None, None) => tracing::error!("request failed with {status}"),
         }
     }
     let (title, default_message) = wording(status);

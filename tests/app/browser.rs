@@ -47,6 +47,7 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
         .fill("URL", "https://crm.example.com/webhooks")
         .await;
     browser.fill("API Key", "sk_live_0123456789abcdef").await;
+    browser.screenshot("create-in-place-1280").await;
     browser.click_button("Create").await;
 
     browser
@@ -55,6 +56,7 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
     browser
         .wait_for_text("table.data-table tbody", "CRM order sync")
         .await;
+    browser.screenshot("created-1280").await;
     assert_eq!(app.webhook_count().await, 1);
     browser.close().await;
 }
@@ -73,6 +75,7 @@ async fn invalid_input_is_shown_in_place_in_chromium() {
     browser
         .wait_for_text("#events-error", "at least one event")
         .await;
+    browser.screenshot("create-errors-390").await;
     let name = browser.find(Locator::Id("name")).await;
     assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("Files"));
     let page_width: f64 = browser

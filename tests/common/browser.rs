@@ -135,9 +135,12 @@ impl Browser {
         url.path().to_owned()
     }
 
-    pub async fn screenshot(&self, path: &std::path::Path) {
+    /// Saves what the browser shows to `target/screenshots/NAME.png`, for people to review.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
         let png = self.client.screenshot().await.expect("screenshot");
-        std::fs::write(path, png).expect("write screenshot");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
     }
 
     pub async fn close(self) {

@@ -22,7 +22,7 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
     // The form opens in place, on the list.
     browser.click_link("Create Webhook").await;
     browser
-        .wait_for_text("#webhook-form h2", "Create Webhook")
+        .wait_for_text("#webhook-form-heading", "Create Webhook")
         .await;
     assert_eq!(
         browser.find(Locator::Css("h1")).await.text().await.unwrap(),
@@ -39,7 +39,7 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
 
     browser.click_link("Create Webhook").await;
     browser
-        .wait_for_text("#webhook-form h2", "Create Webhook")
+        .wait_for_text("#webhook-form-heading", "Create Webhook")
         .await;
     browser.fill("Webhook Name", "CRM order sync").await;
     browser.check("order.purchased").await;
@@ -78,17 +78,51 @@ async fn invalid_input_is_shown_in_place_in_chromium() {
     browser.screenshot("create-errors-390").await;
     let name = browser.find(Locator::Id("name")).await;
     assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("Files"));
-    let page_width: f64 = browser
+    assert_no_sideways_scrolling(&browser, 390.0).await;
+    assert_eq!(app.webhook_count().await, 0);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn every_screen_fits_a_phone_without_sideways_scrolling() {
+    let app = TestApp::spawn().await;
+    let long_url = format!("https://receiver.example.com/{}", "segment/".repeat(40));
+    let id = app
+        .create_webhook(
+            "A webhook with a rather long descriptive name",
+            &long_url,
+            &["order.purchased", "user.signed_up", "record.created"],
+        )
+        .await;
+    let browser = Browser::launch(390, 844).await;
+
+    for (path, name) in [
+        ("/settings/webhooks".to_owned(), "list-390"),
+        (format!("/settings/webhooks/{id}"), "detail-390"),
+        (format!("/settings/webhooks/{id}/edit"), "edit-390"),
+        (format!("/settings/webhooks/{id}/delete"), "delete-390"),
+        ("/settings/events".to_owned(), "events-390"),
+        ("/no/such/page".to_owned(), "not-found-390"),
+    ] {
+        browser.open(&app.url(&path)).await;
+        browser.find(Locator::Css("h1")).await;
+        browser.screenshot(name).await;
+        assert_no_sideways_scrolling(&browser, 390.0).await;
+    }
+    browser.close().await;
+}
+
+async fn assert_no_sideways_scrolling(browser: &Browser, width: f64) {
+    let page_width = browser
         .client
         .execute("return document.documentElement.scrollWidth;", vec![])
         .await
         .unwrap()
         .as_f64()
         .unwrap();
+    let path = browser.current_path().await;
     assert!(
-        page_width <= 390.0,
-        "no sideways scrolling at 390 px: {page_width}"
+        page_width <= width,
+        "{path} is {page_width} px wide at {width} px"
     );
-    assert_eq!(app.webhook_count().await, 0);
-    browser.close().await;
 }

@@ -39,7 +39,7 @@ async fn the_create_form_has_the_fields_an_admin_expects() {
 
     let page = app.get_page("/settings/webhooks/new").await;
 
-    assert_eq!(page.text("#webhook-form h2"), "Create Webhook");
+    assert_eq!(page.text("#webhook-form-heading"), "Create Webhook");
     assert_eq!(
         page.texts("#webhook-form label[for]"),
         ["Webhook Name", "Notification Type", "URL", "API Key"]

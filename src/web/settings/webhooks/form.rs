@@ -31,6 +31,8 @@ struct FormPartial {
 
 struct FormView {
     heading: String,
+    /// Shown as a page of its own (its heading is the page's), not in place on the list.
+    standalone: bool,
     action: String,
     submit_label: &'static str,
     cancel_href: String,
@@ -180,6 +182,10 @@ fn show(
     if htmx.wants_partial() {
         render(status, &FormPartial { form })
     } else {
+        let form = FormView {
+            standalone: true,
+            ..form
+        };
         let title = form.heading.clone();
         render(
             status,
@@ -241,6 +247,7 @@ impl FormView {
         };
         Self {
             heading,
+            standalone: false,
             action,
             submit_label,
             cancel_href,

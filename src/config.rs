@@ -1,25 +1,65 @@
 use std::fmt;
 use std::str::FromStr;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_DATABASE_URL: &str = "sqlite://webhook-console.db";
+/// A working day: sessions idle longer than this end.
+const DEFAULT_SESSION_IDLE: &str = "8h";
 
 /// Webhook Console: create webhooks in a web console and deliver events to them.
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Parser)]
 #[command(name = "webhook-console", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// `admin` changes everything; `support` only reads.
+        #[arg(long, value_parser = ["admin", "support"])]
+        role: String,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address and port the console listens on.
-    #[arg(long, env = "WEBHOOK_CONSOLE_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "WEBHOOK_CONSOLE_LISTEN", default_value = DEFAULT_LISTEN, global = true)]
     pub listen: String,
 
     /// SQLite database; the file is created when missing.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://webhook-console.db"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
-    /// Keys session cookies; when unset, a key is generated into a file beside the database.
+    /// The address people use to reach the console, e.g. https://hooks.example.com.
+    /// With https, cookies are marked Secure and named with the `__Host-` prefix.
+    #[arg(long, env = "WEBHOOK_CONSOLE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Sessions idle longer than this end (e.g. 30m, 8h).
+    #[arg(long, env = "WEBHOOK_CONSOLE_SESSION_IDLE_TIMEOUT", default_value = DEFAULT_SESSION_IDLE)]
+    pub session_idle_timeout: humantime::Duration,
+
+    /// Keys cookies and secrets at rest; when unset, a key is generated into a file
+    /// beside the database.
     #[arg(
         long,
         env = "WEBHOOK_CONSOLE_SECRET_KEY",
@@ -27,6 +67,43 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub secret_key: Option<Secret>,
+
+    /// With the password, creates the first admin at start when there is no user.
+    #[arg(long, env = "WEBHOOK_CONSOLE_ADMIN_EMAIL", hide = true)]
+    pub admin_email: Option<String>,
+
+    #[arg(
+        long,
+        env = "WEBHOOK_CONSOLE_ADMIN_PASSWORD",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<Secret>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            public_url: None,
+            session_idle_timeout: DEFAULT_SESSION_IDLE
+                .parse()
+                .expect("the default idle timeout parses"),
+            secret_key: None,
+            admin_email: None,
+            admin_password: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Served over https: cookies must not travel over plain http.
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
+    }
 }
 
 /// A configured secret that never appears in `Debug` output or logs.

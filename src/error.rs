@@ -19,6 +19,14 @@ use crate::web::layout::Layout;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("forbidden for this role")]
+    Forbidden,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("missing or wrong CSRF token, or a cross-site request")]
+    CsrfRejected,
+    #[error("the session could not be updated")]
+    Session,
     #[error("{0}")]
     BadRequest(String),
     #[error("the body is not a form")]
@@ -44,10 +52,12 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Store(_) | Self::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(_) | Self::Template(_) | Self::Session => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -56,6 +66,10 @@ impl AppError {
     fn user_message(&self) -> Option<String> {
         match self {
             Self::BadRequest(message) => Some(message.clone()),
+            Self::CsrfRejected => Some(
+                "This form has expired or did not come from this console. Reload the page and try again."
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -122,7 +136,7 @@ pub fn render_error_page<B: MessageBody>(
         .render()
     } else {
         ErrorPage {
-            layout: Layout::default(),
+            layout: Layout::of(response.request()),
             title: title.into(),
             message,
         }

@@ -1,9 +1,13 @@
+pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod htmx;
+pub mod secret_box;
 pub mod secret_key;
 pub mod startup;
 pub mod telemetry;
+pub mod token;
 pub mod web;

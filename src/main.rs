@@ -1,12 +1,35 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use webhook_console::{config::Settings, startup::Application, telemetry};
+use webhook_console::config::{Cli, Command, Settings, UserCommand};
+use webhook_console::startup::Application;
+use webhook_console::{cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let settings = Settings::parse();
+    let Cli { settings, command } = Cli::parse();
     telemetry::init();
+    match command {
+        None => serve(settings).await,
+        Some(Command::User {
+            action: UserCommand::Create { email, role },
+        }) => {
+            let stdin = std::io::stdin().lock();
+            match cli::create_user(&settings, &email, &role, stdin).await {
+                Ok(message) => {
+                    eprintln!("{message}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {}", telemetry::error_chain(&error));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> ExitCode {
     let application = match Application::build(settings).await {
         Ok(application) => application,
         Err(error) => {
@@ -14,6 +37,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(link) = application.setup_link() {
+        // The one line a new installation needs; on standard output, not in the logs.
+        println!("No users yet. Create the first admin (this link works once): {link}");
+    }
     match application.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

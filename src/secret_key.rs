@@ -10,9 +10,13 @@ use actix_web::cookie::Key;
 use rand::RngCore;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::config::Secret;
+use hkdf::Hkdf;
+use sha2::Sha256;
 
-/// Shorter keys are guessable; cookie key derivation needs at least this much material.
+use crate::config::Secret;
+use crate::secret_box::SecretBox;
+
+/// Shorter keys are guessable.
 const MIN_CONFIGURED_BYTES: usize = 32;
 const GENERATED_BYTES: usize = 64;
 
@@ -45,8 +49,22 @@ impl MasterKey {
         }
     }
 
+    /// Signs and encrypts cookies (sessions, confirmations).
     pub fn cookie_key(&self) -> Key {
-        Key::derive_from(&self.0)
+        Key::from(&self.derive(b"webhook-console cookies v1", [0; 64]))
+    }
+
+    /// Encrypts secrets stored in the database.
+    pub fn secret_box(&self) -> SecretBox {
+        SecretBox::new(self.derive(b"webhook-console secrets at rest v1", [0; 32]))
+    }
+
+    /// Independent keys for independent uses, so no use can weaken another.
+    fn derive<const N: usize>(&self, purpose: &[u8], mut key: [u8; N]) -> [u8; N] {
+        Hkdf::<Sha256>::new(None, &self.0)
+            .expand(purpose, &mut key)
+            .expect("HKDF-SHA256 yields up to 8160 bytes");
+        key
     }
 }
 

@@ -1,17 +1,31 @@
 use std::net::TcpListener;
 
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, TtlExtensionPolicy};
+use actix_web::cookie::SameSite;
+use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use actix_web_flash_messages::FlashMessagesFramework;
-use actix_web_flash_messages::storage::CookieMessageStore;
+use actix_web_flash_messages::storage::SessionMessageStore;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::hash_password;
 use crate::config::Settings;
-use crate::db::{Db, StoreError};
+use crate::db::audit::{self, NewEntry};
+use crate::db::sessions::SqliteSessionStore;
+use crate::db::{Db, StoreError, users};
+use crate::domain::{AuditAction, Email, Password, Role};
 use crate::error::render_error_page;
 use crate::secret_key::{KeyError, MasterKey};
+use crate::token::random_token;
 use crate::web as console;
+use crate::web::guard::guard;
+use crate::web::sign_in::SetupToken;
+
+/// The setup link's token: 192 bits, used once.
+const SETUP_TOKEN_BYTES: usize = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -24,58 +38,109 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+    #[error("the first admin from WEBHOOK_CONSOLE_ADMIN_EMAIL/_PASSWORD is invalid: {0}")]
+    FirstAdmin(String),
 }
 
 pub struct Application {
     port: u16,
     server: Server,
     db: Db,
+    setup_link: Option<String>,
 }
 
 impl Application {
-    /// Opens the database, applies migrations and binds the listener; nothing is served
-    /// until [`Application::run_until_stopped`].
+    /// Opens the database, applies migrations, makes sure there is a way to the first
+    /// admin, and binds the listener; nothing is served until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let db = Db::open(&settings.database_url).await?;
         let key = MasterKey::load(settings.secret_key.as_ref(), &settings.database_url)?;
-        let listener =
-            TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen {
-                address: settings.listen.clone(),
-                source,
-            })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartupError::Listen {
-                address: settings.listen.clone(),
-                source,
-            })?
-            .port();
-        let flashes =
-            FlashMessagesFramework::builder(CookieMessageStore::builder(key.cookie_key()).build())
-                .build();
+        let listen_error = |source| StartupError::Listen {
+            address: settings.listen.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&settings.listen).map_err(listen_error)?;
+        let port = listener.local_addr().map_err(listen_error)?.port();
+
+        let setup_token = first_admin(&db, &settings).await?;
+        let setup_link = setup_token.as_ref().map(|token| {
+            let base = settings.public_url.clone().unwrap_or_else(|| {
+                let host = settings
+                    .listen
+                    .rsplit_once(':')
+                    .map_or("127.0.0.1", |(host, _)| host);
+                format!("http://{host}:{port}")
+            });
+            format!("{}/setup?token={token}", base.trim_end_matches('/'))
+        });
+
+        let cookie_key = key.cookie_key();
+        let secure = settings.is_https();
+        let idle = CookieDuration::try_from(*settings.session_idle_timeout)
+            .unwrap_or(CookieDuration::hours(8));
+        let store = SqliteSessionStore::new(db.clone());
         let data = web::Data::new(db.clone());
+        let secrets = web::Data::new(key.secret_box());
+        let setup = web::Data::new(SetupToken::new(setup_token));
+        let access = web::Data::new(console::access_table());
         let server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
+                // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only
+                // and for the whole site.
+                .cookie_name(
+                    if secure {
+                        "__Host-wc_session"
+                    } else {
+                        "wc_session"
+                    }
+                    .into(),
+                )
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Strict)
+                .session_lifecycle(
+                    BrowserSession::default()
+                        .state_ttl(idle)
+                        .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                )
+                .build();
+            let flashes = FlashMessagesFramework::builder(SessionMessageStore::default()).build();
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(render_error_page))
-                .wrap(flashes.clone())
+                .wrap(flashes)
+                .wrap(sessions)
                 .wrap(security_headers())
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
+                .app_data(secrets.clone())
+                .app_data(setup.clone())
+                .app_data(access.clone())
                 .configure(console::public)
-                .service(web::scope("").configure(console::pages))
+                .service(
+                    web::scope("")
+                        .wrap(from_fn(guard))
+                        .configure(console::pages),
+                )
         })
         .listen(listener)
-        .map_err(|source| StartupError::Listen {
-            address: settings.listen.clone(),
-            source,
-        })?
+        .map_err(listen_error)?
         .run();
         tracing::info!("Webhook Console listening on http://{}", settings.listen);
-        Ok(Self { port, server, db })
+        Ok(Self {
+            port,
+            server,
+            db,
+            setup_link,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The one-time link to create the first admin, while there is no user.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
     }
 
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
@@ -86,7 +151,41 @@ impl Application {
     }
 }
 
-/// htmx is configured by a meta tag, so pages need no inline script or style.
+/// With no user yet, creates the admin named by the environment or returns a token for the
+/// one-time setup link.
+async fn first_admin(db: &Db, settings: &Settings) -> Result<Option<String>, StartupError> {
+    if users::count(db.reader()).await? > 0 {
+        return Ok(None);
+    }
+    let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) else {
+        return Ok(Some(random_token(SETUP_TOKEN_BYTES)));
+    };
+    let email = Email::parse(email).map_err(|e| StartupError::FirstAdmin(e.to_string()))?;
+    let password =
+        Password::parse(password.expose()).map_err(|e| StartupError::FirstAdmin(e.to_string()))?;
+    let hash = hash_password(password).await;
+    let mut tx = db.begin_write().await?;
+    if users::count_in(&mut tx).await? == 0 {
+        users::create(&mut tx, &email, Role::Admin, &hash).await?;
+        audit::record(
+            &mut tx,
+            NewEntry {
+                actor: "system",
+                action: AuditAction::Setup,
+                target_type: "user",
+                target: email.as_str(),
+                summary: "first admin, from WEBHOOK_CONSOLE_ADMIN_EMAIL".into(),
+            },
+        )
+        .await?;
+        tracing::info!("created the first admin {email} from the environment");
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(None)
+}
+
+/// htmx is configured by a meta tag, so pages need no inline script or style. Responses
+/// that set their own caching (static assets) keep it; everything else is never stored.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((
@@ -96,4 +195,5 @@ fn security_headers() -> DefaultHeaders {
         ))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "same-origin"))
+        .add(("Cache-Control", "no-store"))
 }

@@ -1,7 +1,11 @@
 //! All SQL lives here. Callers own transactions: they take a writing one from
 //! [`Db::begin_write`] and pass the connection to the functions of these modules.
 
+pub mod audit;
 pub mod event_types;
+pub mod sessions;
+pub mod sign_in_failures;
+pub mod users;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -23,6 +27,10 @@ pub enum StoreError {
     NotFound,
     #[error("a webhook with this name already exists")]
     WebhookNameTaken,
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Secret(#[from] crate::secret_box::OpenError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("could not apply database migrations")]
@@ -78,4 +86,11 @@ impl Db {
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// `LIKE` pattern characters in user input match themselves.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

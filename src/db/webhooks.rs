@@ -5,6 +5,7 @@ use super::{StoreError, event_types::decode_key, now_ms};
 use crate::domain::{
     ApiKey, ApiKeyChange, EventSelection, NotificationType, WebhookDraft, WebhookStatus,
 };
+use crate::secret_box::{Purpose, SecretBox};
 
 /// The window of the list's success rate.
 const SUCCESS_RATE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -39,10 +40,14 @@ pub struct WebhookFilter {
     pub event_type: Option<String>,
 }
 
-pub async fn create(conn: &mut SqliteConnection, draft: &WebhookDraft) -> Result<i64, StoreError> {
+pub async fn create(
+    conn: &mut SqliteConnection,
+    secrets: &SecretBox,
+    draft: &WebhookDraft,
+) -> Result<i64, StoreError> {
     let now = now_ms();
     let api_key = match &draft.api_key {
-        ApiKeyChange::Set(key) => Some(seal_api_key(key)),
+        ApiKeyChange::Set(key) => Some(seal_api_key(secrets, key)),
         ApiKeyChange::Keep | ApiKeyChange::Remove => None,
     };
     let id = sqlx::query_scalar(
@@ -68,6 +73,7 @@ pub async fn create(conn: &mut SqliteConnection, draft: &WebhookDraft) -> Result
 
 pub async fn update(
     conn: &mut SqliteConnection,
+    secrets: &SecretBox,
     id: i64,
     draft: &WebhookDraft,
 ) -> Result<(), StoreError> {
@@ -90,7 +96,9 @@ pub async fn update(
             query.push(", api_key = NULL");
         }
         ApiKeyChange::Set(key) => {
-            query.push(", api_key = ").push_bind(seal_api_key(key));
+            query
+                .push(", api_key = ")
+                .push_bind(seal_api_key(secrets, key));
         }
     }
     query.push(" WHERE id = ").push_bind(id);
@@ -178,9 +186,13 @@ pub async fn list(
     Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
-/// The only way an API key leaves storage, so that encrypting keys at rest changes
-/// this function and [`seal_api_key`] alone.
-pub async fn api_key(pool: &SqlitePool, id: i64) -> Result<Option<ApiKey>, StoreError> {
+/// The only way an API key leaves storage: keys are sealed by [`seal_api_key`] on the way
+/// in and opened here on the way out, so the database and its WAL never hold one in clear.
+pub async fn api_key(
+    pool: &SqlitePool,
+    secrets: &SecretBox,
+    id: i64,
+) -> Result<Option<ApiKey>, StoreError> {
     let sealed: Option<Option<String>> =
         sqlx::query_scalar("SELECT api_key FROM webhooks WHERE id = ?")
             .bind(id)
@@ -189,19 +201,15 @@ pub async fn api_key(pool: &SqlitePool, id: i64) -> Result<Option<ApiKey>, Store
     let Some(sealed) = sealed else {
         return Err(StoreError::NotFound);
     };
-    sealed.map(|s| open_api_key(&s)).transpose()
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    let key = secrets.open(Purpose::ApiKey, &sealed)?;
+    ApiKey::parse(&key).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
 }
 
-fn seal_api_key(key: &ApiKey) -> String {
-    key.expose().to_owned()
-}
-
-fn open_api_key(sealed: &str) -> Result<ApiKey, StoreError> {
-    ApiKey::parse(sealed)
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?
-        .ok_or(StoreError::Database(sqlx::Error::Decode(
-            "stored API key is empty".into(),
-        )))
+fn seal_api_key(secrets: &SecretBox, key: &ApiKey) -> String {
+    secrets.seal(Purpose::ApiKey, key.expose())
 }
 
 async fn insert_events(
@@ -245,7 +253,7 @@ fn select_webhooks<'a>() -> QueryBuilder<'a, Sqlite> {
 fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &WebhookFilter) {
     query.push(" WHERE 1 = 1");
     if let Some(search) = &filter.search {
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let pattern = format!("%{}%", super::escape_like(&search.to_lowercase()));
         query
             .push(" AND (w.name_folded LIKE ")
             .push_bind(pattern.clone())
@@ -262,12 +270,6 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &WebhookFilter) {
             .push_bind(event_type.clone())
             .push("))");
     }
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 fn decode(row: &SqliteRow) -> Result<Webhook, sqlx::Error> {

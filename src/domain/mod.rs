@@ -3,17 +3,21 @@
 //! so the HTML form and the JSON API speak with the same words.
 
 mod api_key;
+mod audit_action;
 mod event_body;
 mod event_type;
 mod notification_type;
+mod user;
 mod webhook;
 mod webhook_name;
 mod webhook_url;
 
 pub use api_key::ApiKey;
+pub use audit_action::AuditAction;
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};
 pub use notification_type::NotificationType;
+pub use user::{Email, Password, Role};
 pub use webhook::{ApiKeyChange, WebhookDraft, WebhookInput, WebhookStatus};
 pub use webhook_name::WebhookName;
 pub use webhook_url::WebhookUrl;

@@ -2,14 +2,19 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use actix_web_flash_messages::{FlashMessage, IncomingFlashMessages, Level};
 
+use crate::auth::{CurrentUser, UserSession};
 use crate::error::AppError;
 
 /// Extracted by every page handler; the frame of `base.html` reads it.
 #[derive(Debug, Default)]
 pub struct Layout {
+    /// `None` on the sign-in and setup pages.
+    pub user: Option<CurrentUser>,
+    /// Goes into every form and, through `hx-headers`, into every htmx request.
+    pub csrf_token: String,
     pub flashes: Vec<Flash>,
 }
 
@@ -23,6 +28,23 @@ pub struct Flash {
 impl Flash {
     pub fn success(text: impl Into<String>) {
         FlashMessage::success(text.into()).send();
+    }
+}
+
+impl Layout {
+    /// The frame without confirmations: for error pages, which must not consume them.
+    pub fn of(request: &HttpRequest) -> Self {
+        // Read apart: the session needs the request's extensions mutably.
+        let user = request.extensions().get::<CurrentUser>().cloned();
+        Self {
+            user,
+            csrf_token: UserSession::of(request).csrf_token(),
+            flashes: Vec::new(),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(CurrentUser::is_admin)
     }
 }
 
@@ -48,6 +70,9 @@ impl FromRequest for Layout {
                     .collect()
             })
             .unwrap_or_default();
-        ready(Ok(Self { flashes }))
+        ready(Ok(Self {
+            flashes,
+            ..Self::of(request)
+        }))
     }
 }

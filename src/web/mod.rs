@@ -1,30 +1,53 @@
-//! The HTML console. Every page is registered by [`pages`], the one place a guard for
-//! signed-in users wraps them all.
+//! The HTML console. Every page is listed with its [`Access`] in one table ([`pages`]);
+//! the guard in [`guard`] applies it to every request.
 
 mod assets;
 mod form;
+pub mod guard;
 pub mod layout;
+pub mod routes;
 mod settings;
+pub mod sign_in;
 mod time_format;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::error::{AppError, mime_html};
 pub use form::HtmlForm;
+use routes::{Access, AccessTable, Page};
 
-/// Routes that need no signed-in user: health checks and static assets.
+/// Routes outside the guard: health checks and static assets.
 pub fn public(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/static/{file}", web::get().to(assets::serve));
 }
 
-/// Every console page.
+/// Registers every console page; the guard wraps them all.
 pub fn pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .configure(settings::routes)
-        .default_service(web::to(not_found));
+    routes::register(cfg, page_table());
+    cfg.default_service(web::to(not_found));
+}
+
+/// Who may use which page, for the guard.
+pub fn access_table() -> AccessTable {
+    AccessTable::from(&page_table())
+}
+
+/// Every registered page as (method, path, access), for tests and audits of the rules.
+pub fn route_table() -> Vec<(Method, &'static str, Access)> {
+    page_table()
+        .into_iter()
+        .map(|page| (page.method, page.path, page.access))
+        .collect()
+}
+
+fn page_table() -> Vec<Page> {
+    let mut pages = vec![routes::get("/", Access::SignedIn, home)];
+    pages.extend(sign_in::pages());
+    pages.extend(settings::pages());
+    pages
 }
 
 async fn healthz() -> HttpResponse {

@@ -11,6 +11,17 @@ pub fn absolute(unix_ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// "27 Nov 2026, 14:05:09 UTC": for logs, where order within a minute matters.
+pub fn absolute_seconds(unix_ms: i64) -> String {
+    let format = format_description!(
+        "[day padding:none] [month repr:short] [year], [hour]:[minute]:[second] UTC"
+    );
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(format).ok())
+        .unwrap_or_default()
+}
+
 /// "5 min ago", the way people glance at recency.
 pub fn relative(unix_ms: i64, now_ms: i64) -> String {
     let seconds = (now_ms - unix_ms).max(0) / 1000;

@@ -9,6 +9,7 @@ use crate::common::browser::Browser;
 async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
     let app = TestApp::spawn().await;
     let browser = Browser::launch(1280, 900).await;
+    browser.sign_in_as_admin(&app).await;
 
     browser.open(&app.url("/")).await;
     browser.click_link("Settings").await;
@@ -65,6 +66,7 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
 async fn invalid_input_is_shown_in_place_in_chromium() {
     let app = TestApp::spawn().await;
     let browser = Browser::launch(390, 844).await;
+    browser.sign_in_as_admin(&app).await;
 
     browser.open(&app.url("/settings/webhooks/new")).await;
     browser.fill("Webhook Name", "Files").await;
@@ -95,6 +97,7 @@ async fn every_screen_fits_a_phone_without_sideways_scrolling() {
         )
         .await;
     let browser = Browser::launch(390, 844).await;
+    browser.sign_in_as_admin(&app).await;
 
     for (path, name) in [
         ("/settings/webhooks".to_owned(), "list-390"),

@@ -42,8 +42,9 @@ async fn a_post_that_is_not_a_form_is_refused_clearly_and_the_server_stays_up() 
     let app = TestApp::spawn().await;
 
     let json = app
-        .client
+        .http
         .post(app.url("/settings/webhooks"))
+        .header("X-CSRF-Token", app.csrf_token())
         .header("Content-Type", "application/json")
         .body("{\"name\": \"x\"}")
         .send()
@@ -53,7 +54,7 @@ async fn a_post_that_is_not_a_form_is_refused_clearly_and_the_server_stays_up() 
     assert!(Page::from(json).await.has("h1"));
 
     let huge = app
-        .client
+        .http
         .post(app.url("/settings/webhooks"))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(format!("name={}", "a".repeat(1 << 20)))
@@ -63,12 +64,16 @@ async fn a_post_that_is_not_a_form_is_refused_clearly_and_the_server_stays_up() 
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     let wrong_method = app
-        .client
+        .http
         .delete(app.url("/settings/webhooks"))
         .send()
         .await
         .unwrap();
-    assert!(wrong_method.status().is_client_error());
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        Page::from(wrong_method).await.text("h1"),
+        "Not allowed here"
+    );
 
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(app.webhook_count().await, 0);

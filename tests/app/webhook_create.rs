@@ -304,27 +304,21 @@ async fn htmx_opens_the_form_in_place_and_shows_errors_without_a_reload() {
     assert!(form.has("#webhook-form") && !form.has("nav.sidebar"));
 
     let invalid = app
-        .client
-        .post(app.url("/settings/webhooks"))
-        .header("HX-Request", "true")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("name=&url=https%3A%2F%2Fa.example.com%2F&notification_type=REST&events=*")
-        .send()
-        .await
-        .unwrap();
+        .post_htmx(
+            "/settings/webhooks",
+            "name=&url=https%3A%2F%2Fa.example.com%2F&notification_type=REST&events=*",
+        )
+        .await;
     assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let invalid = Page::from(invalid).await;
     assert!(invalid.has("#name-error") && !invalid.has("nav.sidebar"));
 
     let created = app
-        .client
-        .post(app.url("/settings/webhooks"))
-        .header("HX-Request", "true")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("name=Inline&url=https%3A%2F%2Fa.example.com%2F&notification_type=REST&events=*")
-        .send()
-        .await
-        .unwrap();
+        .post_htmx(
+            "/settings/webhooks",
+            "name=Inline&url=https%3A%2F%2Fa.example.com%2F&notification_type=REST&events=*",
+        )
+        .await;
     assert_eq!(created.status(), StatusCode::OK);
     assert!(
         created.headers()["hx-redirect"]

@@ -35,7 +35,7 @@ async fn the_console_opens_on_settings_and_its_webhook_settings_tab() {
     );
     assert_eq!(
         page.texts(".settings-tabs a"),
-        ["Webhook Settings", "Event Catalog"]
+        ["Webhook Settings", "Event Catalog", "Users", "Audit Log"]
     );
 }
 

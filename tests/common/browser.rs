@@ -68,6 +68,16 @@ impl Browser {
         }
     }
 
+    /// Signs in through the sign-in page as the first admin.
+    pub async fn sign_in_as_admin(&self, app: &super::TestApp) {
+        self.open(&app.url("/login")).await;
+        self.fill("Email", super::ADMIN_EMAIL).await;
+        self.fill("Password", super::ADMIN_PASSWORD).await;
+        self.click_button("Sign in").await;
+        self.wait_for_text(".topbar-email", super::ADMIN_EMAIL)
+            .await;
+    }
+
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("page opens");
     }

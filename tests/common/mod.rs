@@ -4,6 +4,8 @@
 
 pub mod browser;
 
+use std::sync::Mutex;
+
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode, redirect};
 use scraper::{Html, Selector};
@@ -11,76 +13,87 @@ use tempfile::TempDir;
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
+use webhook_console::secret_box::SecretBox;
 use webhook_console::startup::Application;
+
+/// The first admin, created from the environment at start.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub address: String,
-    /// Keeps cookies (flash messages) and does not follow redirects, so tests see them.
-    pub client: reqwest::Client,
+    /// A browser-like client signed in as the admin.
+    pub admin: Client,
     pub db: Db,
+    pub database_path: std::path::PathBuf,
+    pub setup_link: Option<String>,
     _dir: TempDir,
 }
 
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.admin
+    }
+}
+
 impl TestApp {
+    /// A console whose first admin exists and is signed in on [`TestApp::admin`].
     pub async fn spawn() -> Self {
+        let app = Self::start(true).await;
+        app.admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// A brand-new console: no user, a one-time setup link.
+    pub async fn spawn_without_users() -> Self {
+        Self::start(false).await
+    }
+
+    async fn start(with_admin: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
+        let database_path = dir.path().join("console.db");
+        let database_url = format!("sqlite://{}", database_path.display());
         let settings = Settings {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
-            secret_key: None,
+            admin_email: with_admin.then(|| ADMIN_EMAIL.into()),
+            admin_password: with_admin.then(|| ADMIN_PASSWORD.parse().unwrap()),
+            ..Settings::default()
         };
         let application = Application::build(settings).await.expect("server starts");
         let address = format!("http://127.0.0.1:{}", application.port());
+        let setup_link = application.setup_link().map(str::to_owned);
         tokio::spawn(application.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(redirect::Policy::none())
-            .build()
-            .expect("client");
         let db = Db::open(&database_url)
             .await
             .expect("test's own connection");
         Self {
+            admin: Client::new(&address),
             address,
-            client,
             db,
+            database_path,
+            setup_link,
             _dir: dir,
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
+    /// Another browser, with cookies of its own, signed out.
+    pub fn visitor(&self) -> Client {
+        Client::new(&self.address)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
-    }
-
-    pub async fn get_page(&self, path: &str) -> Page {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        Page::from(response).await
-    }
-
-    /// What htmx sends: the partial, not the page.
-    pub async fn get_htmx(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .header("HX-Request", "true")
-            .send()
-            .await
-            .expect("GET")
-    }
-
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(serde_html_form::to_string(fields).expect("form"))
-            .send()
-            .await
-            .expect("POST")
+    /// Adds a user through the Users tab and returns a client signed in as them.
+    pub async fn user(&self, email: &str, role: &str) -> Client {
+        let response = self
+            .post_form("/settings/users", &[("email", email), ("role", role)])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "adding {email}");
+        let password = Page::from(response).await.text("#new-password");
+        let client = self.visitor();
+        client.sign_in(email, &password).await;
+        client
     }
 
     /// Creates a webhook through the form, as an admin would, and returns its id.
@@ -104,17 +117,19 @@ impl TestApp {
     /// Stores many webhooks at once through the storage layer, for list and paging tests.
     pub async fn seed_webhooks(&self, count: usize, name: impl Fn(usize) -> String) {
         let catalog = event_types::keys(self.db.reader()).await.unwrap();
+        let subscribable: Vec<_> = catalog.iter().filter(|key| key.is_subscribable()).collect();
+        let secrets = SecretBox::new([0; 32]);
         let mut tx = self.db.begin_write().await.unwrap();
         for i in 0..count {
             let input = WebhookInput {
                 name: name(i),
                 url: format!("https://receiver-{i}.example.com/hooks"),
-                events: vec![catalog[i % catalog.len()].to_string()],
+                events: vec![subscribable[i % subscribable.len()].to_string()],
                 notification_type: "REST".into(),
                 ..WebhookInput::default()
             };
             let draft = input.parse(&catalog).expect("valid seed");
-            webhooks::create(&mut tx, &draft).await.unwrap();
+            webhooks::create(&mut tx, &secrets, &draft).await.unwrap();
         }
         tx.commit().await.unwrap();
     }
@@ -123,6 +138,119 @@ impl TestApp {
         webhooks::count(self.db.reader(), &Default::default())
             .await
             .unwrap()
+    }
+
+    /// Every byte SQLite has on disk for this console: the database, its WAL and shared memory.
+    pub fn raw_database_files(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = format!("{}{suffix}", self.database_path.display());
+            if let Ok(content) = std::fs::read(path) {
+                bytes.extend(content);
+            }
+        }
+        bytes
+    }
+}
+
+/// One browser: its own cookie jar (session), and the CSRF token of its session.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub address: String,
+    csrf_token: Mutex<String>,
+}
+
+impl Client {
+    fn new(address: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(redirect::Policy::none())
+                .build()
+                .expect("client"),
+            address: address.to_owned(),
+            csrf_token: Mutex::new(String::new()),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn csrf_token(&self) -> String {
+        self.csrf_token.lock().unwrap().clone()
+    }
+
+    /// Signs in through the form, as a person would, and keeps the session's CSRF token.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.refresh_csrf_token("/login").await;
+        let response = self
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
+        if response.status() == StatusCode::SEE_OTHER {
+            self.refresh_csrf_token("/settings/webhooks").await;
+        }
+        response
+    }
+
+    /// Reads the token a page's forms carry.
+    pub async fn refresh_csrf_token(&self, path: &str) {
+        let page = Page::from(self.get(path).await).await;
+        if let Some(token) = page.attr("input[name=csrf_token]", "value") {
+            *self.csrf_token.lock().unwrap() = token;
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_page(&self, path: &str) -> Page {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        Page::from(response).await
+    }
+
+    /// What htmx sends: the partial, not the page.
+    pub async fn get_htmx(&self, path: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// A form post as the browser sends it, with the session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token();
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_form_as_is(path, &fields).await
+    }
+
+    /// A form post with exactly these fields: no token is added.
+    pub async fn post_form_as_is(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(serde_html_form::to_string(fields).expect("form"))
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// A post as htmx sends it: the token in the `X-CSRF-Token` header.
+    pub async fn post_htmx(&self, path: &str, body: &str) -> Response {
+        self.http
+            .post(self.url(path))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", self.csrf_token())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("POST")
     }
 }
 

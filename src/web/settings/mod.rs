@@ -1,8 +1,11 @@
+mod audit;
 mod events;
+mod users;
 mod webhooks;
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 
+use super::routes::{Access, Page, get};
 use super::see_other;
 
 /// The tabs of the Settings screen, in the order they are shown.
@@ -10,12 +13,19 @@ use super::see_other;
 pub enum Tab {
     Webhooks,
     Events,
+    Users,
+    Audit,
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/settings", web::get().to(default_tab))
-        .configure(webhooks::routes)
-        .route("/settings/events", web::get().to(events::catalog));
+pub fn pages() -> Vec<Page> {
+    let mut pages = vec![
+        get("/settings", Access::SignedIn, default_tab),
+        get("/settings/events", Access::SignedIn, events::catalog),
+    ];
+    pages.extend(webhooks::pages());
+    pages.extend(users::pages());
+    pages.extend(audit::pages());
+    pages
 }
 
 async fn default_tab() -> HttpResponse {

@@ -4,8 +4,11 @@ use askama::Template;
 
 use super::super::Tab;
 use super::detail_href;
+use crate::auth::CurrentUser;
+use crate::db::audit::{self, NewEntry};
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, StoreError, webhooks};
+use crate::domain::AuditAction;
 use crate::error::AppError;
 use crate::htmx::Htmx;
 use crate::web::layout::{Flash, Layout};
@@ -39,11 +42,23 @@ pub async fn confirm(
 
 pub async fn delete(
     db: web::Data<Db>,
+    user: CurrentUser,
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let mut tx = db.begin_write().await?;
     let name = webhooks::delete(&mut tx, id.into_inner()).await?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            actor: &user.email,
+            action: AuditAction::WebhookDeleted,
+            target_type: "webhook",
+            target: &name,
+            summary: "deleted with its settings".into(),
+        },
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{name}\" deleted"));
     Ok(htmx.redirect("/settings/webhooks"))

@@ -7,6 +7,7 @@ use super::view;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, now_ms, webhooks};
 use crate::error::AppError;
+use crate::secret_box::SecretBox;
 use crate::web::{layout::Layout, render, time_format};
 
 #[derive(Template)]
@@ -27,14 +28,22 @@ struct DetailPage {
 
 pub async fn show(
     db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
     layout: Layout,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let webhook = webhooks::find(db.reader(), id).await?;
-    let api_key = webhooks::api_key(db.reader(), id)
+    // Support staff learn whether a key is set, not a single character of it.
+    let api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
-        .map(|key| key.masked());
+        .map(|key| {
+            if layout.is_admin() {
+                key.masked()
+            } else {
+                "Set".to_owned()
+            }
+        });
     let now = now_ms();
     let page = DetailPage {
         layout,

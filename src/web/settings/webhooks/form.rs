@@ -5,11 +5,18 @@ use validator::{ValidationError, ValidationErrors};
 
 use super::super::Tab;
 use super::{PAGE_SIZE, detail_href};
+use crate::auth::CurrentUser;
+use crate::db::audit::{self, NewEntry};
 use crate::db::event_types::EventType;
+use crate::db::webhooks::Webhook;
 use crate::db::{Db, StoreError, event_types, webhooks};
-use crate::domain::{EventSelection, EventTypeKey, NotificationType, WebhookDraft, WebhookInput};
+use crate::domain::{
+    ApiKeyChange, AuditAction, EventSelection, EventTypeKey, NotificationType, WebhookDraft,
+    WebhookInput,
+};
 use crate::error::AppError;
 use crate::htmx::Htmx;
+use crate::secret_box::SecretBox;
 use crate::web::layout::{Flash, Layout};
 use crate::web::{HtmlForm, render};
 
@@ -30,6 +37,8 @@ struct FormPartial {
 }
 
 struct FormView {
+    /// The partial is rendered without the page frame, so it carries its own token.
+    csrf_token: String,
     heading: String,
     /// Shown as a page of its own (its heading is the page's), not in place on the list.
     standalone: bool,
@@ -79,12 +88,20 @@ pub async fn new(db: web::Data<Db>, layout: Layout, htmx: Htmx) -> Result<HttpRe
         notification_type: NotificationType::Rest.label().to_owned(),
         ..WebhookInput::default()
     };
-    let form = FormView::new(Mode::Create, input, &catalog, FieldErrors::default());
+    let form = FormView::new(
+        Mode::Create,
+        input,
+        &catalog,
+        FieldErrors::default(),
+        &layout,
+    );
     show(StatusCode::OK, htmx, layout, form)
 }
 
 pub async fn create(
     db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    user: CurrentUser,
     layout: Layout,
     htmx: Htmx,
     HtmlForm(input): HtmlForm<WebhookInput>,
@@ -93,18 +110,35 @@ pub async fn create(
     let draft = match input.parse(&keys(&catalog)) {
         Ok(draft) => draft,
         Err(errors) => {
-            let form = FormView::new(Mode::Create, input, &catalog, errors.into());
+            let form = FormView::new(Mode::Create, input, &catalog, errors.into(), &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
     let mut tx = db.begin_write().await?;
-    let id = match webhooks::create(&mut tx, &draft).await {
+    let id = match webhooks::create(&mut tx, &secrets, &draft).await {
         Err(StoreError::WebhookNameTaken) => {
-            let form = FormView::new(Mode::Create, input, &catalog, FieldErrors::name_taken());
+            let form = FormView::new(
+                Mode::Create,
+                input,
+                &catalog,
+                FieldErrors::name_taken(),
+                &layout,
+            );
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
         created => created?,
     };
+    audit::record(
+        &mut tx,
+        NewEntry {
+            actor: &user.email,
+            action: AuditAction::WebhookCreated,
+            target_type: "webhook",
+            target: draft.name.as_str(),
+            summary: describe_new(&draft),
+        },
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{}\" created", draft.name.as_str()));
     // Land on the page that holds the new row, whatever the name order puts before it.
@@ -115,13 +149,14 @@ pub async fn create(
 
 pub async fn edit(
     db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
     layout: Layout,
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let webhook = webhooks::find(db.reader(), id).await?;
-    let stored_api_key = webhooks::api_key(db.reader(), id)
+    let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
         .map(|key| key.masked());
     let catalog = event_types::list(db.reader()).await?;
@@ -136,41 +171,119 @@ pub async fn edit(
         ..WebhookInput::default()
     };
     let mode = Mode::Edit { id, stored_api_key };
-    let form = FormView::new(mode, input, &catalog, FieldErrors::default());
+    let form = FormView::new(mode, input, &catalog, FieldErrors::default(), &layout);
     show(StatusCode::OK, htmx, layout, form)
 }
 
 pub async fn update(
     db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    user: CurrentUser,
     layout: Layout,
     htmx: Htmx,
     id: web::Path<i64>,
     HtmlForm(input): HtmlForm<WebhookInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let before = webhooks::find(db.reader(), id).await?;
     let catalog = event_types::list(db.reader()).await?;
-    let stored_api_key = webhooks::api_key(db.reader(), id)
+    let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
         .map(|key| key.masked());
     let mode = Mode::Edit { id, stored_api_key };
     let draft: WebhookDraft = match input.parse(&keys(&catalog)) {
         Ok(draft) => draft,
         Err(errors) => {
-            let form = FormView::new(mode, input, &catalog, errors.into());
+            let form = FormView::new(mode, input, &catalog, errors.into(), &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
     let mut tx = db.begin_write().await?;
-    match webhooks::update(&mut tx, id, &draft).await {
+    match webhooks::update(&mut tx, &secrets, id, &draft).await {
         Err(StoreError::WebhookNameTaken) => {
-            let form = FormView::new(mode, input, &catalog, FieldErrors::name_taken());
+            let form = FormView::new(mode, input, &catalog, FieldErrors::name_taken(), &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
         updated => updated?,
     }
+    audit::record(
+        &mut tx,
+        NewEntry {
+            actor: &user.email,
+            action: AuditAction::WebhookUpdated,
+            target_type: "webhook",
+            target: draft.name.as_str(),
+            summary: describe_changes(&before, &draft),
+        },
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{}\" saved", draft.name.as_str()));
     Ok(htmx.redirect(&detail_href(id)))
+}
+
+/// The audit log's summary of a new webhook; never the API key itself.
+fn describe_new(draft: &WebhookDraft) -> String {
+    format!(
+        "URL {}; events {}; {}; API key {}",
+        draft.url.as_str(),
+        describe_events(&draft.events),
+        draft.notification_type.label(),
+        if matches!(draft.api_key, ApiKeyChange::Set(_)) {
+            "set"
+        } else {
+            "not set"
+        },
+    )
+}
+
+/// What an edit changed, field by field; the API key only as "changed" or "removed".
+fn describe_changes(before: &Webhook, after: &WebhookDraft) -> String {
+    let mut changes = Vec::new();
+    if before.name != after.name.as_str() {
+        changes.push(format!(
+            "name “{}” → “{}”",
+            before.name,
+            after.name.as_str()
+        ));
+    }
+    if before.url != after.url.as_str() {
+        changes.push(format!("URL {} → {}", before.url, after.url.as_str()));
+    }
+    if before.events != after.events {
+        changes.push(format!(
+            "events {} → {}",
+            describe_events(&before.events),
+            describe_events(&after.events)
+        ));
+    }
+    if before.notification_type != after.notification_type {
+        changes.push(format!(
+            "notification type → {}",
+            after.notification_type.label()
+        ));
+    }
+    match after.api_key {
+        ApiKeyChange::Keep => {}
+        ApiKeyChange::Remove => changes.push("API key removed".into()),
+        ApiKeyChange::Set(_) => changes.push("API key changed".into()),
+    }
+    if changes.is_empty() {
+        "no changes".into()
+    } else {
+        changes.join("; ")
+    }
+}
+
+fn describe_events(events: &EventSelection) -> String {
+    match events {
+        EventSelection::All => "all".into(),
+        EventSelection::Only(keys) => keys
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 fn show(
@@ -209,7 +322,13 @@ fn keys(catalog: &[EventType]) -> Vec<EventTypeKey> {
 }
 
 impl FormView {
-    fn new(mode: Mode, input: WebhookInput, catalog: &[EventType], errors: FieldErrors) -> Self {
+    fn new(
+        mode: Mode,
+        input: WebhookInput,
+        catalog: &[EventType],
+        errors: FieldErrors,
+        layout: &Layout,
+    ) -> Self {
         let all_events = input.events.iter().any(|key| key == EventSelection::ALL);
         let mut groups: Vec<EventGroup> = Vec::new();
         for event_type in catalog.iter().filter(|t| t.key.is_subscribable()) {
@@ -246,6 +365,7 @@ impl FormView {
             ),
         };
         Self {
+            csrf_token: layout.csrf_token.clone(),
             heading,
             standalone: false,
             action,

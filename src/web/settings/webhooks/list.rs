@@ -48,6 +48,8 @@ struct Filters {
 }
 
 struct Table {
+    /// Admins are offered to create a webhook from the empty state.
+    admin: bool,
     rows: Vec<Row>,
     total: i64,
     first_item: i64,
@@ -96,7 +98,8 @@ pub async fn list(
         .clamp(1, pages);
     let offset = (page - 1) * PAGE_SIZE;
     let rows = webhooks::list(db.reader(), &filter, offset, PAGE_SIZE).await?;
-    let table = Table::new(&query, &filter, rows, total, page, pages);
+    let mut table = Table::new(&query, &filter, rows, total, page, pages);
+    table.admin = layout.is_admin();
     if htmx.wants_partial() {
         return render(StatusCode::OK, &TablePartial { table });
     }
@@ -173,6 +176,7 @@ impl Table {
         let now = now_ms();
         let first_item = (page - 1) * PAGE_SIZE + 1;
         Self {
+            admin: false,
             first_item,
             last_item: first_item + rows.len() as i64 - 1,
             rows: rows

@@ -1,45 +1,71 @@
 use actix_web::{HttpResponse, web};
 
 use super::detail_href;
+use crate::auth::CurrentUser;
+use crate::db::audit::{self, NewEntry};
 use crate::db::{Db, StoreError, webhooks};
-use crate::domain::WebhookStatus;
+use crate::domain::{AuditAction, WebhookStatus};
 use crate::error::AppError;
 use crate::htmx::Htmx;
 use crate::web::layout::Flash;
 
 pub async fn disable(
     db: web::Data<Db>,
+    user: CurrentUser,
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    change(
-        &db,
-        htmx,
-        id.into_inner(),
-        WebhookStatus::Disabled,
-        "disabled",
-    )
-    .await
+    let change = Change {
+        status: WebhookStatus::Disabled,
+        action: AuditAction::WebhookDisabled,
+        done: "disabled",
+    };
+    change.apply(&db, &user, htmx, id.into_inner()).await
 }
 
 pub async fn enable(
     db: web::Data<Db>,
+    user: CurrentUser,
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    change(&db, htmx, id.into_inner(), WebhookStatus::Active, "enabled").await
+    let change = Change {
+        status: WebhookStatus::Active,
+        action: AuditAction::WebhookEnabled,
+        done: "enabled",
+    };
+    change.apply(&db, &user, htmx, id.into_inner()).await
 }
 
-async fn change(
-    db: &Db,
-    htmx: Htmx,
-    id: i64,
+struct Change {
     status: WebhookStatus,
-    done: &str,
-) -> Result<HttpResponse, AppError> {
-    let mut tx = db.begin_write().await?;
-    let name = webhooks::set_status(&mut tx, id, status).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Flash::success(format!("Webhook \"{name}\" {done}"));
-    Ok(htmx.redirect(&detail_href(id)))
+    action: AuditAction,
+    done: &'static str,
+}
+
+impl Change {
+    async fn apply(
+        self,
+        db: &Db,
+        user: &CurrentUser,
+        htmx: Htmx,
+        id: i64,
+    ) -> Result<HttpResponse, AppError> {
+        let mut tx = db.begin_write().await?;
+        let name = webhooks::set_status(&mut tx, id, self.status).await?;
+        audit::record(
+            &mut tx,
+            NewEntry {
+                actor: &user.email,
+                action: self.action,
+                target_type: "webhook",
+                target: &name,
+                summary: format!("status → {}", self.status.label()),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Flash::success(format!("Webhook \"{name}\" {}", self.done));
+        Ok(htmx.redirect(&detail_href(id)))
+    }
 }

@@ -1,0 +1,66 @@
+use std::future::{Ready, ready};
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+
+use crate::db::sessions::USER_ID;
+use crate::error::AppError;
+use crate::token::random_token;
+
+const CSRF_TOKEN: &str = "csrf_token";
+/// 256 bits: not guessable, and compared in constant time.
+const CSRF_TOKEN_BYTES: usize = 32;
+
+/// The browser session, with typed access to what the console keeps in it.
+pub struct UserSession(Session);
+
+impl UserSession {
+    pub fn of(request: &HttpRequest) -> Self {
+        Self(request.get_session())
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        self.0.get::<i64>(USER_ID).ok().flatten()
+    }
+
+    /// A new session id at sign-in, so an id planted before it (session fixation) is useless.
+    pub fn sign_in(&self, user_id: i64) -> Result<(), AppError> {
+        self.0.renew();
+        self.0
+            .insert(USER_ID, user_id)
+            .map_err(|_| AppError::Session)?;
+        self.0
+            .insert(CSRF_TOKEN, random_token(CSRF_TOKEN_BYTES))
+            .map_err(|_| AppError::Session)
+    }
+
+    /// Deletes the session on the server, so its cookie is worthless from now on.
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    /// The session's synchronizer token, created on first use.
+    pub fn csrf_token(&self) -> String {
+        if let Ok(Some(token)) = self.0.get::<String>(CSRF_TOKEN) {
+            return token;
+        }
+        let token = random_token(CSRF_TOKEN_BYTES);
+        // A string always serializes, so inserting it cannot fail.
+        let _ = self.0.insert(CSRF_TOKEN, &token);
+        token
+    }
+
+    /// The token if the session has one; a session without one cannot have sent a form.
+    pub fn existing_csrf_token(&self) -> Option<String> {
+        self.0.get::<String>(CSRF_TOKEN).ok().flatten()
+    }
+}
+
+impl FromRequest for UserSession {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::of(request)))
+    }
+}

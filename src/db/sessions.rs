@@ -1,0 +1,133 @@
+//! actix-session's server-side store, in SQLite: signing out deletes the row, so a copied
+//! cookie is worthless afterwards; disabling a user deletes all of theirs.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use sha2::{Digest, Sha256};
+use sqlx::SqliteConnection;
+
+use super::{Db, StoreError, now_ms};
+use crate::token::random_token;
+
+/// The session entry that names the signed-in user; copied into its own column so all
+/// sessions of a user can be found.
+pub const USER_ID: &str = "user_id";
+/// Session keys carry 256 bits of randomness.
+const SESSION_KEY_BYTES: usize = 32;
+
+#[derive(Clone)]
+pub struct SqliteSessionStore {
+    db: Db,
+}
+
+impl SqliteSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    async fn write(
+        &self,
+        key: &SessionKey,
+        state: &HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<(), anyhow::Error> {
+        let user_id: Option<i64> = state.get(USER_ID).and_then(|id| id.parse().ok());
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, state, expires_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, state = excluded.state,
+                                            expires_at = excluded.expires_at",
+        )
+        .bind(digest(key))
+        .bind(user_id)
+        .bind(serde_json::to_string(state)?)
+        .bind(now + ttl.whole_milliseconds() as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl SessionStore for SqliteSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM sessions WHERE id = ? AND expires_at >= ?")
+                .bind(digest(key))
+                .bind(now_ms())
+                .fetch_optional(self.db.reader())
+                .await
+                .map_err(|e| LoadError::Other(e.into()))?;
+        state
+            .map(|state| serde_json::from_str(&state))
+            .transpose()
+            .map_err(|e| LoadError::Deserialization(e.into()))
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let key = SessionKey::try_from(random_token(SESSION_KEY_BYTES))
+            .map_err(|e| SaveError::Other(e.into()))?;
+        self.write(&key, &state, ttl)
+            .await
+            .map_err(SaveError::Other)?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.write(&key, &state, ttl)
+            .await
+            .map_err(UpdateError::Other)?;
+        Ok(key)
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE sessions SET expires_at = ? WHERE id = ?")
+            .bind(now_ms() + ttl.whole_milliseconds() as i64)
+            .bind(digest(key))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(digest(key))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Signs a user out everywhere.
+pub async fn delete_for_user(conn: &mut SqliteConnection, user_id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn digest(key: &SessionKey) -> String {
+    let hash = Sha256::digest(key.as_ref().as_bytes());
+    hash.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -1,0 +1,79 @@
+/// What an audit log entry records. Stored as the snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    SignIn,
+    SignInFailed,
+    SignOut,
+    Setup,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookEnabled,
+    WebhookDisabled,
+    UserCreated,
+    UserRoleChanged,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordReset,
+}
+
+impl AuditAction {
+    const ALL: [Self; 14] = [
+        Self::SignIn,
+        Self::SignInFailed,
+        Self::SignOut,
+        Self::Setup,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::WebhookEnabled,
+        Self::WebhookDisabled,
+        Self::UserCreated,
+        Self::UserRoleChanged,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::UserPasswordReset,
+    ];
+
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignOut => "sign_out",
+            Self::Setup => "setup",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookUpdated => "webhook_updated",
+            Self::WebhookDeleted => "webhook_deleted",
+            Self::WebhookEnabled => "webhook_enabled",
+            Self::WebhookDisabled => "webhook_disabled",
+            Self::UserCreated => "user_created",
+            Self::UserRoleChanged => "user_role_changed",
+            Self::UserDisabled => "user_disabled",
+            Self::UserEnabled => "user_enabled",
+            Self::UserPasswordReset => "user_password_reset",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SignIn => "Signed in",
+            Self::SignInFailed => "Sign-in failed",
+            Self::SignOut => "Signed out",
+            Self::Setup => "First admin created",
+            Self::WebhookCreated => "Webhook created",
+            Self::WebhookUpdated => "Webhook updated",
+            Self::WebhookDeleted => "Webhook deleted",
+            Self::WebhookEnabled => "Webhook enabled",
+            Self::WebhookDisabled => "Webhook disabled",
+            Self::UserCreated => "User added",
+            Self::UserRoleChanged => "Role changed",
+            Self::UserDisabled => "User disabled",
+            Self::UserEnabled => "User enabled",
+            Self::UserPasswordReset => "Password reset",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.as_db() == value)
+    }
+}

@@ -1,0 +1,167 @@
+//! The one gate every console request passes: it checks the CSRF token of every request
+//! that could change something, finds the signed-in user, and applies the route's
+//! [`Access`]. Handlers never check roles themselves.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::routes::{Access, AccessTable};
+use crate::auth::{CurrentUser, UserSession};
+use crate::db::{Db, StoreError, users};
+use crate::error::AppError;
+use crate::htmx::Htmx;
+
+pub async fn guard(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let table = request.app_data::<web::Data<AccessTable>>().cloned();
+    let pattern = request.match_pattern();
+    let access = table
+        .as_ref()
+        .zip(pattern.as_deref())
+        .and_then(|(table, pattern)| table.lookup(request.method(), pattern));
+    let Some(access) = access else {
+        // No handler runs; the answer is an error page, in the layout of whoever asks.
+        let known_path = table
+            .zip(pattern)
+            .is_some_and(|(table, pattern)| table.has_path(&pattern));
+        if let Ok(Some(user)) = signed_in_user(&request).await {
+            request.extensions_mut().insert(user);
+        }
+        if known_path {
+            return Ok(request
+                .error_response(AppError::MethodNotAllowed)
+                .map_into_right_body());
+        }
+        return Ok(next.call(request).await?.map_into_left_body());
+    };
+    if !is_safe(request.method())
+        && let Err(error) = check_csrf(&mut request).await
+    {
+        return Ok(request.error_response(error).map_into_right_body());
+    }
+    if access == Access::Public {
+        return Ok(next.call(request).await?.map_into_left_body());
+    }
+    let user = match signed_in_user(&request).await {
+        Ok(user) => user,
+        Err(error) => return Ok(request.error_response(error).map_into_right_body()),
+    };
+    let Some(user) = user else {
+        let htmx = Htmx::from_headers(request.headers());
+        let response = htmx.redirect(&sign_in_path(&request));
+        return Ok(request.into_response(response).map_into_right_body());
+    };
+    if access == Access::Admin && !user.is_admin() {
+        return Ok(request
+            .error_response(AppError::Forbidden)
+            .map_into_right_body());
+    }
+    request.extensions_mut().insert(user);
+    Ok(next.call(request).await?.map_into_left_body())
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The user of the session, as the database knows them now: a changed role or a disabled
+/// account takes effect on the next request.
+async fn signed_in_user(request: &ServiceRequest) -> Result<Option<CurrentUser>, AppError> {
+    let session = UserSession::of(request.request());
+    let Some(user_id) = session.user_id() else {
+        return Ok(None);
+    };
+    let db = request
+        .app_data::<web::Data<Db>>()
+        .ok_or(AppError::Session)?;
+    match users::find(db.reader(), user_id).await {
+        Ok(user) if !user.disabled => Ok(Some(CurrentUser {
+            id: user.id,
+            email: user.email,
+            role: user.role,
+        })),
+        Ok(_) | Err(StoreError::NotFound) => {
+            session.sign_out();
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Where to sign in, and to come back to afterwards. Only a page is worth coming back to.
+fn sign_in_path(request: &ServiceRequest) -> String {
+    let back = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    if request.method() == Method::GET && back != "/" {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", back)
+            .finish();
+        format!("/login?{query}")
+    } else {
+        "/login".to_owned()
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    csrf_token: Option<String>,
+}
+
+/// The synchronizer token from the `X-CSRF-Token` header (htmx sends it) or the form's
+/// hidden `csrf_token` field must equal the session's. Browsers also say when a request
+/// comes from another site; such requests are refused outright.
+async fn check_csrf(request: &mut ServiceRequest) -> Result<(), AppError> {
+    if request
+        .headers()
+        .get("Sec-Fetch-Site")
+        .is_some_and(|site| site == "cross-site")
+    {
+        return Err(AppError::CsrfRejected);
+    }
+    let expected = UserSession::of(request.request())
+        .existing_csrf_token()
+        .ok_or(AppError::CsrfRejected)?;
+    let header = request
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let provided = match header {
+        Some(token) => token,
+        None => form_token(request).await?.ok_or(AppError::CsrfRejected)?,
+    };
+    if bool::from(provided.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(AppError::CsrfRejected)
+    }
+}
+
+/// Reads the form body for its token and puts it back for the handler.
+async fn form_token(request: &mut ServiceRequest) -> Result<Option<String>, AppError> {
+    let is_form = request
+        .content_type()
+        .starts_with("application/x-www-form-urlencoded");
+    if !is_form {
+        return Ok(None);
+    }
+    let body = request
+        .extract::<web::Bytes>()
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?;
+    let token = serde_html_form::from_bytes::<CsrfField>(&body)
+        .ok()
+        .and_then(|field| field.csrf_token);
+    request.set_payload(Payload::from(body));
+    Ok(token)
+}

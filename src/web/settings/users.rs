@@ -1,0 +1,309 @@
+//! The Users tab: admins add users, change roles, disable accounts and reset passwords.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::Tab;
+use crate::auth::{CurrentUser, hash_password};
+use crate::db::audit::{self, NewEntry};
+use crate::db::users::User;
+use crate::db::{Db, StoreError, sessions, users};
+use crate::domain::{AuditAction, Email, Password, Role};
+use crate::error::AppError;
+use crate::token::random_token;
+use crate::web::layout::{Flash, Layout};
+use crate::web::routes::{Access, Page, get, post};
+use crate::web::{HtmlForm, render, see_other, time_format};
+
+/// 18 random bytes: 24 URL-safe characters, comfortably above the password minimum.
+const GENERATED_PASSWORD_BYTES: usize = 18;
+
+pub fn pages() -> Vec<Page> {
+    use Access::Admin;
+    vec![
+        get("/settings/users", Admin, list),
+        post("/settings/users", Admin, add),
+        post("/settings/users/{id}/role", Admin, change_role),
+        post("/settings/users/{id}/disable", Admin, disable),
+        post("/settings/users/{id}/enable", Admin, enable),
+        post("/settings/users/{id}/password", Admin, reset_password),
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "settings/users/list.html")]
+struct UsersPage {
+    layout: Layout,
+    title: String,
+    tab: Tab,
+    users: Vec<UserRow>,
+    email: String,
+    role: String,
+    email_error: Option<String>,
+}
+
+struct UserRow {
+    id: i64,
+    email: String,
+    role: Role,
+    disabled: bool,
+    created_at: String,
+    is_you: bool,
+}
+
+/// A new password, shown on this page only and never stored in clear.
+#[derive(Template)]
+#[template(path = "settings/users/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    title: String,
+    tab: Tab,
+    email: String,
+    password: String,
+    new_user: bool,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct AddForm {
+    email: String,
+    role: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+}
+
+async fn list(db: web::Data<Db>, layout: Layout) -> Result<HttpResponse, AppError> {
+    let page = users_page(&db, layout, AddForm::default(), None).await?;
+    render(StatusCode::OK, &page)
+}
+
+async fn add(
+    db: web::Data<Db>,
+    admin: CurrentUser,
+    layout: Layout,
+    HtmlForm(form): HtmlForm<AddForm>,
+) -> Result<HttpResponse, AppError> {
+    let role = Role::parse(&form.role).unwrap_or(Role::Support);
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => {
+            let page = users_page(&db, layout, form, Some(error.to_string())).await?;
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let (password, hash) = new_password().await?;
+    let mut tx = db.begin_write().await?;
+    match users::create(&mut tx, &email, role, &hash).await {
+        Err(StoreError::EmailTaken) => {
+            let message = "A user with this email already exists.".to_owned();
+            let page = users_page(&db, layout, form, Some(message)).await?;
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        created => created?,
+    };
+    record(
+        &mut tx,
+        &admin,
+        AuditAction::UserCreated,
+        email.as_str(),
+        format!("role {}", role.label()),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    show_password(layout, email.to_string(), password, true)
+}
+
+async fn change_role(
+    db: web::Data<Db>,
+    admin: CurrentUser,
+    id: web::Path<i64>,
+    HtmlForm(form): HtmlForm<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let role = Role::parse(&form.role).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let user = other_user(&db, &admin, id.into_inner()).await?;
+    let mut tx = db.begin_write().await?;
+    users::set_role(&mut tx, user.id, role).await?;
+    keep_an_admin(&mut tx).await?;
+    let summary = format!("{} → {}", user.role.label(), role.label());
+    record(
+        &mut tx,
+        &admin,
+        AuditAction::UserRoleChanged,
+        &user.email,
+        summary,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Flash::success(format!("{} is now {}", user.email, role.label()));
+    Ok(see_other("/settings/users"))
+}
+
+async fn disable(
+    db: web::Data<Db>,
+    admin: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = other_user(&db, &admin, id.into_inner()).await?;
+    let mut tx = db.begin_write().await?;
+    users::set_disabled(&mut tx, user.id, true).await?;
+    keep_an_admin(&mut tx).await?;
+    // Signed out everywhere at once, not when their session happens to expire.
+    sessions::delete_for_user(&mut tx, user.id).await?;
+    record(
+        &mut tx,
+        &admin,
+        AuditAction::UserDisabled,
+        &user.email,
+        "signed out everywhere".into(),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Flash::success(format!("{} is disabled and signed out", user.email));
+    Ok(see_other("/settings/users"))
+}
+
+async fn enable(
+    db: web::Data<Db>,
+    admin: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = other_user(&db, &admin, id.into_inner()).await?;
+    let mut tx = db.begin_write().await?;
+    users::set_disabled(&mut tx, user.id, false).await?;
+    record(
+        &mut tx,
+        &admin,
+        AuditAction::UserEnabled,
+        &user.email,
+        String::new(),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Flash::success(format!("{} can sign in again", user.email));
+    Ok(see_other("/settings/users"))
+}
+
+async fn reset_password(
+    db: web::Data<Db>,
+    admin: CurrentUser,
+    layout: Layout,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = users::find(db.reader(), id.into_inner()).await?;
+    let (password, hash) = new_password().await?;
+    let mut tx = db.begin_write().await?;
+    users::set_password_hash(&mut tx, user.id, &hash).await?;
+    // The old password may be known to someone else: its sessions end too.
+    sessions::delete_for_user(&mut tx, user.id).await?;
+    record(
+        &mut tx,
+        &admin,
+        AuditAction::UserPasswordReset,
+        &user.email,
+        "signed out everywhere".into(),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    show_password(layout, user.email, password, false)
+}
+
+async fn users_page(
+    db: &Db,
+    layout: Layout,
+    form: AddForm,
+    email_error: Option<String>,
+) -> Result<UsersPage, AppError> {
+    let you = layout.user.as_ref().map(|user| user.id);
+    let users = users::list(db.reader())
+        .await?
+        .into_iter()
+        .map(|user| UserRow {
+            is_you: Some(user.id) == you,
+            created_at: time_format::absolute(user.created_at),
+            id: user.id,
+            email: user.email,
+            role: user.role,
+            disabled: user.disabled,
+        })
+        .collect();
+    Ok(UsersPage {
+        layout,
+        title: "Users".into(),
+        tab: Tab::Users,
+        users,
+        email: form.email,
+        role: form.role,
+        email_error,
+    })
+}
+
+/// Admins change other accounts here; changing your own role or disabling yourself
+/// would lock you out mid-task.
+async fn other_user(db: &Db, admin: &CurrentUser, id: i64) -> Result<User, AppError> {
+    if id == admin.id {
+        return Err(AppError::BadRequest(
+            "You cannot change your own role or disable yourself; ask another admin.".into(),
+        ));
+    }
+    Ok(users::find(db.reader(), id).await?)
+}
+
+/// Refuses (and so rolls back) a change that would leave no admin able to sign in.
+async fn keep_an_admin(conn: &mut sqlx::SqliteConnection) -> Result<(), AppError> {
+    if users::count_active_admins(conn).await? == 0 {
+        return Err(AppError::BadRequest(
+            "The console needs at least one active admin.".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn new_password() -> Result<(String, String), AppError> {
+    let password = random_token(GENERATED_PASSWORD_BYTES);
+    let parsed = Password::parse(&password).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok((password, hash_password(parsed).await))
+}
+
+async fn record(
+    conn: &mut sqlx::SqliteConnection,
+    admin: &CurrentUser,
+    action: AuditAction,
+    target: &str,
+    summary: String,
+) -> Result<(), AppError> {
+    audit::record(
+        conn,
+        NewEntry {
+            actor: &admin.email,
+            action,
+            target_type: "user",
+            target,
+            summary,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn show_password(
+    layout: Layout,
+    email: String,
+    password: String,
+    new_user: bool,
+) -> Result<HttpResponse, AppError> {
+    let page = PasswordPage {
+        layout,
+        title: "Password".into(),
+        tab: Tab::Users,
+        email,
+        password,
+        new_user,
+    };
+    render(StatusCode::OK, &page)
+}

@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
+use webhook_console::secret_box::SecretBox;
 use webhook_console::startup::Application;
 
 const WEBHOOKS: usize = 10_000;
 const ROUNDS: usize = 200;
 /// The target for each list request.
 const TARGET: Duration = Duration::from_millis(50);
+const ADMIN: &str = "bench@example.com";
+const PASSWORD: &str = "benchmark password";
 
 #[tokio::main]
 async fn main() {
@@ -21,13 +24,15 @@ async fn main() {
     let application = Application::build(Settings {
         listen: "127.0.0.1:0".into(),
         database_url,
-        secret_key: None,
+        admin_email: Some(ADMIN.into()),
+        admin_password: Some(PASSWORD.parse().expect("password")),
+        ..Settings::default()
     })
     .await
     .expect("server starts");
     let base = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
-    let client = reqwest::Client::new();
+    let client = signed_in_client(&base).await;
 
     println!("Webhook Settings list, {WEBHOOKS} webhooks, {ROUNDS} sequential requests each");
     println!(
@@ -83,10 +88,45 @@ async fn main() {
     }
 }
 
+/// The list is for signed-in users: sign in as an admin would, through the form.
+async fn signed_in_client(base: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page");
+    let html = scraper::Html::parse_document(&login.text().await.expect("body"));
+    let selector = scraper::Selector::parse("input[name=csrf_token]").expect("selector");
+    let token = html
+        .select(&selector)
+        .next()
+        .and_then(|input| input.value().attr("value"))
+        .expect("the sign-in form carries a CSRF token")
+        .to_owned();
+    let signed_in = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", ADMIN),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert!(signed_in.status().is_redirection(), "signed in");
+    client
+}
+
 async fn seed(database_url: &str) {
     let db = Db::open(database_url).await.expect("database");
     let catalog = event_types::keys(db.reader()).await.expect("catalog");
     let subscribable: Vec<_> = catalog.iter().filter(|k| k.is_subscribable()).collect();
+    let secrets = SecretBox::new([0; 32]);
     let mut tx = db.begin_write().await.expect("transaction");
     for i in 0..WEBHOOKS {
         let events = if i % 10 == 0 {
@@ -102,7 +142,9 @@ async fn seed(database_url: &str) {
             ..WebhookInput::default()
         };
         let draft = input.parse(&catalog).expect("valid");
-        let id = webhooks::create(&mut tx, &draft).await.expect("insert");
+        let id = webhooks::create(&mut tx, &secrets, &draft)
+            .await
+            .expect("insert");
         if i % 7 == 0 {
             webhooks::set_status(
                 &mut tx,

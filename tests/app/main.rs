@@ -3,9 +3,14 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod auth;
 mod browser;
+mod csrf;
 mod errors;
 mod event_catalog;
+mod roles;
+mod security;
+mod setup;
 mod webhook_create;
 mod webhook_list;
 mod webhook_manage;

@@ -41,27 +41,33 @@ impl std::ops::Deref for TestApp {
 impl TestApp {
     /// A console whose first admin exists and is signed in on [`TestApp::admin`].
     pub async fn spawn() -> Self {
-        let app = Self::start(true).await;
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings of the test's choosing.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let app = Self::start(true, configure).await;
         app.admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         app
     }
 
     /// A brand-new console: no user, a one-time setup link.
     pub async fn spawn_without_users() -> Self {
-        Self::start(false).await
+        Self::start(false, |_| {}).await
     }
 
-    async fn start(with_admin: bool) -> Self {
+    async fn start(with_admin: bool, configure: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_path = dir.path().join("console.db");
         let database_url = format!("sqlite://{}", database_path.display());
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
             admin_email: with_admin.then(|| ADMIN_EMAIL.into()),
             admin_password: with_admin.then(|| ADMIN_PASSWORD.parse().unwrap()),
             ..Settings::default()
         };
+        configure(&mut settings);
         let application = Application::build(settings).await.expect("server starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         let setup_link = application.setup_link().map(str::to_owned);
@@ -227,6 +233,27 @@ impl Client {
         let mut fields = fields.to_vec();
         fields.push(("csrf_token", &token));
         self.post_form_as_is(path, &fields).await
+    }
+
+    /// The session cookie as the browser holds it: `(name, value)`.
+    pub fn session_cookie(response: &Response) -> Option<String> {
+        response
+            .cookies()
+            .find(|cookie| cookie.name().ends_with("wc_session"))
+            .map(|cookie| format!("{}={}", cookie.name(), cookie.value()))
+    }
+
+    /// A request with only this cookie, as a thief who copied it would send.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Response {
+        reqwest::Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .expect("client")
+            .get(self.url(path))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .expect("GET")
     }
 
     /// A form post with exactly these fields: no token is added.

@@ -1,0 +1,159 @@
+//! Every registered route, tried by a signed-out visitor, support staff and an admin.
+
+use actix_web::http::Method;
+use reqwest::StatusCode;
+use webhook_console::web::route_table;
+use webhook_console::web::routes::Access;
+
+use crate::common::{Client, TestApp};
+
+/// Writes a support user tries must change nothing: these are compared before and after.
+async fn snapshot(app: &TestApp) -> (String, String, String) {
+    let webhooks = app.get_page("/settings/webhooks").await.text("tbody");
+    let detail = app
+        .get_page("/settings/webhooks/1")
+        .await
+        .text(".properties");
+    let users = app.get_page("/settings/users").await.text("tbody");
+    (webhooks, detail, users)
+}
+
+async fn request(client: &Client, method: &Method, path: &str) -> reqwest::Response {
+    if method == Method::GET {
+        client.get(path).await
+    } else {
+        client.post_form(path, &[]).await
+    }
+}
+
+#[tokio::test]
+async fn every_route_lets_in_exactly_the_roles_it_names() {
+    let app = TestApp::spawn().await;
+    let webhook = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    let support = app.user("sam@example.com", "support").await;
+    let visitor = app.visitor();
+    visitor.refresh_csrf_token("/login").await;
+    let mut routes = route_table();
+    // Signing out ends the support session the other routes are tried with: try it last.
+    routes.sort_by_key(|(_, pattern, _)| *pattern == "/logout");
+    assert!(routes.len() >= 20, "the table lists the console's routes");
+    let before = snapshot(&app).await;
+
+    for (method, pattern, access) in &routes {
+        // Routes that act on a user act on the support account (id 2), never the admin.
+        let id = if pattern.starts_with("/settings/users") {
+            2
+        } else {
+            webhook
+        };
+        let path = pattern.replace("{id}", &id.to_string());
+
+        let signed_out = request(&visitor, method, &path).await.status();
+        let as_support = request(&support, method, &path).await.status();
+        let label = format!("{method} {pattern}");
+        match access {
+            Access::Public => {
+                assert_ne!(signed_out, StatusCode::FORBIDDEN, "{label}: open to all");
+            }
+            Access::SignedIn => {
+                assert_eq!(
+                    signed_out,
+                    StatusCode::SEE_OTHER,
+                    "{label}: signed out → sign in"
+                );
+                assert!(
+                    as_support.is_success() || as_support.is_redirection(),
+                    "{label}: support may look ({as_support})"
+                );
+            }
+            Access::Admin => {
+                assert_eq!(
+                    signed_out,
+                    StatusCode::SEE_OTHER,
+                    "{label}: signed out → sign in"
+                );
+                assert_eq!(
+                    as_support,
+                    StatusCode::FORBIDDEN,
+                    "{label}: support is refused"
+                );
+                assert!(*method == Method::GET || *method == Method::POST, "{label}");
+            }
+        }
+        if *method != Method::GET {
+            assert_eq!(snapshot(&app).await, before, "{label}: nothing changed");
+        }
+    }
+
+    // Admins pass the guard everywhere (reads only here: the writes are covered elsewhere).
+    for (method, pattern, access) in routes
+        .iter()
+        .filter(|(m, _, a)| *m == Method::GET && *a != Access::Public)
+    {
+        let path = pattern.replace("{id}", &webhook.to_string());
+        let status = app.get(&path).await.status();
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "{method} {pattern} ({access:?}) as admin: {status}"
+        );
+    }
+    assert_eq!(
+        support.get("/settings/webhooks").await.status(),
+        StatusCode::SEE_OTHER,
+        "the last route tried, POST /logout, signed support out"
+    );
+}
+
+#[tokio::test]
+async fn support_staff_see_lists_and_details_but_no_controls_and_no_secrets() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .post_form(
+            "/settings/webhooks",
+            &[
+                ("name", "CRM"),
+                ("events", "*"),
+                ("notification_type", "REST"),
+                ("url", "https://crm.example.com/in"),
+                ("api_key", "sk_live_0123456789abcdef"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let support = app.user("sam@example.com", "support").await;
+
+    let list = support.get_page("/settings/webhooks").await;
+    assert_eq!(list.webhook_names(), ["CRM"]);
+    assert!(!list.text(".page-header").contains("Create Webhook"));
+    assert!(!list.texts(".settings-tabs a").contains(&"Users".to_owned()));
+    assert_eq!(list.text(".role-badge"), "Support");
+
+    let body = support
+        .get("/settings/webhooks/1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let detail = crate::common::Page {
+        status: StatusCode::OK,
+        html: scraper::Html::parse_document(&body),
+    };
+    assert!(!detail.has(".header-actions"), "no Edit, Disable or Delete");
+    assert!(detail.text(".properties").contains("Set"));
+    assert!(
+        !body.contains("••••") && !body.contains("cdef"),
+        "not even masked characters"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_cannot_lock_themselves_out() {
+    let app = TestApp::spawn().await;
+
+    let response = app.post_form("/settings/users/1/disable", &[]).await;
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/settings/users").await.status(), StatusCode::OK);
+}

@@ -1,0 +1,124 @@
+use reqwest::StatusCode;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn responses_carry_the_security_headers_errors_and_partials_included() {
+    let app = TestApp::spawn().await;
+    app.create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+
+    let responses = [
+        app.get("/settings/webhooks").await,
+        app.get_htmx("/settings/webhooks?q=crm").await,
+        app.get("/no/such/page").await,
+        app.get_htmx("/settings/webhooks/999").await,
+        app.visitor().get("/login").await,
+    ];
+    for response in responses {
+        let headers = response.headers();
+        let url = response.url().to_string();
+        assert_eq!(
+            headers["content-security-policy"],
+            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            "{url}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{url}");
+        assert_eq!(headers["cache-control"], "no-store", "{url}");
+    }
+}
+
+#[tokio::test]
+async fn api_keys_never_reach_the_database_files_in_clear() {
+    let app = TestApp::spawn().await;
+    let canary = "canary_key_4f1d2c9e8b7a";
+
+    let response = app
+        .post_form(
+            "/settings/webhooks",
+            &[
+                ("name", "Canary"),
+                ("events", "*"),
+                ("notification_type", "REST"),
+                ("url", "https://crm.example.com/in"),
+                ("api_key", canary),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let detail = app.get_page("/settings/webhooks/1").await;
+    assert!(
+        detail
+            .text(".properties")
+            .contains("••••9e8b7a".get(..10).unwrap_or("••••"))
+    );
+    let files = app.raw_database_files();
+    assert!(!files.is_empty());
+    let found = files
+        .windows(canary.len())
+        .any(|window| window == canary.as_bytes());
+    assert!(!found, "the API key is in the raw database or WAL");
+}
+
+#[tokio::test]
+async fn the_audit_log_names_who_changed_what_and_cannot_be_rewritten() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["order.purchased"])
+        .await;
+    app.post_form(
+        &format!("/settings/webhooks/{id}/edit"),
+        &[
+            ("name", "CRM v2"),
+            ("events", "*"),
+            ("notification_type", "REST"),
+            ("url", "https://crm.example.com/v2"),
+            ("api_key", "sk_new_secret_value"),
+        ],
+    )
+    .await;
+    app.visitor()
+        .sign_in(crate::common::ADMIN_EMAIL, "a wrong password here")
+        .await;
+    let support = app.user("sam@example.com", "support").await;
+
+    let log = support.get_page("/settings/audit").await;
+    let rows = log.texts("tbody tr");
+    let created = rows
+        .iter()
+        .find(|row| row.contains("Webhook created"))
+        .expect("creation logged");
+    assert!(created.contains("admin@example.com") && created.contains("CRM"));
+    let updated = rows
+        .iter()
+        .find(|row| row.contains("Webhook updated"))
+        .expect("update logged");
+    assert!(
+        updated.contains("name “CRM” → “CRM v2”") && updated.contains("API key changed"),
+        "{updated}"
+    );
+    assert!(!log.text("tbody").contains("sk_new_secret_value"));
+    assert!(rows.iter().any(|row| row.contains("Sign-in failed")));
+    assert!(
+        rows.iter()
+            .any(|row| row.contains("Signed in") && row.contains("sam@example.com"))
+    );
+
+    let searched = support.get_page("/settings/audit?q=v2").await;
+    assert!(
+        searched
+            .texts("tbody tr")
+            .iter()
+            .all(|row| row.contains("v2"))
+    );
+
+    let rewrite = sqlx::query("UPDATE audit_log SET actor = 'someone else'")
+        .execute(&mut *app.db.begin_write().await.unwrap())
+        .await;
+    assert!(
+        rewrite.is_err(),
+        "the database refuses to change the audit log"
+    );
+}

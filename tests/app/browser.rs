@@ -86,7 +86,7 @@ async fn invalid_input_is_shown_in_place_in_chromium() {
 }
 
 #[tokio::test]
-async fn every_screen_fits_a_phone_without_sideways_scrolling() {
+async fn every_screen_fits_a_phone_and_a_laptop_without_sideways_scrolling() {
     let app = TestApp::spawn().await;
     let long_url = format!("https://receiver.example.com/{}", "segment/".repeat(40));
     let id = app
@@ -96,23 +96,32 @@ async fn every_screen_fits_a_phone_without_sideways_scrolling() {
             &["order.purchased", "user.signed_up", "record.created"],
         )
         .await;
-    let browser = Browser::launch(390, 844).await;
-    browser.sign_in_as_admin(&app).await;
+    app.user("sam@example.com", "support").await;
+    let screens = [
+        ("/settings/webhooks".to_owned(), "list"),
+        (format!("/settings/webhooks/{id}"), "detail"),
+        (format!("/settings/webhooks/{id}/edit"), "edit"),
+        (format!("/settings/webhooks/{id}/delete"), "delete"),
+        ("/settings/events".to_owned(), "events"),
+        ("/settings/users".to_owned(), "users"),
+        ("/settings/audit".to_owned(), "audit"),
+        ("/no/such/page".to_owned(), "not-found"),
+    ];
 
-    for (path, name) in [
-        ("/settings/webhooks".to_owned(), "list-390"),
-        (format!("/settings/webhooks/{id}"), "detail-390"),
-        (format!("/settings/webhooks/{id}/edit"), "edit-390"),
-        (format!("/settings/webhooks/{id}/delete"), "delete-390"),
-        ("/settings/events".to_owned(), "events-390"),
-        ("/no/such/page".to_owned(), "not-found-390"),
-    ] {
-        browser.open(&app.url(&path)).await;
-        browser.find(Locator::Css("h1")).await;
-        browser.screenshot(name).await;
-        assert_no_sideways_scrolling(&browser, 390.0).await;
+    for (width, height) in [(390, 844), (1280, 900)] {
+        let browser = Browser::launch(width, height).await;
+        browser.open(&app.url("/login")).await;
+        browser.screenshot(&format!("login-{width}")).await;
+        assert_no_sideways_scrolling(&browser, width.into()).await;
+        browser.sign_in_as_admin(&app).await;
+        for (path, name) in &screens {
+            browser.open(&app.url(path)).await;
+            browser.find(Locator::Css("h1")).await;
+            browser.screenshot(&format!("{name}-{width}")).await;
+            assert_no_sideways_scrolling(&browser, width.into()).await;
+        }
+        browser.close().await;
     }
-    browser.close().await;
 }
 
 async fn assert_no_sideways_scrolling(browser: &Browser, width: f64) {

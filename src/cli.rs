@@ -2,6 +2,7 @@
 
 use std::io::BufRead;
 
+use crate::api_tokens::{self, TokenError};
 use crate::auth::hash_password;
 use crate::config::Settings;
 use crate::db::audit::{self, NewEntry};
@@ -61,4 +62,17 @@ pub async fn create_user(
     tx.commit().await.map_err(StoreError::from)?;
     db.close().await;
     Ok(format!("Created {} {email}", role.label().to_lowercase()))
+}
+
+/// `webhook-console token create`: returns the token, for standard output.
+pub async fn create_token(settings: &Settings, name: &str) -> Result<String, CliError> {
+    let db = Db::open(&settings.database_url).await?;
+    let token = api_tokens::create(&db, name, "system")
+        .await
+        .map_err(|error| match error {
+            TokenError::Store(error) => error.into(),
+            invalid => CliError::Invalid(invalid.to_string()),
+        });
+    db.close().await;
+    token
 }

@@ -25,6 +25,21 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Manage API tokens for the event API.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it, alone, on standard output.
+    Create {
+        /// Which system uses it; shown in the console and the audit log.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

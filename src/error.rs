@@ -96,6 +96,12 @@ struct ErrorToast {
 pub fn render_error_page<B: MessageBody>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    // The API answers its errors in JSON itself.
+    if response.request().path().starts_with("/api/") {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
     let error = response.response().error();
     let has_body = !matches!(
         response.response().body().size(),

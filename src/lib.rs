@@ -1,3 +1,5 @@
+pub mod api;
+pub mod api_tokens;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -5,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod htmx;
+pub mod ingest;
 pub mod secret_box;
 pub mod secret_key;
 pub mod startup;

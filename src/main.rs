@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use webhook_console::config::{Cli, Command, Settings, UserCommand};
+use webhook_console::config::{Cli, Command, Settings, TokenCommand, UserCommand};
 use webhook_console::startup::Application;
 use webhook_console::{cli, telemetry};
 
@@ -15,16 +15,28 @@ async fn main() -> ExitCode {
             action: UserCommand::Create { email, role },
         }) => {
             let stdin = std::io::stdin().lock();
-            match cli::create_user(&settings, &email, &role, stdin).await {
-                Ok(message) => {
-                    eprintln!("{message}");
-                    ExitCode::SUCCESS
-                }
-                Err(error) => {
-                    eprintln!("error: {}", telemetry::error_chain(&error));
-                    ExitCode::FAILURE
-                }
-            }
+            report(cli::create_user(&settings, &email, &role, stdin).await, |message| {
+                eprintln!("{message}")
+            })
+        }
+        Some(Command::Token {
+            action: TokenCommand::Create { name },
+        }) => report(cli::create_token(&settings, &name).await, |token| {
+            // The token alone, so scripts can capture it.
+            println!("{token}")
+        }),
+    }
+}
+
+fn report(outcome: Result<String, cli::CliError>, show: impl Fn(&str)) -> ExitCode {
+    match outcome {
+        Ok(output) => {
+            show(&output);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {}", telemetry::error_chain(&error));
+            ExitCode::FAILURE
         }
     }
 }

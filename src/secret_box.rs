@@ -18,12 +18,14 @@ const NONCE_LEN: usize = 24;
 #[derive(Debug, Clone, Copy)]
 pub enum Purpose {
     ApiKey,
+    SigningSecret,
 }
 
 impl Purpose {
     fn associated_data(self) -> &'static [u8] {
         match self {
             Self::ApiKey => b"webhook api key",
+            Self::SigningSecret => b"webhook signing secret",
         }
     }
 }

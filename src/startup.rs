@@ -15,7 +15,10 @@ use crate::auth::hash_password;
 use crate::config::Settings;
 use crate::db::audit::{self, NewEntry};
 use crate::db::sessions::SqliteSessionStore;
-use crate::db::{Db, StoreError, users};
+use crate::api::{self, auth::TokenUsage};
+use crate::db::{Db, StoreError, users, webhooks};
+use crate::ingest::Ingestor;
+use tokio::task::JoinHandle;
 use crate::domain::{AuditAction, Email, Password, Role};
 use crate::error::render_error_page;
 use crate::secret_key::{KeyError, MasterKey};
@@ -46,6 +49,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: Db,
+    ingest_writer: JoinHandle<()>,
     setup_link: Option<String>,
 }
 
@@ -63,6 +67,11 @@ impl Application {
         let port = listener.local_addr().map_err(listen_error)?.port();
 
         let setup_token = first_admin(&db, &settings).await?;
+        let secret_box = key.secret_box();
+        let mut tx = db.begin_write().await?;
+        webhooks::backfill_signing_secrets(&mut tx, &secret_box).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let (ingestor, ingest_writer) = Ingestor::start(db.clone());
         let setup_link = setup_token.as_ref().map(|token| {
             let base = settings.public_url.clone().unwrap_or_else(|| {
                 let host = settings
@@ -80,7 +89,9 @@ impl Application {
             .unwrap_or(CookieDuration::hours(8));
         let store = SqliteSessionStore::new(db.clone());
         let data = web::Data::new(db.clone());
-        let secrets = web::Data::new(key.secret_box());
+        let secrets = web::Data::new(secret_box);
+        let ingestor = web::Data::new(ingestor);
+        let token_usage = web::Data::new(TokenUsage::default());
         let setup = web::Data::new(SetupToken::new(setup_token));
         let access = web::Data::new(console::access_table());
         let server = HttpServer::new(move || {
@@ -115,7 +126,10 @@ impl Application {
                 .app_data(secrets.clone())
                 .app_data(setup.clone())
                 .app_data(access.clone())
+                .app_data(ingestor.clone())
+                .app_data(token_usage.clone())
                 .configure(console::public)
+                .configure(api::routes)
                 .service(
                     web::scope("")
                         .wrap(from_fn(guard))
@@ -130,6 +144,7 @@ impl Application {
             port,
             server,
             db,
+            ingest_writer,
             setup_link,
         })
     }
@@ -146,6 +161,11 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        // The server's workers held the last senders: the writer finishes what it has
+        // and ends, so every publish that was answered is on disk before the pool closes.
+        if let Err(error) = self.ingest_writer.await {
+            tracing::error!("the ingest writer stopped abnormally: {error}");
+        }
         self.db.close().await;
         result
     }

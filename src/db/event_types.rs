@@ -43,3 +43,28 @@ pub async fn keys(pool: &SqlitePool) -> Result<Vec<EventTypeKey>, StoreError> {
 pub(super) fn decode_key(key: String) -> Result<EventTypeKey, sqlx::Error> {
     EventTypeKey::parse(&key).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
+
+/// Adds a type to the catalog; a key that exists is a conflict, not a change.
+pub async fn register(
+    conn: &mut sqlx::SqliteConnection,
+    event_type: &EventType,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO event_types (key, group_name, description, example_data, created_at)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(event_type.key.as_str())
+    .bind(&event_type.group)
+    .bind(&event_type.description)
+    .bind(event_type.example_data.to_string())
+    .bind(super::now_ms())
+    .execute(conn)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::EventTypeTaken
+        }
+        _ => StoreError::Database(error),
+    })?;
+    Ok(())
+}

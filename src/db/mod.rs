@@ -1,7 +1,10 @@
 //! All SQL lives here. Callers own transactions: they take a writing one from
 //! [`Db::begin_write`] and pass the connection to the functions of these modules.
 
+pub mod api_tokens;
 pub mod audit;
+pub mod deliveries;
+pub mod events;
 pub mod event_types;
 pub mod sessions;
 pub mod sign_in_failures;
@@ -29,6 +32,10 @@ pub enum StoreError {
     WebhookNameTaken,
     #[error("a user with this email already exists")]
     EmailTaken,
+    #[error("an active token with this name already exists")]
+    TokenNameTaken,
+    #[error("an event type with this key already exists")]
+    EventTypeTaken,
     #[error(transparent)]
     Secret(#[from] crate::secret_box::OpenError),
     #[error(transparent)]
@@ -77,6 +84,12 @@ impl Db {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// The database answers a query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
@@ -93,4 +106,13 @@ fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// Hex SHA-256: how high-entropy secrets (session keys, API tokens) are stored.
+fn sha256_hex(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

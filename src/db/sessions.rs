@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
 
 use super::{Db, StoreError, now_ms};
@@ -45,7 +44,7 @@ impl SqliteSessionStore {
              ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, state = excluded.state,
                                             expires_at = excluded.expires_at",
         )
-        .bind(digest(key))
+        .bind(super::sha256_hex(key.as_ref()))
         .bind(user_id)
         .bind(serde_json::to_string(state)?)
         .bind(now + ttl.whole_milliseconds() as i64)
@@ -60,7 +59,7 @@ impl SessionStore for SqliteSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let state: Option<String> =
             sqlx::query_scalar("SELECT state FROM sessions WHERE id = ? AND expires_at >= ?")
-                .bind(digest(key))
+                .bind(super::sha256_hex(key.as_ref()))
                 .bind(now_ms())
                 .fetch_optional(self.db.reader())
                 .await
@@ -100,7 +99,7 @@ impl SessionStore for SqliteSessionStore {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE sessions SET expires_at = ? WHERE id = ?")
             .bind(now_ms() + ttl.whole_milliseconds() as i64)
-            .bind(digest(key))
+            .bind(super::sha256_hex(key.as_ref()))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -110,7 +109,7 @@ impl SessionStore for SqliteSessionStore {
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(digest(key))
+            .bind(super::sha256_hex(key.as_ref()))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -127,7 +126,3 @@ pub async fn delete_for_user(conn: &mut SqliteConnection, user_id: i64) -> Resul
     Ok(())
 }
 
-fn digest(key: &SessionKey) -> String {
-    let hash = Sha256::digest(key.as_ref().as_bytes());
-    hash.iter().map(|byte| format!("{byte:02x}")).collect()
-}

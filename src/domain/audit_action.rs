@@ -15,10 +15,14 @@ pub enum AuditAction {
     UserDisabled,
     UserEnabled,
     UserPasswordReset,
+    TokenCreated,
+    TokenRevoked,
+    EventTypeRegistered,
+    DeliveryRedelivered,
 }
 
 impl AuditAction {
-    const ALL: [Self; 14] = [
+    const ALL: [Self; 18] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -33,6 +37,10 @@ impl AuditAction {
         Self::UserDisabled,
         Self::UserEnabled,
         Self::UserPasswordReset,
+        Self::TokenCreated,
+        Self::TokenRevoked,
+        Self::EventTypeRegistered,
+        Self::DeliveryRedelivered,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -51,6 +59,10 @@ impl AuditAction {
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
             Self::UserPasswordReset => "user_password_reset",
+            Self::TokenCreated => "token_created",
+            Self::TokenRevoked => "token_revoked",
+            Self::EventTypeRegistered => "event_type_registered",
+            Self::DeliveryRedelivered => "delivery_redelivered",
         }
     }
 
@@ -70,6 +82,10 @@ impl AuditAction {
             Self::UserDisabled => "User disabled",
             Self::UserEnabled => "User enabled",
             Self::UserPasswordReset => "Password reset",
+            Self::TokenCreated => "API token created",
+            Self::TokenRevoked => "API token revoked",
+            Self::EventTypeRegistered => "Event type registered",
+            Self::DeliveryRedelivered => "Redelivery queued",
         }
     }
 

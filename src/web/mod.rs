@@ -14,6 +14,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::db::Db;
 use crate::error::{AppError, mime_html};
 pub use form::HtmlForm;
 use routes::{Access, AccessTable, Page};
@@ -21,6 +22,7 @@ use routes::{Access, AccessTable, Page};
 /// Routes outside the guard: health checks and static assets.
 pub fn public(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
         .route("/static/{file}", web::get().to(assets::serve));
 }
 
@@ -52,6 +54,19 @@ fn page_table() -> Vec<Page> {
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Ready when the database answers.
+async fn readyz(db: web::Data<Db>) -> HttpResponse {
+    match db.ping().await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(error) => {
+            tracing::warn!("not ready: {error}");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable")
+        }
+    }
 }
 
 async fn home() -> HttpResponse {

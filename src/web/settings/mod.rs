@@ -1,5 +1,6 @@
 mod audit;
 mod events;
+mod tokens;
 mod users;
 mod webhooks;
 
@@ -14,6 +15,7 @@ pub enum Tab {
     Webhooks,
     Events,
     Users,
+    Tokens,
     Audit,
 }
 
@@ -24,6 +26,7 @@ pub fn pages() -> Vec<Page> {
     ];
     pages.extend(webhooks::pages());
     pages.extend(users::pages());
+    pages.extend(tokens::pages());
     pages.extend(audit::pages());
     pages
 }

@@ -1,0 +1,51 @@
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::StatusCode, web};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// Bodies above this are refused with 413: events are notifications, not file transfers.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON body, with the API's own answers for a wrong content type (415), a body over
+/// the limit (413), broken JSON (400 `malformed_json`) and JSON of the wrong shape
+/// (400 `validation_failed`).
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let mime = request.mime_type().ok().flatten();
+        let is_json = mime.is_some_and(|mime| {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        });
+        let payload = web::Payload::from_request(request, payload).into_inner();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::unsupported_media_type());
+            }
+            let payload = payload.map_err(|_| ApiError::malformed_json("The body could not be read."))?;
+            let body = payload
+                .to_bytes_limited(MAX_BODY_BYTES)
+                .await
+                .map_err(|_| ApiError::payload_too_large(MAX_BODY_BYTES))?
+                .map_err(|_| ApiError::malformed_json("The body could not be read."))?;
+            serde_json::from_slice(&body).map(Json).map_err(|error| {
+                if error.is_data() {
+                    ApiError::validation(
+                        StatusCode::BAD_REQUEST,
+                        &format!("The JSON does not have the expected shape: {error}."),
+                        Default::default(),
+                    )
+                } else {
+                    ApiError::malformed_json(format!("The body is not valid JSON: {error}."))
+                }
+            })
+        })
+    }
+}

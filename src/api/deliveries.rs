@@ -1,0 +1,162 @@
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use super::rfc3339;
+use crate::db::audit::{self, NewEntry};
+use crate::db::deliveries::{self, Attempt, Delivery};
+use crate::db::{Db, StoreError, webhooks};
+use crate::domain::AuditAction;
+
+/// Deliveries per page.
+const PAGE_SIZE: i64 = 25;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryBody {
+    /// Also the `webhook-id` header receivers get, the same on every retry.
+    pub id: i64,
+    #[schema(example = "evt_42")]
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempt_count: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub last_status_code: Option<i64>,
+    pub created_at: String,
+    /// Every HTTP try, oldest first.
+    pub attempts: Vec<AttemptBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptBody {
+    pub attempted_at: String,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    /// `timeout`, `connection`, `dns`, `http_status`, `blocked_target`, ...
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryPage {
+    pub data: Vec<DeliveryBody>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number.
+    page: Option<i64>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/webhooks/{id}/deliveries", tag = "deliveries",
+    params(("id" = i64, Path, description = "Webhook id"), PageQuery),
+    responses(
+        (status = 200, description = "Newest first", body = DeliveryPage),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    _caller: Caller,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    webhooks::find(db.reader(), id).await.map_err(|_| ApiError::not_found("webhook"))?;
+    let page = query.page.unwrap_or(1).max(1);
+    let total = deliveries::count_for_webhook(db.reader(), id).await?;
+    let rows = deliveries::list_for_webhook(db.reader(), id, (page - 1).saturating_mul(PAGE_SIZE), PAGE_SIZE).await?;
+    Ok(HttpResponse::Ok().json(DeliveryPage {
+        data: rows.into_iter().map(DeliveryBody::from).collect(),
+        page,
+        per_page: PAGE_SIZE,
+        total,
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "deliveries",
+    params(
+        ("id" = i64, Path, description = "Webhook id"),
+        ("delivery_id" = i64, Path, description = "Delivery id"),
+    ),
+    responses(
+        (status = 202, description = "Queued for another try now", body = DeliveryBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn redeliver(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (webhook_id, delivery_id) = path.into_inner();
+    let webhook = webhooks::find(db.reader(), webhook_id)
+        .await
+        .map_err(|_| ApiError::not_found("webhook"))?;
+    let mut tx = db.begin_write().await?;
+    deliveries::redeliver(&mut tx, webhook_id, delivery_id)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => ApiError::not_found("delivery"),
+            other => other.into(),
+        })?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            actor: &caller.actor(),
+            action: AuditAction::DeliveryRedelivered,
+            target_type: "webhook",
+            target: &webhook.name,
+            summary: format!("delivery {delivery_id} queued again"),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
+    Ok(HttpResponse::Accepted().json(DeliveryBody::from(delivery)))
+}
+
+impl From<Delivery> for DeliveryBody {
+    fn from(delivery: Delivery) -> Self {
+        Self {
+            id: delivery.id,
+            event_id: format!("evt_{}", delivery.event_id),
+            event_type: delivery.event_type,
+            status: delivery.status,
+            attempt_count: delivery.attempt_count,
+            next_attempt_at: delivery.next_attempt_at.map(rfc3339),
+            last_attempt_at: delivery.last_attempt_at.map(rfc3339),
+            last_status_code: delivery.last_status_code,
+            created_at: rfc3339(delivery.created_at),
+            attempts: delivery.attempts.into_iter().map(AttemptBody::from).collect(),
+        }
+    }
+}
+
+impl From<Attempt> for AttemptBody {
+    fn from(attempt: Attempt) -> Self {
+        Self {
+            attempted_at: rfc3339(attempt.attempted_at),
+            duration_ms: attempt.duration_ms,
+            status_code: attempt.status_code,
+            error_code: attempt.error_code,
+            error_message: attempt.error_message,
+        }
+    }
+}

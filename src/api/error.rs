@@ -1,0 +1,189 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use validator::ValidationErrors;
+
+use crate::db::StoreError;
+use crate::telemetry::error_chain;
+
+/// Every error of the API: `{"error": {"code", "message", "details"?}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `validation_failed`, `unknown_event_type`, `malformed_json`,
+    /// `payload_too_large`, `unsupported_media_type`, `unauthorized`, `not_found`,
+    /// `method_not_allowed`, `conflict`, `reserved_event_type`, `unavailable`, `internal`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// With `validation_failed`: the messages for each field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Send a valid API token as `Authorization: Bearer <token>`.",
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No such {what}."))
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This method is not available for this path.",
+        )
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn malformed_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed_json", message)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The body is larger than {} KiB.", limit / 1024),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON, with `Content-Type: application/json`.",
+        )
+    }
+
+    pub fn unknown_event_type(key: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_event_type",
+            format!("“{key}” is not in the event catalog."),
+        )
+    }
+
+    pub fn reserved_event_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "reserved_event_type",
+            "webhook.test is sent only by “Send test event”, to one webhook.",
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The event could not be stored; nothing was accepted. Try again.",
+        )
+    }
+
+    /// A body whose fields do not parse, with one message per field.
+    pub fn validation(status: StatusCode, message: &str, fields: BTreeMap<String, Vec<String>>) -> Self {
+        Self {
+            details: Some(fields),
+            ..Self::new(status, "validation_failed", message)
+        }
+    }
+
+    /// The messages the console's forms show, field by field.
+    pub fn from_validation(errors: &ValidationErrors) -> Self {
+        let fields = errors
+            .field_errors()
+            .into_iter()
+            .map(|(field, errors)| {
+                let messages = errors
+                    .iter()
+                    .map(|error| error.message.as_deref().unwrap_or(&error.code).to_owned())
+                    .collect();
+                (field.to_string(), messages)
+            })
+            .collect();
+        Self::validation(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Some fields are invalid; see details.",
+            fields,
+        )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                details: self.details.clone(),
+            },
+        };
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.json(body)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::not_found("resource"),
+            other => {
+                tracing::error!("{}", error_chain(&other));
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong on the server; nothing was changed.",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::body::Json;
+use super::error::{ApiError, ErrorBody};
+use crate::db::audit::{self, NewEntry};
+use crate::db::event_types::{self, EventType};
+use crate::db::{Db, StoreError};
+use crate::domain::{AuditAction, EventTypeKey};
+
+/// Group names and descriptions are labels: short.
+const MAX_LABEL_CHARS: usize = 200;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventTypeBody {
+    #[schema(example = "order.purchased")]
+    pub key: String,
+    #[schema(example = "Purchase")]
+    pub group: String,
+    pub description: String,
+    /// The `data` of the example body in the Event Catalog.
+    #[schema(value_type = Object)]
+    pub example: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventTypeList {
+    pub data: Vec<EventTypeBody>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RegisterEventType {
+    /// `group.name` in lower case, e.g. `invoice.paid`.
+    #[schema(example = "invoice.paid")]
+    pub key: String,
+    #[schema(example = "Billing")]
+    pub group: String,
+    pub description: String,
+    /// Example `data`; `{}` when omitted.
+    #[schema(value_type = Option<Object>)]
+    pub example: Option<serde_json::Value>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/event-types", tag = "event types",
+    responses((status = 200, body = EventTypeList), (status = 401, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn list(_caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    let data = event_types::list(db.reader())
+        .await?
+        .into_iter()
+        .map(EventTypeBody::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(EventTypeList { data }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/event-types", tag = "event types",
+    request_body = RegisterEventType,
+    responses(
+        (status = 201, body = EventTypeBody),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "The key exists", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn register(
+    caller: Caller,
+    db: web::Data<Db>,
+    Json(body): Json<RegisterEventType>,
+) -> Result<HttpResponse, ApiError> {
+    let event_type = body.parse()?;
+    let mut tx = db.begin_write().await?;
+    event_types::register(&mut tx, &event_type)
+        .await
+        .map_err(|error| match error {
+            StoreError::EventTypeTaken => {
+                ApiError::conflict(format!("The event type “{}” exists already.", event_type.key))
+            }
+            other => other.into(),
+        })?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            actor: &caller.actor(),
+            action: AuditAction::EventTypeRegistered,
+            target_type: "event type",
+            target: event_type.key.as_str(),
+            summary: format!("group {}", event_type.group),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(HttpResponse::Created().json(EventTypeBody::from(event_type)))
+}
+
+impl RegisterEventType {
+    fn parse(self) -> Result<EventType, ApiError> {
+        let mut invalid = std::collections::BTreeMap::new();
+        let key = EventTypeKey::parse(&self.key).map_err(|error| {
+            invalid.insert("key".to_owned(), vec![error.message.as_deref().unwrap_or("Invalid key.").to_owned()]);
+        });
+        for (field, value) in [("group", &self.group), ("description", &self.description)] {
+            let length = value.trim().chars().count();
+            if length == 0 || length > MAX_LABEL_CHARS {
+                invalid.insert(field.to_owned(), vec![format!("Use 1 to {MAX_LABEL_CHARS} characters.")]);
+            }
+        }
+        match key {
+            Ok(key) if invalid.is_empty() => Ok(EventType {
+                key,
+                group: self.group.trim().to_owned(),
+                description: self.description.trim().to_owned(),
+                example_data: self.example.unwrap_or_else(|| serde_json::json!({})),
+            }),
+            _ => Err(ApiError::validation(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Some fields are invalid; see details.",
+                invalid,
+            )),
+        }
+    }
+}
+
+impl From<EventType> for EventTypeBody {
+    fn from(event_type: EventType) -> Self {
+        Self {
+            key: event_type.key.to_string(),
+            group: event_type.group,
+            description: event_type.description,
+            example: event_type.example_data,
+        }
+    }
+}

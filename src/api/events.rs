@@ -1,0 +1,153 @@
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::body::Json;
+use super::error::{ApiError, ErrorBody};
+use crate::db::events::NewEvent;
+use crate::db::now_ms;
+use crate::domain::EventTypeKey;
+use crate::ingest::{IngestError, Ingestor};
+
+/// Idempotency keys longer than this are refused: they are identifiers, not payloads.
+const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// An event the host application publishes.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PublishEvent {
+    /// A key from the event catalog, e.g. `order.purchased`.
+    #[schema(example = "order.purchased")]
+    pub event_type: String,
+    /// Any JSON; receivers get it as `data`.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// Any JSON about the circumstances (tenant, actor, ...); `{}` when omitted.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub current_context: Option<serde_json::Value>,
+    /// When it happened, RFC 3339; now when omitted. Stored and sent in UTC with milliseconds.
+    #[serde(default)]
+    #[schema(example = "2026-01-15T09:30:00.000Z")]
+    pub event_time: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAccepted {
+    /// The event's id, `evt_<n>`.
+    #[schema(example = "evt_42")]
+    pub id: String,
+    /// Deliveries queued: one per active webhook that subscribes to the event type.
+    pub deliveries: i64,
+}
+
+/// Publish an event. Answers only after the event and its deliveries are on disk.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "events",
+    request_body = PublishEvent,
+    params(
+        ("Idempotency-Key" = Option<String>, Header,
+         description = "Repeating a key within 24 hours answers the first event's id and queues nothing new."),
+    ),
+    responses(
+        (status = 202, description = "Stored; deliveries queued", body = EventAccepted),
+        (status = 400, description = "Malformed JSON, invalid fields, or an unknown event type", body = ErrorBody),
+        (status = 401, description = "Missing, wrong or revoked token", body = ErrorBody),
+        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 415, description = "Body is not JSON", body = ErrorBody),
+        (status = 503, description = "Could not be stored; nothing was accepted", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn publish(
+    _caller: Caller,
+    ingestor: web::Data<Ingestor>,
+    request: HttpRequest,
+    Json(event): Json<PublishEvent>,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency_key = idempotency_key(&request)?;
+    let new_event = event.parse(idempotency_key)?;
+    let event_type = new_event.event_type.clone();
+    let published = ingestor.publish(new_event).await.map_err(|error| match error {
+        IngestError::UnknownEventType => ApiError::unknown_event_type(&event_type),
+        IngestError::Unavailable => ApiError::unavailable(),
+    })?;
+    Ok(HttpResponse::Accepted().json(EventAccepted {
+        id: format!("evt_{}", published.id),
+        deliveries: published.deliveries,
+    }))
+}
+
+impl PublishEvent {
+    fn parse(self, idempotency_key: Option<String>) -> Result<NewEvent, ApiError> {
+        let key = EventTypeKey::parse(&self.event_type)
+            .map_err(|_| ApiError::unknown_event_type(&self.event_type))?;
+        if !key.is_subscribable() {
+            return Err(ApiError::reserved_event_type());
+        }
+        let mut invalid = BTreeMap::new();
+        if self.data.is_null() {
+            invalid.insert("data".to_owned(), vec!["data is required.".to_owned()]);
+        }
+        let event_time = match self.event_time.as_deref().map(unix_ms) {
+            None => now_ms(),
+            Some(Some(at)) => at,
+            Some(None) => {
+                invalid.insert(
+                    "event_time".to_owned(),
+                    vec!["Use an RFC 3339 time, like 2026-01-15T09:30:00Z.".to_owned()],
+                );
+                0
+            }
+        };
+        if !invalid.is_empty() {
+            return Err(ApiError::validation(
+                StatusCode::BAD_REQUEST,
+                "Some fields are invalid; see details.",
+                invalid,
+            ));
+        }
+        Ok(NewEvent {
+            event_type: key.to_string(),
+            event_time,
+            current_context: self
+                .current_context
+                .unwrap_or_else(|| serde_json::json!({}))
+                .to_string(),
+            data: self.data.to_string(),
+            idempotency_key,
+        })
+    }
+}
+
+fn unix_ms(rfc3339: &str) -> Option<i64> {
+    let at = OffsetDateTime::parse(rfc3339, &Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().map(str::trim).unwrap_or_default();
+    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "Idempotency-Key".to_owned(),
+            vec![format!("Use 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters.")],
+        );
+        return Err(ApiError::validation(
+            StatusCode::BAD_REQUEST,
+            "The Idempotency-Key header is invalid.",
+            fields,
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}

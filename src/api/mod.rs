@@ -1,0 +1,74 @@
+//! The JSON API under `/api/v1`: bearer tokens, event ingestion, webhooks, deliveries.
+
+pub mod auth;
+mod body;
+mod deliveries;
+pub mod error;
+mod event_types;
+mod events;
+pub mod openapi;
+mod webhooks;
+
+use actix_web::{HttpResponse, Resource, web};
+
+pub use error::ApiError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()))
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                ApiError::validation(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    &format!("The query string cannot be read: {error}."),
+                    Default::default(),
+                )
+                .into()
+            }))
+            .service(resource("/openapi.json").get(openapi::document))
+            .service(resource("/events").post(events::publish))
+            .service(
+                resource("/event-types")
+                    .get(event_types::list)
+                    .post(event_types::register),
+            )
+            .service(resource("/webhooks").get(webhooks::list).post(webhooks::create))
+            .service(
+                resource("/webhooks/{id}")
+                    .get(webhooks::show)
+                    .patch(webhooks::update)
+                    .delete(webhooks::delete),
+            )
+            .service(resource("/webhooks/{id}/secret").get(webhooks::secret))
+            .service(resource("/webhooks/{id}/deliveries").get(deliveries::list))
+            .service(
+                resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver")
+                    .post(deliveries::redeliver),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// A resource that answers other methods with the API's 405.
+fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("route"))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed())
+}
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2026-01-15T09:30:00.000Z`.
+pub fn rfc3339(unix_ms: i64) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(format).ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,357 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::body::Json;
+use super::error::{ApiError, ErrorBody};
+use super::rfc3339;
+use crate::db::audit::{self, NewEntry};
+use crate::db::webhooks::{Webhook, WebhookFilter};
+use crate::db::{Db, StoreError, event_types, webhooks};
+use crate::domain::{AuditAction, EventSelection, EventTypeKey, WebhookInput, WebhookStatus};
+use crate::secret_box::SecretBox;
+
+/// Webhooks per page of `GET /api/v1/webhooks`.
+pub const PAGE_SIZE: i64 = 25;
+
+/// A webhook as the API shows it: never its API key or signing secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookBody {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    /// Subscribed event types, or `["*"]` for all events (including types added later).
+    pub events: Vec<String>,
+    #[schema(example = "REST")]
+    pub notification_type: String,
+    /// `active`, `disabled`, or `auto_disabled` (after days of failed deliveries).
+    #[schema(example = "active")]
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookPage {
+    pub data: Vec<WebhookBody>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Part of the name (any case) or of the URL.
+    q: Option<String>,
+    /// 1-based page number.
+    page: Option<i64>,
+}
+
+/// The same fields and rules as the console's Create Webhook form.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CreateWebhook {
+    /// 1–100 characters, unique ignoring case.
+    #[schema(example = "CRM order sync")]
+    pub name: String,
+    /// Absolute http or https URL, at most 2048 characters, no user:password, no fragment.
+    #[schema(example = "https://crm.example.com/webhooks")]
+    pub url: String,
+    /// Event type keys, or `["*"]` for all events. At least one.
+    #[schema(example = json!(["order.purchased"]))]
+    pub events: Vec<String>,
+    /// `REST` (the default; the only type today).
+    pub notification_type: Option<String>,
+    /// Sent as `X-API-Key` with every delivery; at most 512 printable characters, no whitespace.
+    pub api_key: Option<String>,
+}
+
+/// Any subset of a webhook's fields; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct UpdateWebhook {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub notification_type: Option<String>,
+    /// A new key; `null` removes the stored one.
+    #[serde(deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub api_key: Option<Option<String>>,
+    pub status: Option<StatusChoice>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusChoice {
+    Active,
+    Disabled,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecretBody {
+    /// The Standard Webhooks signing secret, `whsec_…`.
+    pub secret: String,
+}
+
+/// Tells `"api_key": null` (remove) apart from a missing `api_key` (keep).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/webhooks", tag = "webhooks",
+    params(ListQuery),
+    responses(
+        (status = 200, body = WebhookPage),
+        (status = 400, description = "Query cannot be read", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    _caller: Caller,
+    db: web::Data<Db>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = WebhookFilter {
+        search: query.q.clone().map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
+        ..WebhookFilter::default()
+    };
+    let total = webhooks::count(db.reader(), &filter).await?;
+    let page = query.page.unwrap_or(1).max(1);
+    let offset = (page - 1).saturating_mul(PAGE_SIZE);
+    let rows = webhooks::list(db.reader(), &filter, offset, PAGE_SIZE).await?;
+    Ok(HttpResponse::Ok().json(WebhookPage {
+        data: rows.into_iter().map(WebhookBody::from).collect(),
+        page,
+        per_page: PAGE_SIZE,
+        total,
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/webhooks", tag = "webhooks",
+    request_body = CreateWebhook,
+    responses(
+        (status = 201, body = WebhookBody),
+        (status = 400, description = "Malformed JSON or wrong field types", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "Invalid fields, with a message per field", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    caller: Caller,
+    db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    Json(body): Json<CreateWebhook>,
+) -> Result<HttpResponse, ApiError> {
+    let input = WebhookInput {
+        name: body.name,
+        events: body.events,
+        notification_type: body.notification_type.unwrap_or_else(|| "REST".into()),
+        url: body.url,
+        api_key: body.api_key.unwrap_or_default(),
+        remove_api_key: None,
+    };
+    let draft = input
+        .parse(&subscribable(&db).await?)
+        .map_err(|errors| ApiError::from_validation(&errors))?;
+    let mut tx = db.begin_write().await?;
+    let id = webhooks::create(&mut tx, &secrets, &draft).await.map_err(name_taken)?;
+    record(&mut tx, &caller, AuditAction::WebhookCreated, draft.name.as_str(), "created through the API".into()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let webhook = webhooks::find(db.reader(), id).await?;
+    Ok(HttpResponse::Created().json(WebhookBody::from(webhook)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses((status = 200, body = WebhookBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn show(
+    _caller: Caller,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let webhook = webhooks::find(db.reader(), id.into_inner())
+        .await
+        .map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = i64, Path, description = "Webhook id")),
+    request_body = UpdateWebhook,
+    responses(
+        (status = 200, body = WebhookBody),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update(
+    caller: Caller,
+    db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    id: web::Path<i64>,
+    Json(body): Json<UpdateWebhook>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let before = webhooks::find(db.reader(), id).await.map_err(not_found)?;
+    let (api_key, remove_api_key) = match body.api_key {
+        None => (String::new(), None),
+        Some(None) => (String::new(), Some("on".to_owned())),
+        Some(Some(key)) => (key, None),
+    };
+    let input = WebhookInput {
+        name: body.name.unwrap_or_else(|| before.name.clone()),
+        events: body.events.unwrap_or_else(|| event_list(&before.events)),
+        notification_type: body
+            .notification_type
+            .unwrap_or_else(|| before.notification_type.label().to_owned()),
+        url: body.url.unwrap_or_else(|| before.url.clone()),
+        api_key,
+        remove_api_key,
+    };
+    let draft = input
+        .parse(&subscribable(&db).await?)
+        .map_err(|errors| ApiError::from_validation(&errors))?;
+    let mut tx = db.begin_write().await?;
+    webhooks::update(&mut tx, &secrets, id, &draft).await.map_err(name_taken)?;
+    let mut summary = "updated through the API".to_owned();
+    if let Some(status) = body.status {
+        let status = match status {
+            StatusChoice::Active => WebhookStatus::Active,
+            StatusChoice::Disabled => WebhookStatus::Disabled,
+        };
+        webhooks::set_status(&mut tx, id, status).await?;
+        summary.push_str(&format!("; status → {}", status.label()));
+    }
+    record(&mut tx, &caller, AuditAction::WebhookUpdated, draft.name.as_str(), summary).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let webhook = webhooks::find(db.reader(), id).await?;
+    Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn delete(
+    caller: Caller,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = db.begin_write().await?;
+    let name = webhooks::delete(&mut tx, id.into_inner()).await.map_err(not_found)?;
+    record(&mut tx, &caller, AuditAction::WebhookDeleted, &name, "deleted through the API".into()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/webhooks/{id}/secret", tag = "webhooks",
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses((status = 200, body = SecretBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn secret(
+    _caller: Caller,
+    db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let secret = webhooks::signing_secret(db.reader(), &secrets, id.into_inner())
+        .await
+        .map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(SecretBody { secret }))
+}
+
+impl From<Webhook> for WebhookBody {
+    fn from(webhook: Webhook) -> Self {
+        Self {
+            id: webhook.id,
+            events: event_list(&webhook.events),
+            notification_type: webhook.notification_type.label().to_owned(),
+            status: webhook.status.as_db().to_owned(),
+            created_at: rfc3339(webhook.created_at),
+            name: webhook.name,
+            url: webhook.url,
+        }
+    }
+}
+
+fn event_list(events: &EventSelection) -> Vec<String> {
+    match events {
+        EventSelection::All => vec![EventSelection::ALL.to_owned()],
+        EventSelection::Only(keys) => keys.iter().map(ToString::to_string).collect(),
+    }
+}
+
+async fn subscribable(db: &Db) -> Result<Vec<EventTypeKey>, ApiError> {
+    Ok(event_types::keys(db.reader())
+        .await?
+        .into_iter()
+        .filter(EventTypeKey::is_subscribable)
+        .collect())
+}
+
+fn name_taken(error: StoreError) -> ApiError {
+    match error {
+        StoreError::WebhookNameTaken => {
+            let mut fields = std::collections::BTreeMap::new();
+            fields.insert(
+                "name".to_owned(),
+                vec!["A webhook with this name already exists. Choose another name.".to_owned()],
+            );
+            ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid; see details.", fields)
+        }
+        StoreError::NotFound => ApiError::not_found("webhook"),
+        other => other.into(),
+    }
+}
+
+fn not_found(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => ApiError::not_found("webhook"),
+        other => other.into(),
+    }
+}
+
+async fn record(
+    conn: &mut sqlx::SqliteConnection,
+    caller: &Caller,
+    action: AuditAction,
+    target: &str,
+    summary: String,
+) -> Result<(), ApiError> {
+    audit::record(
+        conn,
+        NewEntry {
+            actor: &caller.actor(),
+            action,
+            target_type: "webhook",
+            target,
+            summary,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The durable path of `POST /api/v1/events`, with group commit: one writer task takes
+//! every publish waiting at that moment and stores them in one `BEGIN IMMEDIATE`
+//! transaction, so many concurrent publishers share each fsync instead of queueing for
+//! one each. A publisher hears back only after its transaction committed.
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::db::events::{self, NewEvent, Published, Refused};
+use crate::db::{Db, StoreError};
+use crate::telemetry::error_chain;
+
+/// Most publishes stored in one transaction: large enough to amortise the fsync, small
+/// enough that the first in a batch is not kept waiting long.
+const MAX_BATCH: usize = 512;
+/// Publishes waiting beyond this make new ones wait for room: back-pressure, not memory growth.
+const QUEUE_CAPACITY: usize = 8192;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the event type is not in the catalog")]
+    UnknownEventType,
+    #[error("the event could not be stored")]
+    Unavailable,
+}
+
+struct Job {
+    event: NewEvent,
+    reply: oneshot::Sender<Result<Published, IngestError>>,
+}
+
+#[derive(Clone)]
+pub struct Ingestor {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Ingestor {
+    /// Starts the writer task; it ends when the last `Ingestor` is dropped.
+    pub fn start(db: Db) -> (Self, JoinHandle<()>) {
+        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
+        let writer = tokio::spawn(write_batches(db, queue));
+        (Self { jobs }, writer)
+    }
+
+    /// Resolves once the event and its deliveries are committed to disk.
+    pub async fn publish(&self, event: NewEvent) -> Result<Published, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { event, reply })
+            .await
+            .map_err(|_| IngestError::Unavailable)?;
+        answer.await.map_err(|_| IngestError::Unavailable)?
+    }
+}
+
+async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let outcomes = store(&db, &batch).await;
+        for (job, outcome) in batch.drain(..).zip(outcomes) {
+            // A publisher that gave up waiting no longer listens; its event is stored anyway.
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+/// One transaction for the whole batch; if it fails, every publish in it fails and none
+/// is acknowledged.
+async fn store(db: &Db, batch: &[Job]) -> Vec<Result<Published, IngestError>> {
+    match try_store(db, batch).await {
+        Ok(outcomes) => outcomes
+            .into_iter()
+            .map(|outcome| outcome.map_err(|Refused::UnknownEventType| IngestError::UnknownEventType))
+            .collect(),
+        Err(error) => {
+            tracing::error!("storing {} events failed: {}", batch.len(), error_chain(&error));
+            batch.iter().map(|_| Err(IngestError::Unavailable)).collect()
+        }
+    }
+}
+
+async fn try_store(db: &Db, batch: &[Job]) -> Result<Vec<Result<Published, Refused>>, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        outcomes.push(events::publish(&mut tx, &job.event).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}

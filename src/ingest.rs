@@ -70,11 +70,20 @@ async fn store(db: &Db, batch: &[Job]) -> Vec<Result<Published, IngestError>> {
     match try_store(db, batch).await {
         Ok(outcomes) => outcomes
             .into_iter()
-            .map(|outcome| outcome.map_err(|Refused::UnknownEventType| IngestError::UnknownEventType))
+            .map(|outcome| {
+                outcome.map_err(|Refused::UnknownEventType| IngestError::UnknownEventType)
+            })
             .collect(),
         Err(error) => {
-            tracing::error!("storing {} events failed: {}", batch.len(), error_chain(&error));
-            batch.iter().map(|_| Err(IngestError::Unavailable)).collect()
+            tracing::error!(
+                "storing {} events failed: {}",
+                batch.len(),
+                error_chain(&error)
+            );
+            batch
+                .iter()
+                .map(|_| Err(IngestError::Unavailable))
+                .collect()
         }
     }
 }

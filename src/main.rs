@@ -15,9 +15,10 @@ async fn main() -> ExitCode {
             action: UserCommand::Create { email, role },
         }) => {
             let stdin = std::io::stdin().lock();
-            report(cli::create_user(&settings, &email, &role, stdin).await, |message| {
-                eprintln!("{message}")
-            })
+            report(
+                cli::create_user(&settings, &email, &role, stdin).await,
+                |message| eprintln!("{message}"),
+            )
         }
         Some(Command::Token {
             action: TokenCommand::Create { name },

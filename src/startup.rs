@@ -11,21 +11,21 @@ use actix_web_flash_messages::FlashMessagesFramework;
 use actix_web_flash_messages::storage::SessionMessageStore;
 use tracing_actix_web::TracingLogger;
 
+use crate::api::{self, auth::TokenUsage};
 use crate::auth::hash_password;
 use crate::config::Settings;
 use crate::db::audit::{self, NewEntry};
 use crate::db::sessions::SqliteSessionStore;
-use crate::api::{self, auth::TokenUsage};
 use crate::db::{Db, StoreError, users, webhooks};
-use crate::ingest::Ingestor;
-use tokio::task::JoinHandle;
 use crate::domain::{AuditAction, Email, Password, Role};
 use crate::error::render_error_page;
+use crate::ingest::Ingestor;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
 use crate::web as console;
 use crate::web::guard::guard;
 use crate::web::sign_in::SetupToken;
+use tokio::task::JoinHandle;
 
 /// The setup link's token: 192 bits, used once.
 const SETUP_TOKEN_BYTES: usize = 24;

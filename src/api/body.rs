@@ -29,7 +29,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !is_json {
                 return Err(ApiError::unsupported_media_type());
             }
-            let payload = payload.map_err(|_| ApiError::malformed_json("The body could not be read."))?;
+            let payload =
+                payload.map_err(|_| ApiError::malformed_json("The body could not be read."))?;
             let body = payload
                 .to_bytes_limited(MAX_BODY_BYTES)
                 .await

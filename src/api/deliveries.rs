@@ -75,10 +75,18 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    webhooks::find(db.reader(), id).await.map_err(|_| ApiError::not_found("webhook"))?;
+    webhooks::find(db.reader(), id)
+        .await
+        .map_err(|_| ApiError::not_found("webhook"))?;
     let page = query.page.unwrap_or(1).max(1);
     let total = deliveries::count_for_webhook(db.reader(), id).await?;
-    let rows = deliveries::list_for_webhook(db.reader(), id, (page - 1).saturating_mul(PAGE_SIZE), PAGE_SIZE).await?;
+    let rows = deliveries::list_for_webhook(
+        db.reader(),
+        id,
+        (page - 1).saturating_mul(PAGE_SIZE),
+        PAGE_SIZE,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(DeliveryPage {
         data: rows.into_iter().map(DeliveryBody::from).collect(),
         page,
@@ -144,7 +152,11 @@ impl From<Delivery> for DeliveryBody {
             last_attempt_at: delivery.last_attempt_at.map(rfc3339),
             last_status_code: delivery.last_status_code,
             created_at: rfc3339(delivery.created_at),
-            attempts: delivery.attempts.into_iter().map(AttemptBody::from).collect(),
+            attempts: delivery
+                .attempts
+                .into_iter()
+                .map(AttemptBody::from)
+                .collect(),
         }
     }
 }

@@ -57,7 +57,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No such {what}."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No such {what}."),
+        )
     }
 
     pub fn method_not_allowed() -> Self {
@@ -117,7 +121,11 @@ impl ApiError {
     }
 
     /// A body whose fields do not parse, with one message per field.
-    pub fn validation(status: StatusCode, message: &str, fields: BTreeMap<String, Vec<String>>) -> Self {
+    pub fn validation(
+        status: StatusCode,
+        message: &str,
+        fields: BTreeMap<String, Vec<String>>,
+    ) -> Self {
         Self {
             details: Some(fields),
             ..Self::new(status, "validation_failed", message)

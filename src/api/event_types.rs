@@ -22,7 +22,6 @@ pub struct EventTypeBody {
     pub group: String,
     pub description: String,
     /// The `data` of the example body in the Event Catalog.
-    #[schema(value_type = Object)]
     pub example: serde_json::Value,
 }
 
@@ -41,7 +40,6 @@ pub struct RegisterEventType {
     pub group: String,
     pub description: String,
     /// Example `data`; `{}` when omitted.
-    #[schema(value_type = Option<Object>)]
     pub example: Option<serde_json::Value>,
 }
 
@@ -83,9 +81,10 @@ pub async fn register(
     event_types::register(&mut tx, &event_type)
         .await
         .map_err(|error| match error {
-            StoreError::EventTypeTaken => {
-                ApiError::conflict(format!("The event type “{}” exists already.", event_type.key))
-            }
+            StoreError::EventTypeTaken => ApiError::conflict(format!(
+                "The event type “{}” exists already.",
+                event_type.key
+            )),
             other => other.into(),
         })?;
     audit::record(
@@ -107,12 +106,24 @@ impl RegisterEventType {
     fn parse(self) -> Result<EventType, ApiError> {
         let mut invalid = std::collections::BTreeMap::new();
         let key = EventTypeKey::parse(&self.key).map_err(|error| {
-            invalid.insert("key".to_owned(), vec![error.message.as_deref().unwrap_or("Invalid key.").to_owned()]);
+            invalid.insert(
+                "key".to_owned(),
+                vec![
+                    error
+                        .message
+                        .as_deref()
+                        .unwrap_or("Invalid key.")
+                        .to_owned(),
+                ],
+            );
         });
         for (field, value) in [("group", &self.group), ("description", &self.description)] {
             let length = value.trim().chars().count();
             if length == 0 || length > MAX_LABEL_CHARS {
-                invalid.insert(field.to_owned(), vec![format!("Use 1 to {MAX_LABEL_CHARS} characters.")]);
+                invalid.insert(
+                    field.to_owned(),
+                    vec![format!("Use 1 to {MAX_LABEL_CHARS} characters.")],
+                );
             }
         }
         match key {

@@ -25,11 +25,9 @@ pub struct PublishEvent {
     #[schema(example = "order.purchased")]
     pub event_type: String,
     /// Any JSON; receivers get it as `data`.
-    #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// Any JSON about the circumstances (tenant, actor, ...); `{}` when omitted.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub current_context: Option<serde_json::Value>,
     /// When it happened, RFC 3339; now when omitted. Stored and sent in UTC with milliseconds.
     #[serde(default)]
@@ -75,10 +73,13 @@ pub async fn publish(
     let idempotency_key = idempotency_key(&request)?;
     let new_event = event.parse(idempotency_key)?;
     let event_type = new_event.event_type.clone();
-    let published = ingestor.publish(new_event).await.map_err(|error| match error {
-        IngestError::UnknownEventType => ApiError::unknown_event_type(&event_type),
-        IngestError::Unavailable => ApiError::unavailable(),
-    })?;
+    let published = ingestor
+        .publish(new_event)
+        .await
+        .map_err(|error| match error {
+            IngestError::UnknownEventType => ApiError::unknown_event_type(&event_type),
+            IngestError::Unavailable => ApiError::unavailable(),
+        })?;
     Ok(HttpResponse::Accepted().json(EventAccepted {
         id: format!("evt_{}", published.id),
         deliveries: published.deliveries,
@@ -141,7 +142,9 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
         let mut fields = BTreeMap::new();
         fields.insert(
             "Idempotency-Key".to_owned(),
-            vec![format!("Use 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters.")],
+            vec![format!(
+                "Use 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters."
+            )],
         );
         return Err(ApiError::validation(
             StatusCode::BAD_REQUEST,

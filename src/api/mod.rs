@@ -16,7 +16,10 @@ pub use error::ApiError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
-            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| ApiError::not_found("resource").into()),
+            )
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 ApiError::validation(
                     actix_web::http::StatusCode::BAD_REQUEST,
@@ -32,7 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .get(event_types::list)
                     .post(event_types::register),
             )
-            .service(resource("/webhooks").get(webhooks::list).post(webhooks::create))
+            .service(
+                resource("/webhooks")
+                    .get(webhooks::list)
+                    .post(webhooks::create),
+            )
             .service(
                 resource("/webhooks/{id}")
                     .get(webhooks::show)

@@ -119,7 +119,11 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = WebhookFilter {
-        search: query.q.clone().map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
+        search: query
+            .q
+            .clone()
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty()),
         ..WebhookFilter::default()
     };
     let total = webhooks::count(db.reader(), &filter).await?;
@@ -165,8 +169,17 @@ pub async fn create(
         .parse(&subscribable(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let mut tx = db.begin_write().await?;
-    let id = webhooks::create(&mut tx, &secrets, &draft).await.map_err(name_taken)?;
-    record(&mut tx, &caller, AuditAction::WebhookCreated, draft.name.as_str(), "created through the API".into()).await?;
+    let id = webhooks::create(&mut tx, &secrets, &draft)
+        .await
+        .map_err(name_taken)?;
+    record(
+        &mut tx,
+        &caller,
+        AuditAction::WebhookCreated,
+        draft.name.as_str(),
+        "created through the API".into(),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     let webhook = webhooks::find(db.reader(), id).await?;
     Ok(HttpResponse::Created().json(WebhookBody::from(webhook)))
@@ -232,7 +245,9 @@ pub async fn update(
         .parse(&subscribable(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let mut tx = db.begin_write().await?;
-    webhooks::update(&mut tx, &secrets, id, &draft).await.map_err(name_taken)?;
+    webhooks::update(&mut tx, &secrets, id, &draft)
+        .await
+        .map_err(name_taken)?;
     let mut summary = "updated through the API".to_owned();
     if let Some(status) = body.status {
         let status = match status {
@@ -242,7 +257,14 @@ pub async fn update(
         webhooks::set_status(&mut tx, id, status).await?;
         summary.push_str(&format!("; status → {}", status.label()));
     }
-    record(&mut tx, &caller, AuditAction::WebhookUpdated, draft.name.as_str(), summary).await?;
+    record(
+        &mut tx,
+        &caller,
+        AuditAction::WebhookUpdated,
+        draft.name.as_str(),
+        summary,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     let webhook = webhooks::find(db.reader(), id).await?;
     Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
@@ -260,8 +282,17 @@ pub async fn delete(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = db.begin_write().await?;
-    let name = webhooks::delete(&mut tx, id.into_inner()).await.map_err(not_found)?;
-    record(&mut tx, &caller, AuditAction::WebhookDeleted, &name, "deleted through the API".into()).await?;
+    let name = webhooks::delete(&mut tx, id.into_inner())
+        .await
+        .map_err(not_found)?;
+    record(
+        &mut tx,
+        &caller,
+        AuditAction::WebhookDeleted,
+        &name,
+        "deleted through the API".into(),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -321,7 +352,11 @@ fn name_taken(error: StoreError) -> ApiError {
                 "name".to_owned(),
                 vec!["A webhook with this name already exists. Choose another name.".to_owned()],
             );
-            ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid; see details.", fields)
+            ApiError::validation(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Some fields are invalid; see details.",
+                fields,
+            )
         }
         StoreError::NotFound => ApiError::not_found("webhook"),
         other => other.into(),

@@ -78,7 +78,6 @@ pub async fn touch(conn: &mut SqliteConnection, id: i64, at: i64) -> Result<(), 
     Ok(())
 }
 
-
 fn decode(row: &SqliteRow) -> Result<ApiToken, sqlx::Error> {
     Ok(ApiToken {
         id: row.try_get("id")?,

@@ -117,7 +117,10 @@ pub async fn find(
     .bind(webhook_id)
     .fetch_optional(pool)
     .await?;
-    row.as_ref().map(decode).transpose()?.ok_or(StoreError::NotFound)
+    row.as_ref()
+        .map(decode)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
 }
 
 fn decode(row: &SqliteRow) -> Result<Delivery, sqlx::Error> {

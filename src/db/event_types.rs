@@ -61,9 +61,7 @@ pub async fn register(
     .execute(conn)
     .await
     .map_err(|error| match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::EventTypeTaken
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EventTypeTaken,
         _ => StoreError::Database(error),
     })?;
     Ok(())

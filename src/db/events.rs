@@ -47,11 +47,16 @@ pub async fn publish(
                 .await?;
         match earlier {
             Some((id, created_at)) if created_at >= now - IDEMPOTENCY_WINDOW_MS => {
-                let deliveries = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = ?")
-                    .bind(id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                return Ok(Ok(Published { id, deliveries, repeated: true }));
+                let deliveries =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = ?")
+                        .bind(id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                return Ok(Ok(Published {
+                    id,
+                    deliveries,
+                    repeated: true,
+                }));
             }
             // Expired: the key is free for the new event.
             Some((id, _)) => {

@@ -4,8 +4,8 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod deliveries;
-pub mod events;
 pub mod event_types;
+pub mod events;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod users;

@@ -125,4 +125,3 @@ pub async fn delete_for_user(conn: &mut SqliteConnection, user_id: i64) -> Resul
         .await?;
     Ok(())
 }
-

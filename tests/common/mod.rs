@@ -146,6 +146,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// An API token made in the API Tokens tab, and a client that sends it.
+    pub async fn api(&self) -> Api {
+        let response = self
+            .post_form("/settings/tokens", &[("name", "test publisher")])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "creating a token");
+        let token = Page::from(response).await.text("#new-token");
+        assert!(token.starts_with("wc_"), "{token}");
+        Api::new(&self.address, &token)
+    }
+
     /// Every byte SQLite has on disk for this console: the database, its WAL and shared memory.
     pub fn raw_database_files(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
@@ -156,6 +167,80 @@ impl TestApp {
             }
         }
         bytes
+    }
+}
+
+/// A program calling the JSON API with a bearer token.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub address: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(address: &str, token: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            address: address.to_owned(),
+            token: token.to_owned(),
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&self.token)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Response {
+        self.request(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> Response {
+        self.request(reqwest::Method::PATCH, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(reqwest::Method::DELETE, path)
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    /// Publishes an event and returns (status, body).
+    pub async fn publish(&self, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
+        let response = self.post("/api/v1/events", body).await;
+        let status = response.status();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    pub async fn create_webhook(&self, name: &str, events: &[&str]) -> i64 {
+        let response = self
+            .post(
+                "/api/v1/webhooks",
+                serde_json::json!({"name": name, "url": "https://receiver.example.com/in", "events": events}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {name}");
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
     }
 }
 

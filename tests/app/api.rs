@@ -1,0 +1,619 @@
+//! The JSON API over real HTTP: what a host application and an automation script see.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Api, TestApp};
+
+fn order() -> Value {
+    json!({"event_type": "order.purchased", "data": {"order": {"id": "ord_1"}}})
+}
+
+async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("a JSON error body");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn without_a_valid_token_every_route_answers_401_in_json() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+
+    for token in ["", "wc_not_a_real_token"] {
+        let anonymous = Api::new(&app.address, token);
+        for (method, path) in [
+            (Method::POST, "/api/v1/events"),
+            (Method::GET, "/api/v1/webhooks"),
+            (Method::GET, "/api/v1/event-types"),
+        ] {
+            let response = anonymous
+                .request(method.clone(), path)
+                .json(&order())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.headers()["www-authenticate"], "Bearer");
+            assert_eq!(
+                error_code(response).await,
+                (StatusCode::UNAUTHORIZED, "unauthorized".into()),
+                "{method} {path}"
+            );
+        }
+    }
+    let plain = reqwest::Client::new()
+        .get(app.url("/api/v1/webhooks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(plain).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.get("/api/v1/webhooks").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    assert_eq!(api.get("/api/v1/webhooks").await.status(), StatusCode::OK);
+
+    let tokens = app.get_page("/settings/tokens").await;
+    assert!(tokens.text("tbody").contains("test publisher"));
+    assert!(
+        !tokens.text("main").contains(&api.token),
+        "never shown again"
+    );
+    let revoke = tokens.attr("form[action$='/revoke']", "action").unwrap();
+    app.post_form(&revoke, &[]).await;
+
+    assert_eq!(
+        api.get("/api/v1/webhooks").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_published_event_is_stored_with_one_delivery_per_matching_active_webhook() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    api.create_webhook("Orders", &["order.purchased"]).await;
+    api.create_webhook("Everything", &["*"]).await;
+    api.create_webhook("Users only", &["user.signed_up"]).await;
+    let paused = api.create_webhook("Paused", &["order.purchased"]).await;
+    api.patch(
+        &format!("/api/v1/webhooks/{paused}"),
+        json!({"status": "disabled"}),
+    )
+    .await;
+
+    let (status, body) = api.publish(order()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        body["deliveries"], 2,
+        "Orders and Everything, not Users only or Paused"
+    );
+    assert!(body["id"].as_str().unwrap().starts_with("evt_"));
+
+    let (_, signed_up) = api
+        .publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    assert_eq!(signed_up["deliveries"], 2);
+    let (_, refunded) = api
+        .publish(json!({"event_type": "order.refunded", "data": {}}))
+        .await;
+    assert_eq!(refunded["deliveries"], 1);
+
+    let deliveries: Value = api
+        .get("/api/v1/webhooks/1/deliveries")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(deliveries["total"], 1);
+    let delivery = &deliveries["data"][0];
+    assert_eq!(delivery["event_id"], body["id"]);
+    assert_eq!(delivery["status"], "pending");
+    assert_eq!(delivery["attempts"], json!([]));
+    let everything: Value = api
+        .get("/api/v1/webhooks/2/deliveries")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(everything["total"], 3);
+    assert_eq!(
+        everything["data"][0]["event_type"], "order.refunded",
+        "newest first"
+    );
+}
+
+#[tokio::test]
+async fn event_fields_are_checked_and_defaulted() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+
+    let (status, _) = api
+        .publish(json!({"event_type": "order.purchased", "data": 1, "event_time": "2026-01-15T10:30:00+01:00", "current_context": {"tenant": "acme"}}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let stored: (i64, String, String) = sqlx::query_as(
+        "SELECT event_time, current_context, data FROM events ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        webhook_console::api::rfc3339(stored.0),
+        "2026-01-15T09:30:00.000Z",
+        "stored in UTC"
+    );
+    assert_eq!(
+        (stored.1.as_str(), stored.2.as_str()),
+        (r#"{"tenant":"acme"}"#, "1")
+    );
+
+    api.publish(json!({"event_type": "order.purchased", "data": {}}))
+        .await;
+    let context: String =
+        sqlx::query_scalar("SELECT current_context FROM events ORDER BY id DESC LIMIT 1")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(context, "{}");
+
+    for (body, code) in [
+        (
+            json!({"event_type": "order.purchased"}),
+            "validation_failed",
+        ),
+        (
+            json!({"event_type": "order.purchased", "data": null}),
+            "validation_failed",
+        ),
+        (
+            json!({"event_type": "order.purchased", "data": {}, "event_time": "yesterday"}),
+            "validation_failed",
+        ),
+        (json!({"event_type": 7, "data": {}}), "validation_failed"),
+        (
+            json!({"event_type": "order.exploded", "data": {}}),
+            "unknown_event_type",
+        ),
+        (
+            json!({"event_type": "Not A Key", "data": {}}),
+            "unknown_event_type",
+        ),
+        (
+            json!({"event_type": "webhook.test", "data": {}}),
+            "reserved_event_type",
+        ),
+        (json!([1, 2, 3]), "validation_failed"),
+    ] {
+        let response = api.post("/api/v1/events", body.clone()).await;
+        assert_eq!(
+            error_code(response).await,
+            (StatusCode::BAD_REQUEST, code.into()),
+            "{body}"
+        );
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(count, 2, "nothing invalid was stored");
+}
+
+#[tokio::test]
+async fn malformed_oversized_and_non_json_bodies_are_refused_and_the_server_stays_healthy() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    let send = |content_type: &'static str, body: Vec<u8>| {
+        api.request(Method::POST, "/api/v1/events")
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+    };
+
+    let malformed = send("application/json", b"{\"event_type\": ".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(malformed).await,
+        (StatusCode::BAD_REQUEST, "malformed_json".into())
+    );
+    let text = send("text/plain", b"hello".to_vec()).await.unwrap();
+    assert_eq!(
+        error_code(text).await,
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type".into()
+        )
+    );
+    let huge = format!(
+        r#"{{"event_type":"order.purchased","data":"{}"}}"#,
+        "x".repeat(300 * 1024)
+    );
+    let oversized = send("application/json", huge.into_bytes()).await.unwrap();
+    assert_eq!(
+        error_code(oversized).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large".into())
+    );
+    let just_under = format!(
+        r#"{{"event_type":"order.purchased","data":"{}"}}"#,
+        "x".repeat(250 * 1024)
+    );
+    assert_eq!(
+        send("application/json", just_under.into_bytes())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::ACCEPTED
+    );
+
+    let unknown = api.get("/api/v1/nothing-here").await;
+    assert_eq!(
+        error_code(unknown).await,
+        (StatusCode::NOT_FOUND, "not_found".into())
+    );
+    let wrong_method = api
+        .request(Method::PUT, "/api/v1/events")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(wrong_method).await,
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed".into())
+    );
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    assert_eq!(api.publish(order()).await.0, StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_repeat_answers_the_first_event_and_queues_nothing() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    api.create_webhook("Orders", &["order.purchased"]).await;
+    let publish = || {
+        api.request(Method::POST, "/api/v1/events")
+            .header("Idempotency-Key", "order-1-paid")
+            .json(&order())
+            .send()
+    };
+
+    let first: Value = publish().await.unwrap().json().await.unwrap();
+    let again = publish().await.unwrap();
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    let again: Value = again.json().await.unwrap();
+
+    assert_eq!(again["id"], first["id"]);
+    let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(deliveries, 1);
+    let other: Value = api
+        .request(Method::POST, "/api/v1/events")
+        .header("Idempotency-Key", "order-2-paid")
+        .json(&order())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(other["id"], first["id"]);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_publishers_are_all_accepted_and_each_event_is_stored_once() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    api.create_webhook("Orders", &["order.purchased"]).await;
+
+    let publishers = (0..50).map(|i| {
+        let api = api.clone();
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for j in 0..4 {
+                let (status, body) = api
+                    .publish(json!({"event_type": "order.purchased", "data": {"n": i * 4 + j}}))
+                    .await;
+                assert_eq!(status, StatusCode::ACCEPTED);
+                ids.push(body["id"].as_str().unwrap().to_owned());
+            }
+            ids
+        })
+    });
+    let mut ids: Vec<String> = Vec::new();
+    for publisher in publishers {
+        ids.extend(publisher.await.unwrap());
+    }
+
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "every answer names its own event");
+    let (events, distinct, deliveries): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(DISTINCT json_extract(data, '$.n')) FROM events),
+                (SELECT COUNT(*) FROM deliveries)",
+    )
+    .fetch_one(app.db.reader()).await.unwrap();
+    assert_eq!((events, distinct, deliveries), (200, 200, 200));
+}
+
+#[tokio::test]
+async fn publishing_while_a_webhook_is_deleted_never_leaves_a_dangling_delivery() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    let ids: Vec<i64> = futures_ids(&api, 10).await;
+
+    let publishing = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            for _ in 0..100 {
+                assert_eq!(api.publish(order()).await.0, StatusCode::ACCEPTED);
+            }
+        })
+    };
+    for id in ids {
+        assert_eq!(
+            api.delete(&format!("/api/v1/webhooks/{id}")).await.status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    publishing.await.unwrap();
+
+    let dangling: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE w.id IS NULL")
+        .fetch_one(app.db.reader()).await.unwrap();
+    assert_eq!(dangling, 0);
+    assert_eq!(api.publish(order()).await.1["deliveries"], 0);
+}
+
+async fn futures_ids(api: &Api, count: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..count {
+        ids.push(
+            api.create_webhook(&format!("Orders {i}"), &["order.purchased"])
+                .await,
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn webhooks_are_managed_with_the_same_rules_and_messages_as_the_form() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+
+    let created = api
+        .post(
+            "/api/v1/webhooks",
+            json!({
+                "name": "CRM", "url": "https://crm.example.com/in", "events": ["order.purchased"],
+                "notification_type": "REST", "api_key": "sk_live_0123456789abcdef",
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["events"], json!(["order.purchased"]));
+    assert_eq!(created["status"], "active");
+    assert!(created.get("api_key").is_none() && !created.to_string().contains("sk_live"));
+
+    let invalid = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "crm", "url": "ftp://x", "events": ["nope.nope"], "api_key": "a b"}),
+        )
+        .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let invalid: Value = invalid.json().await.unwrap();
+    assert_eq!(invalid["error"]["code"], "validation_failed");
+    let details = &invalid["error"]["details"];
+    assert_eq!(
+        details["url"][0],
+        "Use a web address that starts with https:// or http://."
+    );
+    assert_eq!(
+        details["events"][0],
+        "“nope.nope” is not in the event catalog."
+    );
+    assert_eq!(
+        details["api_key"][0],
+        "Remove spaces and line breaks from the API key."
+    );
+    let taken = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "crm", "url": "https://a.example.com/", "events": ["*"]}),
+        )
+        .await;
+    let taken: Value = taken.json().await.unwrap();
+    assert!(
+        taken["error"]["details"]["name"][0]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
+
+    let patched = api
+        .patch(
+            "/api/v1/webhooks/1",
+            json!({"events": ["*"], "status": "disabled", "api_key": null}),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(
+        (
+            patched["events"].clone(),
+            patched["status"].clone(),
+            patched["name"].clone()
+        ),
+        (json!(["*"]), json!("disabled"), json!("CRM"))
+    );
+    let detail = app.get_page("/settings/webhooks/1").await;
+    assert!(
+        detail.text(".properties").contains("Not set"),
+        "null removed the API key"
+    );
+
+    let listed: Value = api.get("/api/v1/webhooks?q=cr").await.json().await.unwrap();
+    assert_eq!(
+        (listed["total"].clone(), listed["data"][0]["name"].clone()),
+        (json!(1), json!("CRM"))
+    );
+    let secret: Value = api
+        .get("/api/v1/webhooks/1/secret")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(secret["secret"].as_str().unwrap().starts_with("whsec_"));
+
+    assert_eq!(
+        api.delete("/api/v1/webhooks/1").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        error_code(api.get("/api/v1/webhooks/1").await).await,
+        (StatusCode::NOT_FOUND, "not_found".into())
+    );
+    assert_eq!(
+        error_code(api.get("/api/v1/webhooks/not-a-number").await)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    let audit = app.get_page("/settings/audit?q=token").await;
+    let rows = audit.texts("tbody tr");
+    assert!(
+        rows.iter()
+            .any(|row| row.contains("token:test publisher") && row.contains("Webhook created"))
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row.contains("token:test publisher") && row.contains("Webhook deleted"))
+    );
+}
+
+#[tokio::test]
+async fn event_types_can_be_listed_and_registered_once() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+
+    let listed: Value = api.get("/api/v1/event-types").await.json().await.unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 9);
+
+    let new_type = json!({"key": "invoice.paid", "group": "Billing", "description": "An invoice was paid", "example": {"invoice": "inv_1"}});
+    assert_eq!(
+        api.post("/api/v1/event-types", new_type.clone())
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        error_code(api.post("/api/v1/event-types", new_type).await).await,
+        (StatusCode::CONFLICT, "conflict".into())
+    );
+    let bad = api
+        .post(
+            "/api/v1/event-types",
+            json!({"key": "Invoice Paid", "group": "", "description": "x"}),
+        )
+        .await;
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(bad["error"]["code"], "validation_failed");
+    assert!(
+        bad["error"]["details"]["key"].is_array() && bad["error"]["details"]["group"].is_array()
+    );
+
+    assert_eq!(
+        api.publish(json!({"event_type": "invoice.paid", "data": {}}))
+            .await
+            .0,
+        StatusCode::ACCEPTED
+    );
+    let catalog = app.get_page("/settings/events").await;
+    assert!(catalog.text("main").contains("invoice.paid"));
+}
+
+#[tokio::test]
+async fn a_delivery_can_be_queued_again() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    api.create_webhook("Orders", &["order.purchased"]).await;
+    api.publish(order()).await;
+
+    let redelivered = api
+        .request(Method::POST, "/api/v1/webhooks/1/deliveries/1/redeliver")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redelivered.status(), StatusCode::ACCEPTED);
+    let body: Value = redelivered.json().await.unwrap();
+    assert_eq!(
+        (body["id"].clone(), body["status"].clone()),
+        (json!(1), json!("pending"))
+    );
+    let missing = api
+        .request(Method::POST, "/api/v1/webhooks/1/deliveries/99/redeliver")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(missing).await,
+        (StatusCode::NOT_FOUND, "not_found".into())
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_its_errors() {
+    let app = TestApp::spawn().await;
+
+    let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = document["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/events", "post"),
+        ("/api/v1/event-types", "get"),
+        ("/api/v1/event-types", "post"),
+        ("/api/v1/webhooks", "get"),
+        ("/api/v1/webhooks", "post"),
+        ("/api/v1/webhooks/{id}", "get"),
+        ("/api/v1/webhooks/{id}", "patch"),
+        ("/api/v1/webhooks/{id}", "delete"),
+        ("/api/v1/webhooks/{id}/secret", "get"),
+        ("/api/v1/webhooks/{id}/deliveries", "get"),
+        (
+            "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            "post",
+        ),
+    ] {
+        let operation = &paths[path][method];
+        assert!(
+            operation["responses"]["401"].is_object(),
+            "{method} {path} documents 401"
+        );
+    }
+    assert!(paths["/api/v1/events"]["post"]["responses"]["413"].is_object());
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+}

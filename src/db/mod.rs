@@ -21,6 +21,8 @@ use sqlx::{Sqlite, Transaction};
 
 /// How long a statement waits for another writer before giving up; writes are short.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Often enough that the WAL stays small, rarely enough to cost nothing when idle.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 /// Readers run in parallel under WAL; a few cover two cores with room for slow requests.
 const READER_CONNECTIONS: u32 = 8;
 
@@ -50,6 +52,7 @@ pub enum StoreError {
 pub struct Db {
     reader: SqlitePool,
     writer: SqlitePool,
+    checkpointer: SqlitePool,
 }
 
 impl Db {
@@ -64,14 +67,25 @@ impl Db {
             .busy_timeout(BUSY_TIMEOUT);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            // Checkpoints run beside the writer (see `checkpoint_continuously`), so that no
+            // commit waits while the WAL is copied into the database file.
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         sqlx::migrate!().run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READER_CONNECTIONS)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
-        Ok(Self { reader, writer })
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        tokio::spawn(checkpoint_continuously(checkpointer.clone()));
+        Ok(Self {
+            reader,
+            writer,
+            checkpointer,
+        })
     }
 
     pub fn reader(&self) -> &SqlitePool {
@@ -81,7 +95,18 @@ impl Db {
     /// Takes the write lock up front, so a transaction that reads before it writes
     /// never fails half-way with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            // A request cancelled while its BEGIN ran (its client went away) leaves the
+            // connection inside a transaction that nothing will end. Closing the connection
+            // rolls it back; the pool opens a fresh one. The writer pool has one connection,
+            // so the one acquired here is that one.
+            Err(sqlx::Error::InvalidSavePointStatement) => {
+                tracing::warn!("replacing a writer connection left inside a transaction");
+                self.writer.acquire().await?.close().await?;
+                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            begun => Ok(begun?),
+        }
     }
 
     /// The database answers a query.
@@ -93,6 +118,28 @@ impl Db {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+        self.checkpointer.close().await;
+    }
+}
+
+/// Copies committed pages from the WAL into the database file, without blocking writers
+/// (PASSIVE), until the pool is closed.
+async fn checkpoint_continuously(pool: SqlitePool) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+    loop {
+        ticks.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!("checkpoint failed: {error}");
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod event_catalog;
 mod roles;
 mod security;
 mod setup;
+mod storage;
 mod webhook_create;
 mod webhook_list;
 mod webhook_manage;

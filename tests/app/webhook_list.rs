@@ -35,7 +35,13 @@ async fn the_console_opens_on_settings_and_its_webhook_settings_tab() {
     );
     assert_eq!(
         page.texts(".settings-tabs a"),
-        ["Webhook Settings", "Event Catalog", "Users", "Audit Log"]
+        [
+            "Webhook Settings",
+            "Event Catalog",
+            "Users",
+            "API Tokens",
+            "Audit Log"
+        ]
     );
 }
 

@@ -57,6 +57,11 @@ impl TestApp {
     }
 
     async fn start(with_admin: bool, configure: impl FnOnce(&mut Settings)) -> Self {
+        // The server's log, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn,webhook_console=info")
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let database_path = dir.path().join("console.db");
         let database_url = format!("sqlite://{}", database_path.display());

@@ -36,17 +36,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 .await
                 .map_err(|_| ApiError::payload_too_large(MAX_BODY_BYTES))?
                 .map_err(|_| ApiError::malformed_json("The body could not be read."))?;
-            serde_json::from_slice(&body).map(Json).map_err(|error| {
-                if error.is_data() {
-                    ApiError::validation(
-                        StatusCode::BAD_REQUEST,
-                        &format!("The JSON does not have the expected shape: {error}."),
-                        Default::default(),
-                    )
-                } else {
-                    ApiError::malformed_json(format!("The body is not valid JSON: {error}."))
-                }
-            })
+            let value: serde_json::Value = serde_json::from_slice(&body).map_err(|error| {
+                ApiError::malformed_json(format!("The body is not valid JSON: {error}."))
+            })?;
+            // Every body is an object; serde would also take a list for a struct.
+            if !value.is_object() {
+                return Err(shape_error("the body must be a JSON object"));
+            }
+            serde_json::from_value(value)
+                .map(Json)
+                .map_err(|error| shape_error(&error.to_string()))
         })
     }
+}
+
+fn shape_error(reason: &str) -> ApiError {
+    ApiError::validation(
+        StatusCode::BAD_REQUEST,
+        &format!("The JSON does not have the expected shape: {reason}."),
+        Default::default(),
+    )
 }

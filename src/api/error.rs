@@ -36,6 +36,8 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Option<BTreeMap<String, Vec<String>>>,
+    /// With 405: the methods the path does take.
+    allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -45,6 +47,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            allow: None,
         }
     }
 
@@ -64,16 +67,26 @@ impl ApiError {
         )
     }
 
-    pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "This method is not available for this path.",
-        )
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("This path takes {allow}."),
+            )
+        }
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn conflict_in_fields(message: &str, fields: BTreeMap<String, Vec<String>>) -> Self {
+        Self {
+            details: Some(fields),
+            ..Self::conflict(message)
+        }
     }
 
     pub fn malformed_json(message: impl Into<String>) -> Self {
@@ -175,6 +188,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(allow) = self.allow {
+            response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
         }
         response.json(body)
     }

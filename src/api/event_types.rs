@@ -34,10 +34,21 @@ pub struct EventTypeList {
 #[serde(default)]
 pub struct RegisterEventType {
     /// `group.name` in lower case, e.g. `invoice.paid`.
-    #[schema(example = "invoice.paid")]
+    #[schema(
+        required = true,
+        example = "invoice.paid",
+        max_length = 100,
+        pattern = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+    )]
     pub key: String,
-    #[schema(example = "Billing")]
+    #[schema(
+        required = true,
+        example = "Billing",
+        max_length = 200,
+        pattern = r"\S"
+    )]
     pub group: String,
+    #[schema(required = true, max_length = 200, pattern = r"\S")]
     pub description: String,
     /// Example `data`; `{}` when omitted.
     pub example: Option<serde_json::Value>,
@@ -151,4 +162,13 @@ impl From<EventType> for EventTypeBody {
             example: event_type.example_data,
         }
     }
+}
+
+/// The keys a webhook may subscribe to and a publisher may send.
+pub async fn subscribable_keys(db: &Db) -> Result<Vec<EventTypeKey>, ApiError> {
+    Ok(event_types::keys(db.reader())
+        .await?
+        .into_iter()
+        .filter(EventTypeKey::is_subscribable)
+        .collect())
 }

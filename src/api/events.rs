@@ -16,7 +16,7 @@ use crate::domain::EventTypeKey;
 use crate::ingest::{IngestError, Ingestor};
 
 /// Idempotency keys longer than this are refused: they are identifiers, not payloads.
-const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 
 /// An event the host application publishes.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,14 +24,14 @@ pub struct PublishEvent {
     /// A key from the event catalog, e.g. `order.purchased`.
     #[schema(example = "order.purchased")]
     pub event_type: String,
-    /// Any JSON; receivers get it as `data`.
+    /// Any JSON (required, `null` included); receivers get it as `data`.
     pub data: serde_json::Value,
     /// Any JSON about the circumstances (tenant, actor, ...); `{}` when omitted.
     #[serde(default)]
     pub current_context: Option<serde_json::Value>,
     /// When it happened, RFC 3339; now when omitted. Stored and sent in UTC with milliseconds.
     #[serde(default)]
-    #[schema(example = "2026-01-15T09:30:00.000Z")]
+    #[schema(example = "2026-01-15T09:30:00.000Z", format = DateTime)]
     pub event_time: Option<String>,
 }
 
@@ -94,9 +94,6 @@ impl PublishEvent {
             return Err(ApiError::reserved_event_type());
         }
         let mut invalid = BTreeMap::new();
-        if self.data.is_null() {
-            invalid.insert("data".to_owned(), vec!["data is required.".to_owned()]);
-        }
         let event_time = match self.event_time.as_deref().map(unix_ms) {
             None => now_ms(),
             Some(Some(at)) => at,
@@ -138,7 +135,8 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let key = value.to_str().map(str::trim).unwrap_or_default();
-    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
+    let printable = key.chars().all(|c| (' '..='~').contains(&c));
+    if key.is_empty() || !printable || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
         let mut fields = BTreeMap::new();
         fields.insert(
             "Idempotency-Key".to_owned(),

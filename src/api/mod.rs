@@ -28,45 +28,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .into()
             }))
-            .service(resource("/openapi.json").get(openapi::document))
-            .service(resource("/events").post(events::publish))
+            .service(resource("/openapi.json", "GET").get(openapi::document))
+            .service(resource("/events", "POST").post(events::publish))
             .service(
-                resource("/event-types")
+                resource("/event-types", "GET, POST")
                     .get(event_types::list)
                     .post(event_types::register),
             )
             .service(
-                resource("/webhooks")
+                resource("/webhooks", "GET, POST")
                     .get(webhooks::list)
                     .post(webhooks::create),
             )
             .service(
-                resource("/webhooks/{id}")
+                resource("/webhooks/{id}", "GET, PATCH, DELETE")
                     .get(webhooks::show)
                     .patch(webhooks::update)
                     .delete(webhooks::delete),
             )
-            .service(resource("/webhooks/{id}/secret").get(webhooks::secret))
-            .service(resource("/webhooks/{id}/deliveries").get(deliveries::list))
+            .service(resource("/webhooks/{id}/secret", "GET").get(webhooks::secret))
+            .service(resource("/webhooks/{id}/deliveries", "GET").get(deliveries::list))
             .service(
-                resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver")
+                resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver", "POST")
                     .post(deliveries::redeliver),
             )
             .default_service(web::to(not_found)),
     );
 }
 
-/// A resource that answers other methods with the API's 405.
-fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource that answers other methods than `allow` with the API's 405.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<HttpResponse, _>(ApiError::method_not_allowed(allow))
+    }))
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("route"))
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::method_not_allowed())
 }
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-01-15T09:30:00.000Z`.

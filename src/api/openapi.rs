@@ -1,8 +1,11 @@
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{deliveries, error, event_types, events, webhooks};
+use super::{ApiError, deliveries, error, event_types, events, webhooks};
+use crate::db::Db;
+use crate::domain::EventSelection;
 
 /// The API's description, generated from the handlers' and types' annotations.
 #[derive(OpenApi)]
@@ -41,6 +44,37 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// The document, with the event types that exist right now as the allowed values of
+/// every field that names one: the catalog lives in the database.
+pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    let keys: Vec<String> = event_types::subscribable_keys(&db)
+        .await?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let schemas = &mut document["components"]["schemas"];
+    schemas["PublishEvent"]["properties"]["event_type"]["enum"] = json!(keys);
+    let mut subscriptions = vec![EventSelection::ALL.to_owned()];
+    subscriptions.extend(keys);
+    for schema in ["CreateWebhook", "UpdateWebhook"] {
+        let properties = &mut schemas[schema]["properties"];
+        properties["events"]["items"]["enum"] = json!(subscriptions);
+        properties["name"]["pattern"] = json!(webhooks::NAME_PATTERN);
+        properties["url"]["pattern"] = json!(webhooks::URL_PATTERN);
+        properties["api_key"]["pattern"] = json!(webhooks::API_KEY_PATTERN);
+    }
+    let publish = &mut document["paths"]["/api/v1/events"]["post"]["parameters"];
+    if let Some(parameters) = publish.as_array_mut() {
+        for parameter in parameters
+            .iter_mut()
+            .filter(|p| p["name"] == "Idempotency-Key")
+        {
+            parameter["schema"] = json!({
+                "type": "string", "minLength": 1, "maxLength": events::MAX_IDEMPOTENCY_KEY_CHARS,
+                "pattern": "^[!-~]([ -~]*[!-~])?$"
+            });
+        }
+    }
+    Ok(HttpResponse::Ok().json(document))
 }

@@ -1,4 +1,3 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,12 +8,23 @@ use super::error::{ApiError, ErrorBody};
 use super::rfc3339;
 use crate::db::audit::{self, NewEntry};
 use crate::db::webhooks::{Webhook, WebhookFilter};
-use crate::db::{Db, StoreError, event_types, webhooks};
-use crate::domain::{AuditAction, EventSelection, EventTypeKey, WebhookInput, WebhookStatus};
+use crate::db::{Db, StoreError, webhooks};
+use crate::domain::{AuditAction, EventSelection, WebhookInput, WebhookStatus};
 use crate::secret_box::SecretBox;
 
 /// Webhooks per page of `GET /api/v1/webhooks`.
 pub const PAGE_SIZE: i64 = 25;
+
+// The documented shapes of valid input: the same rules as the domain types, written as
+// JSON Schema patterns so that a client (or a fuzzer) can build input the server accepts.
+// (Set on the document in `openapi.rs`: the schema attributes take literals only.)
+/// At least one visible character, no control characters.
+pub const NAME_PATTERN: &str =
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+/// http(s), a host name, an optional port and path: no user:password, no fragment.
+pub const URL_PATTERN: &str = r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~!$&'()*+,;=:/?%-]*)?$";
+/// Printable, no whitespace.
+pub const API_KEY_PATTERN: &str = r"^[^\s\x00-\x1f\x7f-\x9f]*$";
 
 /// A webhook as the API shows it: never its API key or signing secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,22 +61,29 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
-/// The same fields and rules as the console's Create Webhook form.
+/// The same fields and rules as the console's Create Webhook form. Missing fields get the
+/// form's messages (422), so they are read as empty rather than refused as malformed.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct CreateWebhook {
     /// 1–100 characters, unique ignoring case.
-    #[schema(example = "CRM order sync")]
+    #[schema(required = true, example = "CRM order sync", max_length = 100)]
     pub name: String,
     /// Absolute http or https URL, at most 2048 characters, no user:password, no fragment.
-    #[schema(example = "https://crm.example.com/webhooks")]
+    #[schema(
+        required = true,
+        example = "https://crm.example.com/webhooks",
+        max_length = 2048
+    )]
     pub url: String,
-    /// Event type keys, or `["*"]` for all events. At least one.
-    #[schema(example = json!(["order.purchased"]))]
+    /// Event type keys from the catalog, or `["*"]` for all events. At least one.
+    #[schema(required = true, example = json!(["order.purchased"]), min_items = 1)]
     pub events: Vec<String>,
     /// `REST` (the default; the only type today).
+    #[schema(pattern = "^(REST|rest)$")]
     pub notification_type: Option<String>,
     /// Sent as `X-API-Key` with every delivery; at most 512 printable characters, no whitespace.
+    #[schema(max_length = 512)]
     pub api_key: Option<String>,
 }
 
@@ -74,13 +91,17 @@ pub struct CreateWebhook {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct UpdateWebhook {
+    #[schema(max_length = 100)]
     pub name: Option<String>,
+    #[schema(max_length = 2048)]
     pub url: Option<String>,
+    #[schema(min_items = 1)]
     pub events: Option<Vec<String>>,
+    #[schema(pattern = "^(REST|rest)$")]
     pub notification_type: Option<String>,
     /// A new key; `null` removes the stored one.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 512)]
     pub api_key: Option<Option<String>>,
     pub status: Option<StatusChoice>,
 }
@@ -147,6 +168,7 @@ pub async fn list(
         (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
+        (status = 409, description = "The name is taken (ignoring case)", body = ErrorBody),
         (status = 422, description = "Invalid fields, with a message per field", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -166,7 +188,7 @@ pub async fn create(
         remove_api_key: None,
     };
     let draft = input
-        .parse(&subscribable(&db).await?)
+        .parse(&super::event_types::subscribable_keys(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let mut tx = db.begin_write().await?;
     let id = webhooks::create(&mut tx, &secrets, &draft)
@@ -212,6 +234,7 @@ pub async fn show(
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody),
+        (status = 409, description = "The name is taken (ignoring case)", body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
@@ -242,7 +265,7 @@ pub async fn update(
         remove_api_key,
     };
     let draft = input
-        .parse(&subscribable(&db).await?)
+        .parse(&super::event_types::subscribable_keys(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let mut tx = db.begin_write().await?;
     webhooks::update(&mut tx, &secrets, id, &draft)
@@ -336,14 +359,8 @@ fn event_list(events: &EventSelection) -> Vec<String> {
     }
 }
 
-async fn subscribable(db: &Db) -> Result<Vec<EventTypeKey>, ApiError> {
-    Ok(event_types::keys(db.reader())
-        .await?
-        .into_iter()
-        .filter(EventTypeKey::is_subscribable)
-        .collect())
-}
-
+/// A taken name is a conflict with what is stored, not malformed input: 409, with the
+/// form's message for the field.
 fn name_taken(error: StoreError) -> ApiError {
     match error {
         StoreError::WebhookNameTaken => {
@@ -352,11 +369,7 @@ fn name_taken(error: StoreError) -> ApiError {
                 "name".to_owned(),
                 vec!["A webhook with this name already exists. Choose another name.".to_owned()],
             );
-            ApiError::validation(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Some fields are invalid; see details.",
-                fields,
-            )
+            ApiError::conflict_in_fields("A webhook with this name already exists.", fields)
         }
         StoreError::NotFound => ApiError::not_found("webhook"),
         other => other.into(),

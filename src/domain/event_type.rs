@@ -62,11 +62,9 @@ impl EventSelection {
     /// The value that stands for "All events" in forms and in the API.
     pub const ALL: &'static str = "*";
 
-    /// `catalog` holds the keys that exist: a webhook cannot subscribe to an unknown type.
+    /// `catalog` holds the keys that exist: a webhook cannot subscribe to an unknown type,
+    /// not even beside "All events".
     pub fn parse(raw: &[String], catalog: &[EventTypeKey]) -> Result<Self, ValidationError> {
-        if raw.iter().any(|key| key == Self::ALL) {
-            return Ok(Self::All);
-        }
         if raw.is_empty() {
             return Err(invalid(
                 "required",
@@ -74,7 +72,7 @@ impl EventSelection {
             ));
         }
         let mut keys = Vec::with_capacity(raw.len());
-        for key in raw {
+        for key in raw.iter().filter(|key| *key != Self::ALL) {
             match catalog.iter().find(|known| known.as_str() == key) {
                 Some(known) => keys.push(known.clone()),
                 None => {
@@ -85,16 +83,12 @@ impl EventSelection {
                 }
             }
         }
+        if raw.iter().any(|key| key == Self::ALL) {
+            return Ok(Self::All);
+        }
         keys.sort();
         keys.dedup();
         Ok(Self::Only(keys))
-    }
-
-    pub fn covers(&self, key: &str) -> bool {
-        match self {
-            Self::All => true,
-            Self::Only(keys) => keys.iter().any(|k| k.as_str() == key),
-        }
     }
 }
 
@@ -135,6 +129,7 @@ mod tests {
             EventSelection::parse(&["*".into()], &catalog).unwrap(),
             EventSelection::All
         );
+        assert!(EventSelection::parse(&["*".into(), "order.nope".into()], &catalog).is_err());
         let picked = [
             "user.signed_up".into(),
             "order.purchased".into(),

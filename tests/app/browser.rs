@@ -104,6 +104,7 @@ async fn every_screen_fits_a_phone_and_a_laptop_without_sideways_scrolling() {
         (format!("/settings/webhooks/{id}/delete"), "delete"),
         ("/settings/events".to_owned(), "events"),
         ("/settings/users".to_owned(), "users"),
+        ("/settings/tokens".to_owned(), "tokens"),
         ("/settings/audit".to_owned(), "audit"),
         ("/no/such/page".to_owned(), "not-found"),
     ];

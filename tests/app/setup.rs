@@ -141,3 +141,35 @@ async fn the_command_line_creates_users_with_the_password_from_standard_input() 
     let page = Page::from(sam.get("/settings/webhooks").await).await;
     assert_eq!(page.text(".role-badge"), "Support");
 }
+
+#[tokio::test]
+async fn the_command_line_prints_a_new_api_token_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let database_url = format!("sqlite://{}", app.database_path.display());
+
+    let output = Command::new(env!("CARGO_BIN_EXE_webhook-console"))
+        .args(["token", "create", "--name", "Shop backend"])
+        .env("DATABASE_URL", &database_url)
+        .output()
+        .expect("the binary runs");
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let token = stdout.trim_end();
+    assert!(
+        token.starts_with("wc_") && !token.contains(char::is_whitespace),
+        "{stdout:?}"
+    );
+    assert_eq!(stdout.lines().count(), 1);
+    let api = crate::common::Api::new(&app.address, token);
+    assert_eq!(
+        api.get("/api/v1/event-types").await.status(),
+        StatusCode::OK
+    );
+    let tokens = app.get_page("/settings/tokens").await;
+    assert!(tokens.text("tbody").contains("Shop backend"));
+}

@@ -1,6 +1,6 @@
 //! Creating API tokens: shown once, stored as a hash. Shared by the console and the CLI.
 
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, api_tokens};
 use crate::domain::AuditAction;
 use crate::token::random_token;
@@ -39,16 +39,14 @@ pub async fn create(db: &Db, name: &str, actor: &str) -> Result<String, TokenErr
             StoreError::TokenNameTaken => TokenError::NameTaken,
             other => other.into(),
         })?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor,
-            action: AuditAction::TokenCreated,
-            target_type: "token",
-            target: name,
-            summary: format!("{visible}…"),
-        },
+    NewEntry::new(
+        actor,
+        AuditAction::TokenCreated,
+        "token",
+        name,
+        format!("{visible}…"),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(token)

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use crate::api_tokens::{self, TokenError};
 use crate::auth::hash_password;
 use crate::config::Settings;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, users};
 use crate::domain::{AuditAction, Email, Password, Role};
 
@@ -48,16 +48,14 @@ pub async fn create_user(
     let hash = hash_password(password).await;
     let mut tx = db.begin_write().await?;
     users::create(&mut tx, &email, role, &hash).await?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: "system",
-            action: AuditAction::UserCreated,
-            target_type: "user",
-            target: email.as_str(),
-            summary: format!("role {}, from the command line", role.label()),
-        },
+    NewEntry::new(
+        "system",
+        AuditAction::UserCreated,
+        "user",
+        email.as_str(),
+        format!("role {}, from the command line", role.label()),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     db.close().await;

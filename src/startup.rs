@@ -14,7 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::api::{self, auth::TokenUsage};
 use crate::auth::hash_password;
 use crate::config::Settings;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::sessions::SqliteSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
 use crate::domain::{AuditAction, Email, Password, Role};
@@ -187,16 +187,14 @@ async fn first_admin(db: &Db, settings: &Settings) -> Result<Option<String>, Sta
     let mut tx = db.begin_write().await?;
     if users::count_in(&mut tx).await? == 0 {
         users::create(&mut tx, &email, Role::Admin, &hash).await?;
-        audit::record(
-            &mut tx,
-            NewEntry {
-                actor: "system",
-                action: AuditAction::Setup,
-                target_type: "user",
-                target: email.as_str(),
-                summary: "first admin, from WEBHOOK_CONSOLE_ADMIN_EMAIL".into(),
-            },
+        NewEntry::new(
+            "system",
+            AuditAction::Setup,
+            "user",
+            email.as_str(),
+            "first admin, from WEBHOOK_CONSOLE_ADMIN_EMAIL",
         )
+        .record(&mut tx)
         .await?;
         tracing::info!("created the first admin {email} from the environment");
     }

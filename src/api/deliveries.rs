@@ -5,7 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::rfc3339;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::deliveries::{self, Attempt, Delivery};
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::AuditAction;
@@ -124,16 +124,14 @@ pub async fn redeliver(
             StoreError::NotFound => ApiError::not_found("delivery"),
             other => other.into(),
         })?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &caller.actor(),
-            action: AuditAction::DeliveryRedelivered,
-            target_type: "webhook",
-            target: &webhook.name,
-            summary: format!("delivery {delivery_id} queued again"),
-        },
+    NewEntry::new(
+        &caller.actor(),
+        AuditAction::DeliveryRedelivered,
+        "webhook",
+        &webhook.name,
+        format!("delivery {delivery_id} queued again"),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;

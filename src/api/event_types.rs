@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
 use crate::domain::{AuditAction, EventTypeKey};
@@ -98,16 +98,14 @@ pub async fn register(
             )),
             other => other.into(),
         })?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &caller.actor(),
-            action: AuditAction::EventTypeRegistered,
-            target_type: "event type",
-            target: event_type.key.as_str(),
-            summary: format!("group {}", event_type.group),
-        },
+    NewEntry::new(
+        &caller.actor(),
+        AuditAction::EventTypeRegistered,
+        "event type",
+        event_type.key.as_str(),
+        format!("group {}", event_type.group),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(HttpResponse::Created().json(EventTypeBody::from(event_type)))

@@ -6,7 +6,7 @@ use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use super::rfc3339;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::webhooks::{Webhook, WebhookFilter};
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::{AuditAction, EventSelection, WebhookInput, WebhookStatus};
@@ -390,16 +390,8 @@ async fn record(
     target: &str,
     summary: String,
 ) -> Result<(), ApiError> {
-    audit::record(
-        conn,
-        NewEntry {
-            actor: &caller.actor(),
-            action,
-            target_type: "webhook",
-            target,
-            summary,
-        },
-    )
-    .await?;
+    NewEntry::new(&caller.actor(), action, "webhook", target, summary)
+        .record(conn)
+        .await?;
     Ok(())
 }

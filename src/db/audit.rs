@@ -28,20 +28,39 @@ pub struct Entry {
     pub summary: String,
 }
 
-pub async fn record(conn: &mut SqliteConnection, entry: NewEntry<'_>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, target_type, target, summary)
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(now_ms())
-    .bind(entry.actor)
-    .bind(entry.action.as_db())
-    .bind(entry.target_type)
-    .bind(entry.target)
-    .bind(entry.summary)
-    .execute(conn)
-    .await?;
-    Ok(())
+impl<'a> NewEntry<'a> {
+    pub fn new(
+        actor: &'a str,
+        action: AuditAction,
+        target_type: &'a str,
+        target: &'a str,
+        summary: impl Into<String>,
+    ) -> Self {
+        Self {
+            actor,
+            action,
+            target_type,
+            target,
+            summary: summary.into(),
+        }
+    }
+
+    /// Appends the entry inside the caller's transaction.
+    pub async fn record(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target_type, target, summary)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(now_ms())
+        .bind(self.actor)
+        .bind(self.action.as_db())
+        .bind(self.target_type)
+        .bind(self.target)
+        .bind(self.summary)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 pub async fn count(pool: &SqlitePool, search: Option<&str>) -> Result<i64, StoreError> {

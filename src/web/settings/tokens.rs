@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::Tab;
 use crate::api_tokens::{self as tokens, TokenError};
 use crate::auth::CurrentUser;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, api_tokens};
 use crate::domain::AuditAction;
 use crate::error::AppError;
@@ -82,16 +82,14 @@ async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     let mut tx = db.begin_write().await?;
     let name = api_tokens::revoke(&mut tx, id.into_inner()).await?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &admin.email,
-            action: AuditAction::TokenRevoked,
-            target_type: "token",
-            target: &name,
-            summary: "requests with it are refused from now on".into(),
-        },
+    NewEntry::new(
+        &admin.email,
+        AuditAction::TokenRevoked,
+        "token",
+        &name,
+        "requests with it are refused from now on",
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Token \"{name}\" revoked"));

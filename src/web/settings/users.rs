@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::Tab;
 use crate::auth::{CurrentUser, hash_password};
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::users::User;
 use crate::db::{Db, StoreError, sessions, users};
 use crate::domain::{AuditAction, Email, Password, Role};
@@ -277,17 +277,9 @@ async fn record(
     target: &str,
     summary: String,
 ) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        NewEntry {
-            actor: &admin.email,
-            action,
-            target_type: "user",
-            target,
-            summary,
-        },
-    )
-    .await?;
+    NewEntry::new(&admin.email, action, "user", target, summary)
+        .record(conn)
+        .await?;
     Ok(())
 }
 

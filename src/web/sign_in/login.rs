@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::safe_next;
 use crate::auth::{CurrentUser, UserSession, verify_password};
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::sign_in_failures::{self, FailureKey};
 use crate::db::{Db, StoreError, now_ms, users};
 use crate::domain::{AuditAction, Email};
@@ -119,16 +119,14 @@ pub async fn sign_in(
     let mut tx = db.begin_write().await?;
     let Some(user) = user else {
         sign_in_failures::record(&mut tx, &typed_email, &client, FAILURE_WINDOW_MS).await?;
-        audit::record(
-            &mut tx,
-            NewEntry {
-                actor: &typed_email,
-                action: AuditAction::SignInFailed,
-                target_type: "user",
-                target: &typed_email,
-                summary: format!("wrong email or password, from {client}"),
-            },
+        NewEntry::new(
+            &typed_email,
+            AuditAction::SignInFailed,
+            "user",
+            &typed_email,
+            format!("wrong email or password, from {client}"),
         )
+        .record(&mut tx)
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
         return refuse(
@@ -138,16 +136,14 @@ pub async fn sign_in(
             "Email or password is wrong.".into(),
         );
     };
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &user.email,
-            action: AuditAction::SignIn,
-            target_type: "user",
-            target: &user.email,
-            summary: format!("from {client}"),
-        },
+    NewEntry::new(
+        &user.email,
+        AuditAction::SignIn,
+        "user",
+        &user.email,
+        format!("from {client}"),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     session.sign_in(user.id)?;
@@ -160,16 +156,14 @@ pub async fn sign_out(
     session: UserSession,
 ) -> Result<HttpResponse, AppError> {
     let mut tx = db.begin_write().await?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &user.email,
-            action: AuditAction::SignOut,
-            target_type: "user",
-            target: &user.email,
-            summary: String::new(),
-        },
+    NewEntry::new(
+        &user.email,
+        AuditAction::SignOut,
+        "user",
+        &user.email,
+        String::new(),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     session.sign_out();

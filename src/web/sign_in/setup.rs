@@ -9,7 +9,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::auth::{UserSession, hash_password};
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, users};
 use crate::domain::{AuditAction, Email, Password, Role};
 use crate::error::AppError;
@@ -129,16 +129,14 @@ pub async fn create_first_admin(
         return Err(AppError::NotFound);
     }
     let id = users::create(&mut tx, email, Role::Admin, &hash).await?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: email.as_str(),
-            action: AuditAction::Setup,
-            target_type: "user",
-            target: email.as_str(),
-            summary: "first admin, through the one-time setup link".into(),
-        },
+    NewEntry::new(
+        email.as_str(),
+        AuditAction::Setup,
+        "user",
+        email.as_str(),
+        "first admin, through the one-time setup link",
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     setup.consume();

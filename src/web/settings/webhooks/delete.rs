@@ -5,7 +5,7 @@ use askama::Template;
 use super::super::Tab;
 use super::detail_href;
 use crate::auth::CurrentUser;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::AuditAction;
@@ -48,16 +48,14 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let mut tx = db.begin_write().await?;
     let name = webhooks::delete(&mut tx, id.into_inner()).await?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &user.email,
-            action: AuditAction::WebhookDeleted,
-            target_type: "webhook",
-            target: &name,
-            summary: "deleted with its settings".into(),
-        },
+    NewEntry::new(
+        &user.email,
+        AuditAction::WebhookDeleted,
+        "webhook",
+        &name,
+        "deleted with its settings",
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{name}\" deleted"));

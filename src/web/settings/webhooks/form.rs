@@ -6,7 +6,7 @@ use validator::{ValidationError, ValidationErrors};
 use super::super::Tab;
 use super::{PAGE_SIZE, detail_href};
 use crate::auth::CurrentUser;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::event_types::EventType;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, StoreError, event_types, webhooks};
@@ -128,16 +128,14 @@ pub async fn create(
         }
         created => created?,
     };
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &user.email,
-            action: AuditAction::WebhookCreated,
-            target_type: "webhook",
-            target: draft.name.as_str(),
-            summary: describe_new(&draft),
-        },
+    NewEntry::new(
+        &user.email,
+        AuditAction::WebhookCreated,
+        "webhook",
+        draft.name.as_str(),
+        describe_new(&draft),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{}\" created", draft.name.as_str()));
@@ -206,16 +204,14 @@ pub async fn update(
         }
         updated => updated?,
     }
-    audit::record(
-        &mut tx,
-        NewEntry {
-            actor: &user.email,
-            action: AuditAction::WebhookUpdated,
-            target_type: "webhook",
-            target: draft.name.as_str(),
-            summary: describe_changes(&before, &draft),
-        },
+    NewEntry::new(
+        &user.email,
+        AuditAction::WebhookUpdated,
+        "webhook",
+        draft.name.as_str(),
+        describe_changes(&before, &draft),
     )
+    .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{}\" saved", draft.name.as_str()));

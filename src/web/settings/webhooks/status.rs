@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, web};
 
 use super::detail_href;
 use crate::auth::CurrentUser;
-use crate::db::audit::{self, NewEntry};
+use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::{AuditAction, WebhookStatus};
 use crate::error::AppError;
@@ -53,16 +53,14 @@ impl Change {
     ) -> Result<HttpResponse, AppError> {
         let mut tx = db.begin_write().await?;
         let name = webhooks::set_status(&mut tx, id, self.status).await?;
-        audit::record(
-            &mut tx,
-            NewEntry {
-                actor: &user.email,
-                action: self.action,
-                target_type: "webhook",
-                target: &name,
-                summary: format!("status → {}", self.status.label()),
-            },
+        NewEntry::new(
+            &user.email,
+            self.action,
+            "webhook",
+            &name,
+            format!("status → {}", self.status.label()),
         )
+        .record(&mut tx)
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Flash::success(format!("Webhook \"{name}\" {}", self.done));

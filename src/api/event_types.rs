@@ -127,8 +127,8 @@ impl RegisterEventType {
             );
         });
         for (field, value) in [("group", &self.group), ("description", &self.description)] {
-            let length = value.trim().chars().count();
-            if length == 0 || length > MAX_LABEL_CHARS {
+            // Counted untrimmed, as the schema's maxLength counts.
+            if value.trim().is_empty() || value.chars().count() > MAX_LABEL_CHARS {
                 invalid.insert(
                     field.to_owned(),
                     vec![format!("Use 1 to {MAX_LABEL_CHARS} characters.")],

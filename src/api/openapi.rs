@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{ApiError, deliveries, error, event_types, events, webhooks};
 use crate::db::Db;
-use crate::domain::EventSelection;
+use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
 
 /// The API's description, generated from the handlers' and types' annotations.
 #[derive(OpenApi)]
@@ -60,9 +60,10 @@ pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
     for schema in ["CreateWebhook", "UpdateWebhook"] {
         let properties = &mut schemas[schema]["properties"];
         properties["events"]["items"]["enum"] = json!(subscriptions);
-        properties["name"]["pattern"] = json!(webhooks::NAME_PATTERN);
-        properties["url"]["pattern"] = json!(webhooks::URL_PATTERN);
-        properties["api_key"]["pattern"] = json!(webhooks::API_KEY_PATTERN);
+        // The domain types' own rules, so client-side checks match the server's.
+        properties["name"]["pattern"] = json!(NAME_PATTERN);
+        properties["url"]["pattern"] = json!(URL_PATTERN);
+        properties["api_key"]["pattern"] = json!(API_KEY_PATTERN);
     }
     let publish = &mut document["paths"]["/api/v1/events"]["post"]["parameters"];
     if let Some(parameters) = publish.as_array_mut() {

@@ -15,17 +15,6 @@ use crate::secret_box::SecretBox;
 /// Webhooks per page of `GET /api/v1/webhooks`.
 pub const PAGE_SIZE: i64 = 25;
 
-// The documented shapes of valid input: the same rules as the domain types, written as
-// JSON Schema patterns so that a client (or a fuzzer) can build input the server accepts.
-// (Set on the document in `openapi.rs`: the schema attributes take literals only.)
-/// At least one visible character, no control characters.
-pub const NAME_PATTERN: &str =
-    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
-/// http(s), a host name, an optional port and path: no user:password, no fragment.
-pub const URL_PATTERN: &str = r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~!$&'()*+,;=:/?%-]*)?$";
-/// Printable, no whitespace.
-pub const API_KEY_PATTERN: &str = r"^[^\s\x00-\x1f\x7f-\x9f]*$";
-
 /// A webhook as the API shows it: never its API key or signing secret.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookBody {
@@ -80,7 +69,7 @@ pub struct CreateWebhook {
     #[schema(required = true, example = json!(["order.purchased"]), min_items = 1)]
     pub events: Vec<String>,
     /// `REST` (the default; the only type today).
-    #[schema(pattern = "^(REST|rest)$")]
+    #[schema(pattern = r"^\s*[Rr][Ee][Ss][Tt]\s*$")]
     pub notification_type: Option<String>,
     /// Sent as `X-API-Key` with every delivery; at most 512 printable characters, no whitespace.
     #[schema(max_length = 512)]
@@ -97,7 +86,7 @@ pub struct UpdateWebhook {
     pub url: Option<String>,
     #[schema(min_items = 1)]
     pub events: Option<Vec<String>>,
-    #[schema(pattern = "^(REST|rest)$")]
+    #[schema(pattern = r"^\s*[Rr][Ee][Ss][Tt]\s*$")]
     pub notification_type: Option<String>,
     /// A new key; `null` removes the stored one.
     #[serde(deserialize_with = "present")]

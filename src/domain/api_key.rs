@@ -4,6 +4,9 @@ use validator::{ValidateLength, ValidationError};
 
 use super::invalid;
 
+/// Printable, no whitespace: the rule of [`ApiKey::parse`] as a JSON Schema pattern.
+pub const API_KEY_PATTERN: &str = r"^[^\s\x00-\x1f\x7f-\x9f]*$";
+
 /// A credential the receiver expects in the `X-API-Key` header. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);

@@ -12,15 +12,15 @@ mod webhook;
 mod webhook_name;
 mod webhook_url;
 
-pub use api_key::ApiKey;
+pub use api_key::{API_KEY_PATTERN, ApiKey};
 pub use audit_action::AuditAction;
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};
 pub use notification_type::NotificationType;
 pub use user::{Email, Password, Role};
 pub use webhook::{ApiKeyChange, WebhookDraft, WebhookInput, WebhookStatus};
-pub use webhook_name::WebhookName;
-pub use webhook_url::WebhookUrl;
+pub use webhook_name::{NAME_PATTERN, WebhookName};
+pub use webhook_url::{URL_PATTERN, WebhookUrl};
 
 use validator::ValidationError;
 

@@ -2,6 +2,10 @@ use validator::{ValidateLength, ValidationError};
 
 use super::invalid;
 
+/// At least one visible character and no control characters, as a JSON Schema pattern.
+pub const NAME_PATTERN: &str =
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookName(String);
 
@@ -9,12 +13,14 @@ impl WebhookName {
     /// Long enough to say what a webhook is for, short enough to fit a table cell.
     pub const MAX_CHARS: u64 = 100;
 
+    /// The same rule as [`NAME_PATTERN`] with the length limit.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let name = raw.trim();
         if name.is_empty() {
             return Err(invalid("required", "Enter a webhook name."));
         }
-        if !name.validate_length(None, Some(Self::MAX_CHARS), None) {
+        // Counted before trimming, as the form's maxlength and the API's schema count.
+        if !raw.validate_length(None, Some(Self::MAX_CHARS), None) {
             return Err(invalid(
                 "too_long",
                 format!("Use at most {} characters.", Self::MAX_CHARS),

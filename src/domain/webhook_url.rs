@@ -1,7 +1,27 @@
+use std::sync::LazyLock;
+
+use regex::Regex;
 use url::Url;
 use validator::{ValidateLength, ValidationError};
 
 use super::invalid;
+
+/// The shape every webhook URL has: http(s), a host name or IPv4 address, an optional port,
+/// and a path and query of URL-safe characters; no user:password, no fragment. Stricter than
+/// what URL parsers take, so that the stored URL is the one typed and every client (the
+/// OpenAPI document publishes this pattern) can check a URL the same way the server does.
+pub const URL_PATTERN: &str = concat!(
+    r"^[Hh][Tt][Tt][Pp][Ss]?://",
+    r"(",
+    r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    r"|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])",
+    r")",
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?",
+    r"(/[A-Za-z0-9._~!$&'()*+,;=:/?%-]*)?$",
+);
+
+static URL_SHAPE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(URL_PATTERN).expect("the URL pattern compiles"));
 
 /// An absolute `http` or `https` URL without credentials or fragment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +62,12 @@ impl WebhookUrl {
         }
         if url.fragment().is_some() {
             return Err(invalid("fragment", "Remove the #fragment from the URL."));
+        }
+        if !URL_SHAPE.is_match(raw) {
+            return Err(invalid(
+                "shape",
+                "Use a host name or IPv4 address, and only URL-safe characters (encode others as %XX).",
+            ));
         }
         // Normalisation can percent-encode characters, so the stored form is checked too.
         if !url
@@ -95,6 +121,27 @@ mod tests {
             "https://user:pass@example.com/",
             "https://example.com/#top",
             "https://",
+        ] {
+            assert!(WebhookUrl::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn hosts_ports_and_characters_must_be_plain() {
+        for good in [
+            "http://127.0.0.1:8080/hooks",
+            "https://Example.COM:65535/a/b?c=d&e=%20f",
+            "https://xn--bcher-kva.example/",
+        ] {
+            assert!(WebhookUrl::parse(good).is_ok(), "{good} should be accepted");
+        }
+        for bad in [
+            "https://exa*mple.com/",
+            "https://example.com:65536/",
+            "https://1.2.3/",
+            "https://example.com/a b",
+            "https://bücher.example/",
+            "https://example.com/\"quoted\"",
         ] {
             assert!(WebhookUrl::parse(bad).is_err(), "{bad} should be refused");
         }

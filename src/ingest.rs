@@ -89,11 +89,9 @@ async fn store(db: &Db, batch: &[Job]) -> Vec<Result<Published, IngestError>> {
 }
 
 async fn try_store(db: &Db, batch: &[Job]) -> Result<Vec<Result<Published, Refused>>, StoreError> {
+    let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
     let mut tx = db.begin_write().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in batch {
-        outcomes.push(events::publish(&mut tx, &job.event).await?);
-    }
+    let outcomes = events::publish_batch(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

@@ -11,7 +11,8 @@ use actix_web_flash_messages::FlashMessagesFramework;
 use actix_web_flash_messages::storage::SessionMessageStore;
 use tracing_actix_web::TracingLogger;
 
-use crate::api::{self, auth::TokenUsage};
+use crate::api;
+use crate::api_tokens::TokenCache;
 use crate::auth::hash_password;
 use crate::config::Settings;
 use crate::db::audit::NewEntry;
@@ -91,7 +92,7 @@ impl Application {
         let data = web::Data::new(db.clone());
         let secrets = web::Data::new(secret_box);
         let ingestor = web::Data::new(ingestor);
-        let token_usage = web::Data::new(TokenUsage::default());
+        let token_cache = web::Data::new(TokenCache::default());
         let setup = web::Data::new(SetupToken::new(setup_token));
         let access = web::Data::new(console::access_table());
         let server = HttpServer::new(move || {
@@ -127,7 +128,7 @@ impl Application {
                 .app_data(setup.clone())
                 .app_data(access.clone())
                 .app_data(ingestor.clone())
-                .app_data(token_usage.clone())
+                .app_data(token_cache.clone())
                 .configure(console::public)
                 .configure(api::routes)
                 .service(

@@ -1,17 +1,12 @@
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::error::ApiError;
-use crate::db::{Db, api_tokens, now_ms};
-
-/// "Last used" is kept to the minute: writing it on every call would put a write in front
-/// of every publish.
-const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+use crate::api_tokens::TokenCache;
+use crate::db::{Db, api_tokens, now_ms, sha256_hex};
 
 /// The API token a request was made with; its name is the actor in the audit log.
 #[derive(Debug, Clone)]
@@ -23,26 +18,6 @@ pub struct Caller {
 impl Caller {
     pub fn actor(&self) -> String {
         format!("token:{}", self.name)
-    }
-}
-
-/// When each token's "last used" was last written.
-#[derive(Debug, Default)]
-pub struct TokenUsage(Mutex<HashMap<i64, i64>>);
-
-impl TokenUsage {
-    fn due(&self, token_id: i64, now: i64) -> bool {
-        let Ok(mut written) = self.0.lock() else {
-            return false;
-        };
-        let recent = written
-            .get(&token_id)
-            .is_some_and(|last| now.saturating_sub(*last) < LAST_USED_RESOLUTION_MS);
-        if recent {
-            return false;
-        }
-        written.insert(token_id, now);
-        true
     }
 }
 
@@ -58,24 +33,29 @@ impl FromRequest for Caller {
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(|token| token.trim().to_owned());
         let db = request.app_data::<web::Data<Db>>().cloned();
-        let usage = request.app_data::<web::Data<TokenUsage>>().cloned();
+        let cache = request.app_data::<web::Data<TokenCache>>().cloned();
         Box::pin(async move {
-            let (Some(token), Some(db)) = (token, db) else {
+            let (Some(token), Some(db), Some(cache)) = (token, db, cache) else {
                 return Err(ApiError::unauthorized());
             };
-            let found = api_tokens::find_active(db.reader(), &token)
-                .await?
-                .ok_or_else(ApiError::unauthorized)?;
+            let digest = sha256_hex(&token);
+            let (token_id, name) = match cache.get(&digest) {
+                Some(verified) => verified,
+                None => {
+                    let found = api_tokens::find_active(db.reader(), &digest)
+                        .await?
+                        .ok_or_else(ApiError::unauthorized)?;
+                    cache.put(digest, found.id, found.name.clone());
+                    (found.id, found.name)
+                }
+            };
             let now = now_ms();
-            if usage.is_some_and(|usage| usage.due(found.id, now)) {
+            if cache.last_used_due(token_id, now) {
                 let mut tx = db.begin_write().await?;
-                api_tokens::touch(&mut tx, found.id, now).await?;
+                api_tokens::touch(&mut tx, token_id, now).await?;
                 tx.commit().await.map_err(crate::db::StoreError::from)?;
             }
-            Ok(Caller {
-                token_id: found.id,
-                name: found.name,
-            })
+            Ok(Caller { token_id, name })
         })
     }
 }

@@ -35,13 +35,13 @@ pub async fn create(
     })
 }
 
-/// The active token with this value, if any.
-pub async fn find_active(pool: &SqlitePool, token: &str) -> Result<Option<ApiToken>, StoreError> {
+/// The active token whose SHA-256 (hex) is `digest`, if any.
+pub async fn find_active(pool: &SqlitePool, digest: &str) -> Result<Option<ApiToken>, StoreError> {
     let row = sqlx::query(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
          WHERE token_hash = ? AND revoked_at IS NULL",
     )
-    .bind(super::sha256_hex(token))
+    .bind(digest)
     .fetch_optional(pool)
     .await?;
     Ok(row.as_ref().map(decode).transpose()?)

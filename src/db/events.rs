@@ -1,4 +1,6 @@
-use sqlx::SqliteConnection;
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{StoreError, now_ms};
 
@@ -32,77 +34,150 @@ pub enum Refused {
     UnknownEventType,
 }
 
-/// Stores an event and one pending delivery per active webhook that subscribes to its type,
-/// inside the caller's transaction, so either both are on disk or neither.
-pub async fn publish(
+/// Rows per multi-row INSERT: 7 parameters each stays far below SQLite's 32,766 limit.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Stores a batch of events and one pending delivery per active webhook that subscribes to
+/// each event's type, inside the caller's transaction: all of them are on disk or none.
+/// A handful of statements serve the whole batch, whatever its size; only events that carry
+/// an `Idempotency-Key` cost a lookup each.
+pub async fn publish_batch(
     conn: &mut SqliteConnection,
-    event: &NewEvent,
-) -> Result<Result<Published, Refused>, StoreError> {
+    events: &[&NewEvent],
+) -> Result<Vec<Result<Published, Refused>>, StoreError> {
     let now = now_ms();
-    if let Some(key) = &event.idempotency_key {
-        let earlier: Option<(i64, i64)> =
-            sqlx::query_as("SELECT id, created_at FROM events WHERE idempotency_key = ?")
-                .bind(key)
-                .fetch_optional(&mut *conn)
-                .await?;
-        match earlier {
-            Some((id, created_at)) if created_at >= now - IDEMPOTENCY_WINDOW_MS => {
-                let deliveries =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = ?")
-                        .bind(id)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                return Ok(Ok(Published {
-                    id,
-                    deliveries,
-                    repeated: true,
-                }));
+    let known: HashSet<String> = sqlx::query_scalar("SELECT key FROM event_types")
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut outcomes: Vec<Option<Result<Published, Refused>>> = vec![None; events.len()];
+    let mut fresh: Vec<usize> = Vec::with_capacity(events.len());
+    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    let mut repeats_in_batch: Vec<(usize, usize)> = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        if !known.contains(&event.event_type) {
+            outcomes[index] = Some(Err(Refused::UnknownEventType));
+            continue;
+        }
+        if let Some(key) = event.idempotency_key.as_deref() {
+            if let Some(&first) = first_with_key.get(key) {
+                repeats_in_batch.push((index, first));
+                continue;
             }
-            // Expired: the key is free for the new event.
-            Some((id, _)) => {
-                sqlx::query("UPDATE events SET idempotency_key = NULL WHERE id = ?")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
+            if let Some(earlier) = earlier_with_key(conn, key, now).await? {
+                outcomes[index] = Some(Ok(earlier));
+                continue;
             }
-            None => {}
+            first_with_key.insert(key, index);
+        }
+        fresh.push(index);
+    }
+
+    if !fresh.is_empty() {
+        // One writer holds the lock, so these ids are free and the batch's are consecutive.
+        let last_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+            .fetch_one(&mut *conn)
+            .await?;
+        let first_id = last_id + 1;
+        for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (id, event_type, event_time, current_context, data,
+                                     idempotency_key, created_at) ",
+            );
+            insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
+                let event = events[index];
+                row.push_bind(first_id + (chunk_number * ROWS_PER_INSERT + offset) as i64)
+                    .push_bind(&event.event_type)
+                    .push_bind(event.event_time)
+                    .push_bind(&event.current_context)
+                    .push_bind(&event.data)
+                    .push_bind(&event.idempotency_key)
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *conn).await?;
+        }
+        let end_id = first_id + fresh.len() as i64 - 1;
+        sqlx::query(
+            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
+             SELECT e.id, w.id, 'pending', ?1, ?1
+             FROM events e JOIN webhooks w
+               ON w.status = 'active'
+              AND (w.all_events = 1 OR EXISTS (SELECT 1 FROM webhook_events x
+                                               WHERE x.webhook_id = w.id
+                                                 AND x.event_type = e.event_type))
+             WHERE e.id BETWEEN ?2 AND ?3",
+        )
+        .bind(now)
+        .bind(first_id)
+        .bind(end_id)
+        .execute(&mut *conn)
+        .await?;
+        let counts: HashMap<i64, i64> = sqlx::query_as(
+            "SELECT event_id, COUNT(*) FROM deliveries WHERE event_id BETWEEN ? AND ?
+             GROUP BY event_id",
+        )
+        .bind(first_id)
+        .bind(end_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        for (offset, &index) in fresh.iter().enumerate() {
+            let id = first_id + offset as i64;
+            outcomes[index] = Some(Ok(Published {
+                id,
+                deliveries: counts.get(&id).copied().unwrap_or(0),
+                repeated: false,
+            }));
         }
     }
-    let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM event_types WHERE key = ?")
-        .bind(&event.event_type)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if known.is_none() {
-        return Ok(Err(Refused::UnknownEventType));
+    for (index, first) in repeats_in_batch {
+        outcomes[index] = outcomes[first].map(|first| {
+            first.map(|p| Published {
+                repeated: true,
+                ..p
+            })
+        });
     }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO events (event_type, event_time, current_context, data, idempotency_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&event.event_type)
-    .bind(event.event_time)
-    .bind(&event.current_context)
-    .bind(&event.data)
-    .bind(&event.idempotency_key)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    let fanned_out = sqlx::query(
-        "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
-         SELECT ?, w.id, 'pending', ?, ? FROM webhooks w
-         WHERE w.status = 'active'
-           AND (w.all_events = 1 OR EXISTS (SELECT 1 FROM webhook_events e
-                                             WHERE e.webhook_id = w.id AND e.event_type = ?))",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(now)
-    .bind(&event.event_type)
-    .execute(conn)
-    .await?;
-    Ok(Ok(Published {
-        id,
-        deliveries: fanned_out.rows_affected() as i64,
-        repeated: false,
-    }))
+    Ok(outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or(Err(Refused::UnknownEventType)))
+        .collect())
+}
+
+/// The event an idempotency key named within the window, if any. An expired key is
+/// released, so the new event can take it.
+async fn earlier_with_key(
+    conn: &mut SqliteConnection,
+    key: &str,
+    now: i64,
+) -> Result<Option<Published>, StoreError> {
+    let earlier: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, created_at FROM events WHERE idempotency_key = ?")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match earlier {
+        Some((id, created_at)) if created_at >= now - IDEMPOTENCY_WINDOW_MS => {
+            let deliveries =
+                sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            Ok(Some(Published {
+                id,
+                deliveries,
+                repeated: true,
+            }))
+        }
+        Some((id, _)) => {
+            sqlx::query("UPDATE events SET idempotency_key = NULL WHERE id = ?")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
 }

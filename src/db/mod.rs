@@ -156,7 +156,7 @@ fn escape_like(text: &str) -> String {
 }
 
 /// Hex SHA-256: how high-entropy secrets (session keys, API tokens) are stored.
-fn sha256_hex(value: &str) -> String {
+pub(crate) fn sha256_hex(value: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(value.as_bytes())
         .iter()

@@ -313,6 +313,44 @@ async fn an_idempotency_key_repeat_answers_the_first_event_and_queues_nothing() 
 }
 
 #[tokio::test]
+async fn concurrent_repeats_of_one_idempotency_key_store_one_event() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    api.create_webhook("Orders", &["order.purchased"]).await;
+
+    let publishers = (0..20).map(|_| {
+        let api = api.clone();
+        tokio::spawn(async move {
+            let response = api
+                .request(Method::POST, "/api/v1/events")
+                .header("Idempotency-Key", "same-everywhere")
+                .json(&order())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+            response.json::<Value>().await.unwrap()
+        })
+    });
+    let mut answers = Vec::new();
+    for publisher in publishers {
+        answers.push(publisher.await.unwrap());
+    }
+
+    assert!(
+        answers.iter().all(|answer| *answer == answers[0]),
+        "{answers:?}"
+    );
+    assert_eq!(answers[0]["deliveries"], 1);
+    let (events, deliveries): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries)")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert_eq!((events, deliveries), (1, 1));
+}
+
+#[tokio::test]
 async fn fifty_concurrent_publishers_are_all_accepted_and_each_event_is_stored_once() {
     let app = TestApp::spawn().await;
     let api = app.api().await;

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
-use crate::api_tokens::{self as tokens, TokenError};
+use crate::api_tokens::{self as tokens, TokenCache, TokenError};
 use crate::auth::CurrentUser;
 use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, api_tokens};
@@ -77,6 +77,7 @@ async fn create(
 
 async fn revoke(
     db: web::Data<Db>,
+    cache: web::Data<TokenCache>,
     admin: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
@@ -92,6 +93,7 @@ async fn revoke(
     .record(&mut tx)
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    cache.forget_all();
     Flash::success(format!("Token \"{name}\" revoked"));
     Ok(see_other("/settings/tokens"))
 }

@@ -1,6 +1,8 @@
+mod changes;
 mod delete;
 mod detail;
 mod form;
+mod form_view;
 mod list;
 mod status;
 mod view;

@@ -1,0 +1,163 @@
+//! The Create/Edit Webhook form as the template shows it.
+
+use validator::{ValidationError, ValidationErrors};
+
+use super::detail_href;
+use crate::db::event_types::EventType;
+use crate::domain::{EventSelection, NotificationType, WebhookInput};
+use crate::web::layout::Layout;
+
+pub struct FormView {
+    /// The partial is rendered without the page frame, so it carries its own token.
+    pub csrf_token: String,
+    pub heading: String,
+    /// Shown as a page of its own (its heading is the page's), not in place on the list.
+    pub standalone: bool,
+    pub action: String,
+    pub submit_label: &'static str,
+    pub cancel_href: String,
+    pub input: WebhookInput,
+    pub all_events: bool,
+    pub groups: Vec<EventGroup>,
+    pub notification_types: Vec<(&'static str, &'static str)>,
+    /// Editing only: the stored key, masked.
+    pub stored_api_key: Option<String>,
+    pub errors: FieldErrors,
+}
+
+pub struct EventGroup {
+    pub name: String,
+    pub types: Vec<EventOption>,
+}
+
+pub struct EventOption {
+    pub key: String,
+    pub description: String,
+    pub checked: bool,
+}
+
+#[derive(Default)]
+pub struct FieldErrors {
+    pub name: Option<String>,
+    pub events: Option<String>,
+    pub notification_type: Option<String>,
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+}
+
+pub enum Mode {
+    Create,
+    Edit {
+        id: i64,
+        stored_api_key: Option<String>,
+    },
+}
+
+impl FormView {
+    pub fn new(
+        mode: Mode,
+        input: WebhookInput,
+        catalog: &[EventType],
+        errors: FieldErrors,
+        layout: &Layout,
+    ) -> Self {
+        let all_events = input.events.iter().any(|key| key == EventSelection::ALL);
+        let mut groups: Vec<EventGroup> = Vec::new();
+        for event_type in catalog.iter().filter(|t| t.key.is_subscribable()) {
+            let option = EventOption {
+                key: event_type.key.to_string(),
+                description: event_type.description.clone(),
+                checked: input
+                    .events
+                    .iter()
+                    .any(|key| key == event_type.key.as_str()),
+            };
+            match groups.last_mut() {
+                Some(group) if group.name == event_type.group => group.types.push(option),
+                _ => groups.push(EventGroup {
+                    name: event_type.group.clone(),
+                    types: vec![option],
+                }),
+            }
+        }
+        let (heading, action, submit_label, cancel_href, stored_api_key) = match mode {
+            Mode::Create => (
+                "Create Webhook".to_owned(),
+                "/settings/webhooks".to_owned(),
+                "Create",
+                "/settings/webhooks".to_owned(),
+                None,
+            ),
+            Mode::Edit { id, stored_api_key } => (
+                "Edit Webhook".to_owned(),
+                format!("{}/edit", detail_href(id)),
+                "Save",
+                detail_href(id),
+                stored_api_key,
+            ),
+        };
+        Self {
+            csrf_token: layout.csrf_token.clone(),
+            heading,
+            standalone: false,
+            action,
+            submit_label,
+            cancel_href,
+            all_events,
+            groups,
+            notification_types: NotificationType::ALL
+                .into_iter()
+                .map(|kind| (kind.label(), kind.description()))
+                .collect(),
+            stored_api_key,
+            errors,
+            input,
+        }
+    }
+
+    /// Plain http exposes the payload and the API key on the way.
+    pub fn plain_http(&self) -> bool {
+        self.errors.url.is_none()
+            && self
+                .input
+                .url
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("http://")
+    }
+}
+
+impl FieldErrors {
+    pub fn name_taken() -> Self {
+        Self {
+            name: Some("A webhook with this name already exists. Choose another name.".into()),
+            ..Self::default()
+        }
+    }
+}
+
+impl From<ValidationErrors> for FieldErrors {
+    fn from(errors: ValidationErrors) -> Self {
+        let fields = errors.field_errors();
+        let message = |field: &str| {
+            fields
+                .get(field)
+                .and_then(|errors| errors.first())
+                .map(message_of)
+        };
+        Self {
+            name: message("name"),
+            events: message("events"),
+            notification_type: message("notification_type"),
+            url: message("url"),
+            api_key: message("api_key"),
+        }
+    }
+}
+
+fn message_of(error: &ValidationError) -> String {
+    error
+        .message
+        .as_ref()
+        .map_or_else(|| error.code.to_string(), ToString::to_string)
+}

@@ -77,7 +77,7 @@ pub async fn list(
     let id = id.into_inner();
     webhooks::find(db.reader(), id)
         .await
-        .map_err(|_| ApiError::not_found("webhook"))?;
+        .map_err(ApiError::or_not_found("webhook"))?;
     let page = query.page.unwrap_or(1).max(1);
     let total = deliveries::count_for_webhook(db.reader(), id).await?;
     let rows = deliveries::list_for_webhook(
@@ -116,14 +116,11 @@ pub async fn redeliver(
     let (webhook_id, delivery_id) = path.into_inner();
     let webhook = webhooks::find(db.reader(), webhook_id)
         .await
-        .map_err(|_| ApiError::not_found("webhook"))?;
+        .map_err(ApiError::or_not_found("webhook"))?;
     let mut tx = db.begin_write().await?;
     deliveries::redeliver(&mut tx, webhook_id, delivery_id)
         .await
-        .map_err(|error| match error {
-            StoreError::NotFound => ApiError::not_found("delivery"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("delivery"))?;
     NewEntry::new(
         &caller.actor(),
         AuditAction::DeliveryRedelivered,

@@ -67,6 +67,15 @@ impl ApiError {
         )
     }
 
+    /// For `map_err`: a missing row is a 404 naming `what`; any other failure stays a
+    /// storage failure (500), not a pretend 404.
+    pub fn or_not_found(what: &'static str) -> impl Fn(StoreError) -> Self {
+        move |error| match error {
+            StoreError::NotFound => Self::not_found(what),
+            other => other.into(),
+        }
+    }
+
     pub fn method_not_allowed(allow: &'static str) -> Self {
         Self {
             allow: Some(allow),

@@ -209,7 +209,7 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let webhook = webhooks::find(db.reader(), id.into_inner())
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::or_not_found("webhook"))?;
     Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
 }
 
@@ -237,7 +237,9 @@ pub async fn update(
     Json(body): Json<UpdateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let before = webhooks::find(db.reader(), id).await.map_err(not_found)?;
+    let before = webhooks::find(db.reader(), id)
+        .await
+        .map_err(ApiError::or_not_found("webhook"))?;
     let (api_key, remove_api_key) = match body.api_key {
         None => (String::new(), None),
         Some(None) => (String::new(), Some("on".to_owned())),
@@ -296,7 +298,7 @@ pub async fn delete(
     let mut tx = db.begin_write().await?;
     let name = webhooks::delete(&mut tx, id.into_inner())
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::or_not_found("webhook"))?;
     record(
         &mut tx,
         &caller,
@@ -323,7 +325,7 @@ pub async fn secret(
 ) -> Result<HttpResponse, ApiError> {
     let secret = webhooks::signing_secret(db.reader(), &secrets, id.into_inner())
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::or_not_found("webhook"))?;
     Ok(HttpResponse::Ok().json(SecretBody { secret }))
 }
 
@@ -360,13 +362,6 @@ fn name_taken(error: StoreError) -> ApiError {
             );
             ApiError::conflict_in_fields("A webhook with this name already exists.", fields)
         }
-        StoreError::NotFound => ApiError::not_found("webhook"),
-        other => other.into(),
-    }
-}
-
-fn not_found(error: StoreError) -> ApiError {
-    match error {
         StoreError::NotFound => ApiError::not_found("webhook"),
         other => other.into(),
     }

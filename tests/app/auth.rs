@@ -185,6 +185,19 @@ async fn an_idle_session_ends() {
 }
 
 #[tokio::test]
+async fn a_session_in_use_outlives_the_idle_timeout() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.session_idle_timeout = "2s".parse().unwrap();
+    })
+    .await;
+
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert_eq!(app.get("/settings/webhooks").await.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
 async fn a_disabled_user_is_signed_out_at_once() {
     let app = TestApp::spawn().await;
     let support = app.user("sam@example.com", "support").await;

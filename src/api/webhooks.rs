@@ -52,7 +52,8 @@ pub struct ListQuery {
 
 /// The same fields and rules as the console's Create Webhook form. Missing fields get the
 /// form's messages (422), so they are read as empty rather than refused as malformed.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+// No `Debug`: it carries an API key.
+#[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct CreateWebhook {
     /// 1–100 characters, unique ignoring case.
@@ -77,7 +78,8 @@ pub struct CreateWebhook {
 }
 
 /// Any subset of a webhook's fields; absent fields stay as they are.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+// No `Debug`: it carries an API key.
+#[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct UpdateWebhook {
     #[schema(max_length = 100)]

@@ -63,6 +63,47 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
 }
 
 #[tokio::test]
+async fn searching_and_paging_update_the_table_in_place_in_chromium() {
+    let app = TestApp::spawn().await;
+    app.seed_webhooks(60, |i| format!("Webhook {i:03}")).await;
+    let browser = Browser::launch(1280, 900).await;
+    browser.sign_in_as_admin(&app).await;
+    browser.open(&app.url("/settings/webhooks")).await;
+    // A marker that a full page load would wipe out.
+    browser
+        .client
+        .execute("document.body.dataset.loaded = 'once';", vec![])
+        .await
+        .unwrap();
+
+    browser.click_link("Next →").await;
+    browser
+        .wait_for_text(".table-summary", "Showing 26–50 of 60")
+        .await;
+    assert_eq!(browser.current_path().await, "/settings/webhooks");
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(url.query(), Some("page=2"), "the page is in the address");
+
+    browser.fill("Search", "webhook 04").await;
+    browser
+        .wait_for_text(".table-summary", "Showing 1–10 of 10")
+        .await;
+    let first = browser.find(Locator::Css("tbody .row-link")).await;
+    assert_eq!(first.text().await.unwrap(), "Webhook 040");
+    let marker = browser
+        .client
+        .execute("return document.body.dataset.loaded || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        marker,
+        serde_json::json!("once"),
+        "htmx swapped the table, no reload"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
 async fn invalid_input_is_shown_in_place_in_chromium() {
     let app = TestApp::spawn().await;
     let browser = Browser::launch(390, 844).await;

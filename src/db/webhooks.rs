@@ -2,19 +2,17 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{StoreError, event_types::decode_key, now_ms};
-use crate::domain::{
-    ApiKey, ApiKeyChange, EventSelection, NotificationType, WebhookDraft, WebhookStatus,
-};
+use crate::domain::{ApiKeyChange, EventSelection, NotificationType, WebhookDraft, WebhookStatus};
 use crate::secret_box::{Purpose, SecretBox};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use rand::RngCore;
+
+mod secrets;
+
+pub use secrets::{api_key, backfill_signing_secrets, signing_secret};
+use secrets::{new_signing_secret, seal_api_key};
 
 /// The window of the list's success rate.
 const SUCCESS_RATE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 const HOUR_MS: i64 = 60 * 60 * 1000;
-/// HMAC-SHA256 keys of the hash's own size.
-const SIGNING_KEY_BYTES: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct Webhook {
@@ -191,72 +189,6 @@ pub async fn list(
         .push_bind(offset);
     let rows = query.build().fetch_all(pool).await?;
     Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
-}
-
-/// The only way an API key leaves storage: keys are sealed by [`seal_api_key`] on the way
-/// in and opened here on the way out, so the database and its WAL never hold one in clear.
-pub async fn api_key(
-    pool: &SqlitePool,
-    secrets: &SecretBox,
-    id: i64,
-) -> Result<Option<ApiKey>, StoreError> {
-    let sealed: Option<Option<String>> =
-        sqlx::query_scalar("SELECT api_key FROM webhooks WHERE id = ?")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    let Some(sealed) = sealed else {
-        return Err(StoreError::NotFound);
-    };
-    let Some(sealed) = sealed else {
-        return Ok(None);
-    };
-    let key = secrets.open(Purpose::ApiKey, &sealed)?;
-    ApiKey::parse(&key).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
-}
-
-/// The webhook's `whsec_` signing secret, opened.
-pub async fn signing_secret(
-    pool: &SqlitePool,
-    secrets: &SecretBox,
-    id: i64,
-) -> Result<String, StoreError> {
-    let sealed: Option<Option<String>> =
-        sqlx::query_scalar("SELECT signing_secret FROM webhooks WHERE id = ?")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    let sealed = sealed.flatten().ok_or(StoreError::NotFound)?;
-    Ok(secrets.open(Purpose::SigningSecret, &sealed)?)
-}
-
-/// Gives webhooks created before signing existed a secret of their own.
-pub async fn backfill_signing_secrets(
-    conn: &mut SqliteConnection,
-    secrets: &SecretBox,
-) -> Result<u64, StoreError> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhooks WHERE signing_secret IS NULL")
-        .fetch_all(&mut *conn)
-        .await?;
-    for id in &ids {
-        sqlx::query("UPDATE webhooks SET signing_secret = ? WHERE id = ?")
-            .bind(secrets.seal(Purpose::SigningSecret, &new_signing_secret()))
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(ids.len() as u64)
-}
-
-/// Standard Webhooks' format: `whsec_` and the base64 of 32 random bytes.
-fn new_signing_secret() -> String {
-    let mut key = [0u8; SIGNING_KEY_BYTES];
-    rand::rng().fill_bytes(&mut key);
-    format!("whsec_{}", STANDARD.encode(key))
-}
-
-fn seal_api_key(secrets: &SecretBox, key: &ApiKey) -> String {
-    secrets.seal(Purpose::ApiKey, key.expose())
 }
 
 async fn insert_events(

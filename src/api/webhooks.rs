@@ -10,7 +10,6 @@ use crate::db::webhooks::WebhookFilter;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::{AuditAction, WebhookInput, WebhookStatus};
 use crate::secret_box::SecretBox;
-use types::event_list;
 pub use types::{
     CreateWebhook, ListQuery, SecretBody, StatusChoice, UpdateWebhook, WebhookBody, WebhookPage,
 };
@@ -152,7 +151,7 @@ pub async fn update(
     };
     let input = WebhookInput {
         name: body.name.unwrap_or_else(|| before.name.clone()),
-        events: body.events.unwrap_or_else(|| event_list(&before.events)),
+        events: body.events.unwrap_or_else(|| before.events.to_input()),
         notification_type: body
             .notification_type
             .unwrap_or_else(|| before.notification_type.label().to_owned()),

@@ -92,6 +92,16 @@ impl EventSelection {
     }
 }
 
+impl EventSelection {
+    /// The selection as forms submit it and the API takes it: keys, or `["*"]` for all.
+    pub fn to_input(&self) -> Vec<String> {
+        match self {
+            Self::All => vec![Self::ALL.to_owned()],
+            Self::Only(keys) => keys.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,6 +85,14 @@ fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, 
         .body(template.render()?))
 }
 
+/// The page a `?page=` asks for, kept within the pages there are, and how many there are.
+/// Anything that is not a number asks for the first page.
+fn page_within(requested: &str, total: i64, page_size: i64) -> (i64, i64) {
+    let pages = ((total + page_size - 1) / page_size).max(1);
+    let page = requested.trim().parse::<i64>().unwrap_or(1).clamp(1, pages);
+    (page, pages)
+}
+
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))

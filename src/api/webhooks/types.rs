@@ -5,7 +5,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::super::rfc3339;
 use crate::db::webhooks::Webhook;
-use crate::domain::EventSelection;
 
 /// A webhook as the API shows it: never its API key or signing secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,19 +110,12 @@ impl From<Webhook> for WebhookBody {
     fn from(webhook: Webhook) -> Self {
         Self {
             id: webhook.id,
-            events: event_list(&webhook.events),
+            events: webhook.events.to_input(),
             notification_type: webhook.notification_type.label().to_owned(),
             status: webhook.status.as_db().to_owned(),
             created_at: rfc3339(webhook.created_at),
             name: webhook.name,
             url: webhook.url,
         }
-    }
-}
-
-pub fn event_list(events: &EventSelection) -> Vec<String> {
-    match events {
-        EventSelection::All => vec![EventSelection::ALL.to_owned()],
-        EventSelection::Only(keys) => keys.iter().map(ToString::to_string).collect(),
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::AuditAction;
 use crate::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::routes::{Access, Page, get};
-use crate::web::{render, time_format};
+use crate::web::{page_within, render, time_format};
 
 /// Entries per page.
 const PAGE_SIZE: i64 = 50;
@@ -55,13 +55,7 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let search = Some(query.q.trim()).filter(|q| !q.is_empty());
     let total = audit::count(db.reader(), search).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = query
-        .page
-        .trim()
-        .parse::<i64>()
-        .unwrap_or(1)
-        .clamp(1, pages);
+    let (page, pages) = page_within(&query.page, total, PAGE_SIZE);
     let entries = audit::list(db.reader(), search, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         .await?
         .into_iter()

@@ -10,9 +10,7 @@ use crate::auth::CurrentUser;
 use crate::db::audit::NewEntry;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
-use crate::domain::{
-    AuditAction, EventSelection, EventTypeKey, NotificationType, WebhookDraft, WebhookInput,
-};
+use crate::domain::{AuditAction, EventTypeKey, NotificationType, WebhookDraft, WebhookInput};
 use crate::error::AppError;
 use crate::htmx::Htmx;
 use crate::secret_box::SecretBox;
@@ -112,10 +110,7 @@ pub async fn edit(
         .map(|key| key.masked());
     let catalog = event_types::list(db.reader()).await?;
     let input = WebhookInput {
-        events: match &webhook.events {
-            EventSelection::All => vec![EventSelection::ALL.to_owned()],
-            EventSelection::Only(keys) => keys.iter().map(ToString::to_string).collect(),
-        },
+        events: webhook.events.to_input(),
         name: webhook.name,
         notification_type: webhook.notification_type.label().to_owned(),
         url: webhook.url,

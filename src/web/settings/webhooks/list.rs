@@ -10,7 +10,7 @@ use crate::db::{Db, event_types, now_ms, webhooks};
 use crate::domain::WebhookStatus;
 use crate::error::AppError;
 use crate::htmx::Htmx;
-use crate::web::{layout::Layout, render, time_format};
+use crate::web::{layout::Layout, page_within, render, time_format};
 
 /// The list's query string; anything unrecognised reads as "no filter".
 #[derive(Debug, Default, Deserialize)]
@@ -89,13 +89,7 @@ pub async fn list(
     let query = query.into_inner();
     let filter = query.filter();
     let total = webhooks::count(db.reader(), &filter).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = query
-        .page
-        .trim()
-        .parse::<i64>()
-        .unwrap_or(1)
-        .clamp(1, pages);
+    let (page, pages) = page_within(&query.page, total, PAGE_SIZE);
     let offset = (page - 1) * PAGE_SIZE;
     let rows = webhooks::list(db.reader(), &filter, offset, PAGE_SIZE).await?;
     let mut table = Table::new(&query, &filter, rows, total, page, pages);

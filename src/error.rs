@@ -142,7 +142,7 @@ pub fn render_error_page<B: MessageBody>(
         .render()
     } else {
         ErrorPage {
-            layout: Layout::of(response.request()),
+            layout: Layout::for_error(response.request()),
             title: title.into(),
             message,
         }

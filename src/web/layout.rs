@@ -32,13 +32,15 @@ impl Flash {
 }
 
 impl Layout {
-    /// The frame without confirmations: for error pages, which must not consume them.
-    pub fn of(request: &HttpRequest) -> Self {
-        // Read apart: the session needs the request's extensions mutably.
-        let user = request.extensions().get::<CurrentUser>().cloned();
+    /// The frame of an error page: it consumes no confirmation and creates no session, so
+    /// a stray request for a missing page costs no write. A signed-in user's session has
+    /// its token from sign-in.
+    pub fn for_error(request: &HttpRequest) -> Self {
         Self {
-            user,
-            csrf_token: UserSession::of(request).csrf_token(),
+            user: current_user(request),
+            csrf_token: UserSession::of(request)
+                .existing_csrf_token()
+                .unwrap_or_default(),
             flashes: Vec::new(),
         }
     }
@@ -71,8 +73,14 @@ impl FromRequest for Layout {
             })
             .unwrap_or_default();
         ready(Ok(Self {
+            user: current_user(request),
+            csrf_token: UserSession::of(request).csrf_token(),
             flashes,
-            ..Self::of(request)
         }))
     }
+}
+
+/// Read on its own: the session needs the request's extensions mutably afterwards.
+fn current_user(request: &HttpRequest) -> Option<CurrentUser> {
+    request.extensions().get::<CurrentUser>().cloned()
 }

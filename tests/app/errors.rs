@@ -22,6 +22,17 @@ async fn an_unknown_page_is_answered_in_plain_words_inside_the_layout() {
 }
 
 #[tokio::test]
+async fn a_stray_request_for_a_missing_page_starts_no_session() {
+    let app = TestApp::spawn().await;
+
+    for path in ["/wp-login.php", "/static/nothing.css"] {
+        let response = app.visitor().get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(response.headers().get("set-cookie").is_none(), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn htmx_gets_errors_as_a_small_message_for_the_toast_area() {
     let app = TestApp::spawn().await;
 

@@ -109,19 +109,13 @@ async fn every_route_lets_in_exactly_the_roles_it_names() {
 #[tokio::test]
 async fn support_staff_see_lists_and_details_but_no_controls_and_no_secrets() {
     let app = TestApp::spawn().await;
-    let response = app
-        .post_form(
-            "/settings/webhooks",
-            &[
-                ("name", "CRM"),
-                ("events", "*"),
-                ("notification_type", "REST"),
-                ("url", "https://crm.example.com/in"),
-                ("api_key", "sk_live_0123456789abcdef"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    app.create_webhook_with_api_key(
+        "CRM",
+        "https://crm.example.com/in",
+        &["*"],
+        "sk_live_0123456789abcdef",
+    )
+    .await;
     let support = app.user("sam@example.com", "support").await;
 
     let list = support.get_page("/settings/webhooks").await;

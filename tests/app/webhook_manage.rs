@@ -5,25 +5,14 @@ use crate::common::TestApp;
 #[tokio::test]
 async fn the_detail_page_shows_the_configuration_with_the_api_key_masked() {
     let app = TestApp::spawn().await;
-    let response = app
-        .post_form(
-            "/settings/webhooks",
-            &[
-                ("name", "CRM"),
-                ("events", "order.purchased"),
-                ("notification_type", "REST"),
-                ("url", "https://crm.example.com/in"),
-                ("api_key", "sk_live_0123456789abcdef"),
-            ],
+    let id = app
+        .create_webhook_with_api_key(
+            "CRM",
+            "https://crm.example.com/in",
+            &["order.purchased"],
+            "sk_live_0123456789abcdef",
         )
         .await;
-    let id = response.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit("#webhook-")
-        .next()
-        .unwrap()
-        .to_owned();
 
     let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
 
@@ -58,18 +47,14 @@ async fn the_detail_page_shows_the_configuration_with_the_api_key_masked() {
 #[tokio::test]
 async fn an_admin_can_edit_a_webhook_and_keeps_the_api_key_unless_told_otherwise() {
     let app = TestApp::spawn().await;
-    app.post_form(
-        "/settings/webhooks",
-        &[
-            ("name", "CRM"),
-            ("events", "order.purchased"),
-            ("notification_type", "REST"),
-            ("url", "https://crm.example.com/in"),
-            ("api_key", "sk_live_0123456789abcdef"),
-        ],
-    )
-    .await;
-    let id = 1;
+    let id = app
+        .create_webhook_with_api_key(
+            "CRM",
+            "https://crm.example.com/in",
+            &["order.purchased"],
+            "sk_live_0123456789abcdef",
+        )
+        .await;
 
     let form = app.get_page(&format!("/settings/webhooks/{id}/edit")).await;
     assert_eq!(form.attr("#name", "value").as_deref(), Some("CRM"));

@@ -109,7 +109,24 @@ impl TestApp {
 
     /// Creates a webhook through the form, as an admin would, and returns its id.
     pub async fn create_webhook(&self, name: &str, url: &str, events: &[&str]) -> i64 {
-        let mut fields = vec![("name", name), ("url", url), ("notification_type", "REST")];
+        self.create_webhook_with_api_key(name, url, events, "")
+            .await
+    }
+
+    /// Like [`TestApp::create_webhook`], with an API key (none when empty).
+    pub async fn create_webhook_with_api_key(
+        &self,
+        name: &str,
+        url: &str,
+        events: &[&str],
+        api_key: &str,
+    ) -> i64 {
+        let mut fields = vec![
+            ("name", name),
+            ("url", url),
+            ("notification_type", "REST"),
+            ("api_key", api_key),
+        ];
         fields.extend(events.iter().map(|event| ("events", *event)));
         let response = self.post_form("/settings/webhooks", &fields).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating {name}");

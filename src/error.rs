@@ -96,8 +96,14 @@ struct ErrorToast {
 pub fn render_error_page<B: MessageBody>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    // The API answers its errors in JSON itself.
-    if response.request().path().starts_with("/api/") {
+    // The API answers its errors in JSON itself. The path as the router decoded it: the
+    // API's routes were chosen by that spelling.
+    if response
+        .request()
+        .match_info()
+        .as_str()
+        .starts_with("/api/")
+    {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod htmx;
+pub mod http;
 pub mod ingest;
 pub mod secret_box;
 pub mod secret_key;

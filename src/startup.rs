@@ -5,7 +5,7 @@ use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_web::cookie::SameSite;
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{App, HttpServer, web};
 use actix_web_flash_messages::FlashMessagesFramework;
 use actix_web_flash_messages::storage::SessionMessageStore;
@@ -24,7 +24,6 @@ use crate::ingest::Ingestor;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
 use crate::web as console;
-use crate::web::guard::guard;
 use crate::web::sign_in::SetupToken;
 use tokio::task::JoinHandle;
 
@@ -94,7 +93,6 @@ impl Application {
         let ingestor = web::Data::new(ingestor);
         let token_cache = web::Data::new(TokenCache::default());
         let setup = web::Data::new(SetupToken::new(setup_token));
-        let access = web::Data::new(console::access_table());
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
                 // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only
@@ -126,16 +124,11 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(secrets.clone())
                 .app_data(setup.clone())
-                .app_data(access.clone())
                 .app_data(ingestor.clone())
                 .app_data(token_cache.clone())
                 .configure(console::public)
                 .configure(api::routes)
-                .service(
-                    web::scope("")
-                        .wrap(from_fn(guard))
-                        .configure(console::pages),
-                )
+                .configure(console::pages)
         })
         .listen(listener)
         .map_err(listen_error)?

@@ -13,6 +13,8 @@ use actix_web::{HttpResponse, Resource, web};
 
 pub use error::ApiError;
 
+use crate::http::get_or_head;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
@@ -28,26 +30,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .into()
             }))
-            .service(resource("/openapi.json", "GET").get(openapi::document))
+            .service(
+                resource("/openapi.json", "GET, HEAD").route(get_or_head().to(openapi::document)),
+            )
             .service(resource("/events", "POST").post(events::publish))
             .service(
-                resource("/event-types", "GET, POST")
-                    .get(event_types::list)
+                resource("/event-types", "GET, HEAD, POST")
+                    .route(get_or_head().to(event_types::list))
                     .post(event_types::register),
             )
             .service(
-                resource("/webhooks", "GET, POST")
-                    .get(webhooks::list)
+                resource("/webhooks", "GET, HEAD, POST")
+                    .route(get_or_head().to(webhooks::list))
                     .post(webhooks::create),
             )
             .service(
-                resource("/webhooks/{id}", "GET, PATCH, DELETE")
-                    .get(webhooks::show)
+                resource("/webhooks/{id}", "GET, HEAD, PATCH, DELETE")
+                    .route(get_or_head().to(webhooks::show))
                     .patch(webhooks::update)
                     .delete(webhooks::delete),
             )
-            .service(resource("/webhooks/{id}/secret", "GET").get(webhooks::secret))
-            .service(resource("/webhooks/{id}/deliveries", "GET").get(deliveries::list))
+            .service(
+                resource("/webhooks/{id}/secret", "GET, HEAD")
+                    .route(get_or_head().to(webhooks::secret)),
+            )
+            .service(
+                resource("/webhooks/{id}/deliveries", "GET, HEAD")
+                    .route(get_or_head().to(deliveries::list)),
+            )
             .service(
                 resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver", "POST")
                     .post(deliveries::redeliver),

@@ -1,8 +1,8 @@
-//! The one gate every console request passes: it checks the CSRF token of every request
+//! The one gate every console route passes: it checks the CSRF token of every request
 //! that could change something, finds the signed-in user, and applies the route's
-//! [`Access`]. Handlers never check roles themselves.
+//! [`Access`]. [`super::routes`] puts it on every route; handlers never check roles.
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
@@ -10,37 +10,19 @@ use actix_web::{HttpMessage, web};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::routes::{Access, AccessTable};
+use super::routes::Access;
 use crate::auth::{CurrentUser, UserSession};
 use crate::db::{Db, StoreError, users};
 use crate::error::AppError;
 use crate::htmx::Htmx;
 
+/// The guard of one route, which the router has already chosen: CSRF for anything that
+/// could change something, then the route's `access`.
 pub async fn guard(
+    access: Access,
     mut request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let table = request.app_data::<web::Data<AccessTable>>().cloned();
-    let pattern = request.match_pattern();
-    let access = table
-        .as_ref()
-        .zip(pattern.as_deref())
-        .and_then(|(table, pattern)| table.lookup(request.method(), pattern));
-    let Some(access) = access else {
-        // No handler runs; the answer is an error page, in the layout of whoever asks.
-        let known_path = table
-            .zip(pattern)
-            .is_some_and(|(table, pattern)| table.has_path(&pattern));
-        if let Ok(Some(user)) = signed_in_user(&request).await {
-            request.extensions_mut().insert(user);
-        }
-        if known_path {
-            return Ok(request
-                .error_response(AppError::MethodNotAllowed)
-                .map_into_right_body());
-        }
-        return Ok(next.call(request).await?.map_into_left_body());
-    };
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     if !is_safe(request.method())
         && let Err(error) = check_csrf(&mut request).await
     {
@@ -65,6 +47,18 @@ pub async fn guard(
     }
     request.extensions_mut().insert(user);
     Ok(next.call(request).await?.map_into_left_body())
+}
+
+/// For the fallbacks that only answer an error (unknown path, other method): who asks, so
+/// the error page shows their frame. It decides nothing and lets nothing through.
+pub async fn identify(
+    request: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Ok(Some(user)) = signed_in_user(&request).await {
+        request.extensions_mut().insert(user);
+    }
+    next.call(request).await
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -102,7 +96,7 @@ fn sign_in_path(request: &ServiceRequest) -> String {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    if request.method() == Method::GET && back != "/" {
+    if matches!(*request.method(), Method::GET | Method::HEAD) && back != "/" {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("next", back)
             .finish();

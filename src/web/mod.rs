@@ -16,25 +16,20 @@ use askama::Template;
 
 use crate::db::Db;
 use crate::error::{AppError, mime_html};
+use crate::http::get_or_head;
 pub use form::HtmlForm;
-use routes::{Access, AccessTable, Page};
+use routes::{Access, Page};
 
 /// Routes outside the guard: health checks and static assets.
 pub fn public(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/static/{file}", web::get().to(assets::serve));
+    cfg.route("/healthz", get_or_head().to(healthz))
+        .route("/readyz", get_or_head().to(readyz))
+        .route("/static/{file}", get_or_head().to(assets::serve));
 }
 
-/// Registers every console page; the guard wraps them all.
+/// Registers every console page, each behind the guard for its access, and the 404 page.
 pub fn pages(cfg: &mut web::ServiceConfig) {
     routes::register(cfg, page_table());
-    cfg.default_service(web::to(not_found));
-}
-
-/// Who may use which page, for the guard.
-pub fn access_table() -> AccessTable {
-    AccessTable::from(&page_table())
 }
 
 /// Every registered page as (method, path, access), for tests and audits of the rules.
@@ -71,10 +66,6 @@ async fn readyz(db: web::Data<Db>) -> HttpResponse {
 
 async fn home() -> HttpResponse {
     see_other("/settings/webhooks")
-}
-
-async fn not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
 }
 
 /// Responses vary on `HX-Request`: the same URL answers a page or a partial.

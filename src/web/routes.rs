@@ -1,10 +1,20 @@
-//! Every console page with who may use it, in one table: the guard reads it, the router is
-//! built from it, and the route × role test walks it.
+//! Every console page with who may use it, in one table: the router is built from it, each
+//! page's handler is wrapped in the guard for its own [`Access`], and the route × role test
+//! walks it.
+//!
+//! The guard sits on the route itself, so it runs exactly when the router has chosen that
+//! handler, on the path as the router decoded it: there is no second lookup that a
+//! different spelling of the path could miss, and no handler without its guard. Ids are
+//! written `{id:[0-9]+}`, so a segment that is no id (`1%2Fedit`) is no page either.
 
-use std::collections::HashMap;
-
+use actix_web::body::BoxBody;
 use actix_web::http::Method;
-use actix_web::{FromRequest, Handler, Responder, Route, web};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
+
+use super::guard::{guard as check_access, identify};
+use crate::error::AppError;
+use crate::http::get_or_head;
 
 /// Who may use a route. Every route names one; there is no default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +41,17 @@ impl Page {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
+        let route =
+            method_route(&method)
+                .to(handler)
+                .wrap(from_fn(move |request, next: Next<BoxBody>| {
+                    check_access(access, request, next)
+                }));
         Self {
-            route: web::method(method.clone()).to(handler),
             method,
             path,
             access,
+            route,
         }
     }
 }
@@ -58,40 +74,42 @@ where
     Page::new(Method::POST, path, access, handler)
 }
 
-/// Who may use which (method, route pattern).
-#[derive(Debug, Default)]
-pub struct AccessTable(HashMap<(Method, &'static str), Access>);
-
-impl AccessTable {
-    pub fn lookup(&self, method: &Method, pattern: &str) -> Option<Access> {
-        // HEAD is answered by the GET route.
-        let method = if method == Method::HEAD {
-            &Method::GET
-        } else {
-            method
-        };
-        self.0.get(&(method.clone(), pattern)).copied()
-    }
-
-    /// Some method is served at this route pattern.
-    pub fn has_path(&self, pattern: &str) -> bool {
-        self.0.keys().any(|(_, path)| *path == pattern)
+/// A route for `method`; a GET route answers HEAD too.
+fn method_route(method: &Method) -> Route {
+    if method == Method::GET {
+        get_or_head()
+    } else {
+        web::route().method(method.clone())
     }
 }
 
-impl From<&Vec<Page>> for AccessTable {
-    fn from(pages: &Vec<Page>) -> Self {
-        Self(
-            pages
-                .iter()
-                .map(|page| ((page.method.clone(), page.path), page.access))
-                .collect(),
-        )
-    }
-}
-
+/// One resource per path, holding every method's guarded route, in the table's order (so
+/// `/settings/webhooks/new` is tried before `/settings/webhooks/{id}`). Another method at a
+/// known path gets 405 and an unknown path the console's 404: error pages only, in the
+/// layout of whoever asks.
 pub fn register(cfg: &mut web::ServiceConfig, pages: Vec<Page>) {
+    let mut paths: Vec<(&'static str, Vec<Route>)> = Vec::new();
     for page in pages {
-        cfg.route(page.path, page.route);
+        match paths.iter_mut().find(|(path, _)| *path == page.path) {
+            Some((_, routes)) => routes.push(page.route),
+            None => paths.push((page.path, vec![page.route])),
+        }
     }
+    for (path, routes) in paths {
+        let resource = routes
+            .into_iter()
+            .fold(web::resource(path), actix_web::Resource::route);
+        cfg.service(
+            resource.default_service(web::route().to(method_not_allowed).wrap(from_fn(identify))),
+        );
+    }
+    cfg.default_service(web::route().to(not_found).wrap(from_fn(identify)));
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, AppError> {
+    Err(AppError::MethodNotAllowed)
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
 }

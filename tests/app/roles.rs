@@ -48,7 +48,7 @@ async fn every_route_lets_in_exactly_the_roles_it_names() {
         } else {
             webhook
         };
-        let path = pattern.replace("{id}", &id.to_string());
+        let path = pattern.replace("{id:[0-9]+}", &id.to_string());
 
         let signed_out = request(&visitor, method, &path).await.status();
         let as_support = request(&support, method, &path).await.status();
@@ -92,7 +92,7 @@ async fn every_route_lets_in_exactly_the_roles_it_names() {
         .iter()
         .filter(|(m, _, a)| *m == Method::GET && *a != Access::Public)
     {
-        let path = pattern.replace("{id}", &webhook.to_string());
+        let path = pattern.replace("{id:[0-9]+}", &webhook.to_string());
         let status = app.get(&path).await.status();
         assert!(
             status.is_success() || status.is_redirection(),
@@ -150,4 +150,126 @@ async fn an_admin_cannot_lock_themselves_out() {
 
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.get("/settings/users").await.status(), StatusCode::OK);
+}
+
+/// Ways to write a path that a server might read as the same page: percent-encoded letters
+/// (lower and upper case hex), `%2F`, dot segments plain and encoded, doubled and trailing
+/// slashes, another case. Each must answer as the plain path or 404.
+fn spellings(path: &str) -> Vec<String> {
+    let encode_alphanumerics = |upper: bool| {
+        path.chars()
+            .map(|c| match (c.is_ascii_alphanumeric(), upper) {
+                (true, false) => format!("%{:02x}", c as u8),
+                (true, true) => format!("%{:02X}", c as u8),
+                (false, _) => c.to_string(),
+            })
+            .collect::<String>()
+    };
+    let (parent, last) = path.rsplit_once('/').unwrap();
+    let mut last_chars = last.chars();
+    let first = last_chars
+        .next()
+        .map_or(String::new(), |c| format!("%{:02x}", c as u8));
+    let mut spelled = vec![
+        format!("{parent}/{first}{}", last_chars.as_str()),
+        encode_alphanumerics(false),
+        encode_alphanumerics(true),
+        format!("{parent}%2F{last}"),
+        format!("{parent}%2f{last}"),
+        format!("{parent}/./{last}"),
+        format!("{parent}/%2e/{last}"),
+        format!("{parent}/x/../{last}"),
+        format!("{parent}/x/%2E%2E/{last}"),
+        format!("{parent}//{last}"),
+        format!("/{path}"),
+        format!("{path}/"),
+        format!("{path}//"),
+        path.to_uppercase(),
+        path.replace('/', "\\"),
+    ];
+    // Only origin-form targets: anything else is not a path at all (400).
+    spelled.retain(|s| s != path && s.starts_with('/'));
+    spelled
+}
+
+#[tokio::test]
+async fn no_spelling_of_a_path_gets_past_the_guard() {
+    let app = TestApp::spawn().await;
+    let webhook = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    let support = app.user("sam@example.com", "support").await;
+    let visitor = app.visitor();
+    visitor.refresh_csrf_token("/login").await;
+    let before = snapshot(&app).await;
+
+    for (method, pattern, access) in route_table() {
+        if pattern == "/logout" {
+            continue; // signing out is walked by the test above
+        }
+        let id = if pattern.starts_with("/settings/users") {
+            2
+        } else {
+            webhook
+        };
+        let path = pattern.replace("{id:[0-9]+}", &id.to_string());
+        // Public forms are tried without a token (their guard is CSRF); everything else with
+        // the caller's own, so that only the role can refuse.
+        let mut callers = vec![("signed out", &visitor), ("support", &support)];
+        if method == Method::GET {
+            callers.push(("admin", &app.admin));
+        }
+        for (who, client) in callers {
+            let body = if method == Method::GET || access == Access::Public {
+                String::new()
+            } else {
+                format!("csrf_token={}", client.csrf_token())
+            };
+            let plain = client.raw(method.as_str(), &path, &body).await;
+            if method == Method::GET {
+                let head = client.raw("HEAD", &path, "").await;
+                assert_eq!(head, plain, "HEAD {path} as {who} answers as GET");
+            }
+            for spelled in spellings(&path) {
+                let answer = client.raw(method.as_str(), &spelled, &body).await;
+                assert!(
+                    answer.status == plain.status || answer.status == 404,
+                    "{method} {spelled} as {who}: {answer:?}, but {path} answers {plain:?}"
+                );
+                if let Some(location) = &answer.location {
+                    assert!(
+                        location.starts_with('/') && !location.starts_with("//"),
+                        "{method} {spelled} as {who} stays on the site: {location}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(snapshot(&app).await, before, "no spelling changed anything");
+}
+
+#[tokio::test]
+async fn a_percent_encoded_admin_page_is_still_an_admin_page() {
+    let app = TestApp::spawn().await;
+    app.create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    let support = app.user("sam@example.com", "support").await;
+    let visitor = app.visitor();
+
+    let signed_out = visitor.raw("GET", "/settings/%75sers", "").await;
+    assert_eq!(signed_out.status, 303);
+    assert!(signed_out.location.unwrap().starts_with("/login"));
+    let token = format!("csrf_token={}", support.csrf_token());
+    for target in ["/settings/%74okens", "/settings/%75sers"] {
+        let answer = support.raw("POST", target, &token).await;
+        assert_eq!(answer.status, 403, "POST {target} as support");
+    }
+    assert_eq!(
+        support
+            .raw("GET", "/settings/webhooks/1/%65dit", "")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(app.raw("GET", "/settings/%75sers", "").await.status, 200);
 }

@@ -4,12 +4,15 @@
 
 pub mod browser;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode, redirect};
 use scraper::{Html, Selector};
 use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
@@ -270,20 +273,66 @@ impl Api {
 pub struct Client {
     pub http: reqwest::Client,
     pub address: String,
+    cookies: Arc<Jar>,
     csrf_token: Mutex<String>,
+}
+
+/// What a raw request got back: the status and where it redirects to, if it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawResponse {
+    pub status: u16,
+    pub location: Option<String>,
 }
 
 impl Client {
     fn new(address: &str) -> Self {
+        let cookies = Arc::new(Jar::default());
         Self {
             http: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(cookies.clone())
                 .redirect(redirect::Policy::none())
                 .build()
                 .expect("client"),
             address: address.to_owned(),
+            cookies,
             csrf_token: Mutex::new(String::new()),
         }
+    }
+
+    /// Sends the request target exactly as written, with this browser's cookies: HTTP
+    /// clients tidy paths (`/./`, `x/../`) before sending, an attacker's does not.
+    pub async fn raw(&self, method: &str, target: &str, form_body: &str) -> RawResponse {
+        let url = reqwest::Url::parse(&self.address).expect("address");
+        let cookie = self
+            .cookies
+            .cookies(&url)
+            .map(|value| format!("Cookie: {}\r\n", value.to_str().unwrap()))
+            .unwrap_or_default();
+        let host = url.host_str().unwrap();
+        let port = url.port().unwrap();
+        let request = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\n{cookie}\
+             Content-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{form_body}",
+            form_body.len()
+        );
+        let mut stream = TcpStream::connect((host, port)).await.expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("read");
+        let head = String::from_utf8_lossy(&response);
+        let head = head.split("\r\n\r\n").next().unwrap_or_default();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("{method} {target}: no status in {head:?}"));
+        let location = head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_owned())
+        });
+        RawResponse { status, location }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -20,7 +20,7 @@ pub fn pages() -> Vec<Page> {
     vec![
         get("/settings/tokens", Access::Admin, list),
         post("/settings/tokens", Access::Admin, create),
-        post("/settings/tokens/{id}/revoke", Access::Admin, revoke),
+        post("/settings/tokens/{id:[0-9]+}/revoke", Access::Admin, revoke),
     ]
 }
 

@@ -25,10 +25,14 @@ pub fn pages() -> Vec<Page> {
     vec![
         get("/settings/users", Admin, list),
         post("/settings/users", Admin, add),
-        post("/settings/users/{id}/role", Admin, change_role),
-        post("/settings/users/{id}/disable", Admin, disable),
-        post("/settings/users/{id}/enable", Admin, enable),
-        post("/settings/users/{id}/password", Admin, reset_password),
+        post("/settings/users/{id:[0-9]+}/role", Admin, change_role),
+        post("/settings/users/{id:[0-9]+}/disable", Admin, disable),
+        post("/settings/users/{id:[0-9]+}/enable", Admin, enable),
+        post(
+            "/settings/users/{id:[0-9]+}/password",
+            Admin,
+            reset_password,
+        ),
     ]
 }
 

@@ -18,13 +18,29 @@ pub fn pages() -> Vec<Page> {
         get("/settings/webhooks", SignedIn, list::list),
         post("/settings/webhooks", Admin, form::create),
         get("/settings/webhooks/new", Admin, form::new),
-        get("/settings/webhooks/{id}", SignedIn, detail::show),
-        get("/settings/webhooks/{id}/edit", Admin, form::edit),
-        post("/settings/webhooks/{id}/edit", Admin, form::update),
-        post("/settings/webhooks/{id}/disable", Admin, status::disable),
-        post("/settings/webhooks/{id}/enable", Admin, status::enable),
-        get("/settings/webhooks/{id}/delete", Admin, delete::confirm),
-        post("/settings/webhooks/{id}/delete", Admin, delete::delete),
+        get("/settings/webhooks/{id:[0-9]+}", SignedIn, detail::show),
+        get("/settings/webhooks/{id:[0-9]+}/edit", Admin, form::edit),
+        post("/settings/webhooks/{id:[0-9]+}/edit", Admin, form::update),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/disable",
+            Admin,
+            status::disable,
+        ),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/enable",
+            Admin,
+            status::enable,
+        ),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/delete",
+            Admin,
+            delete::confirm,
+        ),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/delete",
+            Admin,
+            delete::delete,
+        ),
     ]
 }
 

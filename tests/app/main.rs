@@ -10,6 +10,7 @@ mod csrf;
 mod durability;
 mod errors;
 mod event_catalog;
+mod hardening;
 mod roles;
 mod security;
 mod setup;

@@ -62,7 +62,7 @@ pub async fn form(
         title: "Sign in".into(),
         signed_out: query.signed_out.is_some(),
         email: String::new(),
-        next: query.next,
+        next: safe_next(&query.next).to_owned(),
         error: None,
     };
     render(StatusCode::OK, &page)

@@ -3,7 +3,7 @@
 mod password;
 mod session;
 
-pub use password::{hash_password, verify_password};
+pub use password::{Busy, hash_password, verify_password};
 pub use session::UserSession;
 
 use std::future::{Ready, ready};

@@ -1,58 +1,74 @@
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 
-use super::{StoreError, now_ms};
+use super::StoreError;
 
-/// Records a failed sign-in and forgets those that no longer count.
-pub async fn record(
+/// How many failed sign-ins an email and a client address may have within a window.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub window_ms: i64,
+    pub per_email: i64,
+    pub per_client: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Counted as a failure until [`forget`] says the password was right.
+    Counted { id: i64 },
+    /// The limit is reached; sign-in stays refused until then (Unix ms).
+    Blocked { until: i64 },
+}
+
+/// Counts a sign-in attempt as failed *before* its password is checked, inside the single
+/// writer's transaction: concurrent guesses are counted one after another, so no more than
+/// the limit are ever checked, however many arrive at once.
+pub async fn count_attempt(
     conn: &mut SqliteConnection,
     email: &str,
     client: &str,
-    window_ms: i64,
-) -> Result<(), StoreError> {
-    let now = now_ms();
+    limits: Limits,
+    now: i64,
+) -> Result<Attempt, StoreError> {
     sqlx::query("DELETE FROM sign_in_failures WHERE at < ?")
-        .bind(now - window_ms)
+        .bind(now - limits.window_ms)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("INSERT INTO sign_in_failures (email, client, at) VALUES (?, ?, ?)")
-        .bind(email)
-        .bind(client)
-        .bind(now)
+    let by_email = "SELECT at FROM sign_in_failures WHERE email = ?
+                    ORDER BY at DESC LIMIT 1 OFFSET ?";
+    let by_client = "SELECT at FROM sign_in_failures WHERE client = ?
+                     ORDER BY at DESC LIMIT 1 OFFSET ?";
+    for (sql, value, limit) in [
+        (by_email, email, limits.per_email),
+        (by_client, client, limits.per_client),
+    ] {
+        // The limit-th most recent failure: until it leaves the window, the limit is reached.
+        let at: Option<i64> = sqlx::query_scalar(sql)
+            .bind(value)
+            .bind(limit - 1)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(at) = at {
+            return Ok(Attempt::Blocked {
+                until: at + limits.window_ms,
+            });
+        }
+    }
+    let id = sqlx::query_scalar(
+        "INSERT INTO sign_in_failures (email, client, at) VALUES (?, ?, ?) RETURNING rowid",
+    )
+    .bind(email)
+    .bind(client)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(Attempt::Counted { id })
+}
+
+/// The attempt turned out not to be a failure (the password was right), or was never
+/// checked: it no longer counts.
+pub async fn forget(conn: &mut SqliteConnection, attempt_id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE rowid = ?")
+        .bind(attempt_id)
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// When the `limit`-th most recent failure in the window leaves it: until then there are
-/// `limit` or more failures and sign-in stays refused. `None` when under the limit.
-pub async fn blocked_until(
-    pool: &SqlitePool,
-    column: FailureKey,
-    value: &str,
-    limit: i64,
-    window_ms: i64,
-) -> Result<Option<i64>, StoreError> {
-    let sql = match column {
-        FailureKey::Email => {
-            "SELECT at FROM sign_in_failures WHERE email = ? AND at >= ?
-             ORDER BY at DESC LIMIT 1 OFFSET ?"
-        }
-        FailureKey::Client => {
-            "SELECT at FROM sign_in_failures WHERE client = ? AND at >= ?
-             ORDER BY at DESC LIMIT 1 OFFSET ?"
-        }
-    };
-    let at: Option<i64> = sqlx::query_scalar(sql)
-        .bind(value)
-        .bind(now_ms() - window_ms)
-        .bind(limit - 1)
-        .fetch_optional(pool)
-        .await?;
-    Ok(at.map(|at| at + window_ms))
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum FailureKey {
-    Email,
-    Client,
 }

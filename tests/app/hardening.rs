@@ -52,3 +52,77 @@ async fn no_next_address_leads_off_the_site_or_breaks_the_redirect() {
         visitor.post_form("/logout", &[]).await;
     }
 }
+
+/// Fires `count` wrong sign-ins at once from one browser and returns their statuses.
+async fn concurrent_wrong_sign_ins(
+    app: &TestApp,
+    count: usize,
+    email: impl Fn(usize) -> String,
+) -> Vec<StatusCode> {
+    let visitor = app.visitor();
+    visitor.refresh_csrf_token("/login").await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let form = [
+            ("email", email(i)),
+            ("password", "not the password at all".to_owned()),
+            ("csrf_token", visitor.csrf_token()),
+        ];
+        let request = visitor.http.post(visitor.url("/login")).form(&form);
+        attempts.spawn(async move { request.send().await.expect("POST").status() });
+    }
+    attempts.join_all().await
+}
+
+async fn failed_sign_ins_in_the_audit_log(app: &TestApp) -> usize {
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed'")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    count as usize
+}
+
+#[tokio::test]
+async fn simultaneous_guesses_at_one_account_check_no_more_passwords_than_the_limit() {
+    let app = TestApp::spawn().await;
+
+    let statuses = concurrent_wrong_sign_ins(&app, 40, |_| ADMIN_EMAIL.to_owned()).await;
+
+    let checked = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(checked <= 5, "{checked} passwords checked: {statuses:?}");
+    assert!(
+        statuses.iter().all(|status| matches!(
+            *status,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::TOO_MANY_REQUESTS
+                | StatusCode::SERVICE_UNAVAILABLE
+        )),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        failed_sign_ins_in_the_audit_log(&app).await,
+        checked,
+        "each checked guess is in the audit log"
+    );
+    let right_password = app.visitor().sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(right_password.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(right_password.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn simultaneous_guesses_from_one_address_stop_at_its_limit() {
+    let app = TestApp::spawn().await;
+
+    let statuses = concurrent_wrong_sign_ins(&app, 40, |i| format!("guess{i}@example.com")).await;
+
+    let checked = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(checked <= 20, "{checked} passwords checked: {statuses:?}");
+    assert!(checked >= 1, "{statuses:?}");
+}

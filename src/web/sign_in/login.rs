@@ -1,4 +1,4 @@
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -6,19 +6,23 @@ use serde::Deserialize;
 use super::safe_next;
 use crate::auth::{CurrentUser, UserSession, verify_password};
 use crate::db::audit::NewEntry;
-use crate::db::sign_in_failures::{self, FailureKey};
+use crate::db::sign_in_failures::{self, Attempt, Limits};
 use crate::db::{Db, StoreError, now_ms, users};
 use crate::domain::{AuditAction, Email};
 use crate::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::{HtmlForm, render, see_other, time_format};
 
-/// Failed sign-ins count for this long.
-const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Enough for typos, too few for guessing one account's password.
-const MAX_FAILURES_PER_EMAIL: i64 = 5;
-/// One address may try several accounts (an office behind one NAT), but not many.
-const MAX_FAILURES_PER_CLIENT: i64 = 20;
+/// Failed sign-ins count for 15 minutes. Five per email are enough for typos and too few
+/// for guessing one account's password; one address may try several accounts (an office
+/// behind one NAT), but not many.
+const LIMITS: Limits = Limits {
+    window_ms: 15 * 60 * 1000,
+    per_email: 5,
+    per_client: 20,
+};
+/// What the audit log names for a failed sign-in whose email was no email address.
+const NOT_AN_EMAIL: &str = "(not an email address)";
 /// Emails longer than this are not emails; the audit log keeps no more.
 const MAX_EMAIL_CHARS: usize = 254;
 
@@ -79,63 +83,41 @@ pub async fn sign_in(
         .peer_addr()
         .map(|address| address.ip().to_string())
         .unwrap_or_default();
-    let typed_email: String = form
-        .email
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(MAX_EMAIL_CHARS)
-        .collect();
-    let retry_at = [
-        (
-            FailureKey::Email,
-            typed_email.as_str(),
-            MAX_FAILURES_PER_EMAIL,
-        ),
-        (FailureKey::Client, client.as_str(), MAX_FAILURES_PER_CLIENT),
-    ];
-    for (key, value, limit) in retry_at {
-        if let Some(until) =
-            sign_in_failures::blocked_until(db.reader(), key, value, limit, FAILURE_WINDOW_MS)
-                .await?
-        {
-            return refuse(
-                layout,
-                form,
-                StatusCode::TOO_MANY_REQUESTS,
-                throttled(until),
-            );
-        }
-    }
-
-    let account = match Email::parse(&form.email) {
-        Ok(email) => users::find_by_email(db.reader(), &email).await?,
-        Err(_) => None,
+    let email = Email::parse(&form.email).ok();
+    let attempt = match count_attempt(&db, &form.email, &client).await? {
+        Attempt::Counted { id } => id,
+        Attempt::Blocked { until } => return refuse(layout, form, throttled(until)),
+    };
+    let account = match &email {
+        Some(email) => users::find_by_email(db.reader(), email).await?,
+        None => None,
     };
     let (user, hash) = account.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
-    let password_matches = verify_password(form.password.clone(), hash).await;
+    let Ok(password_matches) = verify_password(form.password.clone(), hash).await else {
+        let mut tx = db.begin_write().await?;
+        sign_in_failures::forget(&mut tx, attempt).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        return refuse(layout, form, Refusal::busy());
+    };
     let user = user.filter(|user| password_matches && !user.disabled);
 
     let mut tx = db.begin_write().await?;
     let Some(user) = user else {
-        sign_in_failures::record(&mut tx, &typed_email, &client, FAILURE_WINDOW_MS).await?;
+        // Only a real email address is written down: the log shows no arbitrary typed text.
+        let who = email.as_ref().map_or(NOT_AN_EMAIL, Email::as_str);
         NewEntry::new(
-            &typed_email,
+            who,
             AuditAction::SignInFailed,
             "user",
-            &typed_email,
+            who,
             format!("wrong email or password, from {client}"),
         )
         .record(&mut tx)
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        return refuse(
-            layout,
-            form,
-            StatusCode::UNAUTHORIZED,
-            "Email or password is wrong.".into(),
-        );
+        return refuse(layout, form, Refusal::wrong_password());
     };
+    sign_in_failures::forget(&mut tx, attempt).await?;
     NewEntry::new(
         &user.email,
         AuditAction::SignIn,
@@ -148,6 +130,22 @@ pub async fn sign_in(
     tx.commit().await.map_err(StoreError::from)?;
     session.sign_in(user.id)?;
     Ok(see_other(safe_next(&form.next)))
+}
+
+/// Counts the attempt against the typed email and the client's address before any
+/// password is checked (see [`sign_in_failures::count_attempt`]).
+async fn count_attempt(db: &Db, typed_email: &str, client: &str) -> Result<Attempt, AppError> {
+    let typed_email: String = typed_email
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(MAX_EMAIL_CHARS)
+        .collect();
+    let mut tx = db.begin_write().await?;
+    let attempt =
+        sign_in_failures::count_attempt(&mut tx, &typed_email, client, LIMITS, now_ms()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(attempt)
 }
 
 pub async fn sign_out(
@@ -170,29 +168,64 @@ pub async fn sign_out(
     Ok(see_other("/login?signed_out=1"))
 }
 
-/// The form again, with the typed email kept and the password not.
-fn refuse(
-    layout: Layout,
-    form: SignInForm,
+/// Why the form comes back, and when to try again if that is the point.
+struct Refusal {
     status: StatusCode,
-    error: String,
-) -> Result<HttpResponse, AppError> {
+    message: String,
+    retry_after_seconds: Option<i64>,
+}
+
+impl Refusal {
+    fn wrong_password() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            message: "Email or password is wrong.".into(),
+            retry_after_seconds: None,
+        }
+    }
+
+    fn busy() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "Many people are signing in right now. Please try again in a moment.".into(),
+            retry_after_seconds: Some(BUSY_RETRY_AFTER_SECONDS),
+        }
+    }
+}
+
+/// A moment is enough: hashes take tens of milliseconds each.
+const BUSY_RETRY_AFTER_SECONDS: i64 = 2;
+
+/// The form again, with the typed email kept and the password not.
+fn refuse(layout: Layout, form: SignInForm, refusal: Refusal) -> Result<HttpResponse, AppError> {
     let page = LoginPage {
         layout,
         title: "Sign in".into(),
         signed_out: false,
         email: form.email,
-        next: form.next,
-        error: Some(error),
+        next: safe_next(&form.next).to_owned(),
+        error: Some(refusal.message),
     };
-    render(status, &page)
+    let mut response = render(refusal.status, &page)?;
+    if let Some(seconds) = refusal.retry_after_seconds {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(seconds.max(1)),
+        );
+    }
+    Ok(response)
 }
 
-fn throttled(until_ms: i64) -> String {
-    let minutes = ((until_ms - now_ms()) as f64 / 60_000.0).ceil().max(1.0) as i64;
-    format!(
-        "Too many failed sign-ins. Try again in {minutes} minute{} (after {}).",
-        if minutes == 1 { "" } else { "s" },
-        time_format::absolute(until_ms)
-    )
+fn throttled(until_ms: i64) -> Refusal {
+    let seconds = ((until_ms - now_ms()).max(0) + 999) / 1000;
+    let minutes = ((seconds + 59) / 60).max(1);
+    Refusal {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        message: format!(
+            "Too many failed sign-ins. Try again in {minutes} minute{} (after {}).",
+            if minutes == 1 { "" } else { "s" },
+            time_format::absolute(until_ms)
+        ),
+        retry_after_seconds: Some(seconds),
+    }
 }

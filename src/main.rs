@@ -7,6 +7,9 @@ use webhook_console::{cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Every file this process creates is its user's alone: the database and its WAL hold
+    // password hashes, sessions and payloads.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let Cli { settings, command } = Cli::parse();
     telemetry::init();
     match command {

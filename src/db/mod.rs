@@ -11,6 +11,9 @@ pub mod sign_in_failures;
 pub mod users;
 pub mod webhooks;
 
+use std::fs::{OpenOptions, Permissions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,6 +26,8 @@ use sqlx::{Sqlite, Transaction};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Often enough that the WAL stays small, rarely enough to cost nothing when idle.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+/// Read and write for the server's user, nothing for anyone else.
+const PRIVATE_FILE_MODE: u32 = 0o600;
 /// Readers run in parallel under WAL; a few cover two cores with room for slow requests.
 const READER_CONNECTIONS: u32 = 8;
 
@@ -42,8 +47,47 @@ pub enum StoreError {
     Secret(#[from] crate::secret_box::OpenError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    #[error("could not make the database files private")]
+    Files(#[source] std::io::Error),
     #[error("could not apply database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The database holds password and session hashes, the audit log and event payloads: only
+/// the server's user may read it. SQLite gives its WAL and shared-memory files the mode of
+/// the database file, so creating that file 0600 makes all three private; files an older
+/// version or another tool left readable by others are tightened, with a warning.
+fn keep_private(database: &Path) -> std::io::Result<()> {
+    if database.as_os_str().is_empty() || database.to_string_lossy().starts_with(':') {
+        return Ok(()); // in memory
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(PRIVATE_FILE_MODE)
+        .open(database)
+    {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = database.as_os_str().to_owned();
+        name.push(suffix);
+        let path = Path::new(&name);
+        let Ok(metadata) = std::fs::metadata(path) else {
+            continue;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & !PRIVATE_FILE_MODE != 0 {
+            tracing::warn!(
+                "{} was readable by others (mode {mode:o}); making it private (600)",
+                path.display()
+            );
+            std::fs::set_permissions(path, Permissions::from_mode(PRIVATE_FILE_MODE))?;
+        }
+    }
+    Ok(())
 }
 
 /// One writer connection, so writes queue in the process instead of fighting over
@@ -58,7 +102,9 @@ pub struct Db {
 impl Db {
     /// Opens (creating if missing) the database and applies pending migrations.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(database_url)?
+        let options = SqliteConnectOptions::from_str(database_url)?;
+        keep_private(options.get_filename()).map_err(StoreError::Files)?;
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a commit that was acknowledged survives a power cut, not just a crash.

@@ -7,6 +7,8 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE_URL: &str = "sqlite://webhook-console.db";
 /// A working day: sessions idle longer than this end.
 const DEFAULT_SESSION_IDLE: &str = "8h";
+/// A form or a 256 KiB event takes a fraction of this on any working connection.
+const DEFAULT_REQUEST_BODY_TIMEOUT: &str = "10s";
 
 /// Webhook Console: create webhooks in a web console and deliver events to them.
 #[derive(Debug, Parser)]
@@ -73,6 +75,10 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_CONSOLE_SESSION_IDLE_TIMEOUT", default_value = DEFAULT_SESSION_IDLE)]
     pub session_idle_timeout: humantime::Duration,
 
+    /// A request body still arriving after this long gets 408 and its connection is closed.
+    #[arg(long, env = "WEBHOOK_CONSOLE_REQUEST_BODY_TIMEOUT", default_value = DEFAULT_REQUEST_BODY_TIMEOUT)]
+    pub request_body_timeout: humantime::Duration,
+
     /// Keys cookies and secrets at rest; when unset, a key is generated into a file
     /// beside the database.
     #[arg(
@@ -105,6 +111,9 @@ impl Default for Settings {
             session_idle_timeout: DEFAULT_SESSION_IDLE
                 .parse()
                 .expect("the default idle timeout parses"),
+            request_body_timeout: DEFAULT_REQUEST_BODY_TIMEOUT
+                .parse()
+                .expect("the default body timeout parses"),
             secret_key: None,
             admin_email: None,
             admin_password: None,

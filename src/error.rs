@@ -33,6 +33,8 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("the body is too large")]
     PayloadTooLarge,
+    #[error("the body came too slowly")]
+    RequestTimeout,
     #[error("storage failed")]
     Store(#[source] StoreError),
     #[error("template failed")]
@@ -57,6 +59,7 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Store(_) | Self::Template(_) | Self::Session => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -176,6 +179,10 @@ fn wording(status: StatusCode) -> (&'static str, &'static str) {
         405 => (
             "Not allowed here",
             "That action is not available at this address.",
+        ),
+        408 => (
+            "Took too long",
+            "What you sent arrived too slowly, and nothing was saved. Please try again.",
         ),
         413 => (
             "Too large",

@@ -5,7 +5,7 @@ use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_web::cookie::SameSite;
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use actix_web_flash_messages::FlashMessagesFramework;
 use actix_web_flash_messages::storage::SessionMessageStore;
@@ -20,6 +20,7 @@ use crate::db::sessions::SqliteSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
 use crate::domain::{AuditAction, Email, Password, Role};
 use crate::error::render_error_page;
+use crate::http::{BodyTimeout, body_deadline};
 use crate::ingest::Ingestor;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
@@ -93,6 +94,7 @@ impl Application {
         let ingestor = web::Data::new(ingestor);
         let token_cache = web::Data::new(TokenCache::default());
         let setup = web::Data::new(SetupToken::new(setup_token));
+        let body_timeout = BodyTimeout(*settings.request_body_timeout);
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
                 // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only
@@ -116,11 +118,13 @@ impl Application {
                 .build();
             let flashes = FlashMessagesFramework::builder(SessionMessageStore::default()).build();
             App::new()
+                .wrap(from_fn(body_deadline))
                 .wrap(ErrorHandlers::new().default_handler(render_error_page))
                 .wrap(flashes)
                 .wrap(sessions)
                 .wrap(security_headers())
                 .wrap(TracingLogger::default())
+                .app_data(body_timeout)
                 .app_data(data.clone())
                 .app_data(secrets.clone())
                 .app_data(setup.clone())

@@ -21,7 +21,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `validation_failed`, `unknown_event_type`, `malformed_json`,
     /// `payload_too_large`, `unsupported_media_type`, `unauthorized`, `not_found`,
-    /// `method_not_allowed`, `conflict`, `reserved_event_type`, `unavailable`, `internal`.
+    /// `method_not_allowed`, `conflict`, `reserved_event_type`, `request_timeout`,
+    /// `idempotency_conflict`, `unavailable`, `internal`.
     pub code: String,
     /// For people.
     pub message: String,
@@ -107,6 +108,17 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("The body is larger than {} KiB.", limit / 1024),
+        )
+    }
+
+    pub fn request_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "The body did not arrive within {} s; nothing was accepted.",
+                limit.as_secs_f64()
+            ),
         )
     }
 

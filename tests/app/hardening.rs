@@ -160,3 +160,70 @@ async fn a_database_left_readable_by_others_is_made_private_at_start() {
 
     assert_eq!(mode(&path), 0o600);
 }
+
+/// Sends headers promising `length` bytes, then one byte every 200 ms; returns the status
+/// line and body the server answered with once it has closed the connection.
+async fn trickle(address: &str, head: &str, length: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("{head}Host: {host}\r\nContent-Length: {length}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0; 4096];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        tokio::select! {
+            read = stream.read(&mut buffer) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            },
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                // The server may already have closed its side; a failed write is expected then.
+                let _ = stream.write_all(b"a").await;
+            }
+            _ = tokio::time::sleep_until(deadline) => panic!("still open after 10 s: {answer:?}"),
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_gets_408_and_its_connection_is_closed() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.request_body_timeout = "1s".parse().unwrap();
+    })
+    .await;
+    let api = app.api().await;
+
+    let console = trickle(
+        &app.address,
+        &format!(
+            "POST /settings/webhooks HTTP/1.1\r\n{}X-CSRF-Token: {}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n",
+            app.cookie_header(),
+            app.csrf_token()
+        ),
+        100_000,
+    )
+    .await;
+    assert!(console.starts_with("HTTP/1.1 408"), "{console}");
+    assert!(
+        console.contains("arrived too slowly"),
+        "a page that says why: {console}"
+    );
+
+    let json = trickle(
+        &app.address,
+        &format!(
+            "POST /api/v1/events HTTP/1.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n",
+            api.token
+        ),
+        100_000,
+    )
+    .await;
+    assert!(json.starts_with("HTTP/1.1 408"), "{json}");
+    assert!(json.contains(r#""code":"request_timeout""#), "{json}");
+    assert_eq!(app.webhook_count().await, 0, "nothing half-sent was saved");
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}

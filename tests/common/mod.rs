@@ -299,15 +299,20 @@ impl Client {
         }
     }
 
+    /// This browser's cookies as a request header line (`Cookie: ...\r\n`), or nothing.
+    pub fn cookie_header(&self) -> String {
+        let url = reqwest::Url::parse(&self.address).expect("address");
+        self.cookies
+            .cookies(&url)
+            .map(|value| format!("Cookie: {}\r\n", value.to_str().unwrap()))
+            .unwrap_or_default()
+    }
+
     /// Sends the request target exactly as written, with this browser's cookies: HTTP
     /// clients tidy paths (`/./`, `x/../`) before sending, an attacker's does not.
     pub async fn raw(&self, method: &str, target: &str, form_body: &str) -> RawResponse {
         let url = reqwest::Url::parse(&self.address).expect("address");
-        let cookie = self
-            .cookies
-            .cookies(&url)
-            .map(|value| format!("Cookie: {}\r\n", value.to_str().unwrap()))
-            .unwrap_or_default();
+        let cookie = self.cookie_header();
         let host = url.host_str().unwrap();
         let port = url.port().unwrap();
         let request = format!(

@@ -20,6 +20,8 @@ const QUEUE_CAPACITY: usize = 8192;
 pub enum IngestError {
     #[error("the event type is not in the catalog")]
     UnknownEventType,
+    #[error("the idempotency key was used for a different request")]
+    IdempotencyConflict,
     #[error("the event could not be stored")]
     Unavailable,
 }
@@ -71,7 +73,10 @@ async fn store(db: &Db, batch: &[Job]) -> Vec<Result<Published, IngestError>> {
         Ok(outcomes) => outcomes
             .into_iter()
             .map(|outcome| {
-                outcome.map_err(|Refused::UnknownEventType| IngestError::UnknownEventType)
+                outcome.map_err(|refused| match refused {
+                    Refused::UnknownEventType => IngestError::UnknownEventType,
+                    Refused::IdempotencyConflict => IngestError::IdempotencyConflict,
+                })
             })
             .collect(),
         Err(error) => {

@@ -111,6 +111,14 @@ impl ApiError {
         )
     }
 
+    pub fn idempotency_conflict() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency_conflict",
+            "This Idempotency-Key was already used with a different body; use a new key for a new event.",
+        )
+    }
+
     pub fn request_timeout(limit: std::time::Duration) -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,

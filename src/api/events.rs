@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
-use crate::db::events::NewEvent;
-use crate::db::now_ms;
+use crate::db::events::{Idempotency, NewEvent};
+use crate::db::{now_ms, sha256_hex};
 use crate::domain::EventTypeKey;
 use crate::ingest::{IngestError, Ingestor};
 
@@ -52,12 +52,14 @@ pub struct EventAccepted {
     request_body = PublishEvent,
     params(
         ("Idempotency-Key" = Option<String>, Header,
-         description = "Repeating a key within 24 hours answers the first event's id and queues nothing new."),
+         description = "Scoped to the API token. Repeating a key with the same body within 24 hours answers the first event's id and queues nothing new; with a different body it answers 409 `idempotency_conflict`."),
     ),
     responses(
         (status = 202, description = "Stored; deliveries queued", body = EventAccepted),
         (status = 400, description = "Malformed JSON, invalid fields, or an unknown event type", body = ErrorBody),
         (status = 401, description = "Missing, wrong or revoked token", body = ErrorBody),
+        (status = 409, description = "The `Idempotency-Key` was used with a different body (`idempotency_conflict`); the first event is unchanged", body = ErrorBody),
+        (status = 408, description = "The body arrived too slowly (`request_timeout`); nothing was accepted", body = ErrorBody),
         (status = 413, description = "Body over 256 KiB", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
         (status = 503, description = "Could not be stored; nothing was accepted", body = ErrorBody),
@@ -65,19 +67,20 @@ pub struct EventAccepted {
     security(("bearer" = []))
 )]
 pub async fn publish(
-    _caller: Caller,
+    caller: Caller,
     ingestor: web::Data<Ingestor>,
     request: HttpRequest,
     Json(event): Json<PublishEvent>,
 ) -> Result<HttpResponse, ApiError> {
     let idempotency_key = idempotency_key(&request)?;
-    let new_event = event.parse(idempotency_key)?;
+    let new_event = event.parse(caller.token_id, idempotency_key)?;
     let event_type = new_event.event_type.clone();
     let published = ingestor
         .publish(new_event)
         .await
         .map_err(|error| match error {
             IngestError::UnknownEventType => ApiError::unknown_event_type(&event_type),
+            IngestError::IdempotencyConflict => ApiError::idempotency_conflict(),
             IngestError::Unavailable => ApiError::unavailable(),
         })?;
     Ok(HttpResponse::Accepted().json(EventAccepted {
@@ -87,7 +90,11 @@ pub async fn publish(
 }
 
 impl PublishEvent {
-    fn parse(self, idempotency_key: Option<String>) -> Result<NewEvent, ApiError> {
+    fn parse(
+        self,
+        api_token_id: i64,
+        idempotency_key: Option<String>,
+    ) -> Result<NewEvent, ApiError> {
         let key = EventTypeKey::parse(&self.event_type)
             .map_err(|_| ApiError::unknown_event_type(&self.event_type))?;
         if !key.is_subscribable() {
@@ -112,6 +119,10 @@ impl PublishEvent {
                 invalid,
             ));
         }
+        let idempotency = idempotency_key.map(|key| Idempotency {
+            key,
+            fingerprint: self.fingerprint(),
+        });
         Ok(NewEvent {
             event_type: key.to_string(),
             event_time,
@@ -120,8 +131,21 @@ impl PublishEvent {
                 .unwrap_or_else(|| serde_json::json!({}))
                 .to_string(),
             data: self.data.to_string(),
-            idempotency_key,
+            api_token_id,
+            idempotency,
         })
+    }
+
+    /// The request as sent (an omitted field stays omitted, so two retries that both leave
+    /// out `event_time` are the same request); JSON objects compare whatever their key order.
+    fn fingerprint(&self) -> String {
+        let fields = serde_json::json!([
+            self.event_type,
+            self.event_time,
+            self.current_context,
+            self.data
+        ]);
+        sha256_hex(&fields.to_string())
     }
 }
 

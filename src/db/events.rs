@@ -17,7 +17,17 @@ pub struct NewEvent {
     pub current_context: String,
     /// JSON text.
     pub data: String,
-    pub idempotency_key: Option<String>,
+    /// The API token that published it.
+    pub api_token_id: i64,
+    pub idempotency: Option<Idempotency>,
+}
+
+/// An `Idempotency-Key`, which belongs to the token that sent it, and the fingerprint of
+/// the request it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +42,11 @@ pub struct Published {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
     UnknownEventType,
+    /// The token used this key within the window for a different request.
+    IdempotencyConflict,
 }
 
-/// Rows per multi-row INSERT: 7 parameters each stays far below SQLite's 32,766 limit.
+/// Rows per multi-row INSERT: 9 parameters each stays far below SQLite's 32,766 limit.
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Stores a batch of events and one pending delivery per active webhook that subscribes to
@@ -53,23 +65,24 @@ pub async fn publish_batch(
         .collect();
     let mut outcomes: Vec<Option<Result<Published, Refused>>> = vec![None; events.len()];
     let mut fresh: Vec<usize> = Vec::with_capacity(events.len());
-    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    let mut first_with_key: HashMap<(i64, &str), usize> = HashMap::new();
     let mut repeats_in_batch: Vec<(usize, usize)> = Vec::new();
     for (index, event) in events.iter().enumerate() {
         if !known.contains(&event.event_type) {
             outcomes[index] = Some(Err(Refused::UnknownEventType));
             continue;
         }
-        if let Some(key) = event.idempotency_key.as_deref() {
-            if let Some(&first) = first_with_key.get(key) {
+        if let Some(idempotency) = &event.idempotency {
+            let scoped_key = (event.api_token_id, idempotency.key.as_str());
+            if let Some(&first) = first_with_key.get(&scoped_key) {
                 repeats_in_batch.push((index, first));
                 continue;
             }
-            if let Some(earlier) = earlier_with_key(conn, key, now).await? {
-                outcomes[index] = Some(Ok(earlier));
+            if let Some(earlier) = earlier_with_key(conn, event, idempotency, now).await? {
+                outcomes[index] = Some(earlier);
                 continue;
             }
-            first_with_key.insert(key, index);
+            first_with_key.insert(scoped_key, index);
         }
         fresh.push(index);
     }
@@ -83,7 +96,8 @@ pub async fn publish_batch(
         for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO events (id, event_type, event_time, current_context, data,
-                                     idempotency_key, created_at) ",
+                                     api_token_id, idempotency_key, idempotency_fingerprint,
+                                     created_at) ",
             );
             insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
                 let event = events[index];
@@ -92,7 +106,9 @@ pub async fn publish_batch(
                     .push_bind(event.event_time)
                     .push_bind(&event.current_context)
                     .push_bind(&event.data)
-                    .push_bind(&event.idempotency_key)
+                    .push_bind(event.api_token_id)
+                    .push_bind(event.idempotency.as_ref().map(|i| &i.key))
+                    .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
                     .push_bind(now);
             });
             insert.build().execute(&mut *conn).await?;
@@ -133,12 +149,16 @@ pub async fn publish_batch(
         }
     }
     for (index, first) in repeats_in_batch {
-        outcomes[index] = outcomes[first].map(|first| {
-            first.map(|p| Published {
-                repeated: true,
-                ..p
+        outcomes[index] = if events[index].idempotency == events[first].idempotency {
+            outcomes[first].map(|first| {
+                first.map(|p| Published {
+                    repeated: true,
+                    ..p
+                })
             })
-        });
+        } else {
+            Some(Err(Refused::IdempotencyConflict))
+        };
     }
     Ok(outcomes
         .into_iter()
@@ -146,32 +166,40 @@ pub async fn publish_batch(
         .collect())
 }
 
-/// The event an idempotency key named within the window, if any. An expired key is
-/// released, so the new event can take it.
+/// What an idempotency key the token used within the window answers: its event, or a
+/// conflict when the key came with a different request. An expired key is released, so
+/// the new event can take it.
 async fn earlier_with_key(
     conn: &mut SqliteConnection,
-    key: &str,
+    event: &NewEvent,
+    idempotency: &Idempotency,
     now: i64,
-) -> Result<Option<Published>, StoreError> {
-    let earlier: Option<(i64, i64)> =
-        sqlx::query_as("SELECT id, created_at FROM events WHERE idempotency_key = ?")
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
+) -> Result<Option<Result<Published, Refused>>, StoreError> {
+    let earlier: Option<(i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, created_at, idempotency_fingerprint FROM events
+         WHERE api_token_id = ? AND idempotency_key = ?",
+    )
+    .bind(event.api_token_id)
+    .bind(&idempotency.key)
+    .fetch_optional(&mut *conn)
+    .await?;
     match earlier {
-        Some((id, created_at)) if created_at >= now - IDEMPOTENCY_WINDOW_MS => {
+        Some((id, created_at, fingerprint)) if created_at >= now - IDEMPOTENCY_WINDOW_MS => {
+            if fingerprint.as_deref() != Some(idempotency.fingerprint.as_str()) {
+                return Ok(Some(Err(Refused::IdempotencyConflict)));
+            }
             let deliveries =
                 sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = ?")
                     .bind(id)
                     .fetch_one(&mut *conn)
                     .await?;
-            Ok(Some(Published {
+            Ok(Some(Ok(Published {
                 id,
                 deliveries,
                 repeated: true,
-            }))
+            })))
         }
-        Some((id, _)) => {
+        Some((id, ..)) => {
             sqlx::query("UPDATE events SET idempotency_key = NULL WHERE id = ?")
                 .bind(id)
                 .execute(&mut *conn)

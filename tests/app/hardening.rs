@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
+use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, TestApp};
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
@@ -226,4 +226,91 @@ async fn a_body_that_trickles_in_gets_408_and_its_connection_is_closed() {
     assert!(json.contains(r#""code":"request_timeout""#), "{json}");
     assert_eq!(app.webhook_count().await, 0, "nothing half-sent was saved");
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+async fn publish_with_key(
+    api: &Api,
+    key: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let response = api
+        .request(reqwest::Method::POST, "/api/v1/events")
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_idempotency_key_belongs_to_its_token_and_to_its_body() {
+    let app = TestApp::spawn().await;
+    let shop = app.api_named("Shop").await;
+    let billing = app.api_named("Billing").await;
+    shop.create_webhook("Orders", &["order.purchased"]).await;
+    let paid = serde_json::json!({"event_type": "order.purchased", "data": {"order": 1}});
+    let other = serde_json::json!({"event_type": "order.purchased", "data": {"order": 2}});
+
+    let (status, first) = publish_with_key(&shop, "k-1", paid.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, retry) = publish_with_key(&shop, "k-1", paid.clone()).await;
+    assert_eq!(
+        (status, &retry["id"]),
+        (StatusCode::ACCEPTED, &first["id"]),
+        "a retry"
+    );
+
+    let (status, conflict) = publish_with_key(&shop, "k-1", other.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(conflict["error"]["code"], "idempotency_conflict");
+
+    let (status, billing_event) = publish_with_key(&billing, "k-1", other).await;
+    assert_eq!(
+        status,
+        StatusCode::ACCEPTED,
+        "another token's key is another key"
+    );
+    assert_ne!(billing_event["id"], first["id"]);
+
+    let stored: Vec<String> = sqlx::query_scalar("SELECT data FROM events ORDER BY id")
+        .fetch_all(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        [r#"{"order":1}"#, r#"{"order":2}"#],
+        "the first event is unchanged"
+    );
+}
+
+#[tokio::test]
+async fn one_batch_holding_a_key_twice_with_different_bodies_stores_only_the_first() {
+    let app = TestApp::spawn().await;
+    let shop = app.api().await;
+    let mut publishes = tokio::task::JoinSet::new();
+    for order in 0..20 {
+        let shop = shop.clone();
+        publishes.spawn(async move {
+            let body =
+                serde_json::json!({"event_type": "order.purchased", "data": {"order": order}});
+            publish_with_key(&shop, "same-key", body).await.0
+        });
+    }
+    let statuses = publishes.join_all().await;
+
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::ACCEPTED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((accepted, conflicts), (1, 19), "{statuses:?}");
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(events, 1);
 }

@@ -173,9 +173,12 @@ impl TestApp {
 
     /// An API token made in the API Tokens tab, and a client that sends it.
     pub async fn api(&self) -> Api {
-        let response = self
-            .post_form("/settings/tokens", &[("name", "test publisher")])
-            .await;
+        self.api_named("test publisher").await
+    }
+
+    /// Like [`TestApp::api`], for a token with this name.
+    pub async fn api_named(&self, name: &str) -> Api {
+        let response = self.post_form("/settings/tokens", &[("name", name)]).await;
         assert_eq!(response.status(), StatusCode::OK, "creating a token");
         let token = Page::from(response).await.text("#new-token");
         assert!(token.starts_with("wc_"), "{token}");

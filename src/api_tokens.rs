@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, api_tokens};
-use crate::domain::AuditAction;
+use crate::domain::{AuditAction, Label};
 use crate::token::random_token;
 
 /// Tokens carry 256 random bits.
@@ -26,8 +26,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("Give the token a name of 1 to {MAX_NAME_CHARS} characters.")]
-    InvalidName,
+    #[error("{0}")]
+    InvalidName(String),
     #[error("An active token with this name exists; choose another name.")]
     NameTaken,
     #[error(transparent)]
@@ -36,14 +36,12 @@ pub enum TokenError {
 
 /// Creates a token and returns it; this is the only time it exists in clear.
 pub async fn create(db: &Db, name: &str, actor: &str) -> Result<String, TokenError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(TokenError::InvalidName);
-    }
+    let name = Label::parse(name, MAX_NAME_CHARS, "Give the token a name.")
+        .map_err(|error| TokenError::InvalidName(error.message.unwrap_or_default().into_owned()))?;
     let token = format!("{TOKEN_PREFIX}{}", random_token(TOKEN_BYTES));
     let visible: String = token.chars().take(VISIBLE_CHARS).collect();
     let mut tx = db.begin_write().await?;
-    api_tokens::create(&mut tx, name, &token, &visible)
+    api_tokens::create(&mut tx, &name, &token, &visible)
         .await
         .map_err(|error| match error {
             StoreError::TokenNameTaken => TokenError::NameTaken,
@@ -53,7 +51,7 @@ pub async fn create(db: &Db, name: &str, actor: &str) -> Result<String, TokenErr
         actor,
         AuditAction::TokenCreated,
         "token",
-        name,
+        name.as_str(),
         format!("{visible}…"),
     )
     .record(&mut tx)

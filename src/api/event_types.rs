@@ -9,7 +9,7 @@ use super::error::{ApiError, ErrorBody};
 use crate::db::audit::NewEntry;
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
-use crate::domain::{AuditAction, EventTypeKey};
+use crate::domain::{AuditAction, EventTypeKey, Label};
 
 /// Group names and descriptions are labels: short.
 const MAX_LABEL_CHARS: usize = 200;
@@ -41,14 +41,9 @@ pub struct RegisterEventType {
         pattern = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
     )]
     pub key: String,
-    #[schema(
-        required = true,
-        example = "Billing",
-        max_length = 200,
-        pattern = r"\S"
-    )]
+    #[schema(required = true, example = "Billing", max_length = 200)]
     pub group: String,
-    #[schema(required = true, max_length = 200, pattern = r"\S")]
+    #[schema(required = true, max_length = 200)]
     pub description: String,
     /// Example `data`; `{}` when omitted.
     pub example: Option<serde_json::Value>,
@@ -126,20 +121,21 @@ impl RegisterEventType {
                 ],
             );
         });
-        for (field, value) in [("group", &self.group), ("description", &self.description)] {
-            // Counted untrimmed, as the schema's maxLength counts.
-            if value.trim().is_empty() || value.chars().count() > MAX_LABEL_CHARS {
-                invalid.insert(
-                    field.to_owned(),
-                    vec![format!("Use 1 to {MAX_LABEL_CHARS} characters.")],
-                );
-            }
-        }
-        match key {
-            Ok(key) if invalid.is_empty() => Ok(EventType {
+        let mut label = |field: &str, value: &str| {
+            Label::parse(value, MAX_LABEL_CHARS, &format!("Enter a {field}."))
+                .map_err(|error| {
+                    let message = error.message.unwrap_or_default().into_owned();
+                    invalid.insert(field.to_owned(), vec![message]);
+                })
+                .ok()
+        };
+        let group = label("group", &self.group);
+        let description = label("description", &self.description);
+        match (key, group, description) {
+            (Ok(key), Some(group), Some(description)) if invalid.is_empty() => Ok(EventType {
                 key,
-                group: self.group.trim().to_owned(),
-                description: self.description.trim().to_owned(),
+                group: group.into_string(),
+                description: description.into_string(),
                 example_data: self.example.unwrap_or_else(|| serde_json::json!({})),
             }),
             _ => Err(ApiError::validation(

@@ -65,6 +65,9 @@ pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
         properties["url"]["pattern"] = json!(URL_PATTERN);
         properties["api_key"]["pattern"] = json!(API_KEY_PATTERN);
     }
+    let event_type = &mut schemas["RegisterEventType"]["properties"];
+    event_type["group"]["pattern"] = json!(NAME_PATTERN);
+    event_type["description"]["pattern"] = json!(NAME_PATTERN);
     let publish = &mut document["paths"]["/api/v1/events"]["post"]["parameters"];
     if let Some(parameters) = publish.as_array_mut() {
         for parameter in parameters

@@ -2,6 +2,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::{StoreError, now_ms};
+use crate::domain::Label;
 
 #[derive(Debug, Clone)]
 pub struct ApiToken {
@@ -15,15 +16,16 @@ pub struct ApiToken {
 /// Stores a new token by its hash; the token itself is shown once and never stored.
 pub async fn create(
     conn: &mut SqliteConnection,
-    name: &str,
+    name: &Label,
     token: &str,
     prefix: &str,
 ) -> Result<i64, StoreError> {
     sqlx::query_scalar(
-        "INSERT INTO api_tokens (name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?)
-         RETURNING id",
+        "INSERT INTO api_tokens (name, name_folded, token_hash, prefix, created_at)
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
-    .bind(name)
+    .bind(name.as_str())
+    .bind(name.folded())
     .bind(super::sha256_hex(token))
     .bind(prefix)
     .bind(now_ms())

@@ -55,7 +55,11 @@ impl Email {
         if email.is_empty() {
             return Err(invalid("required", "Enter an email address."));
         }
-        if !email.validate_email() {
+        // Invisible characters would make a second account that looks like the first.
+        let hidden = email
+            .chars()
+            .any(|c| c.is_control() || super::is_format_character(c));
+        if hidden || !email.validate_email() {
             return Err(invalid(
                 "email",
                 "Enter an email address like name@example.com.",

@@ -1,47 +1,26 @@
-use validator::{ValidateLength, ValidationError};
+use validator::ValidationError;
 
-use super::invalid;
-
-/// At least one visible character and no control characters, as a JSON Schema pattern.
-pub const NAME_PATTERN: &str =
-    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+use super::Label;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookName(String);
+pub struct WebhookName(Label);
 
 impl WebhookName {
     /// Long enough to say what a webhook is for, short enough to fit a table cell.
-    pub const MAX_CHARS: u64 = 100;
+    pub const MAX_CHARS: usize = 100;
 
-    /// The same rule as [`NAME_PATTERN`] with the length limit.
+    /// The rule of [`super::NAME_PATTERN`] with the length limit.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(invalid("required", "Enter a webhook name."));
-        }
-        // Counted before trimming, as the form's maxlength and the API's schema count.
-        if !raw.validate_length(None, Some(Self::MAX_CHARS), None) {
-            return Err(invalid(
-                "too_long",
-                format!("Use at most {} characters.", Self::MAX_CHARS),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(invalid(
-                "control_characters",
-                "Use letters, digits, spaces and punctuation only.",
-            ));
-        }
-        Ok(Self(name.to_owned()))
+        Label::parse(raw, Self::MAX_CHARS, "Enter a webhook name.").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The form uniqueness is checked on, so "Orders" and "orders" cannot both exist.
     pub fn folded(&self) -> String {
-        self.0.to_lowercase()
+        self.0.folded()
     }
 }
 

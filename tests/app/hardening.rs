@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, TestApp};
+use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, Page, TestApp};
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
@@ -313,4 +313,97 @@ async fn one_batch_holding_a_key_twice_with_different_bodies_stores_only_the_fir
         .await
         .unwrap();
     assert_eq!(events, 1);
+}
+
+async fn create_webhook_named(app: &TestApp, name: &str) -> Page {
+    let fields = [
+        ("name", name),
+        ("events", "*"),
+        ("notification_type", "REST"),
+        ("url", "https://crm.example.com/in"),
+    ];
+    Page::from(app.post_form("/settings/webhooks", &fields).await).await
+}
+
+#[tokio::test]
+async fn names_with_invisible_characters_are_refused_and_spellings_of_one_name_are_one_name() {
+    let app = TestApp::spawn().await;
+    app.create_webhook("CRM hook", "https://crm.example.com/in", &["*"])
+        .await;
+    app.create_webhook("Caf\u{e9} orders", "https://crm.example.com/in", &["*"])
+        .await;
+
+    for look_alike in ["CRM hook\u{200b}", "CRM\u{2060} hook", "\u{202e}koh MRC"] {
+        let page = create_webhook_named(&app, look_alike).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{look_alike:?}"
+        );
+        assert!(page.text("#name-error").contains("invisible characters"));
+    }
+    let decomposed = create_webhook_named(&app, "CAFE\u{301} ORDERS").await;
+    assert_eq!(decomposed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        decomposed.text("#name-error").contains("already"),
+        "{}",
+        decomposed.text("#name-error")
+    );
+    assert_eq!(app.webhook_count().await, 2);
+
+    let api = app.api().await;
+    let response = api
+        .post(
+            "/api/v1/webhooks",
+            serde_json::json!({"name": "CRM hook\u{feff}", "url": "https://crm.example.com/in", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = api
+        .post(
+            "/api/v1/event-types",
+            serde_json::json!({"key": "invoice.paid", "group": "Billing\u{202e}", "description": "An invoice was paid"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn token_names_are_unique_whatever_their_case_and_show_no_invisible_characters() {
+    let app = TestApp::spawn().await;
+    app.api_named("Shop backend").await;
+
+    for name in ["shop BACKEND", "Shop backend\u{200b}"] {
+        let page = Page::from(app.post_form("/settings/tokens", &[("name", name)]).await).await;
+        assert!(page.has(".field-error"), "{name:?} is refused");
+        assert!(!page.has("#new-token"), "{name:?} made no token");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_logs_an_email_only_when_it_is_one() {
+    let app = TestApp::spawn().await;
+    let visitor = app.visitor();
+    visitor
+        .sign_in("\u{202e}moc.elpmaxe@nimda", "a wrong password")
+        .await;
+    visitor
+        .sign_in("not an email at all", "a wrong password")
+        .await;
+    visitor
+        .sign_in("ghost@example.com", "a wrong password")
+        .await;
+
+    let log = app.get_page("/settings/audit").await;
+    let who = log.texts("tbody td[data-label=Who] bdi");
+    assert!(who.contains(&"ghost@example.com".to_owned()), "{who:?}");
+    assert_eq!(
+        who.iter()
+            .filter(|w| *w == "(not an email address)")
+            .count(),
+        2,
+        "{who:?}"
+    );
+    let body = log.html.html();
+    assert!(!body.contains('\u{202e}') && !body.contains("not an email at all"));
 }

@@ -37,6 +37,7 @@ struct EntryRow {
     at: String,
     actor: String,
     action: String,
+    target_type: String,
     target: String,
     summary: String,
 }
@@ -64,7 +65,8 @@ async fn list(
             actor: entry.actor,
             action: AuditAction::from_db(&entry.action)
                 .map_or(entry.action.clone(), |action| action.label().to_owned()),
-            target: format!("{} {}", entry.target_type, entry.target),
+            target_type: entry.target_type,
+            target: entry.target,
             summary: entry.summary,
         })
         .collect();

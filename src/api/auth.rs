@@ -30,8 +30,8 @@ impl FromRequest for Caller {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(|token| token.trim().to_owned());
+            .and_then(bearer_token)
+            .map(str::to_owned);
         let db = request.app_data::<web::Data<Db>>().cloned();
         let cache = request.app_data::<web::Data<TokenCache>>().cloned();
         Box::pin(async move {
@@ -57,5 +57,27 @@ impl FromRequest for Caller {
             }
             Ok(Caller { token_id, name })
         })
+    }
+}
+
+/// The token of `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110 §11.1).
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_scheme_is_read_in_any_case() {
+        for header in ["Bearer wc_x", "bearer wc_x", "BEARER  wc_x ", "BeArEr wc_x"] {
+            assert_eq!(bearer_token(header), Some("wc_x"), "{header:?}");
+        }
+        for header in ["Basic wc_x", "Bearer", "Bearer ", "Bearerwc_x", "wc_x"] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
     }
 }

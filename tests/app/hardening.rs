@@ -407,3 +407,40 @@ async fn a_failed_sign_in_logs_an_email_only_when_it_is_one() {
     let body = log.html.html();
     assert!(!body.contains('\u{202e}') && !body.contains("not an email at all"));
 }
+
+#[tokio::test]
+async fn head_works_wherever_get_does_and_the_bearer_scheme_ignores_case() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/login",
+        "/static/app.css",
+        "/static/htmx-2.0.11.min.js",
+    ] {
+        let head = app.visitor().http.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "HEAD {path}");
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "HEAD {path} has no body"
+        );
+    }
+    let head = api
+        .request(reqwest::Method::HEAD, "/api/v1/webhooks")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let response = reqwest::Client::new()
+            .get(app.url("/api/v1/event-types"))
+            .header("Authorization", format!("{scheme} {}", api.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+}

@@ -58,7 +58,7 @@ pub struct PageQuery {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/webhooks/{id}/deliveries", tag = "deliveries",
+    get, path = "/api/v1/webhooks/{id}/deliveries", operation_id = "listDeliveries", tag = "deliveries",
     params(("id" = i64, Path, description = "Webhook id"), PageQuery),
     responses(
         (status = 200, description = "Newest first", body = DeliveryPage),
@@ -96,7 +96,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "deliveries",
+    post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", operation_id = "redeliverDelivery", tag = "deliveries",
     params(
         ("id" = i64, Path, description = "Webhook id"),
         ("delivery_id" = i64, Path, description = "Delivery id"),

@@ -50,7 +50,7 @@ pub struct RegisterEventType {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/event-types", tag = "event types",
+    get, path = "/api/v1/event-types", operation_id = "listEventTypes", tag = "event types",
     responses((status = 200, body = EventTypeList), (status = 401, body = ErrorBody)),
     security(("bearer" = []))
 )]
@@ -64,7 +64,7 @@ pub async fn list(_caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, Ap
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/event-types", tag = "event types",
+    post, path = "/api/v1/event-types", operation_id = "registerEventType", tag = "event types",
     request_body = RegisterEventType,
     responses(
         (status = 201, body = EventTypeBody),

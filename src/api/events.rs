@@ -48,6 +48,7 @@ pub struct EventAccepted {
 #[utoipa::path(
     post,
     path = "/api/v1/events",
+    operation_id = "publishEvent",
     tag = "events",
     request_body = PublishEvent,
     params(

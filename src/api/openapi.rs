@@ -54,6 +54,19 @@ pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
         .collect();
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     let schemas = &mut document["components"]["schemas"];
+    // Request bodies read a missing field as empty so that it gets the form's own message;
+    // that is no default for a client to rely on (and `[]` or `""` would break the field's
+    // own rules), so none is published.
+    if let Some(schemas) = schemas.as_object_mut() {
+        for properties in schemas
+            .values_mut()
+            .filter_map(|schema| schema.get_mut("properties")?.as_object_mut())
+        {
+            for property in properties.values_mut().filter_map(|p| p.as_object_mut()) {
+                property.remove("default");
+            }
+        }
+    }
     schemas["PublishEvent"]["properties"]["event_type"]["enum"] = json!(keys);
     let mut subscriptions = vec![EventSelection::ALL.to_owned()];
     subscriptions.extend(keys);

@@ -18,7 +18,7 @@ pub use types::{
 pub const PAGE_SIZE: i64 = 25;
 
 #[utoipa::path(
-    get, path = "/api/v1/webhooks", tag = "webhooks",
+    get, path = "/api/v1/webhooks", operation_id = "listWebhooks", tag = "webhooks",
     params(ListQuery),
     responses(
         (status = 200, body = WebhookPage),
@@ -53,7 +53,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/webhooks", tag = "webhooks",
+    post, path = "/api/v1/webhooks", operation_id = "createWebhook", tag = "webhooks",
     request_body = CreateWebhook,
     responses(
         (status = 201, body = WebhookBody),
@@ -101,7 +101,7 @@ pub async fn create(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    get, path = "/api/v1/webhooks/{id}", operation_id = "getWebhook", tag = "webhooks",
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 200, body = WebhookBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []))
@@ -118,7 +118,7 @@ pub async fn show(
 }
 
 #[utoipa::path(
-    patch, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    patch, path = "/api/v1/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks",
     params(("id" = i64, Path, description = "Webhook id")),
     request_body = UpdateWebhook,
     responses(
@@ -189,7 +189,7 @@ pub async fn update(
 }
 
 #[utoipa::path(
-    delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    delete, path = "/api/v1/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks",
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []))
@@ -216,7 +216,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/webhooks/{id}/secret", tag = "webhooks",
+    get, path = "/api/v1/webhooks/{id}/secret", operation_id = "getWebhookSecret", tag = "webhooks",
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 200, body = SecretBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []))

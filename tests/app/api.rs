@@ -656,4 +656,15 @@ async fn the_openapi_document_describes_every_route_and_its_errors() {
     }
     assert!(paths["/api/v1/events"]["post"]["responses"]["413"].is_object());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Client generators name methods after these: each must be there, and only once.
+    let ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|operation| operation["operationId"].as_str())
+        .collect();
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(ids.len(), 11, "{ids:?}");
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    assert!(ids.contains(&"listWebhooks") && ids.contains(&"listDeliveries"));
 }

@@ -2,11 +2,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Client, Page, TestApp};
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
+use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Client, Page, TestApp, location};
 
 #[tokio::test]
 async fn a_signed_out_visitor_signs_in_and_comes_back_to_the_page_they_wanted() {

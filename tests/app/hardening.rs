@@ -2,11 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, Page, TestApp};
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
+use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, Page, TestApp, location};
 
 #[tokio::test]
 async fn no_next_address_leads_off_the_site_or_breaks_the_redirect() {

@@ -26,32 +26,63 @@ async fn request(client: &Client, method: &Method, path: &str) -> reqwest::Respo
     }
 }
 
+/// A console with one webhook, its admin, a support user and a signed-out visitor.
+struct Cast {
+    app: TestApp,
+    webhook: i64,
+    support: Client,
+    visitor: Client,
+}
+
+impl Cast {
+    async fn assemble() -> Self {
+        let app = TestApp::spawn().await;
+        let webhook = app
+            .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+            .await;
+        let support = app.user("sam@example.com", "support").await;
+        let visitor = app.visitor();
+        visitor.refresh_csrf_token("/login").await;
+        Self {
+            app,
+            webhook,
+            support,
+            visitor,
+        }
+    }
+
+    /// The route's path for real ids: routes on a user act on the support account (id 2),
+    /// never the admin; the rest on the webhook.
+    fn path(&self, pattern: &str) -> String {
+        let id = if pattern.starts_with("/settings/users") {
+            2
+        } else {
+            self.webhook
+        };
+        pattern.replace("{id:[0-9]+}", &id.to_string())
+    }
+}
+
 #[tokio::test]
 async fn every_route_lets_in_exactly_the_roles_it_names() {
-    let app = TestApp::spawn().await;
-    let webhook = app
-        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
-        .await;
-    let support = app.user("sam@example.com", "support").await;
-    let visitor = app.visitor();
-    visitor.refresh_csrf_token("/login").await;
+    let cast = Cast::assemble().await;
+    let Cast {
+        app,
+        support,
+        visitor,
+        ..
+    } = &cast;
     let mut routes = route_table();
     // Signing out ends the support session the other routes are tried with: try it last.
     routes.sort_by_key(|(_, pattern, _)| *pattern == "/logout");
     assert!(routes.len() >= 20, "the table lists the console's routes");
-    let before = snapshot(&app).await;
+    let before = snapshot(app).await;
 
     for (method, pattern, access) in &routes {
-        // Routes that act on a user act on the support account (id 2), never the admin.
-        let id = if pattern.starts_with("/settings/users") {
-            2
-        } else {
-            webhook
-        };
-        let path = pattern.replace("{id:[0-9]+}", &id.to_string());
+        let path = cast.path(pattern);
 
-        let signed_out = request(&visitor, method, &path).await.status();
-        let as_support = request(&support, method, &path).await.status();
+        let signed_out = request(visitor, method, &path).await.status();
+        let as_support = request(support, method, &path).await.status();
         let label = format!("{method} {pattern}");
         match access {
             Access::Public => {
@@ -83,7 +114,7 @@ async fn every_route_lets_in_exactly_the_roles_it_names() {
             }
         }
         if *method != Method::GET {
-            assert_eq!(snapshot(&app).await, before, "{label}: nothing changed");
+            assert_eq!(snapshot(app).await, before, "{label}: nothing changed");
         }
     }
 
@@ -92,7 +123,7 @@ async fn every_route_lets_in_exactly_the_roles_it_names() {
         .iter()
         .filter(|(m, _, a)| *m == Method::GET && *a != Access::Public)
     {
-        let path = pattern.replace("{id:[0-9]+}", &webhook.to_string());
+        let path = cast.path(pattern);
         let status = app.get(&path).await.status();
         assert!(
             status.is_success() || status.is_redirection(),
@@ -194,28 +225,23 @@ fn spellings(path: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn no_spelling_of_a_path_gets_past_the_guard() {
-    let app = TestApp::spawn().await;
-    let webhook = app
-        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
-        .await;
-    let support = app.user("sam@example.com", "support").await;
-    let visitor = app.visitor();
-    visitor.refresh_csrf_token("/login").await;
-    let before = snapshot(&app).await;
+    let cast = Cast::assemble().await;
+    let Cast {
+        app,
+        support,
+        visitor,
+        ..
+    } = &cast;
+    let before = snapshot(app).await;
 
     for (method, pattern, access) in route_table() {
         if pattern == "/logout" {
             continue; // signing out is walked by the test above
         }
-        let id = if pattern.starts_with("/settings/users") {
-            2
-        } else {
-            webhook
-        };
-        let path = pattern.replace("{id:[0-9]+}", &id.to_string());
+        let path = cast.path(pattern);
         // Public forms are tried without a token (their guard is CSRF); everything else with
         // the caller's own, so that only the role can refuse.
-        let mut callers = vec![("signed out", &visitor), ("support", &support)];
+        let mut callers = vec![("signed out", visitor), ("support", support)];
         if method == Method::GET {
             callers.push(("admin", &app.admin));
         }
@@ -245,16 +271,17 @@ async fn no_spelling_of_a_path_gets_past_the_guard() {
             }
         }
     }
-    assert_eq!(snapshot(&app).await, before, "no spelling changed anything");
+    assert_eq!(snapshot(app).await, before, "no spelling changed anything");
 }
 
 #[tokio::test]
 async fn a_percent_encoded_admin_page_is_still_an_admin_page() {
-    let app = TestApp::spawn().await;
-    app.create_webhook("CRM", "https://crm.example.com/in", &["*"])
-        .await;
-    let support = app.user("sam@example.com", "support").await;
-    let visitor = app.visitor();
+    let Cast {
+        app,
+        support,
+        visitor,
+        ..
+    } = Cast::assemble().await;
 
     let signed_out = visitor.raw("GET", "/settings/%75sers", "").await;
     assert_eq!(signed_out.status, 303);

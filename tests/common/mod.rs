@@ -272,6 +272,11 @@ impl Api {
     }
 }
 
+/// Where a redirect sends the browser.
+pub fn location(response: &Response) -> String {
+    response.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
 /// One browser: its own cookie jar (session), and the CSRF token of its session.
 pub struct Client {
     pub http: reqwest::Client,

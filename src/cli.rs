@@ -3,11 +3,11 @@
 use std::io::BufRead;
 
 use crate::api_tokens::{self, TokenError};
-use crate::auth::hash_password;
 use crate::config::Settings;
 use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, users};
 use crate::domain::{AuditAction, Email, Password, Role};
+use crate::password::hash_password;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

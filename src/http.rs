@@ -18,7 +18,7 @@ use futures_core::Stream;
 use tokio::time::Sleep;
 
 use crate::api::ApiError;
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// A GET route that answers HEAD too, as HTTP expects: the server sends the GET's headers
 /// and no body.

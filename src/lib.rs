@@ -1,14 +1,13 @@
 pub mod api;
 pub mod api_tokens;
-pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod error;
 pub mod htmx;
 pub mod http;
 pub mod ingest;
+pub mod password;
 pub mod secret_box;
 pub mod secret_key;
 pub mod startup;

@@ -13,18 +13,18 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api;
 use crate::api_tokens::TokenCache;
-use crate::auth::hash_password;
 use crate::config::Settings;
 use crate::db::audit::NewEntry;
 use crate::db::sessions::SqliteSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
 use crate::domain::{AuditAction, Email, Password, Role};
-use crate::error::render_error_page;
 use crate::http::{BodyTimeout, body_deadline};
 use crate::ingest::Ingestor;
+use crate::password::hash_password;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
 use crate::web as console;
+use crate::web::error::render_error_page;
 use crate::web::sign_in::SetupToken;
 use tokio::task::JoinHandle;
 

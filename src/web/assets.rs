@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 const HTMX: &[u8] = include_bytes!("../../static/htmx-2.0.11.min.js");
 const APP_CSS: &[u8] = include_bytes!("../../static/app.css");

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// A form body decoded like a browser encodes it, repeated fields (`events=a&events=b`)
 /// included, which `web::Form` cannot read into a list.

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::routes::Access;
-use crate::auth::{CurrentUser, UserSession};
 use crate::db::{Db, StoreError, users};
-use crate::error::AppError;
 use crate::htmx::Htmx;
+use crate::web::error::AppError;
+use crate::web::session::{CurrentUser, UserSession};
 
 /// The guard of one route, which the router has already chosen: CSRF for anything that
 /// could change something, then the route's `access`.

@@ -5,8 +5,8 @@ use std::future::{Ready, ready};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use actix_web_flash_messages::{FlashMessage, IncomingFlashMessages, Level};
 
-use crate::auth::{CurrentUser, UserSession};
-use crate::error::AppError;
+use crate::web::error::AppError;
+use crate::web::session::{CurrentUser, UserSession};
 
 /// Extracted by every page handler; the frame of `base.html` reads it.
 #[derive(Debug, Default)]

@@ -2,10 +2,12 @@
 //! the guard in [`guard`] applies it to every request.
 
 mod assets;
+pub mod error;
 mod form;
 pub mod guard;
 pub mod layout;
 pub mod routes;
+pub mod session;
 mod settings;
 pub mod sign_in;
 mod time_format;
@@ -15,8 +17,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::db::Db;
-use crate::error::{AppError, mime_html};
 use crate::http::get_or_head;
+use crate::web::error::{AppError, mime_html};
 pub use form::HtmlForm;
 use routes::{Access, Page};
 

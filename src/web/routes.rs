@@ -13,8 +13,8 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 
 use super::guard::{guard as check_access, identify};
-use crate::error::AppError;
 use crate::http::get_or_head;
+use crate::web::error::AppError;
 
 /// Who may use a route. Every route names one; there is no default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

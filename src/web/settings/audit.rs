@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::Tab;
 use crate::db::{Db, audit};
 use crate::domain::AuditAction;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::routes::{Access, Page, get};
 use crate::web::{page_within, render, time_format};

@@ -5,7 +5,7 @@ use askama::Template;
 use super::Tab;
 use crate::db::{Db, event_types};
 use crate::domain::EventBody;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::web::{layout::Layout, render};
 
 /// When the example body says the event happened.

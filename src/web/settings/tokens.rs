@@ -7,13 +7,13 @@ use serde::Deserialize;
 
 use super::Tab;
 use crate::api_tokens::{self as tokens, TokenCache, TokenError};
-use crate::auth::CurrentUser;
 use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, api_tokens};
 use crate::domain::AuditAction;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};
+use crate::web::session::CurrentUser;
 use crate::web::{HtmlForm, render, see_other, time_format};
 
 pub fn pages() -> Vec<Page> {

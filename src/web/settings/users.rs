@@ -6,15 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
-use crate::auth::{CurrentUser, hash_password};
 use crate::db::audit::NewEntry;
 use crate::db::users::User;
 use crate::db::{Db, StoreError, sessions, users};
 use crate::domain::{AuditAction, Email, Password, Role};
-use crate::error::AppError;
+use crate::password::hash_password;
 use crate::token::random_token;
+use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};
+use crate::web::session::CurrentUser;
 use crate::web::{HtmlForm, render, see_other, time_format};
 
 /// 18 random bytes: 24 URL-safe characters, comfortably above the password minimum.

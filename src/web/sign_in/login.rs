@@ -4,13 +4,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::safe_next;
-use crate::auth::{CurrentUser, UserSession, verify_password};
 use crate::db::audit::NewEntry;
 use crate::db::sign_in_failures::{self, Attempt, Limits};
 use crate::db::{Db, StoreError, now_ms, users};
 use crate::domain::{AuditAction, Email};
-use crate::error::AppError;
+use crate::password::verify_password;
+use crate::web::error::AppError;
 use crate::web::layout::Layout;
+use crate::web::session::{CurrentUser, UserSession};
 use crate::web::{HtmlForm, render, see_other, time_format};
 
 /// Failed sign-ins count for 15 minutes. Five per email are enough for typos and too few

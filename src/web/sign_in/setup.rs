@@ -8,12 +8,13 @@ use askama::Template;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::auth::{UserSession, hash_password};
 use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, users};
 use crate::domain::{AuditAction, Email, Password, Role};
-use crate::error::AppError;
+use crate::password::hash_password;
+use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
+use crate::web::session::UserSession;
 use crate::web::{HtmlForm, render, see_other};
 
 /// The token of the one-time setup link; `None` once it has been used, or when the console

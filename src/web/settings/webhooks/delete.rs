@@ -4,15 +4,15 @@ use askama::Template;
 
 use super::super::Tab;
 use super::detail_href;
-use crate::auth::CurrentUser;
 use crate::db::audit::NewEntry;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::AuditAction;
-use crate::error::AppError;
 use crate::htmx::Htmx;
+use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::render;
+use crate::web::session::CurrentUser;
 
 #[derive(Template)]
 #[template(path = "settings/webhooks/delete.html")]

@@ -6,8 +6,8 @@ use super::super::Tab;
 use super::view;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, now_ms, webhooks};
-use crate::error::AppError;
 use crate::secret_box::SecretBox;
+use crate::web::error::AppError;
 use crate::web::{layout::Layout, render, time_format};
 
 #[derive(Template)]

@@ -6,15 +6,15 @@ use super::super::Tab;
 use super::changes::{describe_changes, describe_new};
 use super::form_view::{FieldErrors, FormView, Mode};
 use super::{PAGE_SIZE, detail_href};
-use crate::auth::CurrentUser;
 use crate::db::audit::NewEntry;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
 use crate::domain::{AuditAction, EventTypeKey, NotificationType, WebhookDraft, WebhookInput};
-use crate::error::AppError;
 use crate::htmx::Htmx;
 use crate::secret_box::SecretBox;
+use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
+use crate::web::session::CurrentUser;
 use crate::web::{HtmlForm, render};
 
 #[derive(Template)]

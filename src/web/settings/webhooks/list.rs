@@ -8,8 +8,8 @@ use super::{PAGE_SIZE, detail_href, view};
 use crate::db::webhooks::{Webhook, WebhookFilter};
 use crate::db::{Db, event_types, now_ms, webhooks};
 use crate::domain::WebhookStatus;
-use crate::error::AppError;
 use crate::htmx::Htmx;
+use crate::web::error::AppError;
 use crate::web::{layout::Layout, page_within, render, time_format};
 
 /// The list's query string; anything unrecognised reads as "no filter".

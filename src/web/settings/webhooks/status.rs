@@ -1,13 +1,13 @@
 use actix_web::{HttpResponse, web};
 
 use super::detail_href;
-use crate::auth::CurrentUser;
 use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::{AuditAction, WebhookStatus};
-use crate::error::AppError;
 use crate::htmx::Htmx;
+use crate::web::error::AppError;
 use crate::web::layout::Flash;
+use crate::web::session::CurrentUser;
 
 pub async fn disable(
     db: web::Data<Db>,

@@ -1,10 +1,13 @@
+//! Who is signed in: the typed browser session and the current user.
+
 use std::future::{Ready, ready};
 
 use actix_session::{Session, SessionExt};
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
+use super::error::AppError;
 use crate::db::sessions::USER_ID;
-use crate::error::AppError;
+use crate::domain::Role;
 use crate::token::random_token;
 
 const CSRF_TOKEN: &str = "csrf_token";
@@ -62,5 +65,35 @@ impl FromRequest for UserSession {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(Self::of(request)))
+    }
+}
+
+/// The signed-in user of this request, put in place by the console's guard after it
+/// checked the session against the database.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role.is_admin()
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<CurrentUser>()
+                .cloned()
+                .ok_or(AppError::Forbidden),
+        )
     }
 }

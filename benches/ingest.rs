@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
-use webhook_console::api_tokens;
+use webhook_console::actions::{self, Actor};
 use webhook_console::config::Settings;
 use webhook_console::db::Db;
 use webhook_console::startup::Application;
@@ -27,7 +27,7 @@ async fn main() {
     let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
 
     let db = Db::open(&database_url).await.expect("database");
-    let token = api_tokens::create(&db, "bench", "bench")
+    let token = actions::tokens::create(&db, &Actor::System, "bench")
         .await
         .expect("token");
     db.close().await;

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
@@ -142,7 +143,7 @@ async fn seed(database_url: &str) {
             ..WebhookInput::default()
         };
         let draft = input.parse(&catalog).expect("valid");
-        let id = webhooks::create(&mut tx, &secrets, &draft)
+        let id = webhooks::create(&mut tx, &secrets, &draft, Timestamp::now())
             .await
             .expect("insert");
         if i % 7 == 0 {
@@ -150,6 +151,7 @@ async fn seed(database_url: &str) {
                 &mut tx,
                 id,
                 webhook_console::domain::WebhookStatus::Disabled,
+                Timestamp::now(),
             )
             .await
             .expect("disable");

@@ -2,12 +2,11 @@
 
 use std::io::BufRead;
 
-use crate::api_tokens::{self, TokenError};
+use crate::actions::tokens::TokenError;
+use crate::actions::{self, Actor};
 use crate::config::Settings;
-use crate::db::audit::NewEntry;
-use crate::db::{Db, StoreError, users};
-use crate::domain::{AuditAction, Email, Password, Role};
-use crate::password::hash_password;
+use crate::db::{Db, StoreError};
+use crate::domain::{Email, Password, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -45,27 +44,17 @@ pub async fn create_user(
     let password = Password::parse(line.trim_end_matches(['\r', '\n']))
         .map_err(|e| CliError::Invalid(format!("password: {e}")))?;
     let db = Db::open(&settings.database_url).await?;
-    let hash = hash_password(password).await;
-    let mut tx = db.begin_write().await?;
-    users::create(&mut tx, &email, role, &hash).await?;
-    NewEntry::new(
-        "system",
-        AuditAction::UserCreated,
-        "user",
-        email.as_str(),
-        format!("role {}, from the command line", role.label()),
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let how = ", from the command line";
+    let created = actions::users::create(&db, &Actor::System, &email, role, password, how).await;
     db.close().await;
+    created?;
     Ok(format!("Created {} {email}", role.label().to_lowercase()))
 }
 
 /// `webhook-console token create`: returns the token, for standard output.
 pub async fn create_token(settings: &Settings, name: &str) -> Result<String, CliError> {
     let db = Db::open(&settings.database_url).await?;
-    let token = api_tokens::create(&db, name, "system")
+    let token = actions::tokens::create(&db, &Actor::System, name)
         .await
         .map_err(|error| match error {
             TokenError::Store(error) => error.into(),

@@ -6,6 +6,7 @@
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::clock::Timestamp;
 use crate::db::events::{self, NewEvent, Published, Refused};
 use crate::db::{Db, StoreError};
 use crate::telemetry::error_chain;
@@ -96,7 +97,7 @@ async fn store(db: &Db, batch: &[Job]) -> Vec<Result<Published, IngestError>> {
 async fn try_store(db: &Db, batch: &[Job]) -> Result<Vec<Result<Published, Refused>>, StoreError> {
     let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
     let mut tx = db.begin_write().await?;
-    let outcomes = events::publish_batch(&mut tx, &events).await?;
+    let outcomes = events::publish_batch(&mut tx, &events, Timestamp::now()).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

@@ -1,12 +1,15 @@
+pub mod actions;
 pub mod api;
 pub mod api_tokens;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod htmx;
 pub mod http;
 pub mod ingest;
+pub mod paging;
 pub mod password;
 pub mod secret_box;
 pub mod secret_key;

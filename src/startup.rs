@@ -1,32 +1,39 @@
+//! Builds the server and stops it in order: the database, the first-run link, the
+//! background tasks, the HTTP server; on shutdown the HTTP server stops taking requests,
+//! the ingest writer stores what was acknowledged, background tasks drain on the one
+//! cancellation token, and only then does the database close.
+
 use std::net::TcpListener;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
-use actix_web::cookie::SameSite;
 use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use actix_web_flash_messages::FlashMessagesFramework;
 use actix_web_flash_messages::storage::SessionMessageStore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
+use crate::actions::{self, Actor};
 use crate::api;
 use crate::api_tokens::TokenCache;
+use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::db::audit::NewEntry;
 use crate::db::sessions::SqliteSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
-use crate::domain::{AuditAction, Email, Password, Role};
+use crate::domain::{Email, Password};
 use crate::http::{BodyTimeout, body_deadline};
 use crate::ingest::Ingestor;
-use crate::password::hash_password;
+use crate::secret_box::SecretBox;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
 use crate::web as console;
 use crate::web::error::render_error_page;
 use crate::web::sign_in::SetupToken;
-use tokio::task::JoinHandle;
 
 /// The setup link's token: 192 bits, used once.
 const SETUP_TOKEN_BYTES: usize = 24;
@@ -51,7 +58,20 @@ pub struct Application {
     server: Server,
     db: Db,
     ingest_writer: JoinHandle<()>,
+    /// Cancelled after the HTTP server and the ingest writer stopped: background work drains.
+    shutdown: CancellationToken,
     setup_link: Option<String>,
+}
+
+/// What every worker of the HTTP server shares.
+#[derive(Clone)]
+struct Shared {
+    db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    setup: web::Data<SetupToken>,
+    ingestor: web::Data<Ingestor>,
+    token_cache: web::Data<TokenCache>,
+    body_timeout: BodyTimeout,
 }
 
 impl Application {
@@ -60,89 +80,35 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let db = Db::open(&settings.database_url).await?;
         let key = MasterKey::load(settings.secret_key.as_ref(), &settings.database_url)?;
-        let listen_error = |source| StartupError::Listen {
-            address: settings.listen.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&settings.listen).map_err(listen_error)?;
-        let port = listener.local_addr().map_err(listen_error)?.port();
-
+        let listener = TcpListener::bind(&settings.listen).map_err(listen_error(&settings))?;
+        let port = listener
+            .local_addr()
+            .map_err(listen_error(&settings))?
+            .port();
         let setup_token = first_admin(&db, &settings).await?;
-        let secret_box = key.secret_box();
-        let mut tx = db.begin_write().await?;
-        webhooks::backfill_signing_secrets(&mut tx, &secret_box).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        let setup_link = setup_token
+            .as_ref()
+            .map(|token| setup_link(&settings, port, token));
+        let secrets = key.secret_box();
+        backfill_signing_secrets(&db, &secrets).await?;
         let (ingestor, ingest_writer) = Ingestor::start(db.clone());
-        let setup_link = setup_token.as_ref().map(|token| {
-            let base = settings.public_url.clone().unwrap_or_else(|| {
-                let host = settings
-                    .listen
-                    .rsplit_once(':')
-                    .map_or("127.0.0.1", |(host, _)| host);
-                format!("http://{host}:{port}")
-            });
-            format!("{}/setup?token={token}", base.trim_end_matches('/'))
-        });
-
-        let cookie_key = key.cookie_key();
-        let secure = settings.is_https();
-        let idle = CookieDuration::try_from(*settings.session_idle_timeout)
-            .unwrap_or(CookieDuration::hours(8));
-        let store = SqliteSessionStore::new(db.clone());
-        let data = web::Data::new(db.clone());
-        let secrets = web::Data::new(secret_box);
-        let ingestor = web::Data::new(ingestor);
-        let token_cache = web::Data::new(TokenCache::default());
-        let setup = web::Data::new(SetupToken::new(setup_token));
-        let body_timeout = BodyTimeout(*settings.request_body_timeout);
-        let server = HttpServer::new(move || {
-            let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
-                // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only
-                // and for the whole site.
-                .cookie_name(
-                    if secure {
-                        "__Host-wc_session"
-                    } else {
-                        "wc_session"
-                    }
-                    .into(),
-                )
-                .cookie_secure(secure)
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Strict)
-                .session_lifecycle(
-                    BrowserSession::default()
-                        .state_ttl(idle)
-                        .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
-                )
-                .build();
-            let flashes = FlashMessagesFramework::builder(SessionMessageStore::default()).build();
-            App::new()
-                .wrap(from_fn(body_deadline))
-                .wrap(ErrorHandlers::new().default_handler(render_error_page))
-                .wrap(flashes)
-                .wrap(sessions)
-                .wrap(security_headers())
-                .wrap(TracingLogger::default())
-                .app_data(body_timeout)
-                .app_data(data.clone())
-                .app_data(secrets.clone())
-                .app_data(setup.clone())
-                .app_data(ingestor.clone())
-                .app_data(token_cache.clone())
-                .configure(console::public)
-                .configure(api::routes)
-                .configure(console::pages)
-        })
-        .listen(listener)
-        .map_err(listen_error)?
-        .run();
+        let shared = Shared {
+            db: web::Data::new(db.clone()),
+            secrets: web::Data::new(secrets),
+            setup: web::Data::new(SetupToken::new(setup_token)),
+            ingestor: web::Data::new(ingestor),
+            token_cache: web::Data::new(TokenCache::default()),
+            body_timeout: BodyTimeout(*settings.request_body_timeout),
+        };
+        let server = serve(listener, shared, &settings, key.cookie_key())
+            .map_err(listen_error(&settings))?;
         tracing::info!("Webhook Console listening on http://{}", settings.listen);
         Ok(Self {
             port,
             server,
             db,
             ingest_writer,
+            shutdown: CancellationToken::new(),
             setup_link,
         })
     }
@@ -156,7 +122,7 @@ impl Application {
         self.setup_link.as_deref()
     }
 
-    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    /// Serves until SIGINT or SIGTERM, then stops in order (see the module's notes).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         // The server's workers held the last senders: the writer finishes what it has
@@ -164,8 +130,86 @@ impl Application {
         if let Err(error) = self.ingest_writer.await {
             tracing::error!("the ingest writer stopped abnormally: {error}");
         }
+        self.shutdown.cancel();
         self.db.close().await;
         result
+    }
+}
+
+fn listen_error(settings: &Settings) -> impl Fn(std::io::Error) -> StartupError + '_ {
+    |source| StartupError::Listen {
+        address: settings.listen.clone(),
+        source,
+    }
+}
+
+/// The HTTP server: middleware from the outside in, then health, API and console routes.
+fn serve(
+    listener: TcpListener,
+    shared: Shared,
+    settings: &Settings,
+    cookie_key: Key,
+) -> std::io::Result<Server> {
+    let sessions = SessionSettings {
+        store: SqliteSessionStore::new(shared.db.get_ref().clone(), Timestamp::now),
+        key: cookie_key,
+        secure: settings.is_https(),
+        idle: CookieDuration::try_from(*settings.session_idle_timeout)
+            .unwrap_or(CookieDuration::hours(8)),
+    };
+    Ok(HttpServer::new(move || {
+        let flashes = FlashMessagesFramework::builder(SessionMessageStore::default()).build();
+        App::new()
+            .wrap(from_fn(body_deadline))
+            .wrap(ErrorHandlers::new().default_handler(render_error_page))
+            .wrap(flashes)
+            .wrap(sessions.middleware())
+            .wrap(security_headers())
+            .wrap(TracingLogger::default())
+            .app_data(shared.body_timeout)
+            .app_data(shared.db.clone())
+            .app_data(shared.secrets.clone())
+            .app_data(shared.setup.clone())
+            .app_data(shared.ingestor.clone())
+            .app_data(shared.token_cache.clone())
+            .configure(console::public)
+            .configure(api::routes)
+            .configure(console::pages)
+    })
+    .listen(listener)?
+    .run())
+}
+
+#[derive(Clone)]
+struct SessionSettings {
+    store: SqliteSessionStore,
+    key: Key,
+    secure: bool,
+    idle: CookieDuration,
+}
+
+impl SessionSettings {
+    fn middleware(&self) -> SessionMiddleware<SqliteSessionStore> {
+        SessionMiddleware::builder(self.store.clone(), self.key.clone())
+            // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only
+            // and for the whole site.
+            .cookie_name(
+                if self.secure {
+                    "__Host-wc_session"
+                } else {
+                    "wc_session"
+                }
+                .into(),
+            )
+            .cookie_secure(self.secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Strict)
+            .session_lifecycle(
+                BrowserSession::default()
+                    .state_ttl(self.idle)
+                    .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+            )
+            .build()
     }
 }
 
@@ -178,26 +222,36 @@ async fn first_admin(db: &Db, settings: &Settings) -> Result<Option<String>, Sta
     let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) else {
         return Ok(Some(random_token(SETUP_TOKEN_BYTES)));
     };
-    let email = Email::parse(email).map_err(|e| StartupError::FirstAdmin(e.to_string()))?;
-    let password =
-        Password::parse(password.expose()).map_err(|e| StartupError::FirstAdmin(e.to_string()))?;
-    let hash = hash_password(password).await;
-    let mut tx = db.begin_write().await?;
-    if users::count_in(&mut tx).await? == 0 {
-        users::create(&mut tx, &email, Role::Admin, &hash).await?;
-        NewEntry::new(
-            "system",
-            AuditAction::Setup,
-            "user",
-            email.as_str(),
-            "first admin, from WEBHOOK_CONSOLE_ADMIN_EMAIL",
-        )
-        .record(&mut tx)
-        .await?;
+    let invalid = |e: validator::ValidationError| StartupError::FirstAdmin(e.to_string());
+    let email = Email::parse(email).map_err(invalid)?;
+    let password = Password::parse(password.expose()).map_err(invalid)?;
+    let how = "from WEBHOOK_CONSOLE_ADMIN_EMAIL";
+    if actions::users::create_first_admin(db, &Actor::System, &email, password, how)
+        .await?
+        .is_some()
+    {
         tracing::info!("created the first admin {email} from the environment");
     }
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(None)
+}
+
+fn setup_link(settings: &Settings, port: u16, token: &str) -> String {
+    let base = settings.public_url.clone().unwrap_or_else(|| {
+        let host = settings
+            .listen
+            .rsplit_once(':')
+            .map_or("127.0.0.1", |(host, _)| host);
+        format!("http://{host}:{port}")
+    });
+    format!("{}/setup?token={token}", base.trim_end_matches('/'))
+}
+
+/// Webhooks created before signing existed get a secret of their own.
+async fn backfill_signing_secrets(db: &Db, secrets: &SecretBox) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    webhooks::backfill_signing_secrets(&mut tx, secrets).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// htmx is configured by a meta tag, so pages need no inline script or style. Responses

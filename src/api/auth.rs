@@ -5,8 +5,10 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::error::ApiError;
+use crate::actions::{self, Actor};
 use crate::api_tokens::TokenCache;
-use crate::db::{Db, api_tokens, now_ms, sha256_hex};
+use crate::clock::Timestamp;
+use crate::db::{Db, api_tokens, sha256_hex};
 
 /// The API token a request was made with; its name is the actor in the audit log.
 #[derive(Debug, Clone)]
@@ -16,8 +18,9 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn actor(&self) -> String {
-        format!("token:{}", self.name)
+    /// Who the audit log names for what this token does.
+    pub fn actor(&self) -> Actor {
+        Actor::ApiToken(self.name.clone())
     }
 }
 
@@ -49,11 +52,9 @@ impl FromRequest for Caller {
                     (found.id, found.name)
                 }
             };
-            let now = now_ms();
+            let now = Timestamp::now();
             if cache.last_used_due(token_id, now) {
-                let mut tx = db.begin_write().await?;
-                api_tokens::touch(&mut tx, token_id, now).await?;
-                tx.commit().await.map_err(crate::db::StoreError::from)?;
+                actions::tokens::touch(&db, token_id, now).await?;
             }
             Ok(Caller { token_id, name })
         })

@@ -4,14 +4,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::rfc3339;
-use crate::db::audit::NewEntry;
+use crate::actions;
+use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Attempt, Delivery};
-use crate::db::{Db, StoreError, webhooks};
-use crate::domain::AuditAction;
-
-/// Deliveries per page.
-const PAGE_SIZE: i64 = 25;
+use crate::db::{Db, webhooks};
+use crate::paging::{PAGE_SIZE, Pager};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryBody {
@@ -75,22 +72,16 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    webhooks::find(db.reader(), id)
+    webhooks::find(db.reader(), id, Timestamp::now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
-    let page = query.page.unwrap_or(1).max(1);
+    let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
     let total = deliveries::count_for_webhook(db.reader(), id).await?;
-    let rows = deliveries::list_for_webhook(
-        db.reader(),
-        id,
-        (page - 1).saturating_mul(PAGE_SIZE),
-        PAGE_SIZE,
-    )
-    .await?;
+    let rows = deliveries::list_for_webhook(db.reader(), id, pager).await?;
     Ok(HttpResponse::Ok().json(DeliveryPage {
         data: rows.into_iter().map(DeliveryBody::from).collect(),
-        page,
-        per_page: PAGE_SIZE,
+        page: pager.number(),
+        per_page: pager.size(),
         total,
     }))
 }
@@ -114,23 +105,12 @@ pub async fn redeliver(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (webhook_id, delivery_id) = path.into_inner();
-    let webhook = webhooks::find(db.reader(), webhook_id)
+    webhooks::find(db.reader(), webhook_id, Timestamp::now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
-    let mut tx = db.begin_write().await?;
-    deliveries::redeliver(&mut tx, webhook_id, delivery_id)
+    actions::deliveries::redeliver(&db, &caller.actor(), webhook_id, delivery_id)
         .await
         .map_err(ApiError::or_not_found("delivery"))?;
-    NewEntry::new(
-        &caller.actor(),
-        AuditAction::DeliveryRedelivered,
-        "webhook",
-        &webhook.name,
-        format!("delivery {delivery_id} queued again"),
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
     Ok(HttpResponse::Accepted().json(DeliveryBody::from(delivery)))
 }
@@ -141,12 +121,12 @@ impl From<Delivery> for DeliveryBody {
             id: delivery.id,
             event_id: format!("evt_{}", delivery.event_id),
             event_type: delivery.event_type,
-            status: delivery.status,
+            status: delivery.status.key().to_owned(),
             attempt_count: delivery.attempt_count,
-            next_attempt_at: delivery.next_attempt_at.map(rfc3339),
-            last_attempt_at: delivery.last_attempt_at.map(rfc3339),
+            next_attempt_at: delivery.next_attempt_at.map(Timestamp::rfc3339),
+            last_attempt_at: delivery.last_attempt_at.map(Timestamp::rfc3339),
             last_status_code: delivery.last_status_code,
-            created_at: rfc3339(delivery.created_at),
+            created_at: delivery.created_at.rfc3339(),
             attempts: delivery
                 .attempts
                 .into_iter()
@@ -159,10 +139,10 @@ impl From<Delivery> for DeliveryBody {
 impl From<Attempt> for AttemptBody {
     fn from(attempt: Attempt) -> Self {
         Self {
-            attempted_at: rfc3339(attempt.attempted_at),
+            attempted_at: attempt.attempted_at.rfc3339(),
             duration_ms: attempt.duration_ms,
             status_code: attempt.status_code,
-            error_code: attempt.error_code,
+            error_code: attempt.error_code.map(|code| code.key().to_owned()),
             error_message: attempt.error_message,
         }
     }

@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
-use crate::db::audit::NewEntry;
+use crate::actions;
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
-use crate::domain::{AuditAction, EventTypeKey, Label};
+use crate::domain::{EventTypeKey, Label};
 
 /// Group names and descriptions are labels: short.
 const MAX_LABEL_CHARS: usize = 200;
@@ -83,8 +83,7 @@ pub async fn register(
     Json(body): Json<RegisterEventType>,
 ) -> Result<HttpResponse, ApiError> {
     let event_type = body.parse()?;
-    let mut tx = db.begin_write().await?;
-    event_types::register(&mut tx, &event_type)
+    actions::event_types::register(&db, &caller.actor(), &event_type)
         .await
         .map_err(|error| match error {
             StoreError::EventTypeTaken => ApiError::conflict(format!(
@@ -93,16 +92,6 @@ pub async fn register(
             )),
             other => other.into(),
         })?;
-    NewEntry::new(
-        &caller.actor(),
-        AuditAction::EventTypeRegistered,
-        "event type",
-        event_type.key.as_str(),
-        format!("group {}", event_type.group),
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(HttpResponse::Created().json(EventTypeBody::from(event_type)))
 }
 

@@ -3,15 +3,14 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
+use crate::clock::Timestamp;
 use crate::db::events::{Idempotency, NewEvent};
-use crate::db::{now_ms, sha256_hex};
+use crate::db::sha256_hex;
 use crate::domain::EventTypeKey;
 use crate::ingest::{IngestError, Ingestor};
 
@@ -102,15 +101,15 @@ impl PublishEvent {
             return Err(ApiError::reserved_event_type());
         }
         let mut invalid = BTreeMap::new();
-        let event_time = match self.event_time.as_deref().map(unix_ms) {
-            None => now_ms(),
+        let event_time = match self.event_time.as_deref().map(Timestamp::parse_rfc3339) {
+            None => Timestamp::now(),
             Some(Some(at)) => at,
             Some(None) => {
                 invalid.insert(
                     "event_time".to_owned(),
                     vec!["Use an RFC 3339 time, like 2026-01-15T09:30:00Z.".to_owned()],
                 );
-                0
+                Timestamp::from_unix_ms(0)
             }
         };
         if !invalid.is_empty() {
@@ -148,11 +147,6 @@ impl PublishEvent {
         ]);
         sha256_hex(&fields.to_string())
     }
-}
-
-fn unix_ms(rfc3339: &str) -> Option<i64> {
-    let at = OffsetDateTime::parse(rfc3339, &Rfc3339).ok()?;
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {

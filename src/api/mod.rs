@@ -76,14 +76,3 @@ fn resource(path: &str, allow: &'static str) -> Resource {
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("route"))
 }
-
-/// RFC 3339 in UTC with milliseconds, e.g. `2026-01-15T09:30:00.000Z`.
-pub fn rfc3339(unix_ms: i64) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
-        .ok()
-        .and_then(|at| at.format(format).ok())
-        .unwrap_or_default()
-}

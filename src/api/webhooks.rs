@@ -5,17 +5,18 @@ use actix_web::{HttpResponse, web};
 use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
-use crate::db::audit::NewEntry;
+use crate::actions;
+use crate::clock::Timestamp;
 use crate::db::webhooks::WebhookFilter;
 use crate::db::{Db, StoreError, webhooks};
-use crate::domain::{AuditAction, WebhookInput, WebhookStatus};
+use crate::domain::{WebhookInput, WebhookStatus};
+use crate::paging::{PAGE_SIZE, Pager};
 use crate::secret_box::SecretBox;
 pub use types::{
     CreateWebhook, ListQuery, SecretBody, StatusChoice, UpdateWebhook, WebhookBody, WebhookPage,
 };
 
 /// Webhooks per page of `GET /api/v1/webhooks`.
-pub const PAGE_SIZE: i64 = 25;
 
 #[utoipa::path(
     get, path = "/api/v1/webhooks", operation_id = "listWebhooks", tag = "webhooks",
@@ -41,13 +42,12 @@ pub async fn list(
         ..WebhookFilter::default()
     };
     let total = webhooks::count(db.reader(), &filter).await?;
-    let page = query.page.unwrap_or(1).max(1);
-    let offset = (page - 1).saturating_mul(PAGE_SIZE);
-    let rows = webhooks::list(db.reader(), &filter, offset, PAGE_SIZE).await?;
+    let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
+    let rows = webhooks::list(db.reader(), &filter, pager, Timestamp::now()).await?;
     Ok(HttpResponse::Ok().json(WebhookPage {
         data: rows.into_iter().map(WebhookBody::from).collect(),
-        page,
-        per_page: PAGE_SIZE,
+        page: pager.number(),
+        per_page: pager.size(),
         total,
     }))
 }
@@ -83,20 +83,10 @@ pub async fn create(
     let draft = input
         .parse(&super::event_types::subscribable_keys(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
-    let mut tx = db.begin_write().await?;
-    let id = webhooks::create(&mut tx, &secrets, &draft)
+    let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &draft)
         .await
         .map_err(name_taken)?;
-    record(
-        &mut tx,
-        &caller,
-        AuditAction::WebhookCreated,
-        draft.name.as_str(),
-        "created through the API".into(),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    let webhook = webhooks::find(db.reader(), id).await?;
+    let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
     Ok(HttpResponse::Created().json(WebhookBody::from(webhook)))
 }
 
@@ -111,7 +101,7 @@ pub async fn show(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner())
+    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
@@ -141,7 +131,7 @@ pub async fn update(
     Json(body): Json<UpdateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let before = webhooks::find(db.reader(), id)
+    let before = webhooks::find(db.reader(), id, Timestamp::now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     let (api_key, remove_api_key) = match body.api_key {
@@ -162,29 +152,14 @@ pub async fn update(
     let draft = input
         .parse(&super::event_types::subscribable_keys(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
-    let mut tx = db.begin_write().await?;
-    webhooks::update(&mut tx, &secrets, id, &draft)
+    let status = body.status.map(|status| match status {
+        StatusChoice::Active => WebhookStatus::Active,
+        StatusChoice::Disabled => WebhookStatus::Disabled,
+    });
+    actions::webhooks::update(&db, &secrets, &caller.actor(), id, &draft, status)
         .await
         .map_err(name_taken)?;
-    let mut summary = "updated through the API".to_owned();
-    if let Some(status) = body.status {
-        let status = match status {
-            StatusChoice::Active => WebhookStatus::Active,
-            StatusChoice::Disabled => WebhookStatus::Disabled,
-        };
-        webhooks::set_status(&mut tx, id, status).await?;
-        summary.push_str(&format!("; status → {}", status.label()));
-    }
-    record(
-        &mut tx,
-        &caller,
-        AuditAction::WebhookUpdated,
-        draft.name.as_str(),
-        summary,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    let webhook = webhooks::find(db.reader(), id).await?;
+    let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
     Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
 }
 
@@ -199,19 +174,9 @@ pub async fn delete(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut tx = db.begin_write().await?;
-    let name = webhooks::delete(&mut tx, id.into_inner())
+    actions::webhooks::delete(&db, &caller.actor(), id.into_inner())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
-    record(
-        &mut tx,
-        &caller,
-        AuditAction::WebhookDeleted,
-        &name,
-        "deleted through the API".into(),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -248,17 +213,4 @@ fn name_taken(error: StoreError) -> ApiError {
         StoreError::NotFound => ApiError::not_found("webhook"),
         other => other.into(),
     }
-}
-
-async fn record(
-    conn: &mut sqlx::SqliteConnection,
-    caller: &Caller,
-    action: AuditAction,
-    target: &str,
-    summary: String,
-) -> Result<(), ApiError> {
-    NewEntry::new(&caller.actor(), action, "webhook", target, summary)
-        .record(conn)
-        .await?;
-    Ok(())
 }

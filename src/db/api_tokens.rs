@@ -1,16 +1,16 @@
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 
-use super::{StoreError, now_ms};
+use super::StoreError;
+use crate::clock::Timestamp;
 use crate::domain::Label;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
     pub prefix: String,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// Stores a new token by its hash; the token itself is shown once and never stored.
@@ -19,6 +19,7 @@ pub async fn create(
     name: &Label,
     token: &str,
     prefix: &str,
+    now: Timestamp,
 ) -> Result<i64, StoreError> {
     sqlx::query_scalar(
         "INSERT INTO api_tokens (name, name_folded, token_hash, prefix, created_at)
@@ -28,7 +29,7 @@ pub async fn create(
     .bind(name.folded())
     .bind(super::sha256_hex(token))
     .bind(prefix)
-    .bind(now_ms())
+    .bind(now)
     .fetch_one(conn)
     .await
     .map_err(|error| match &error {
@@ -38,54 +39,49 @@ pub async fn create(
 }
 
 /// The active token whose SHA-256 (hex) is `digest`, if any.
-pub async fn find_active(pool: &SqlitePool, digest: &str) -> Result<Option<ApiToken>, StoreError> {
-    let row = sqlx::query(
+pub async fn find_active(
+    db: impl SqliteExecutor<'_>,
+    digest: &str,
+) -> Result<Option<ApiToken>, StoreError> {
+    Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
          WHERE token_hash = ? AND revoked_at IS NULL",
     )
     .bind(digest)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.as_ref().map(decode).transpose()?)
+    .fetch_optional(db)
+    .await?)
 }
 
-pub async fn list_active(pool: &SqlitePool) -> Result<Vec<ApiToken>, StoreError> {
-    let rows = sqlx::query(
+pub async fn list_active(db: impl SqliteExecutor<'_>) -> Result<Vec<ApiToken>, StoreError> {
+    Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
          WHERE revoked_at IS NULL ORDER BY name",
     )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+    .fetch_all(db)
+    .await?)
 }
 
 /// Returns the revoked token's name.
-pub async fn revoke(conn: &mut SqliteConnection, id: i64) -> Result<String, StoreError> {
+pub async fn revoke(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: Timestamp,
+) -> Result<String, StoreError> {
     sqlx::query_scalar(
         "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name",
     )
-    .bind(now_ms())
+    .bind(now)
     .bind(id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
 }
 
-pub async fn touch(conn: &mut SqliteConnection, id: i64, at: i64) -> Result<(), StoreError> {
+pub async fn touch(conn: &mut SqliteConnection, id: i64, at: Timestamp) -> Result<(), StoreError> {
     sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
         .bind(at)
         .bind(id)
         .execute(conn)
         .await?;
     Ok(())
-}
-
-fn decode(row: &SqliteRow) -> Result<ApiToken, sqlx::Error> {
-    Ok(ApiToken {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-    })
 }

@@ -1,11 +1,12 @@
 //! The audit log: append-only here (no update or delete functions) and in the database
 //! (triggers refuse both).
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
-use super::{StoreError, now_ms};
+use super::StoreError;
+use crate::clock::Timestamp;
 use crate::domain::AuditAction;
+use crate::paging::Pager;
 
 /// One change, written in the same transaction as the change itself.
 #[derive(Debug)]
@@ -17,12 +18,12 @@ pub struct NewEntry<'a> {
     pub summary: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Entry {
     pub id: i64,
-    pub at: i64,
+    pub at: Timestamp,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub target_type: String,
     pub target: String,
     pub summary: String,
@@ -46,14 +47,18 @@ impl<'a> NewEntry<'a> {
     }
 
     /// Appends the entry inside the caller's transaction.
-    pub async fn record(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    pub async fn record(
+        self,
+        conn: &mut SqliteConnection,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, target_type, target, summary)
              VALUES (?, ?, ?, ?, ?, ?)",
         )
-        .bind(now_ms())
+        .bind(at)
         .bind(self.actor)
-        .bind(self.action.as_db())
+        .bind(self.action)
         .bind(self.target_type)
         .bind(self.target)
         .bind(self.summary)
@@ -63,18 +68,17 @@ impl<'a> NewEntry<'a> {
     }
 }
 
-pub async fn count(pool: &SqlitePool, search: Option<&str>) -> Result<i64, StoreError> {
+pub async fn count(db: impl SqliteExecutor<'_>, search: Option<&str>) -> Result<i64, StoreError> {
     let mut query = QueryBuilder::new("SELECT COUNT(*) FROM audit_log");
     push_search(&mut query, search);
-    Ok(query.build_query_scalar().fetch_one(pool).await?)
+    Ok(query.build_query_scalar().fetch_one(db).await?)
 }
 
 /// Newest first.
 pub async fn list(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     search: Option<&str>,
-    offset: i64,
-    limit: i64,
+    page: Pager,
 ) -> Result<Vec<Entry>, StoreError> {
     let mut query = QueryBuilder::new(
         "SELECT id, at, actor, action, target_type, target, summary FROM audit_log",
@@ -82,11 +86,10 @@ pub async fn list(
     push_search(&mut query, search);
     query
         .push(" ORDER BY at DESC, id DESC LIMIT ")
-        .push_bind(limit)
+        .push_bind(page.limit())
         .push(" OFFSET ")
-        .push_bind(offset);
-    let rows = query.build().fetch_all(pool).await?;
-    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+        .push_bind(page.offset());
+    Ok(query.build_query_as().fetch_all(db).await?)
 }
 
 fn push_search(query: &mut QueryBuilder<'_, Sqlite>, search: Option<&str>) {
@@ -100,16 +103,4 @@ fn push_search(query: &mut QueryBuilder<'_, Sqlite>, search: Option<&str>) {
             .push_bind_unseparated(pattern.clone())
             .push_unseparated(" ESCAPE '\\'");
     }
-}
-
-fn decode(row: &SqliteRow) -> Result<Entry, sqlx::Error> {
-    Ok(Entry {
-        id: row.try_get("id")?,
-        at: row.try_get("at")?,
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        target_type: row.try_get("target_type")?,
-        target: row.try_get("target")?,
-        summary: row.try_get("summary")?,
-    })
 }

@@ -1,36 +1,46 @@
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 
-use super::{StoreError, now_ms};
+use super::StoreError;
+use crate::clock::Timestamp;
+use crate::domain::{AttemptErrorCode, DeliveryStatus};
+use crate::paging::Pager;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Delivery {
     pub id: i64,
     pub event_id: i64,
     pub event_type: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempt_count: i64,
-    pub next_attempt_at: Option<i64>,
-    pub last_attempt_at: Option<i64>,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_attempt_at: Option<Timestamp>,
     pub last_status_code: Option<i64>,
-    pub created_at: i64,
+    pub created_at: Timestamp,
+    #[sqlx(skip)]
     pub attempts: Vec<Attempt>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Attempt {
-    pub attempted_at: i64,
+    pub delivery_id: i64,
+    pub attempted_at: Timestamp,
     pub duration_ms: i64,
     pub status_code: Option<i64>,
-    pub error_code: Option<String>,
+    pub error_code: Option<AttemptErrorCode>,
     pub error_message: Option<String>,
 }
 
-pub async fn count_for_webhook(pool: &SqlitePool, webhook_id: i64) -> Result<i64, StoreError> {
+const COLUMNS: &str = "d.id, d.event_id, e.event_type, d.status, d.attempt_count,
+                       d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.created_at";
+
+pub async fn count_for_webhook(
+    db: impl SqliteExecutor<'_>,
+    webhook_id: i64,
+) -> Result<i64, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?")
             .bind(webhook_id)
-            .fetch_one(pool)
+            .fetch_one(db)
             .await?,
     )
 }
@@ -39,21 +49,17 @@ pub async fn count_for_webhook(pool: &SqlitePool, webhook_id: i64) -> Result<i64
 pub async fn list_for_webhook(
     pool: &SqlitePool,
     webhook_id: i64,
-    offset: i64,
-    limit: i64,
+    page: Pager,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT d.id, d.event_id, e.event_type, d.status, d.attempt_count, d.next_attempt_at,
-                d.last_attempt_at, d.last_status_code, d.created_at
-         FROM deliveries d JOIN events e ON e.id = d.event_id
-         WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?",
-    )
+    let mut deliveries: Vec<Delivery> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?"
+    ))
     .bind(webhook_id)
-    .bind(limit)
-    .bind(offset)
+    .bind(page.limit())
+    .bind(page.offset())
     .fetch_all(pool)
     .await?;
-    let mut deliveries = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     if deliveries.is_empty() {
         return Ok(deliveries);
     }
@@ -66,16 +72,10 @@ pub async fn list_for_webhook(
         ids.push_bind(delivery.id);
     }
     query.push(") ORDER BY id");
-    for row in query.build().fetch_all(pool).await? {
-        let delivery_id: i64 = row.try_get("delivery_id")?;
-        if let Some(delivery) = deliveries.iter_mut().find(|d| d.id == delivery_id) {
-            delivery.attempts.push(Attempt {
-                attempted_at: row.try_get("attempted_at")?,
-                duration_ms: row.try_get("duration_ms")?,
-                status_code: row.try_get("status_code")?,
-                error_code: row.try_get("error_code")?,
-                error_message: row.try_get("error_message")?,
-            });
+    let attempts: Vec<Attempt> = query.build_query_as().fetch_all(pool).await?;
+    for attempt in attempts {
+        if let Some(delivery) = deliveries.iter_mut().find(|d| d.id == attempt.delivery_id) {
+            delivery.attempts.push(attempt);
         }
     }
     Ok(deliveries)
@@ -86,12 +86,13 @@ pub async fn redeliver(
     conn: &mut SqliteConnection,
     webhook_id: i64,
     delivery_id: i64,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?
          WHERE id = ? AND webhook_id = ?",
     )
-    .bind(now_ms())
+    .bind(now)
     .bind(delivery_id)
     .bind(webhook_id)
     .execute(conn)
@@ -103,37 +104,17 @@ pub async fn redeliver(
 }
 
 pub async fn find(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     webhook_id: i64,
     delivery_id: i64,
 ) -> Result<Delivery, StoreError> {
-    let row = sqlx::query(
-        "SELECT d.id, d.event_id, e.event_type, d.status, d.attempt_count, d.next_attempt_at,
-                d.last_attempt_at, d.last_status_code, d.created_at
-         FROM deliveries d JOIN events e ON e.id = d.event_id
-         WHERE d.id = ? AND d.webhook_id = ?",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.id = ? AND d.webhook_id = ?"
+    ))
     .bind(delivery_id)
     .bind(webhook_id)
-    .fetch_optional(pool)
-    .await?;
-    row.as_ref()
-        .map(decode)
-        .transpose()?
-        .ok_or(StoreError::NotFound)
-}
-
-fn decode(row: &SqliteRow) -> Result<Delivery, sqlx::Error> {
-    Ok(Delivery {
-        id: row.try_get("id")?,
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        status: row.try_get("status")?,
-        attempt_count: row.try_get("attempt_count")?,
-        next_attempt_at: row.try_get("next_attempt_at")?,
-        last_attempt_at: row.try_get("last_attempt_at")?,
-        last_status_code: row.try_get("last_status_code")?,
-        created_at: row.try_get("created_at")?,
-        attempts: Vec::new(),
-    })
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)
 }

@@ -1,6 +1,7 @@
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteExecutor};
 
 use super::StoreError;
+use crate::clock::Timestamp;
 use crate::domain::EventTypeKey;
 
 #[derive(Debug, Clone)]
@@ -12,12 +13,12 @@ pub struct EventType {
 }
 
 /// The catalog, grouped by group name then key: the order forms and pages show it in.
-pub async fn list(pool: &SqlitePool) -> Result<Vec<EventType>, StoreError> {
+pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<EventType>, StoreError> {
     let rows = sqlx::query(
         "SELECT key, group_name, description, example_data FROM event_types
          ORDER BY group_name, key",
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter()
         .map(|row| {
@@ -33,9 +34,9 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<EventType>, StoreError> {
         .collect()
 }
 
-pub async fn keys(pool: &SqlitePool) -> Result<Vec<EventTypeKey>, StoreError> {
+pub async fn keys(db: impl SqliteExecutor<'_>) -> Result<Vec<EventTypeKey>, StoreError> {
     let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM event_types ORDER BY key")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     Ok(keys.into_iter().map(decode_key).collect::<Result<_, _>>()?)
 }
@@ -48,6 +49,7 @@ pub(super) fn decode_key(key: String) -> Result<EventTypeKey, sqlx::Error> {
 pub async fn register(
     conn: &mut sqlx::SqliteConnection,
     event_type: &EventType,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO event_types (key, group_name, description, example_data, created_at)
@@ -57,7 +59,7 @@ pub async fn register(
     .bind(&event_type.group)
     .bind(&event_type.description)
     .bind(event_type.example_data.to_string())
-    .bind(super::now_ms())
+    .bind(now)
     .execute(conn)
     .await
     .map_err(|error| match &error {

@@ -1,18 +1,19 @@
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::{StoreError, now_ms};
+use super::StoreError;
+use crate::clock::Timestamp;
 
 /// How long an `Idempotency-Key` answers with the event it first created.
-pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A parsed, valid event to store.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub event_type: String,
-    /// Unix milliseconds, UTC.
-    pub event_time: i64,
+    pub event_time: Timestamp,
     /// JSON text.
     pub current_context: String,
     /// JSON text.
@@ -56,114 +57,152 @@ const ROWS_PER_INSERT: usize = 1000;
 pub async fn publish_batch(
     conn: &mut SqliteConnection,
     events: &[&NewEvent],
+    now: Timestamp,
 ) -> Result<Vec<Result<Published, Refused>>, StoreError> {
-    let now = now_ms();
+    let mut plan = sort_out(conn, events, now).await?;
+    let stored = insert_fresh(conn, events, &plan.fresh, now).await?;
+    for (&index, published) in plan.fresh.iter().zip(stored) {
+        plan.outcomes[index] = Some(Ok(published));
+    }
+    for (index, first) in plan.repeats_in_batch {
+        plan.outcomes[index] = if events[index].idempotency == events[first].idempotency {
+            plan.outcomes[first].map(|first| first.map(Published::repeated))
+        } else {
+            Some(Err(Refused::IdempotencyConflict))
+        };
+    }
+    Ok(plan
+        .outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or(Err(Refused::UnknownEventType)))
+        .collect())
+}
+
+/// What becomes of each event of a batch before anything is written.
+struct Plan {
+    /// Decided already: refused, or answered by an earlier event with the same key.
+    outcomes: Vec<Option<Result<Published, Refused>>>,
+    /// To be stored, in batch order.
+    fresh: Vec<usize>,
+    /// (this, first): a later event of the batch with the key of an earlier one.
+    repeats_in_batch: Vec<(usize, usize)>,
+}
+
+async fn sort_out(
+    conn: &mut SqliteConnection,
+    events: &[&NewEvent],
+    now: Timestamp,
+) -> Result<Plan, StoreError> {
     let known: HashSet<String> = sqlx::query_scalar("SELECT key FROM event_types")
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .collect();
-    let mut outcomes: Vec<Option<Result<Published, Refused>>> = vec![None; events.len()];
-    let mut fresh: Vec<usize> = Vec::with_capacity(events.len());
+    let mut plan = Plan {
+        outcomes: vec![None; events.len()],
+        fresh: Vec::with_capacity(events.len()),
+        repeats_in_batch: Vec::new(),
+    };
     let mut first_with_key: HashMap<(i64, &str), usize> = HashMap::new();
-    let mut repeats_in_batch: Vec<(usize, usize)> = Vec::new();
     for (index, event) in events.iter().enumerate() {
         if !known.contains(&event.event_type) {
-            outcomes[index] = Some(Err(Refused::UnknownEventType));
+            plan.outcomes[index] = Some(Err(Refused::UnknownEventType));
             continue;
         }
         if let Some(idempotency) = &event.idempotency {
             let scoped_key = (event.api_token_id, idempotency.key.as_str());
             if let Some(&first) = first_with_key.get(&scoped_key) {
-                repeats_in_batch.push((index, first));
+                plan.repeats_in_batch.push((index, first));
                 continue;
             }
             if let Some(earlier) = earlier_with_key(conn, event, idempotency, now).await? {
-                outcomes[index] = Some(earlier);
+                plan.outcomes[index] = Some(earlier);
                 continue;
             }
             first_with_key.insert(scoped_key, index);
         }
-        fresh.push(index);
+        plan.fresh.push(index);
     }
+    Ok(plan)
+}
 
-    if !fresh.is_empty() {
-        // One writer holds the lock, so these ids are free and the batch's are consecutive.
-        let last_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
-            .fetch_one(&mut *conn)
-            .await?;
-        let first_id = last_id + 1;
-        for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (id, event_type, event_time, current_context, data,
-                                     api_token_id, idempotency_key, idempotency_fingerprint,
-                                     created_at) ",
-            );
-            insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
-                let event = events[index];
-                row.push_bind(first_id + (chunk_number * ROWS_PER_INSERT + offset) as i64)
-                    .push_bind(&event.event_type)
-                    .push_bind(event.event_time)
-                    .push_bind(&event.current_context)
-                    .push_bind(&event.data)
-                    .push_bind(event.api_token_id)
-                    .push_bind(event.idempotency.as_ref().map(|i| &i.key))
-                    .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
-                    .push_bind(now);
-            });
-            insert.build().execute(&mut *conn).await?;
-        }
-        let end_id = first_id + fresh.len() as i64 - 1;
-        sqlx::query(
-            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
-             SELECT e.id, w.id, 'pending', ?1, ?1
-             FROM events e JOIN webhooks w
-               ON w.status = 'active'
-              AND (w.all_events = 1 OR EXISTS (SELECT 1 FROM webhook_events x
-                                               WHERE x.webhook_id = w.id
-                                                 AND x.event_type = e.event_type))
-             WHERE e.id BETWEEN ?2 AND ?3",
-        )
-        .bind(now)
-        .bind(first_id)
-        .bind(end_id)
-        .execute(&mut *conn)
+/// Inserts the fresh events and their deliveries; returns what each became, in order.
+async fn insert_fresh(
+    conn: &mut SqliteConnection,
+    events: &[&NewEvent],
+    fresh: &[usize],
+    now: Timestamp,
+) -> Result<Vec<Published>, StoreError> {
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One writer holds the lock, so these ids are free and the batch's are consecutive.
+    let last_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+        .fetch_one(&mut *conn)
         .await?;
-        let counts: HashMap<i64, i64> = sqlx::query_as(
-            "SELECT event_id, COUNT(*) FROM deliveries WHERE event_id BETWEEN ? AND ?
-             GROUP BY event_id",
-        )
-        .bind(first_id)
-        .bind(end_id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
-        for (offset, &index) in fresh.iter().enumerate() {
-            let id = first_id + offset as i64;
-            outcomes[index] = Some(Ok(Published {
-                id,
-                deliveries: counts.get(&id).copied().unwrap_or(0),
-                repeated: false,
-            }));
+    let first_id = last_id + 1;
+    for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (id, event_type, event_time, current_context, data,
+                                 api_token_id, idempotency_key, idempotency_fingerprint,
+                                 created_at) ",
+        );
+        insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
+            let event = events[index];
+            row.push_bind(first_id + (chunk_number * ROWS_PER_INSERT + offset) as i64)
+                .push_bind(&event.event_type)
+                .push_bind(event.event_time)
+                .push_bind(&event.current_context)
+                .push_bind(&event.data)
+                .push_bind(event.api_token_id)
+                .push_bind(event.idempotency.as_ref().map(|i| &i.key))
+                .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
+                .push_bind(now);
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
+    let end_id = first_id + fresh.len() as i64 - 1;
+    sqlx::query(
+        "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
+         SELECT e.id, w.id, 'pending', ?1, ?1
+         FROM events e JOIN webhooks w
+           ON w.status = 'active'
+          AND (w.all_events = 1 OR EXISTS (SELECT 1 FROM webhook_events x
+                                           WHERE x.webhook_id = w.id
+                                             AND x.event_type = e.event_type))
+         WHERE e.id BETWEEN ?2 AND ?3",
+    )
+    .bind(now)
+    .bind(first_id)
+    .bind(end_id)
+    .execute(&mut *conn)
+    .await?;
+    let counts: HashMap<i64, i64> = sqlx::query_as(
+        "SELECT event_id, COUNT(*) FROM deliveries WHERE event_id BETWEEN ? AND ?
+         GROUP BY event_id",
+    )
+    .bind(first_id)
+    .bind(end_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    Ok((first_id..=end_id)
+        .map(|id| Published {
+            id,
+            deliveries: counts.get(&id).copied().unwrap_or(0),
+            repeated: false,
+        })
+        .collect())
+}
+
+impl Published {
+    fn repeated(self) -> Self {
+        Self {
+            repeated: true,
+            ..self
         }
     }
-    for (index, first) in repeats_in_batch {
-        outcomes[index] = if events[index].idempotency == events[first].idempotency {
-            outcomes[first].map(|first| {
-                first.map(|p| Published {
-                    repeated: true,
-                    ..p
-                })
-            })
-        } else {
-            Some(Err(Refused::IdempotencyConflict))
-        };
-    }
-    Ok(outcomes
-        .into_iter()
-        .map(|outcome| outcome.unwrap_or(Err(Refused::UnknownEventType)))
-        .collect())
 }
 
 /// What an idempotency key the token used within the window answers: its event, or a
@@ -173,9 +212,9 @@ async fn earlier_with_key(
     conn: &mut SqliteConnection,
     event: &NewEvent,
     idempotency: &Idempotency,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<Result<Published, Refused>>, StoreError> {
-    let earlier: Option<(i64, i64, Option<String>)> = sqlx::query_as(
+    let earlier: Option<(i64, Timestamp, Option<String>)> = sqlx::query_as(
         "SELECT id, created_at, idempotency_fingerprint FROM events
          WHERE api_token_id = ? AND idempotency_key = ?",
     )
@@ -184,7 +223,7 @@ async fn earlier_with_key(
     .fetch_optional(&mut *conn)
     .await?;
     match earlier {
-        Some((id, created_at, fingerprint)) if created_at >= now - IDEMPOTENCY_WINDOW_MS => {
+        Some((id, created_at, fingerprint)) if created_at >= now.minus(IDEMPOTENCY_WINDOW) => {
             if fingerprint.as_deref() != Some(idempotency.fingerprint.as_str()) {
                 return Ok(Some(Err(Refused::IdempotencyConflict)));
             }

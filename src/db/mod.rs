@@ -43,6 +43,9 @@ pub enum StoreError {
     TokenNameTaken,
     #[error("an event type with this key already exists")]
     EventTypeTaken,
+    /// Refused, and rolled back, because no admin could sign in afterwards.
+    #[error("the console needs at least one active admin")]
+    NoActiveAdminLeft,
     #[error(transparent)]
     Secret(#[from] crate::secret_box::OpenError),
     #[error(transparent)]
@@ -187,11 +190,6 @@ async fn checkpoint_continuously(pool: SqlitePool) {
             tracing::warn!("checkpoint failed: {error}");
         }
     }
-}
-
-pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// `LIKE` pattern characters in user input match themselves.

@@ -7,7 +7,8 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 use sqlx::SqliteConnection;
 
-use super::{Db, StoreError, now_ms};
+use super::{Db, StoreError};
+use crate::clock::Timestamp;
 use crate::token::random_token;
 
 /// The session entry that names the signed-in user; copied into its own column so all
@@ -21,11 +22,13 @@ const SESSION_KEY_BYTES: usize = 32;
 #[derive(Clone)]
 pub struct SqliteSessionStore {
     db: Db,
+    /// The session middleware calls the store on its own, so the store is handed a clock.
+    clock: fn() -> Timestamp,
 }
 
 impl SqliteSessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, clock: fn() -> Timestamp) -> Self {
+        Self { db, clock }
     }
 
     async fn write(
@@ -35,7 +38,7 @@ impl SqliteSessionStore {
         ttl: &Duration,
     ) -> Result<(), anyhow::Error> {
         let user_id: Option<i64> = state.get(USER_ID).and_then(|id| id.parse().ok());
-        let now = now_ms();
+        let now = (self.clock)();
         let mut tx = self.db.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
             .bind(now)
@@ -49,7 +52,7 @@ impl SqliteSessionStore {
         .bind(super::sha256_hex(key.as_ref()))
         .bind(user_id)
         .bind(serde_json::to_string(state)?)
-        .bind(now + ttl.whole_milliseconds() as i64)
+        .bind(now.unix_ms() + ttl.whole_milliseconds() as i64)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -62,7 +65,7 @@ impl SessionStore for SqliteSessionStore {
         let state: Option<String> =
             sqlx::query_scalar("SELECT state FROM sessions WHERE id = ? AND expires_at >= ?")
                 .bind(super::sha256_hex(key.as_ref()))
-                .bind(now_ms())
+                .bind((self.clock)())
                 .fetch_optional(self.db.reader())
                 .await
                 .map_err(|e| LoadError::Other(e.into()))?;
@@ -101,7 +104,7 @@ impl SessionStore for SqliteSessionStore {
     /// the timeout) stale, so that browsing writes nothing to disk most of the time.
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let ttl_ms = ttl.whole_milliseconds() as i64;
-        let expires_at = now_ms() + ttl_ms;
+        let expires_at = (self.clock)().unix_ms() + ttl_ms;
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE sessions SET expires_at = ?1 WHERE id = ?2 AND expires_at < ?1 - ?3")
             .bind(expires_at)

@@ -1,11 +1,14 @@
+use std::time::Duration;
+
 use sqlx::SqliteConnection;
 
 use super::StoreError;
+use crate::clock::Timestamp;
 
 /// How many failed sign-ins an email and a client address may have within a window.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    pub window_ms: i64,
+    pub window: Duration,
     pub per_email: i64,
     pub per_client: i64,
 }
@@ -14,8 +17,8 @@ pub struct Limits {
 pub enum Attempt {
     /// Counted as a failure until [`forget`] says the password was right.
     Counted { id: i64 },
-    /// The limit is reached; sign-in stays refused until then (Unix ms).
-    Blocked { until: i64 },
+    /// The limit is reached; sign-in stays refused until then.
+    Blocked { until: Timestamp },
 }
 
 /// Counts a sign-in attempt as failed *before* its password is checked, inside the single
@@ -26,10 +29,10 @@ pub async fn count_attempt(
     email: &str,
     client: &str,
     limits: Limits,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Attempt, StoreError> {
     sqlx::query("DELETE FROM sign_in_failures WHERE at < ?")
-        .bind(now - limits.window_ms)
+        .bind(now.minus(limits.window))
         .execute(&mut *conn)
         .await?;
     let by_email = "SELECT at FROM sign_in_failures WHERE email = ?
@@ -41,14 +44,14 @@ pub async fn count_attempt(
         (by_client, client, limits.per_client),
     ] {
         // The limit-th most recent failure: until it leaves the window, the limit is reached.
-        let at: Option<i64> = sqlx::query_scalar(sql)
+        let at: Option<Timestamp> = sqlx::query_scalar(sql)
             .bind(value)
             .bind(limit - 1)
             .fetch_optional(&mut *conn)
             .await?;
         if let Some(at) = at {
             return Ok(Attempt::Blocked {
-                until: at + limits.window_ms,
+                until: at.plus(limits.window),
             });
         }
     }

@@ -1,8 +1,13 @@
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use std::time::Duration;
 
-use super::{StoreError, event_types::decode_key, now_ms};
-use crate::domain::{ApiKeyChange, EventSelection, NotificationType, WebhookDraft, WebhookStatus};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+
+use super::{StoreError, event_types::decode_key};
+use crate::clock::Timestamp;
+use crate::domain::{
+    ApiKeyChange, DeliveryStatus, EventSelection, NotificationType, WebhookDraft, WebhookStatus,
+};
+use crate::paging::Pager;
 use crate::secret_box::{Purpose, SecretBox};
 
 mod secrets;
@@ -11,7 +16,7 @@ pub use secrets::{api_key, backfill_signing_secrets, signing_secret};
 use secrets::{new_signing_secret, seal_api_key};
 
 /// The window of the list's success rate.
-const SUCCESS_RATE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+const SUCCESS_RATE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 const HOUR_MS: i64 = 60 * 60 * 1000;
 
 #[derive(Debug, Clone)]
@@ -22,8 +27,8 @@ pub struct Webhook {
     pub notification_type: NotificationType,
     pub events: EventSelection,
     pub status: WebhookStatus,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub last_delivery: Option<LastDelivery>,
     pub succeeded_24h: i64,
     pub failed_24h: i64,
@@ -31,7 +36,7 @@ pub struct Webhook {
 
 #[derive(Debug, Clone)]
 pub struct LastDelivery {
-    pub at: i64,
+    pub at: Timestamp,
     pub succeeded: bool,
 }
 
@@ -47,8 +52,8 @@ pub async fn create(
     conn: &mut SqliteConnection,
     secrets: &SecretBox,
     draft: &WebhookDraft,
+    now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let now = now_ms();
     let api_key = match &draft.api_key {
         ApiKeyChange::Set(key) => Some(seal_api_key(secrets, key)),
         ApiKeyChange::Keep | ApiKeyChange::Remove => None,
@@ -63,7 +68,7 @@ pub async fn create(
     .bind(draft.name.as_str())
     .bind(draft.name.folded())
     .bind(draft.url.as_str())
-    .bind(draft.notification_type.as_db())
+    .bind(draft.notification_type)
     .bind(draft.events == EventSelection::All)
     .bind(api_key)
     .bind(signing_secret)
@@ -81,6 +86,7 @@ pub async fn update(
     secrets: &SecretBox,
     id: i64,
     draft: &WebhookDraft,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     let mut query = QueryBuilder::<Sqlite>::new("UPDATE webhooks SET name = ");
     query
@@ -90,11 +96,11 @@ pub async fn update(
         .push(", url = ")
         .push_bind(draft.url.as_str())
         .push(", notification_type = ")
-        .push_bind(draft.notification_type.as_db())
+        .push_bind(draft.notification_type)
         .push(", all_events = ")
         .push_bind(draft.events == EventSelection::All)
         .push(", updated_at = ")
-        .push_bind(now_ms());
+        .push_bind(now);
     match &draft.api_key {
         ApiKeyChange::Keep => {}
         ApiKeyChange::Remove => {
@@ -127,10 +133,11 @@ pub async fn set_status(
     conn: &mut SqliteConnection,
     id: i64,
     status: WebhookStatus,
+    now: Timestamp,
 ) -> Result<String, StoreError> {
     sqlx::query_scalar("UPDATE webhooks SET status = ?, updated_at = ? WHERE id = ? RETURNING name")
-        .bind(status.as_db())
-        .bind(now_ms())
+        .bind(status)
+        .bind(now)
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -147,48 +154,55 @@ pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<String, Stor
 }
 
 /// How many webhooks come before this one in the unfiltered list.
-pub async fn position_in_list(pool: &SqlitePool, id: i64) -> Result<i64, StoreError> {
+pub async fn position_in_list(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM webhooks w, webhooks this
          WHERE this.id = ? AND (w.name_folded, w.id) < (this.name_folded, this.id)",
     )
     .bind(id)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?)
 }
 
-pub async fn find(pool: &SqlitePool, id: i64) -> Result<Webhook, StoreError> {
-    let mut query = select_webhooks();
+/// The webhook with its last delivery and its counts over the day before `now`.
+pub async fn find(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    now: Timestamp,
+) -> Result<Webhook, StoreError> {
+    let mut query = select_webhooks(now);
     query.push(" WHERE w.id = ").push_bind(id);
-    let row = query.build().fetch_optional(pool).await?;
-    row.as_ref()
-        .map(decode)
+    let row: Option<WebhookRow> = query.build_query_as().fetch_optional(db).await?;
+    row.map(Webhook::try_from)
         .transpose()?
         .ok_or(StoreError::NotFound)
 }
 
-pub async fn count(pool: &SqlitePool, filter: &WebhookFilter) -> Result<i64, StoreError> {
+pub async fn count(db: impl SqliteExecutor<'_>, filter: &WebhookFilter) -> Result<i64, StoreError> {
     let mut query = QueryBuilder::new("SELECT COUNT(*) FROM webhooks w");
     push_filter(&mut query, filter);
-    Ok(query.build_query_scalar().fetch_one(pool).await?)
+    Ok(query.build_query_scalar().fetch_one(db).await?)
 }
 
 /// One page of webhooks in name order.
 pub async fn list(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     filter: &WebhookFilter,
-    offset: i64,
-    limit: i64,
+    page: Pager,
+    now: Timestamp,
 ) -> Result<Vec<Webhook>, StoreError> {
-    let mut query = select_webhooks();
+    let mut query = select_webhooks(now);
     push_filter(&mut query, filter);
     query
         .push(" ORDER BY w.name_folded, w.id LIMIT ")
-        .push_bind(limit)
+        .push_bind(page.limit())
         .push(" OFFSET ")
-        .push_bind(offset);
-    let rows = query.build().fetch_all(pool).await?;
-    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+        .push_bind(page.offset());
+    let rows: Vec<WebhookRow> = query.build_query_as().fetch_all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(Webhook::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 async fn insert_events(
@@ -208,8 +222,8 @@ async fn insert_events(
     Ok(())
 }
 
-fn select_webhooks<'a>() -> QueryBuilder<'a, Sqlite> {
-    let window_start = (now_ms() - SUCCESS_RATE_WINDOW_MS) / HOUR_MS * HOUR_MS;
+fn select_webhooks<'a>(now: Timestamp) -> QueryBuilder<'a, Sqlite> {
+    let window_start = now.minus(SUCCESS_RATE_WINDOW).unix_ms() / HOUR_MS * HOUR_MS;
     let mut query = QueryBuilder::new(
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
@@ -241,7 +255,7 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &WebhookFilter) {
             .push(" ESCAPE '\\')");
     }
     if let Some(status) = filter.status {
-        query.push(" AND w.status = ").push_bind(status.as_db());
+        query.push(" AND w.status = ").push_bind(status);
     }
     if let Some(event_type) = &filter.event_type {
         query
@@ -251,49 +265,57 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &WebhookFilter) {
     }
 }
 
-fn decode(row: &SqliteRow) -> Result<Webhook, sqlx::Error> {
-    let events = if row.try_get::<bool, _>("all_events")? {
-        EventSelection::All
-    } else {
-        let keys: Option<String> = row.try_get("events")?;
-        let mut keys = keys
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(|key| decode_key(key.to_owned()))
-            .collect::<Result<Vec<_>, _>>()?;
-        keys.sort();
-        EventSelection::Only(keys)
-    };
-    let last_delivery_at: Option<i64> = row.try_get("last_delivery_at")?;
-    let last_outcome: Option<String> = row.try_get("last_delivery_outcome")?;
-    Ok(Webhook {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        url: row.try_get("url")?,
-        notification_type: decode_enum(row, "notification_type", NotificationType::from_db)?,
-        events,
-        status: decode_enum(row, "status", WebhookStatus::from_db)?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        last_delivery: last_delivery_at.map(|at| LastDelivery {
-            at,
-            succeeded: last_outcome.as_deref() == Some("succeeded"),
-        }),
-        succeeded_24h: row.try_get::<Option<i64>, _>("succeeded")?.unwrap_or(0),
-        failed_24h: row.try_get::<Option<i64>, _>("failed")?.unwrap_or(0),
-    })
+#[derive(FromRow)]
+struct WebhookRow {
+    id: i64,
+    name: String,
+    url: String,
+    notification_type: NotificationType,
+    all_events: bool,
+    /// The subscribed keys, space-separated, unless `all_events`.
+    events: Option<String>,
+    status: WebhookStatus,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_delivery_at: Option<Timestamp>,
+    last_delivery_outcome: Option<DeliveryStatus>,
+    succeeded: Option<i64>,
+    failed: Option<i64>,
 }
 
-fn decode_enum<T>(
-    row: &SqliteRow,
-    column: &str,
-    from_db: impl Fn(&str) -> Option<T>,
-) -> Result<T, sqlx::Error> {
-    let value: String = row.try_get(column)?;
-    from_db(&value).ok_or_else(|| sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: format!("unexpected value {value:?}").into(),
-    })
+impl TryFrom<WebhookRow> for Webhook {
+    type Error = sqlx::Error;
+
+    fn try_from(row: WebhookRow) -> Result<Self, sqlx::Error> {
+        let events = if row.all_events {
+            EventSelection::All
+        } else {
+            let mut keys = row
+                .events
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|key| decode_key(key.to_owned()))
+                .collect::<Result<Vec<_>, _>>()?;
+            keys.sort();
+            EventSelection::Only(keys)
+        };
+        Ok(Webhook {
+            id: row.id,
+            name: row.name,
+            url: row.url,
+            notification_type: row.notification_type,
+            events,
+            status: row.status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            last_delivery: row.last_delivery_at.map(|at| LastDelivery {
+                at,
+                succeeded: row.last_delivery_outcome == Some(DeliveryStatus::Succeeded),
+            }),
+            succeeded_24h: row.succeeded.unwrap_or(0),
+            failed_24h: row.failed.unwrap_or(0),
+        })
+    }
 }
 
 fn name_taken(error: sqlx::Error) -> StoreError {

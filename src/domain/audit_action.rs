@@ -1,5 +1,6 @@
 /// What an audit log entry records. Stored as the snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum AuditAction {
     SignIn,
     SignInFailed,
@@ -43,7 +44,8 @@ impl AuditAction {
         Self::DeliveryRedelivered,
     ];
 
-    pub fn as_db(self) -> &'static str {
+    /// The stable snake_case name: in storage, URLs and JSON.
+    pub fn key(self) -> &'static str {
         match self {
             Self::SignIn => "sign_in",
             Self::SignInFailed => "sign_in_failed",
@@ -89,7 +91,7 @@ impl AuditAction {
         }
     }
 
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|action| action.as_db() == value)
+    pub fn from_key(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.key() == value)
     }
 }

@@ -4,6 +4,7 @@
 
 mod api_key;
 mod audit_action;
+mod delivery;
 mod event_body;
 mod event_type;
 mod label;
@@ -15,6 +16,7 @@ mod webhook_url;
 
 pub use api_key::{API_KEY_PATTERN, ApiKey};
 pub use audit_action::AuditAction;
+pub use delivery::{AttemptErrorCode, DeliveryStatus};
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};
 pub use label::{Label, NAME_PATTERN, is_format_character};

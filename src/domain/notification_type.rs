@@ -3,7 +3,8 @@ use validator::ValidationError;
 use super::invalid;
 
 /// How a webhook notifies its receiver. An enum so that more kinds can follow REST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum NotificationType {
     Rest,
 }
@@ -31,13 +32,14 @@ impl NotificationType {
         }
     }
 
-    pub fn as_db(self) -> &'static str {
+    /// The stable snake_case name: in storage, URLs and JSON.
+    pub fn key(self) -> &'static str {
         match self {
             Self::Rest => "rest",
         }
     }
 
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_db() == value)
+    pub fn from_key(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.key() == value)
     }
 }

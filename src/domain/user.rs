@@ -4,7 +4,8 @@ use validator::{ValidateEmail, ValidationError};
 
 use super::invalid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Role {
     /// Changes webhooks, users and tokens.
     Admin,
@@ -18,19 +19,20 @@ impl Role {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         Self::ALL
             .into_iter()
-            .find(|role| role.as_db() == raw.trim().to_ascii_lowercase())
+            .find(|role| role.key() == raw.trim().to_ascii_lowercase())
             .ok_or_else(|| invalid("unknown_role", "Choose Admin or Support."))
     }
 
-    pub fn as_db(self) -> &'static str {
+    /// The stable snake_case name: in storage, URLs and JSON.
+    pub fn key(self) -> &'static str {
         match self {
             Self::Admin => "admin",
             Self::Support => "support",
         }
     }
 
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|role| role.as_db() == value)
+    pub fn from_key(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.key() == value)
     }
 
     pub fn label(self) -> &'static str {

@@ -78,7 +78,8 @@ fn collect<T>(
     parsed.map_err(|error| errors.add(field, error)).ok()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum WebhookStatus {
     Active,
     Disabled,
@@ -89,7 +90,8 @@ pub enum WebhookStatus {
 impl WebhookStatus {
     pub const ALL: [Self; 3] = [Self::Active, Self::Disabled, Self::AutoDisabled];
 
-    pub fn as_db(self) -> &'static str {
+    /// The stable snake_case name: in storage, URLs and JSON.
+    pub fn key(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::Disabled => "disabled",
@@ -97,8 +99,8 @@ impl WebhookStatus {
         }
     }
 
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_db() == value)
+    pub fn from_key(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.key() == value)
     }
 
     pub fn label(self) -> &'static str {

@@ -45,6 +45,9 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
+            StoreError::NoActiveAdminLeft => {
+                Self::BadRequest("The console needs at least one active admin.".into())
+            }
             other => Self::Store(other),
         }
     }

@@ -6,11 +6,11 @@ pub mod error;
 mod form;
 pub mod guard;
 pub mod layout;
+mod pagination;
 pub mod routes;
 pub mod session;
 mod settings;
 pub mod sign_in;
-mod time_format;
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -76,14 +76,6 @@ fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, 
         .content_type(mime_html())
         .insert_header((header::VARY, "HX-Request"))
         .body(template.render()?))
-}
-
-/// The page a `?page=` asks for, kept within the pages there are, and how many there are.
-/// Anything that is not a number asks for the first page.
-fn page_within(requested: &str, total: i64, page_size: i64) -> (i64, i64) {
-    let pages = ((total + page_size - 1) / page_size).max(1);
-    let page = requested.trim().parse::<i64>().unwrap_or(1).clamp(1, pages);
-    (page, pages)
 }
 
 fn see_other(location: &str) -> HttpResponse {

@@ -6,6 +6,7 @@ use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
 use super::error::AppError;
+use crate::actions::Actor;
 use crate::db::sessions::USER_ID;
 use crate::domain::Role;
 use crate::token::random_token;
@@ -80,6 +81,11 @@ pub struct CurrentUser {
 impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.role.is_admin()
+    }
+
+    /// Who the audit log names for what this user does.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.email.clone())
     }
 }
 

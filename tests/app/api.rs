@@ -154,7 +154,7 @@ async fn event_fields_are_checked_and_defaulted() {
     .await
     .unwrap();
     assert_eq!(
-        webhook_console::api::rfc3339(stored.0),
+        webhook_console::clock::Timestamp::from_unix_ms(stored.0).rfc3339(),
         "2026-01-15T09:30:00.000Z",
         "stored in UTC"
     );

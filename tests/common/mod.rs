@@ -13,10 +13,11 @@ use scraper::{Html, Selector};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
-use webhook_console::secret_box::SecretBox;
+use webhook_console::secret_key::MasterKey;
 use webhook_console::startup::Application;
 
 /// The first admin, created from the environment at start.
@@ -149,7 +150,11 @@ impl TestApp {
     pub async fn seed_webhooks(&self, count: usize, name: impl Fn(usize) -> String) {
         let catalog = event_types::keys(self.db.reader()).await.unwrap();
         let subscribable: Vec<_> = catalog.iter().filter(|key| key.is_subscribable()).collect();
-        let secrets = SecretBox::new([0; 32]);
+        // The app's own key (from the key file beside the database), so that what is sealed
+        // here opens in the server.
+        let secrets = MasterKey::load(None, &self.database_url())
+            .unwrap()
+            .secret_box();
         let mut tx = self.db.begin_write().await.unwrap();
         for i in 0..count {
             let input = WebhookInput {
@@ -160,9 +165,15 @@ impl TestApp {
                 ..WebhookInput::default()
             };
             let draft = input.parse(&catalog).expect("valid seed");
-            webhooks::create(&mut tx, &secrets, &draft).await.unwrap();
+            webhooks::create(&mut tx, &secrets, &draft, Timestamp::now())
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.database_path.display())
     }
 
     pub async fn webhook_count(&self) -> i64 {

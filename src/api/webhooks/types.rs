@@ -3,7 +3,6 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::super::rfc3339;
 use crate::db::webhooks::Webhook;
 
 /// A webhook as the API shows it: never its API key or signing secret.
@@ -112,8 +111,8 @@ impl From<Webhook> for WebhookBody {
             id: webhook.id,
             events: webhook.events.to_input(),
             notification_type: webhook.notification_type.label().to_owned(),
-            status: webhook.status.as_db().to_owned(),
-            created_at: rfc3339(webhook.created_at),
+            status: webhook.status.key().to_owned(),
+            created_at: webhook.created_at.rfc3339(),
             name: webhook.name,
             url: webhook.url,
         }

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqliteExecutor};
 
 use crate::db::StoreError;
 use crate::domain::ApiKey;
@@ -16,14 +16,14 @@ const SIGNING_KEY_BYTES: usize = 32;
 /// The only way an API key leaves storage: keys are sealed by [`seal_api_key`] on the way
 /// in and opened here on the way out, so the database and its WAL never hold one in clear.
 pub async fn api_key(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     secrets: &SecretBox,
     id: i64,
 ) -> Result<Option<ApiKey>, StoreError> {
     let sealed: Option<Option<String>> =
         sqlx::query_scalar("SELECT api_key FROM webhooks WHERE id = ?")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     let Some(sealed) = sealed else {
         return Err(StoreError::NotFound);
@@ -37,14 +37,14 @@ pub async fn api_key(
 
 /// The webhook's `whsec_` signing secret, opened.
 pub async fn signing_secret(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     secrets: &SecretBox,
     id: i64,
 ) -> Result<String, StoreError> {
     let sealed: Option<Option<String>> =
         sqlx::query_scalar("SELECT signing_secret FROM webhooks WHERE id = ?")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     let sealed = sealed.flatten().ok_or(StoreError::NotFound)?;
     Ok(secrets.open(Purpose::SigningSecret, &sealed)?)

@@ -7,14 +7,12 @@ use serde::Deserialize;
 
 use super::Tab;
 use crate::db::{Db, audit};
-use crate::domain::AuditAction;
+use crate::paging::{LOG_PAGE_SIZE, Pager};
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
+use crate::web::pagination::Pagination;
+use crate::web::render;
 use crate::web::routes::{Access, Page, get};
-use crate::web::{page_within, render, time_format};
-
-/// Entries per page.
-const PAGE_SIZE: i64 = 50;
 
 pub fn pages() -> Vec<Page> {
     vec![get("/settings/audit", Access::SignedIn, list)]
@@ -29,14 +27,13 @@ struct AuditPage {
     q: String,
     entries: Vec<EntryRow>,
     total: i64,
-    previous_href: Option<String>,
-    next_href: Option<String>,
+    pagination: Pagination,
 }
 
 struct EntryRow {
     at: String,
     actor: String,
-    action: String,
+    action: &'static str,
     target_type: String,
     target: String,
     summary: String,
@@ -56,15 +53,14 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let search = Some(query.q.trim()).filter(|q| !q.is_empty());
     let total = audit::count(db.reader(), search).await?;
-    let (page, pages) = page_within(&query.page, total, PAGE_SIZE);
-    let entries = audit::list(db.reader(), search, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    let pager = Pager::parse(&query.page, LOG_PAGE_SIZE).within(total);
+    let entries = audit::list(db.reader(), search, pager)
         .await?
         .into_iter()
         .map(|entry| EntryRow {
-            at: time_format::absolute_seconds(entry.at),
+            at: entry.at.absolute_seconds(),
             actor: entry.actor,
-            action: AuditAction::from_db(&entry.action)
-                .map_or(entry.action.clone(), |action| action.label().to_owned()),
+            action: entry.action.label(),
             target_type: entry.target_type,
             target: entry.target,
             summary: entry.summary,
@@ -84,8 +80,7 @@ async fn list(
         q: query.q.clone(),
         entries,
         total,
-        previous_href: (page > 1).then(|| href(page - 1)),
-        next_href: (page < pages).then(|| href(page + 1)),
+        pagination: Pagination::new(pager, total, href).labelled("← Newer", "Older →"),
     };
     render(StatusCode::OK, &audit_page)
 }

@@ -6,15 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
-use crate::api_tokens::{self as tokens, TokenCache, TokenError};
-use crate::db::audit::NewEntry;
-use crate::db::{Db, StoreError, api_tokens};
-use crate::domain::AuditAction;
+use crate::actions;
+use crate::actions::tokens::TokenError;
+use crate::api_tokens::TokenCache;
+use crate::clock::Timestamp;
+use crate::db::{Db, api_tokens};
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};
 use crate::web::session::CurrentUser;
-use crate::web::{HtmlForm, render, see_other, time_format};
+use crate::web::{HtmlForm, render, see_other};
 
 pub fn pages() -> Vec<Page> {
     vec![
@@ -62,7 +63,7 @@ async fn create(
     layout: Layout,
     HtmlForm(form): HtmlForm<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    match tokens::create(&db, &form.name, &admin.email).await {
+    match actions::tokens::create(&db, &admin.actor(), &form.name).await {
         Ok(token) => {
             let page = tokens_page(&db, layout, String::new(), None, Some(token)).await?;
             render(StatusCode::OK, &page)
@@ -81,18 +82,7 @@ async fn revoke(
     admin: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let mut tx = db.begin_write().await?;
-    let name = api_tokens::revoke(&mut tx, id.into_inner()).await?;
-    NewEntry::new(
-        &admin.email,
-        AuditAction::TokenRevoked,
-        "token",
-        &name,
-        "requests with it are refused from now on",
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let name = actions::tokens::revoke(&db, &admin.actor(), id.into_inner()).await?;
     cache.forget_all();
     Flash::success(format!("Token \"{name}\" revoked"));
     Ok(see_other("/settings/tokens"))
@@ -112,10 +102,10 @@ async fn tokens_page(
             id: token.id,
             name: token.name,
             prefix: token.prefix,
-            created_at: time_format::absolute(token.created_at),
+            created_at: token.created_at.absolute(),
             last_used: token
                 .last_used_at
-                .map_or_else(|| "Never".to_owned(), time_format::absolute),
+                .map_or_else(|| "Never".to_owned(), Timestamp::absolute),
         })
         .collect();
     Ok(TokensPage {

@@ -6,17 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
-use crate::db::audit::NewEntry;
+use crate::actions;
 use crate::db::users::User;
-use crate::db::{Db, StoreError, sessions, users};
-use crate::domain::{AuditAction, Email, Password, Role};
-use crate::password::hash_password;
+use crate::db::{Db, StoreError, users};
+use crate::domain::{Email, Password, Role};
 use crate::token::random_token;
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};
 use crate::web::session::CurrentUser;
-use crate::web::{HtmlForm, render, see_other, time_format};
+use crate::web::{HtmlForm, render, see_other};
 
 /// 18 random bytes: 24 URL-safe characters, comfortably above the password minimum.
 const GENERATED_PASSWORD_BYTES: usize = 18;
@@ -102,25 +101,14 @@ async fn add(
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let (password, hash) = new_password().await?;
-    let mut tx = db.begin_write().await?;
-    match users::create(&mut tx, &email, role, &hash).await {
-        Err(StoreError::EmailTaken) => {
-            let message = "A user with this email already exists.".to_owned();
-            let page = users_page(&db, layout, form, Some(message)).await?;
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-        created => created?,
-    };
-    record(
-        &mut tx,
-        &admin,
-        AuditAction::UserCreated,
-        email.as_str(),
-        format!("role {}", role.label()),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let (password, parsed) = new_password()?;
+    let created = actions::users::create(&db, &admin.actor(), &email, role, parsed, "").await;
+    if let Err(StoreError::EmailTaken) = created {
+        let message = "A user with this email already exists.".to_owned();
+        let page = users_page(&db, layout, form, Some(message)).await?;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    created?;
     show_password(layout, email.to_string(), password, true)
 }
 
@@ -132,19 +120,7 @@ async fn change_role(
 ) -> Result<HttpResponse, AppError> {
     let role = Role::parse(&form.role).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let user = other_user(&db, &admin, id.into_inner()).await?;
-    let mut tx = db.begin_write().await?;
-    users::set_role(&mut tx, user.id, role).await?;
-    keep_an_admin(&mut tx).await?;
-    let summary = format!("{} → {}", user.role.label(), role.label());
-    record(
-        &mut tx,
-        &admin,
-        AuditAction::UserRoleChanged,
-        &user.email,
-        summary,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    actions::users::change_role(&db, &admin.actor(), user.id, role).await?;
     Flash::success(format!("{} is now {}", user.email, role.label()));
     Ok(see_other("/settings/users"))
 }
@@ -155,20 +131,7 @@ async fn disable(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user = other_user(&db, &admin, id.into_inner()).await?;
-    let mut tx = db.begin_write().await?;
-    users::set_disabled(&mut tx, user.id, true).await?;
-    keep_an_admin(&mut tx).await?;
-    // Signed out everywhere at once, not when their session happens to expire.
-    sessions::delete_for_user(&mut tx, user.id).await?;
-    record(
-        &mut tx,
-        &admin,
-        AuditAction::UserDisabled,
-        &user.email,
-        "signed out everywhere".into(),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    actions::users::set_disabled(&db, &admin.actor(), user.id, true).await?;
     Flash::success(format!("{} is disabled and signed out", user.email));
     Ok(see_other("/settings/users"))
 }
@@ -179,17 +142,7 @@ async fn enable(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user = other_user(&db, &admin, id.into_inner()).await?;
-    let mut tx = db.begin_write().await?;
-    users::set_disabled(&mut tx, user.id, false).await?;
-    record(
-        &mut tx,
-        &admin,
-        AuditAction::UserEnabled,
-        &user.email,
-        String::new(),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    actions::users::set_disabled(&db, &admin.actor(), user.id, false).await?;
     Flash::success(format!("{} can sign in again", user.email));
     Ok(see_other("/settings/users"))
 }
@@ -201,20 +154,8 @@ async fn reset_password(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user = users::find(db.reader(), id.into_inner()).await?;
-    let (password, hash) = new_password().await?;
-    let mut tx = db.begin_write().await?;
-    users::set_password_hash(&mut tx, user.id, &hash).await?;
-    // The old password may be known to someone else: its sessions end too.
-    sessions::delete_for_user(&mut tx, user.id).await?;
-    record(
-        &mut tx,
-        &admin,
-        AuditAction::UserPasswordReset,
-        &user.email,
-        "signed out everywhere".into(),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let (password, parsed) = new_password()?;
+    actions::users::reset_password(&db, &admin.actor(), user.id, parsed).await?;
     show_password(layout, user.email, password, false)
 }
 
@@ -230,7 +171,7 @@ async fn users_page(
         .into_iter()
         .map(|user| UserRow {
             is_you: Some(user.id) == you,
-            created_at: time_format::absolute(user.created_at),
+            created_at: user.created_at.absolute(),
             id: user.id,
             email: user.email,
             role: user.role,
@@ -259,33 +200,11 @@ async fn other_user(db: &Db, admin: &CurrentUser, id: i64) -> Result<User, AppEr
     Ok(users::find(db.reader(), id).await?)
 }
 
-/// Refuses (and so rolls back) a change that would leave no admin able to sign in.
-async fn keep_an_admin(conn: &mut sqlx::SqliteConnection) -> Result<(), AppError> {
-    if users::count_active_admins(conn).await? == 0 {
-        return Err(AppError::BadRequest(
-            "The console needs at least one active admin.".into(),
-        ));
-    }
-    Ok(())
-}
-
-async fn new_password() -> Result<(String, String), AppError> {
+/// A generated password, in clear for showing once and parsed for storing.
+fn new_password() -> Result<(String, Password), AppError> {
     let password = random_token(GENERATED_PASSWORD_BYTES);
     let parsed = Password::parse(&password).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    Ok((password, hash_password(parsed).await))
-}
-
-async fn record(
-    conn: &mut sqlx::SqliteConnection,
-    admin: &CurrentUser,
-    action: AuditAction,
-    target: &str,
-    summary: String,
-) -> Result<(), AppError> {
-    NewEntry::new(&admin.email, action, "user", target, summary)
-        .record(conn)
-        .await?;
-    Ok(())
+    Ok((password, parsed))
 }
 
 fn show_password(

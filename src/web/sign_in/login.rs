@@ -4,28 +4,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::safe_next;
-use crate::db::audit::NewEntry;
-use crate::db::sign_in_failures::{self, Attempt, Limits};
-use crate::db::{Db, StoreError, now_ms, users};
-use crate::domain::{AuditAction, Email};
+use crate::actions;
+use crate::clock::Timestamp;
+use crate::db::sign_in_failures::Attempt;
+use crate::db::{Db, users};
+use crate::domain::Email;
 use crate::password::verify_password;
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::session::{CurrentUser, UserSession};
-use crate::web::{HtmlForm, render, see_other, time_format};
-
-/// Failed sign-ins count for 15 minutes. Five per email are enough for typos and too few
-/// for guessing one account's password; one address may try several accounts (an office
-/// behind one NAT), but not many.
-const LIMITS: Limits = Limits {
-    window_ms: 15 * 60 * 1000,
-    per_email: 5,
-    per_client: 20,
-};
-/// What the audit log names for a failed sign-in whose email was no email address.
-const NOT_AN_EMAIL: &str = "(not an email address)";
-/// Emails longer than this are not emails; the audit log keeps no more.
-const MAX_EMAIL_CHARS: usize = 254;
+use crate::web::{HtmlForm, render, see_other};
 
 #[derive(Template)]
 #[template(path = "sign_in/login.html")]
@@ -84,69 +72,28 @@ pub async fn sign_in(
         .peer_addr()
         .map(|address| address.ip().to_string())
         .unwrap_or_default();
-    let email = Email::parse(&form.email).ok();
-    let attempt = match count_attempt(&db, &form.email, &client).await? {
+    let attempt = match actions::sign_in::count_attempt(&db, &form.email, &client).await? {
         Attempt::Counted { id } => id,
         Attempt::Blocked { until } => return refuse(layout, form, throttled(until)),
     };
-    let account = match &email {
+    let email = Email::parse(&form.email).ok();
+    let credentials = match &email {
         Some(email) => users::find_by_email(db.reader(), email).await?,
         None => None,
     };
-    let (user, hash) = account.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
+    let (user, hash) = credentials.map_or((None, None), |c| (Some(c.user), Some(c.password_hash)));
     let Ok(password_matches) = verify_password(form.password.clone(), hash).await else {
-        let mut tx = db.begin_write().await?;
-        sign_in_failures::forget(&mut tx, attempt).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        actions::sign_in::uncount_attempt(&db, attempt).await?;
         return refuse(layout, form, Refusal::busy());
     };
-    let user = user.filter(|user| password_matches && !user.disabled);
-
-    let mut tx = db.begin_write().await?;
-    let Some(user) = user else {
-        // Only a real email address is written down: the log shows no arbitrary typed text.
-        let who = email.as_ref().map_or(NOT_AN_EMAIL, Email::as_str);
-        NewEntry::new(
-            who,
-            AuditAction::SignInFailed,
-            "user",
-            who,
-            format!("wrong email or password, from {client}"),
-        )
-        .record(&mut tx)
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+    let Some(user) = user.filter(|user| password_matches && !user.disabled) else {
+        let email = email.as_ref().map(Email::as_str);
+        actions::sign_in::failed(&db, email, &client).await?;
         return refuse(layout, form, Refusal::wrong_password());
     };
-    sign_in_failures::forget(&mut tx, attempt).await?;
-    NewEntry::new(
-        &user.email,
-        AuditAction::SignIn,
-        "user",
-        &user.email,
-        format!("from {client}"),
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    actions::sign_in::succeeded(&db, attempt, &user.email, &client).await?;
     session.sign_in(user.id)?;
     Ok(see_other(safe_next(&form.next)))
-}
-
-/// Counts the attempt against the typed email and the client's address before any
-/// password is checked (see [`sign_in_failures::count_attempt`]).
-async fn count_attempt(db: &Db, typed_email: &str, client: &str) -> Result<Attempt, AppError> {
-    let typed_email: String = typed_email
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(MAX_EMAIL_CHARS)
-        .collect();
-    let mut tx = db.begin_write().await?;
-    let attempt =
-        sign_in_failures::count_attempt(&mut tx, &typed_email, client, LIMITS, now_ms()).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(attempt)
 }
 
 pub async fn sign_out(
@@ -154,17 +101,7 @@ pub async fn sign_out(
     user: CurrentUser,
     session: UserSession,
 ) -> Result<HttpResponse, AppError> {
-    let mut tx = db.begin_write().await?;
-    NewEntry::new(
-        &user.email,
-        AuditAction::SignOut,
-        "user",
-        &user.email,
-        String::new(),
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    actions::sign_in::signed_out(&db, &user.email).await?;
     session.sign_out();
     Ok(see_other("/login?signed_out=1"))
 }
@@ -217,15 +154,15 @@ fn refuse(layout: Layout, form: SignInForm, refusal: Refusal) -> Result<HttpResp
     Ok(response)
 }
 
-fn throttled(until_ms: i64) -> Refusal {
-    let seconds = ((until_ms - now_ms()).max(0) + 999) / 1000;
+fn throttled(until: Timestamp) -> Refusal {
+    let seconds = (Timestamp::now().until(until).as_millis() as i64 + 999) / 1000;
     let minutes = ((seconds + 59) / 60).max(1);
     Refusal {
         status: StatusCode::TOO_MANY_REQUESTS,
         message: format!(
             "Too many failed sign-ins. Try again in {minutes} minute{} (after {}).",
             if minutes == 1 { "" } else { "s" },
-            time_format::absolute(until_ms)
+            until.absolute()
         ),
         retry_after_seconds: Some(seconds),
     }

@@ -8,10 +8,9 @@ use askama::Template;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::db::audit::NewEntry;
-use crate::db::{Db, StoreError, users};
-use crate::domain::{AuditAction, Email, Password, Role};
-use crate::password::hash_password;
+use crate::actions::{self, Actor};
+use crate::db::Db;
+use crate::domain::{Email, Password};
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::session::UserSession;
@@ -123,23 +122,14 @@ pub async fn create_first_admin(
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let hash = hash_password(password.clone()).await;
-    let mut tx = db.begin_write().await?;
-    if users::count_in(&mut tx).await? > 0 {
+    let actor = Actor::User(email.to_string());
+    let how = "through the one-time setup link";
+    let created =
+        actions::users::create_first_admin(&db, &actor, email, password.clone(), how).await?;
+    let Some(id) = created else {
         setup.consume();
         return Err(AppError::NotFound);
-    }
-    let id = users::create(&mut tx, email, Role::Admin, &hash).await?;
-    NewEntry::new(
-        email.as_str(),
-        AuditAction::Setup,
-        "user",
-        email.as_str(),
-        "first admin, through the one-time setup link",
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    };
     setup.consume();
     session.sign_in(id)?;
     Flash::success("Welcome! Your admin account is ready.");

@@ -4,10 +4,10 @@ use askama::Template;
 
 use super::super::Tab;
 use super::detail_href;
-use crate::db::audit::NewEntry;
+use crate::actions;
+use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
-use crate::db::{Db, StoreError, webhooks};
-use crate::domain::AuditAction;
+use crate::db::{Db, webhooks};
 use crate::htmx::Htmx;
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
@@ -29,7 +29,7 @@ pub async fn confirm(
     layout: Layout,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner()).await?;
+    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
     let page = ConfirmPage {
         layout,
         title: format!("Delete {}", webhook.name),
@@ -46,18 +46,7 @@ pub async fn delete(
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let mut tx = db.begin_write().await?;
-    let name = webhooks::delete(&mut tx, id.into_inner()).await?;
-    NewEntry::new(
-        &user.email,
-        AuditAction::WebhookDeleted,
-        "webhook",
-        &name,
-        "deleted with its settings",
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let name = actions::webhooks::delete(&db, &user.actor(), id.into_inner()).await?;
     Flash::success(format!("Webhook \"{name}\" deleted"));
     Ok(htmx.redirect("/settings/webhooks"))
 }

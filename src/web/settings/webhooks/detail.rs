@@ -3,12 +3,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::Tab;
-use super::view;
+use super::view::{self, Badge, Outcome};
+use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
-use crate::db::{Db, now_ms, webhooks};
+use crate::db::{Db, webhooks};
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
-use crate::web::{layout::Layout, render, time_format};
+use crate::web::{layout::Layout, render};
 
 #[derive(Template)]
 #[template(path = "settings/webhooks/detail.html")]
@@ -17,12 +18,12 @@ struct DetailPage {
     title: String,
     tab: Tab,
     webhook: Webhook,
-    status: (&'static str, &'static str),
+    status: Badge,
     events: Vec<String>,
     api_key: Option<String>,
     created_at: String,
     updated_at: String,
-    last_delivery: Option<(bool, String)>,
+    last_delivery: Option<Outcome>,
     success_rate: String,
 }
 
@@ -33,7 +34,8 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let webhook = webhooks::find(db.reader(), id).await?;
+    let now = Timestamp::now();
+    let webhook = webhooks::find(db.reader(), id, now).await?;
     // Support staff learn whether a key is set, not a single character of it.
     let api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
@@ -44,20 +46,19 @@ pub async fn show(
                 "Set".to_owned()
             }
         });
-    let now = now_ms();
     let page = DetailPage {
         layout,
         title: webhook.name.clone(),
         tab: Tab::Webhooks,
-        status: view::status_badge(webhook.status),
+        status: Badge::status(webhook.status),
         events: view::event_keys(&webhook.events),
         api_key,
-        created_at: time_format::absolute(webhook.created_at),
-        updated_at: time_format::absolute(webhook.updated_at),
+        created_at: webhook.created_at.absolute(),
+        updated_at: webhook.updated_at.absolute(),
         last_delivery: webhook
             .last_delivery
             .as_ref()
-            .map(|last| (last.succeeded, time_format::relative(last.at, now))),
+            .map(|last| Outcome::of(last, now)),
         success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
         webhook,
     };

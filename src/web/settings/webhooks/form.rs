@@ -3,14 +3,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::Tab;
-use super::changes::{describe_changes, describe_new};
+use super::detail_href;
 use super::form_view::{FieldErrors, FormView, Mode};
-use super::{PAGE_SIZE, detail_href};
-use crate::db::audit::NewEntry;
+use crate::actions;
+use crate::clock::Timestamp;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
-use crate::domain::{AuditAction, EventTypeKey, NotificationType, WebhookDraft, WebhookInput};
+use crate::domain::{EventTypeKey, NotificationType, WebhookDraft, WebhookInput};
 use crate::htmx::Htmx;
+use crate::paging::{PAGE_SIZE, Pager};
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
@@ -65,8 +66,7 @@ pub async fn create(
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
-    let mut tx = db.begin_write().await?;
-    let id = match webhooks::create(&mut tx, &secrets, &draft).await {
+    let id = match actions::webhooks::create(&db, &secrets, &user.actor(), &draft).await {
         Err(StoreError::WebhookNameTaken) => {
             let form = FormView::new(
                 Mode::Create,
@@ -79,20 +79,10 @@ pub async fn create(
         }
         created => created?,
     };
-    NewEntry::new(
-        &user.email,
-        AuditAction::WebhookCreated,
-        "webhook",
-        draft.name.as_str(),
-        describe_new(&draft),
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{}\" created", draft.name.as_str()));
     // Land on the page that holds the new row, whatever the name order puts before it.
     let position = webhooks::position_in_list(db.reader(), id).await?;
-    let page = position / PAGE_SIZE + 1;
+    let page = Pager::holding(position, PAGE_SIZE).number();
     Ok(htmx.redirect(&format!("/settings/webhooks?page={page}#webhook-{id}")))
 }
 
@@ -104,7 +94,7 @@ pub async fn edit(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let webhook = webhooks::find(db.reader(), id).await?;
+    let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
     let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
         .map(|key| key.masked());
@@ -131,7 +121,6 @@ pub async fn update(
     HtmlForm(input): HtmlForm<WebhookInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let before = webhooks::find(db.reader(), id).await?;
     let catalog = event_types::list(db.reader()).await?;
     let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
@@ -144,24 +133,13 @@ pub async fn update(
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
-    let mut tx = db.begin_write().await?;
-    match webhooks::update(&mut tx, &secrets, id, &draft).await {
+    match actions::webhooks::update(&db, &secrets, &user.actor(), id, &draft, None).await {
         Err(StoreError::WebhookNameTaken) => {
             let form = FormView::new(mode, input, &catalog, FieldErrors::name_taken(), &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
         updated => updated?,
     }
-    NewEntry::new(
-        &user.email,
-        AuditAction::WebhookUpdated,
-        "webhook",
-        draft.name.as_str(),
-        describe_changes(&before, &draft),
-    )
-    .record(&mut tx)
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     Flash::success(format!("Webhook \"{}\" saved", draft.name.as_str()));
     Ok(htmx.redirect(&detail_href(id)))
 }

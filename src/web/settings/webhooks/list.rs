@@ -4,13 +4,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::super::Tab;
-use super::{PAGE_SIZE, detail_href, view};
+use super::detail_href;
+use super::view::{self, Badge, Outcome};
+use crate::clock::Timestamp;
 use crate::db::webhooks::{Webhook, WebhookFilter};
-use crate::db::{Db, event_types, now_ms, webhooks};
+use crate::db::{Db, event_types, webhooks};
 use crate::domain::WebhookStatus;
 use crate::htmx::Htmx;
+use crate::paging::{PAGE_SIZE, Pager};
 use crate::web::error::AppError;
-use crate::web::{layout::Layout, page_within, render, time_format};
+use crate::web::pagination::Pagination;
+use crate::web::{layout::Layout, render};
 
 /// The list's query string; anything unrecognised reads as "no filter".
 #[derive(Debug, Default, Deserialize)]
@@ -55,9 +59,7 @@ struct Table {
     first_item: i64,
     last_item: i64,
     filtered: bool,
-    previous_href: Option<String>,
-    next_href: Option<String>,
-    pages: Vec<PageLink>,
+    pagination: Pagination,
 }
 
 struct Row {
@@ -67,17 +69,9 @@ struct Row {
     url: String,
     events: Vec<String>,
     notification_type: &'static str,
-    status: (&'static str, &'static str),
-    last_delivery: Option<(bool, String)>,
+    status: Badge,
+    last_delivery: Option<Outcome>,
     success_rate: String,
-}
-
-struct PageLink {
-    number: i64,
-    href: String,
-    current: bool,
-    /// Pages were skipped before this link.
-    gap_before: bool,
 }
 
 pub async fn list(
@@ -89,10 +83,10 @@ pub async fn list(
     let query = query.into_inner();
     let filter = query.filter();
     let total = webhooks::count(db.reader(), &filter).await?;
-    let (page, pages) = page_within(&query.page, total, PAGE_SIZE);
-    let offset = (page - 1) * PAGE_SIZE;
-    let rows = webhooks::list(db.reader(), &filter, offset, PAGE_SIZE).await?;
-    let mut table = Table::new(&query, &filter, rows, total, page, pages);
+    let pager = Pager::parse(&query.page, PAGE_SIZE).within(total);
+    let now = Timestamp::now();
+    let rows = webhooks::list(db.reader(), &filter, pager, now).await?;
+    let mut table = Table::new(&query, &filter, rows, total, pager, now);
     table.admin = layout.is_admin();
     if htmx.wants_partial() {
         return render(StatusCode::OK, &TablePartial { table });
@@ -106,7 +100,7 @@ pub async fn list(
     let filters = Filters {
         statuses: WebhookStatus::ALL
             .into_iter()
-            .map(|s| (s.as_db(), s.label()))
+            .map(|s| (s.key(), s.label()))
             .collect(),
         event_types,
         q: query.q,
@@ -130,7 +124,7 @@ impl ListQuery {
         let non_empty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         WebhookFilter {
             search: non_empty(&self.q),
-            status: WebhookStatus::from_db(self.status.trim()),
+            status: WebhookStatus::from_key(self.status.trim()),
             event_type: non_empty(&self.event),
         }
     }
@@ -164,11 +158,10 @@ impl Table {
         filter: &WebhookFilter,
         rows: Vec<Webhook>,
         total: i64,
-        page: i64,
-        pages: i64,
+        pager: Pager,
+        now: Timestamp,
     ) -> Self {
-        let now = now_ms();
-        let first_item = (page - 1) * PAGE_SIZE + 1;
+        let first_item = pager.offset() + 1;
         Self {
             admin: false,
             first_item,
@@ -181,65 +174,24 @@ impl Table {
             filtered: filter.search.is_some()
                 || filter.status.is_some()
                 || filter.event_type.is_some(),
-            previous_href: (page > 1).then(|| query.href(page - 1)),
-            next_href: (page < pages).then(|| query.href(page + 1)),
-            pages: page_numbers(page, pages)
-                .into_iter()
-                .scan(0, |previous, number| {
-                    let link = PageLink {
-                        number,
-                        href: query.href(number),
-                        current: number == page,
-                        gap_before: number > *previous + 1 && *previous > 0,
-                    };
-                    *previous = number;
-                    Some(link)
-                })
-                .collect(),
+            pagination: Pagination::new(pager, total, |page| query.href(page))
+                .swapping("#webhook-table"),
         }
     }
 }
 
-/// The first and last page, and two on each side of the current one.
-fn page_numbers(page: i64, pages: i64) -> Vec<i64> {
-    let mut numbers: Vec<i64> = [1, pages]
-        .into_iter()
-        .chain((page - 2).max(1)..=(page + 2).min(pages))
-        .collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    numbers
-}
-
 impl Row {
-    fn new(webhook: Webhook, now: i64) -> Self {
+    fn new(webhook: Webhook, now: Timestamp) -> Self {
         Self {
             href: detail_href(webhook.id),
             id: webhook.id,
             events: view::event_keys(&webhook.events),
             notification_type: webhook.notification_type.label(),
-            status: view::status_badge(webhook.status),
-            last_delivery: webhook
-                .last_delivery
-                .map(|last| (last.succeeded, time_format::relative(last.at, now))),
+            status: Badge::status(webhook.status),
+            last_delivery: webhook.last_delivery.map(|last| Outcome::of(&last, now)),
             success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
             name: webhook.name,
             url: webhook.url,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_numbers_keep_the_ends_and_the_neighbourhood() {
-        assert_eq!(page_numbers(1, 1), vec![1]);
-        assert_eq!(page_numbers(1, 10), vec![1, 2, 3, 10]);
-        assert_eq!(
-            page_numbers(200, 400),
-            vec![1, 198, 199, 200, 201, 202, 400]
-        );
     }
 }

@@ -1,4 +1,3 @@
-mod changes;
 mod delete;
 mod detail;
 mod form;
@@ -8,9 +7,6 @@ mod status;
 mod view;
 
 use crate::web::routes::{Access, Page, get, post};
-
-/// Rows per page of the webhook list.
-const PAGE_SIZE: i64 = 25;
 
 pub fn pages() -> Vec<Page> {
     use Access::{Admin, SignedIn};

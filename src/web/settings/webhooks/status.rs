@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::detail_href;
-use crate::db::audit::NewEntry;
-use crate::db::{Db, StoreError, webhooks};
-use crate::domain::{AuditAction, WebhookStatus};
+use crate::actions;
+use crate::db::Db;
+use crate::domain::WebhookStatus;
 use crate::htmx::Htmx;
 use crate::web::error::AppError;
 use crate::web::layout::Flash;
@@ -15,12 +15,7 @@ pub async fn disable(
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let change = Change {
-        status: WebhookStatus::Disabled,
-        action: AuditAction::WebhookDisabled,
-        done: "disabled",
-    };
-    change.apply(&db, &user, htmx, id.into_inner()).await
+    set_status(&db, &user, htmx, id.into_inner(), WebhookStatus::Disabled).await
 }
 
 pub async fn enable(
@@ -29,41 +24,22 @@ pub async fn enable(
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let change = Change {
-        status: WebhookStatus::Active,
-        action: AuditAction::WebhookEnabled,
-        done: "enabled",
-    };
-    change.apply(&db, &user, htmx, id.into_inner()).await
+    set_status(&db, &user, htmx, id.into_inner(), WebhookStatus::Active).await
 }
 
-struct Change {
+async fn set_status(
+    db: &Db,
+    user: &CurrentUser,
+    htmx: Htmx,
+    id: i64,
     status: WebhookStatus,
-    action: AuditAction,
-    done: &'static str,
-}
-
-impl Change {
-    async fn apply(
-        self,
-        db: &Db,
-        user: &CurrentUser,
-        htmx: Htmx,
-        id: i64,
-    ) -> Result<HttpResponse, AppError> {
-        let mut tx = db.begin_write().await?;
-        let name = webhooks::set_status(&mut tx, id, self.status).await?;
-        NewEntry::new(
-            &user.email,
-            self.action,
-            "webhook",
-            &name,
-            format!("status → {}", self.status.label()),
-        )
-        .record(&mut tx)
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Flash::success(format!("Webhook \"{name}\" {}", self.done));
-        Ok(htmx.redirect(&detail_href(id)))
-    }
+) -> Result<HttpResponse, AppError> {
+    let name = actions::webhooks::set_status(db, &user.actor(), id, status).await?;
+    let done = if status.is_active() {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    Flash::success(format!("Webhook \"{name}\" {done}"));
+    Ok(htmx.redirect(&detail_href(id)))
 }

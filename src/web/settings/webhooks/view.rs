@@ -1,15 +1,44 @@
 //! How webhook values read on screen, shared by the list and the detail page.
 
+use crate::clock::Timestamp;
+use crate::db::webhooks::LastDelivery;
 use crate::domain::{EventSelection, WebhookStatus};
 
-/// Label and CSS modifier of a status badge.
-pub fn status_badge(status: WebhookStatus) -> (&'static str, &'static str) {
-    let class = match status {
-        WebhookStatus::Active => "badge-active",
-        WebhookStatus::Disabled => "badge-disabled",
-        WebhookStatus::AutoDisabled => "badge-auto-disabled",
-    };
-    (status.label(), class)
+/// A status as a badge: its words and the CSS modifier that colours it.
+#[derive(Debug, Clone)]
+pub struct Badge {
+    pub label: &'static str,
+    pub class: &'static str,
+}
+
+impl Badge {
+    pub fn status(status: WebhookStatus) -> Self {
+        let class = match status {
+            WebhookStatus::Active => "badge-active",
+            WebhookStatus::Disabled => "badge-disabled",
+            WebhookStatus::AutoDisabled => "badge-auto-disabled",
+        };
+        Self {
+            label: status.label(),
+            class,
+        }
+    }
+}
+
+/// How a delivery ended, and how long ago.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub succeeded: bool,
+    pub when: String,
+}
+
+impl Outcome {
+    pub fn of(last: &LastDelivery, now: Timestamp) -> Self {
+        Self {
+            succeeded: last.succeeded,
+            when: last.at.relative_to(now),
+        }
+    }
 }
 
 pub fn event_keys(events: &EventSelection) -> Vec<String> {

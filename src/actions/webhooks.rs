@@ -1,0 +1,114 @@
+//! Creating, changing, switching off and deleting webhooks.
+
+use super::webhook_changes::{describe_changes, describe_new};
+use super::{Actor, Audit};
+use crate::clock::Timestamp;
+use crate::db::{Db, StoreError, webhooks};
+use crate::domain::{AuditAction, WebhookDraft, WebhookStatus};
+use crate::secret_box::SecretBox;
+
+/// Returns the new webhook's id.
+pub async fn create(
+    db: &Db,
+    secrets: &SecretBox,
+    actor: &Actor,
+    draft: &WebhookDraft,
+) -> Result<i64, StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let id = webhooks::create(&mut tx, secrets, draft, now).await?;
+    Audit {
+        actor,
+        action: AuditAction::WebhookCreated,
+        target_type: "webhook",
+        target: draft.name.as_str(),
+        summary: describe_new(draft),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Saves every field of `draft`, and the status when one is given; the audit entry lists
+/// what changed, read in the same transaction.
+pub async fn update(
+    db: &Db,
+    secrets: &SecretBox,
+    actor: &Actor,
+    id: i64,
+    draft: &WebhookDraft,
+    status: Option<WebhookStatus>,
+) -> Result<(), StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let before = webhooks::find(&mut *tx, id, now).await?;
+    webhooks::update(&mut tx, secrets, id, draft, now).await?;
+    let mut summary = describe_changes(&before, draft);
+    if let Some(status) = status.filter(|status| *status != before.status) {
+        webhooks::set_status(&mut tx, id, status, now).await?;
+        let change = format!("status → {}", status.label());
+        summary = if summary == "no changes" {
+            change
+        } else {
+            format!("{summary}; {change}")
+        };
+    }
+    Audit {
+        actor,
+        action: AuditAction::WebhookUpdated,
+        target_type: "webhook",
+        target: draft.name.as_str(),
+        summary,
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Enables or disables a webhook; returns its name.
+pub async fn set_status(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    status: WebhookStatus,
+) -> Result<String, StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let name = webhooks::set_status(&mut tx, id, status, now).await?;
+    let action = if status.is_active() {
+        AuditAction::WebhookEnabled
+    } else {
+        AuditAction::WebhookDisabled
+    };
+    Audit {
+        actor,
+        action,
+        target_type: "webhook",
+        target: &name,
+        summary: format!("status → {}", status.label()),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(name)
+}
+
+/// Deletes a webhook with its settings and deliveries; returns its name.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<String, StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let name = webhooks::delete(&mut tx, id).await?;
+    Audit {
+        actor,
+        action: AuditAction::WebhookDeleted,
+        target_type: "webhook",
+        target: &name,
+        summary: "deleted with its settings".into(),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(name)
+}

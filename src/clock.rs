@@ -1,0 +1,131 @@
+//! One clock and one time type. Storage keeps Unix milliseconds (UTC); the API speaks
+//! RFC 3339 with milliseconds; pages show UTC in words. Only [`Timestamp::now`] reads the
+//! clock: storage functions are handed `now`, so tests and the delivery engine can drive time.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+/// A moment, in Unix milliseconds (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    pub const fn from_unix_ms(unix_ms: i64) -> Self {
+        Self(unix_ms)
+    }
+
+    pub const fn unix_ms(self) -> i64 {
+        self.0
+    }
+
+    /// Any RFC 3339 time (any offset), e.g. `2026-01-15T09:30:00Z`.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        OffsetDateTime::parse(text, &Rfc3339)
+            .ok()
+            .map(Self::from_datetime)
+    }
+
+    /// `2026-01-15T09:30:00.000Z`: UTC with milliseconds, as the API and receivers get it.
+    pub fn rfc3339(self) -> String {
+        self.format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+    }
+
+    /// "27 Nov 2026, 14:05 UTC": the console shows UTC, the time zone of the logs.
+    pub fn absolute(self) -> String {
+        self.format(format_description!(
+            "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+        ))
+    }
+
+    /// "27 Nov 2026, 14:05:09 UTC": for logs, where order within a minute matters.
+    pub fn absolute_seconds(self) -> String {
+        self.format(format_description!(
+            "[day padding:none] [month repr:short] [year], [hour]:[minute]:[second] UTC"
+        ))
+    }
+
+    /// "5 min ago", the way people glance at recency.
+    pub fn relative_to(self, now: Self) -> String {
+        let seconds = (now.0 - self.0).max(0) / 1000;
+        match seconds {
+            0..60 => "just now".to_owned(),
+            60..3600 => format!("{} min ago", seconds / 60),
+            3600..86400 => format!("{} h ago", seconds / 3600),
+            86400..172800 => "yesterday".to_owned(),
+            _ => format!("{} days ago", seconds / 86400),
+        }
+    }
+
+    pub fn plus(self, duration: Duration) -> Self {
+        Self(self.0.saturating_add(duration_ms(duration)))
+    }
+
+    pub fn minus(self, duration: Duration) -> Self {
+        Self(self.0.saturating_sub(duration_ms(duration)))
+    }
+
+    /// How long from `self` until `later`; zero if `later` is not later.
+    pub fn until(self, later: Self) -> Duration {
+        Duration::from_millis(u64::try_from(later.0 - self.0).unwrap_or(0))
+    }
+
+    fn from_datetime(at: OffsetDateTime) -> Self {
+        Self(i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+    }
+
+    fn format(self, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|at| at.format(format).ok())
+            .unwrap_or_default()
+    }
+}
+
+fn duration_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.rfc3339())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_naturally() {
+        let at = Timestamp::from_unix_ms(1_795_791_900_000);
+        assert_eq!(at.absolute(), "27 Nov 2026, 15:05 UTC");
+        assert_eq!(at.rfc3339(), "2026-11-27T15:05:00.000Z");
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-11-27T16:05:00+01:00"),
+            Some(at)
+        );
+        let ago = |ms: i64| Timestamp::from_unix_ms(1_795_791_900_000 - ms).relative_to(at);
+        assert_eq!(ago(5_000), "just now");
+        assert_eq!(ago(300_000), "5 min ago");
+        assert_eq!(ago(3 * 3_600_000), "3 h ago");
+        assert_eq!(ago(3 * 86_400_000), "3 days ago");
+    }
+}

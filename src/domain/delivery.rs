@@ -1,0 +1,58 @@
+//! The states of a delivery (one event to one webhook) and the reasons an attempt failed.
+
+/// Where a delivery stands. `pending` until it succeeds or runs out of retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The stable snake_case name: in storage and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Succeeded => "Succeeded",
+            Self::Failed => "Failed",
+        }
+    }
+}
+
+/// Why an attempt failed, stable for programs and filters; the message says it in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum AttemptErrorCode {
+    /// No answer within the delivery timeout.
+    Timeout,
+    /// The connection could not be made or broke off.
+    Connection,
+    /// The receiver's host name did not resolve.
+    Dns,
+    /// The receiver answered, but not with 2xx.
+    HttpStatus,
+    /// The destination is not a public address and not allowed by configuration.
+    BlockedTarget,
+}
+
+impl AttemptErrorCode {
+    /// The stable snake_case name: in storage and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+            Self::Dns => "dns",
+            Self::HttpStatus => "http_status",
+            Self::BlockedTarget => "blocked_target",
+        }
+    }
+}

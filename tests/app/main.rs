@@ -11,6 +11,7 @@ mod durability;
 mod errors;
 mod event_catalog;
 mod hardening;
+mod receiver;
 mod roles;
 mod security;
 mod setup;

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test binary uses its own share of these helpers.
 
 pub mod browser;
+pub mod receiver;
 
 use std::sync::{Arc, Mutex};
 

@@ -14,6 +14,7 @@ use crate::db::StoreError;
 use crate::htmx::Htmx;
 use crate::telemetry::error_chain;
 use crate::web::layout::Layout;
+use crate::web::session::SessionWriteFailed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -26,7 +27,7 @@ pub enum AppError {
     #[error("missing or wrong CSRF token, or a cross-site request")]
     CsrfRejected,
     #[error("the session could not be updated")]
-    Session,
+    Session(#[from] SessionWriteFailed),
     #[error("{0}")]
     BadRequest(String),
     #[error("the body is not a form")]
@@ -63,7 +64,9 @@ impl ResponseError for AppError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Store(_) | Self::Template(_) | Self::Session => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(_) | Self::Template(_) | Self::Session(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }

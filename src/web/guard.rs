@@ -1,6 +1,7 @@
 //! The one gate every console route passes: it checks the CSRF token of every request
 //! that could change something, finds the signed-in user, and applies the route's
-//! [`Access`]. [`super::routes`] puts it on every route; handlers never check roles.
+//! [`Access`]. The route table (`routes.rs`) puts it on every route; handlers never check
+//! roles.
 
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -10,11 +11,21 @@ use actix_web::{HttpMessage, web};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::routes::Access;
 use crate::db::{Db, StoreError, users};
 use crate::htmx::Htmx;
 use crate::web::error::AppError;
-use crate::web::session::{CurrentUser, UserSession};
+use crate::web::session::{CurrentUser, SessionWriteFailed, UserSession};
+
+/// Who may use a route. Every route names one; there is no default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Signed out too: sign-in and first-run setup.
+    Public,
+    /// Any signed-in user, support staff included: pages that only show.
+    SignedIn,
+    /// Admins only: everything that changes something, and the pages that lead to it.
+    Admin,
+}
 
 /// The guard of one route, which the router has already chosen: CSRF for anything that
 /// could change something, then the route's `access`.
@@ -72,9 +83,10 @@ async fn signed_in_user(request: &ServiceRequest) -> Result<Option<CurrentUser>,
     let Some(user_id) = session.user_id() else {
         return Ok(None);
     };
+    // Without the database no session can be checked: fail closed.
     let db = request
         .app_data::<web::Data<Db>>()
-        .ok_or(AppError::Session)?;
+        .ok_or(AppError::Session(SessionWriteFailed))?;
     match users::find(db.reader(), user_id).await {
         Ok(user) if !user.disabled => Ok(Some(CurrentUser {
             id: user.id,

@@ -1,11 +1,11 @@
 //! What every page's frame shows besides its own content.
 
+use std::convert::Infallible;
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use actix_web_flash_messages::{FlashMessage, IncomingFlashMessages, Level};
 
-use crate::web::error::AppError;
 use crate::web::session::{CurrentUser, UserSession};
 
 /// Extracted by every page handler; the frame of `base.html` reads it.
@@ -51,8 +51,8 @@ impl Layout {
 }
 
 impl FromRequest for Layout {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let flashes = IncomingFlashMessages::from_request(request, payload)

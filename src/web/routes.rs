@@ -12,20 +12,10 @@ use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 
+pub use super::guard::Access;
 use super::guard::{guard as check_access, identify};
 use crate::http::get_or_head;
 use crate::web::error::AppError;
-
-/// Who may use a route. Every route names one; there is no default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Signed out too: sign-in and first-run setup.
-    Public,
-    /// Any signed-in user, support staff included: pages that only show.
-    SignedIn,
-    /// Admins only: everything that changes something, and the pages that lead to it.
-    Admin,
-}
 
 pub struct Page {
     pub method: Method,

@@ -1,11 +1,12 @@
 //! Who is signed in: the typed browser session and the current user.
 
+use std::convert::Infallible;
 use std::future::{Ready, ready};
 
 use actix_session::{Session, SessionExt};
+use actix_web::error::ErrorForbidden;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
-use super::error::AppError;
 use crate::actions::Actor;
 use crate::db::sessions::USER_ID;
 use crate::domain::Role;
@@ -14,6 +15,11 @@ use crate::token::random_token;
 const CSRF_TOKEN: &str = "csrf_token";
 /// 256 bits: not guessable, and compared in constant time.
 const CSRF_TOKEN_BYTES: usize = 32;
+
+/// The session store could not take a change.
+#[derive(Debug, thiserror::Error)]
+#[error("the session could not be updated")]
+pub struct SessionWriteFailed;
 
 /// The browser session, with typed access to what the console keeps in it.
 pub struct UserSession(Session);
@@ -28,14 +34,14 @@ impl UserSession {
     }
 
     /// A new session id at sign-in, so an id planted before it (session fixation) is useless.
-    pub fn sign_in(&self, user_id: i64) -> Result<(), AppError> {
+    pub fn sign_in(&self, user_id: i64) -> Result<(), SessionWriteFailed> {
         self.0.renew();
         self.0
             .insert(USER_ID, user_id)
-            .map_err(|_| AppError::Session)?;
+            .map_err(|_| SessionWriteFailed)?;
         self.0
             .insert(CSRF_TOKEN, random_token(CSRF_TOKEN_BYTES))
-            .map_err(|_| AppError::Session)
+            .map_err(|_| SessionWriteFailed)
     }
 
     /// Deletes the session on the server, so its cookie is worthless from now on.
@@ -61,8 +67,8 @@ impl UserSession {
 }
 
 impl FromRequest for UserSession {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(Self::of(request)))
@@ -90,8 +96,8 @@ impl CurrentUser {
 }
 
 impl FromRequest for CurrentUser {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
@@ -99,7 +105,7 @@ impl FromRequest for CurrentUser {
                 .extensions()
                 .get::<CurrentUser>()
                 .cloned()
-                .ok_or(AppError::Forbidden),
+                .ok_or_else(|| ErrorForbidden("not signed in")),
         )
     }
 }

@@ -3,12 +3,20 @@ use std::str::FromStr;
 
 use clap::{Parser, Subcommand};
 
+use crate::delivery::EngineSettings;
+use crate::delivery::retry::RetrySchedule;
+use crate::delivery::target_guard::TargetGuard;
+
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE_URL: &str = "sqlite://webhook-console.db";
 /// A working day: sessions idle longer than this end.
 const DEFAULT_SESSION_IDLE: &str = "8h";
 /// A form or a 256 KiB event takes a fraction of this on any working connection.
 const DEFAULT_REQUEST_BODY_TIMEOUT: &str = "10s";
+/// Enough for a receiver that does real work before answering; a hung one is let go.
+const DEFAULT_DELIVERY_TIMEOUT: &str = "15s";
+const DEFAULT_DELIVERY_CONCURRENCY: usize = 64;
+const DEFAULT_DELIVERY_PER_WEBHOOK: usize = 8;
 
 /// Webhook Console: create webhooks in a web console and deliver events to them.
 #[derive(Debug, Parser)]
@@ -79,6 +87,31 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_CONSOLE_REQUEST_BODY_TIMEOUT", default_value = DEFAULT_REQUEST_BODY_TIMEOUT)]
     pub request_body_timeout: humantime::Duration,
 
+    /// Sends in flight at once, over all webhooks.
+    #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_CONCURRENCY", default_value_t = DEFAULT_DELIVERY_CONCURRENCY, value_parser = clap::value_parser!(usize))]
+    pub delivery_concurrency: usize,
+
+    /// Sends in flight at once to one webhook, so a slow receiver cannot starve the others.
+    #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_PER_WEBHOOK", default_value_t = DEFAULT_DELIVERY_PER_WEBHOOK)]
+    pub delivery_per_webhook: usize,
+
+    /// A delivery attempt without an answer after this long has failed (e.g. 15s).
+    #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_TIMEOUT", default_value = DEFAULT_DELIVERY_TIMEOUT)]
+    pub delivery_timeout: humantime::Duration,
+
+    /// Delays between tries of a failed delivery, e.g. 5s,5m,30m,2h,5h,10h,10h.
+    #[arg(long, env = "WEBHOOK_CONSOLE_RETRY_SCHEDULE", default_value_t = RetrySchedule::default())]
+    pub retry_schedule: RetrySchedule,
+
+    /// Private ranges deliveries may go to after all, as CIDRs, comma-separated
+    /// (e.g. 10.0.0.0/8,127.0.0.1/32). Every other non-public address is refused.
+    #[arg(
+        long,
+        env = "WEBHOOK_CONSOLE_ALLOW_PRIVATE_TARGETS",
+        value_delimiter = ','
+    )]
+    pub allow_private_targets: Vec<ipnet::IpNet>,
+
     /// Keys cookies and secrets at rest; when unset, a key is generated into a file
     /// beside the database.
     #[arg(
@@ -114,6 +147,13 @@ impl Default for Settings {
             request_body_timeout: DEFAULT_REQUEST_BODY_TIMEOUT
                 .parse()
                 .expect("the default body timeout parses"),
+            delivery_concurrency: DEFAULT_DELIVERY_CONCURRENCY,
+            delivery_per_webhook: DEFAULT_DELIVERY_PER_WEBHOOK,
+            delivery_timeout: DEFAULT_DELIVERY_TIMEOUT
+                .parse()
+                .expect("the default delivery timeout parses"),
+            retry_schedule: RetrySchedule::default(),
+            allow_private_targets: Vec::new(),
             secret_key: None,
             admin_email: None,
             admin_password: None,
@@ -122,6 +162,16 @@ impl Default for Settings {
 }
 
 impl Settings {
+    pub fn delivery(&self) -> EngineSettings {
+        EngineSettings {
+            concurrency: self.delivery_concurrency.max(1),
+            per_webhook: self.delivery_per_webhook.max(1),
+            timeout: *self.delivery_timeout,
+            retry_schedule: self.retry_schedule.clone(),
+            guard: TargetGuard::new(self.allow_private_targets.clone()),
+        }
+    }
+
     /// Served over https: cookies must not travel over plain http.
     pub fn is_https(&self) -> bool {
         self.public_url

@@ -3,7 +3,9 @@
 //! transaction, so many concurrent publishers share each fsync instead of queueing for
 //! one each. A publisher hears back only after its transaction committed.
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::clock::Timestamp;
@@ -38,10 +40,11 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    /// Starts the writer task; it ends when the last `Ingestor` is dropped.
-    pub fn start(db: Db) -> (Self, JoinHandle<()>) {
+    /// Starts the writer task; it ends when the last `Ingestor` is dropped. `fresh_work`
+    /// is told after each commit that queued deliveries, so they are sent without a poll.
+    pub fn start(db: Db, fresh_work: Arc<Notify>) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let writer = tokio::spawn(write_batches(db, queue));
+        let writer = tokio::spawn(write_batches(db, queue, fresh_work));
         (Self { jobs }, writer)
     }
 
@@ -56,10 +59,16 @@ impl Ingestor {
     }
 }
 
-async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>) {
+async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>, fresh_work: Arc<Notify>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcomes = store(&db, &batch).await;
+        let queued = outcomes
+            .iter()
+            .any(|outcome| matches!(outcome, Ok(published) if !published.repeated && published.deliveries > 0));
+        if queued {
+            fresh_work.notify_one();
+        }
         for (job, outcome) in batch.drain(..).zip(outcomes) {
             // A publisher that gave up waiting no longer listens; its event is stored anyway.
             let _ = job.reply.send(outcome);

@@ -26,6 +26,7 @@ use crate::clock::Timestamp;
 use crate::config::Settings;
 use crate::db::sessions::SqliteSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
+use crate::delivery;
 use crate::domain::{Email, Password};
 use crate::ingest::Ingestor;
 use crate::secret_box::SecretBox;
@@ -60,6 +61,8 @@ pub struct Application {
     ingest_writer: JoinHandle<()>,
     /// Cancelled after the HTTP server and the ingest writer stopped: background work drains.
     shutdown: CancellationToken,
+    /// Ends once the delivery engine finished its sends and wrote their outcomes.
+    engine: JoinHandle<()>,
     setup_link: Option<String>,
 }
 
@@ -91,7 +94,14 @@ impl Application {
             .map(|token| setup_link(&settings, port, token));
         let secrets = key.secret_box();
         backfill_signing_secrets(&db, &secrets).await?;
-        let (ingestor, ingest_writer) = Ingestor::start(db.clone());
+        let shutdown = CancellationToken::new();
+        let engine = delivery::start(
+            db.clone(),
+            secrets.clone(),
+            settings.delivery(),
+            shutdown.clone(),
+        );
+        let (ingestor, ingest_writer) = Ingestor::start(db.clone(), engine.fresh_work.clone());
         let shared = Shared {
             db: web::Data::new(db.clone()),
             secrets: web::Data::new(secrets),
@@ -108,7 +118,8 @@ impl Application {
             server,
             db,
             ingest_writer,
-            shutdown: CancellationToken::new(),
+            shutdown,
+            engine: engine.stopped,
             setup_link,
         })
     }
@@ -131,6 +142,9 @@ impl Application {
             tracing::error!("the ingest writer stopped abnormally: {error}");
         }
         self.shutdown.cancel();
+        if let Err(error) = self.engine.await {
+            tracing::error!("the delivery engine stopped abnormally: {error}");
+        }
         self.db.close().await;
         result
     }

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod deliveries;
+pub mod delivery_queue;
 pub mod event_types;
 pub mod events;
 pub mod sessions;

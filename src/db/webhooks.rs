@@ -12,6 +12,7 @@ use crate::secret_box::{Purpose, SecretBox};
 
 mod secrets;
 
+pub(in crate::db) use secrets::open_api_key;
 pub use secrets::{api_key, backfill_signing_secrets, signing_secret};
 use secrets::{new_signing_secret, seal_api_key};
 

@@ -35,7 +35,9 @@ pub enum AttemptErrorCode {
     /// No answer within the delivery timeout.
     Timeout,
     /// The connection could not be made or broke off.
-    Connection,
+    Connect,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
     /// The receiver's host name did not resolve.
     Dns,
     /// The receiver answered, but not with 2xx.
@@ -49,7 +51,8 @@ impl AttemptErrorCode {
     pub fn key(self) -> &'static str {
         match self {
             Self::Timeout => "timeout",
-            Self::Connection => "connection",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
             Self::Dns => "dns",
             Self::HttpStatus => "http_status",
             Self::BlockedTarget => "blocked_target",

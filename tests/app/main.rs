@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod browser;
 mod csrf;
+mod delivery;
 mod durability;
 mod errors;
 mod event_catalog;

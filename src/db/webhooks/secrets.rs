@@ -28,10 +28,15 @@ pub async fn api_key(
     let Some(sealed) = sealed else {
         return Err(StoreError::NotFound);
     };
-    let Some(sealed) = sealed else {
-        return Ok(None);
-    };
-    let key = secrets.open(Purpose::ApiKey, &sealed)?;
+    sealed.map_or(Ok(None), |sealed| open_api_key(secrets, &sealed))
+}
+
+/// Opens an API key sealed by [`seal_api_key`].
+pub(in crate::db) fn open_api_key(
+    secrets: &SecretBox,
+    sealed: &str,
+) -> Result<Option<ApiKey>, StoreError> {
+    let key = secrets.open(Purpose::ApiKey, sealed)?;
     ApiKey::parse(&key).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
 }
 

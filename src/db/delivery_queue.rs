@@ -1,0 +1,245 @@
+//! The delivery engine's queue: due deliveries are claimed with a lease, and outcomes are
+//! written back in batches. A claim pushes `next_attempt_at` past the lease, so a process
+//! killed mid-send loses nothing (the delivery is due again when the lease runs out) and a
+//! live one never claims the same delivery twice.
+
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+
+use super::StoreError;
+use super::webhooks::open_api_key;
+use crate::clock::Timestamp;
+use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus};
+use crate::secret_box::{Purpose, SecretBox};
+
+/// Due deliveries looked at per claim, so that a claim stays cheap however long the queue.
+const SCAN_FACTOR: i64 = 4;
+
+/// A claimed delivery with what sending it needs, secrets opened.
+pub struct Claimed {
+    pub id: i64,
+    pub webhook_id: i64,
+    /// Tries made before this one.
+    pub attempt_count: i64,
+    pub url: String,
+    pub api_key: Option<ApiKey>,
+    pub signing_secret: String,
+    pub event_type: String,
+    pub event_time: Timestamp,
+    /// JSON text, as published.
+    pub current_context: String,
+    /// JSON text, as published.
+    pub data: String,
+}
+
+#[derive(FromRow)]
+struct ClaimedRow {
+    id: i64,
+    webhook_id: i64,
+    attempt_count: i64,
+    url: String,
+    api_key: Option<String>,
+    signing_secret: Option<String>,
+    event_type: String,
+    event_time: Timestamp,
+    current_context: String,
+    data: String,
+}
+
+/// How much to claim: at most `limit` in all and `per_webhook` of any one webhook, none of
+/// the webhooks in `busy` (they have all they may have in flight).
+pub struct ClaimLimits<'a> {
+    pub limit: i64,
+    pub per_webhook: i64,
+    pub busy: &'a [i64],
+}
+
+/// Claims due deliveries of active webhooks, oldest due first, until `lease_until`.
+pub async fn claim_due(
+    conn: &mut SqliteConnection,
+    secrets: &SecretBox,
+    limits: ClaimLimits<'_>,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<Vec<Claimed>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "WITH due AS (
+           SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d
+           JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
+           WHERE d.status = 'pending' AND d.next_attempt_at <= ",
+    );
+    query.push_bind(now);
+    if !limits.busy.is_empty() {
+        query.push(" AND d.webhook_id NOT IN (");
+        let mut ids = query.separated(", ");
+        for id in limits.busy {
+            ids.push_bind(*id);
+        }
+        query.push(")");
+    }
+    query
+        .push(" ORDER BY d.next_attempt_at LIMIT ")
+        .push_bind(limits.limit * SCAN_FACTOR)
+        .push(
+            "), ranked AS (
+           SELECT id, next_attempt_at, ROW_NUMBER() OVER (
+             PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS place
+           FROM due)
+         UPDATE deliveries SET next_attempt_at = ",
+        )
+        .push_bind(lease_until)
+        .push(" WHERE id IN (SELECT id FROM ranked WHERE place <= ")
+        .push_bind(limits.per_webhook)
+        .push(" ORDER BY next_attempt_at LIMIT ")
+        .push_bind(limits.limit)
+        .push(") RETURNING id");
+    let ids: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut details = QueryBuilder::<Sqlite>::new(
+        "SELECT d.id, d.webhook_id, d.attempt_count, w.url, w.api_key, w.signing_secret,
+                e.event_type, e.event_time, e.current_context, e.data
+         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                           JOIN events e ON e.id = d.event_id
+         WHERE d.id IN (",
+    );
+    let mut separated = details.separated(", ");
+    for id in &ids {
+        separated.push_bind(*id);
+    }
+    details.push(") ORDER BY d.next_attempt_at, d.id");
+    let rows: Vec<ClaimedRow> = details.build_query_as().fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|row| {
+            let sealed = row.signing_secret.ok_or(StoreError::NotFound)?;
+            Ok(Claimed {
+                id: row.id,
+                webhook_id: row.webhook_id,
+                attempt_count: row.attempt_count,
+                url: row.url,
+                api_key: match row.api_key {
+                    Some(sealed) => open_api_key(secrets, &sealed)?,
+                    None => None,
+                },
+                signing_secret: secrets.open(Purpose::SigningSecret, &sealed)?,
+                event_type: row.event_type,
+                event_time: row.event_time,
+                current_context: row.current_context,
+                data: row.data,
+            })
+        })
+        .collect()
+}
+
+/// When the next pending delivery falls due, if any is pending for an active webhook.
+pub async fn next_due(db: impl SqliteExecutor<'_>) -> Result<Option<Timestamp>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(d.next_attempt_at) FROM deliveries d
+         JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
+         WHERE d.status = 'pending'",
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// Claimed deliveries that were never sent (shutdown): due again at once.
+pub async fn release(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new("UPDATE deliveries SET next_attempt_at = ");
+    query
+        .push_bind(now)
+        .push(" WHERE status = 'pending' AND id IN (");
+    let mut separated = query.separated(", ");
+    for id in ids {
+        separated.push_bind(*id);
+    }
+    query.push(")");
+    query.build().execute(conn).await?;
+    Ok(())
+}
+
+/// One try, as the delivery log keeps it.
+pub struct AttemptRecord {
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    pub at: Timestamp,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error_code: Option<AttemptErrorCode>,
+    pub error_message: Option<String>,
+    pub response_excerpt: Option<String>,
+    /// Where the delivery stands after it.
+    pub status: DeliveryStatus,
+    /// When to try again, while `status` is pending.
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// Writes one try: the attempt row, the delivery's state, the webhook's last delivery and
+/// its hourly counts. Called for each outcome of a batch inside one transaction.
+pub async fn record_attempt(
+    conn: &mut SqliteConnection,
+    attempt: &AttemptRecord,
+) -> Result<(), StoreError> {
+    let succeeded = attempt.error_code.is_none();
+    sqlx::query(
+        "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error_code,
+                               error_message, response_body)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(attempt.delivery_id)
+    .bind(attempt.at)
+    .bind(attempt.duration_ms)
+    .bind(attempt.status_code)
+    .bind(attempt.error_code)
+    .bind(&attempt.error_message)
+    .bind(&attempt.response_excerpt)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1,
+                next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?
+         WHERE id = ?",
+    )
+    .bind(attempt.status)
+    .bind(attempt.next_attempt_at)
+    .bind(attempt.at)
+    .bind(attempt.status_code)
+    .bind(attempt.delivery_id)
+    .execute(&mut *conn)
+    .await?;
+    let outcome = if succeeded {
+        DeliveryStatus::Succeeded
+    } else {
+        DeliveryStatus::Failed
+    };
+    sqlx::query(
+        "UPDATE webhooks SET last_delivery_at = ?1, last_delivery_outcome = ?2
+         WHERE id = ?3 AND (last_delivery_at IS NULL OR last_delivery_at <= ?1)",
+    )
+    .bind(attempt.at)
+    .bind(outcome)
+    .bind(attempt.webhook_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (webhook_id, hour_start) DO UPDATE
+         SET succeeded = succeeded + ?3, failed = failed + ?4",
+    )
+    .bind(attempt.webhook_id)
+    .bind(attempt.at.unix_ms() / HOUR_MS * HOUR_MS)
+    .bind(i64::from(succeeded))
+    .bind(i64::from(!succeeded))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

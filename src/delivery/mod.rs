@@ -1,0 +1,92 @@
+//! The delivery engine: claims due deliveries, sends them signed to vetted addresses,
+//! retries on a schedule, and records every attempt.
+
+mod body;
+mod outcomes;
+pub mod retry;
+pub mod sender;
+pub mod signature;
+pub mod target_guard;
+mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::Db;
+use crate::secret_box::SecretBox;
+use retry::RetrySchedule;
+use sender::Sender;
+use target_guard::TargetGuard;
+
+/// Outcomes waiting for the writer beyond this make senders wait: back-pressure.
+const OUTCOME_QUEUE: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Sends in flight at once, over all webhooks.
+    pub concurrency: usize,
+    /// Sends in flight at once to one webhook, so a slow receiver cannot starve the others.
+    pub per_webhook: usize,
+    /// A try without an answer after this long has failed.
+    pub timeout: Duration,
+    pub retry_schedule: RetrySchedule,
+    pub guard: TargetGuard,
+}
+
+impl EngineSettings {
+    /// How long a claim holds a delivery: a send may wait for its webhook's turn (one
+    /// timeout) and then take one more, with room to record the outcome. A process that dies
+    /// holding a claim lets it go after this.
+    pub fn lease(&self) -> Duration {
+        self.timeout * 2 + Duration::from_secs(30)
+    }
+}
+
+struct Engine {
+    db: Db,
+    secrets: SecretBox,
+    sender: Sender,
+    settings: EngineSettings,
+}
+
+/// The running engine: wake it with `fresh_work`; it stops when the token is cancelled,
+/// after its sends finish and their outcomes are written.
+pub struct Running {
+    pub fresh_work: Arc<Notify>,
+    pub stopped: JoinHandle<()>,
+}
+
+pub fn start(
+    db: Db,
+    secrets: SecretBox,
+    settings: EngineSettings,
+    shutdown: CancellationToken,
+) -> Running {
+    let engine = Arc::new(Engine {
+        sender: Sender::new(settings.timeout, settings.guard.clone()),
+        db,
+        secrets,
+        settings,
+    });
+    let fresh_work = Arc::new(Notify::new());
+    let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
+    let writer = tokio::spawn(outcomes::write_batches(engine.clone(), queue));
+    let worker = tokio::spawn(worker::run(engine, fresh_work.clone(), outcomes, shutdown));
+    let stopped = tokio::spawn(async move {
+        if worker.await.is_err() {
+            tracing::error!("the delivery worker stopped abnormally");
+        }
+        // The worker held the last outcome sender: the writer drains and ends.
+        if writer.await.is_err() {
+            tracing::error!("the outcome writer stopped abnormally");
+        }
+    });
+    Running {
+        fresh_work,
+        stopped,
+    }
+}

@@ -1,0 +1,239 @@
+//! One HTTP try of a delivery, with the one shared client: keep-alive, no redirects, no proxy
+//! from the environment, TLS verified, the outbound guard at connect time, and at most a few
+//! KiB of any answer read.
+
+use std::error::Error as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::redirect::Policy;
+use url::Host;
+
+use super::signature::{SigningKey, signature_header};
+use super::target_guard::{Blocked, GuardedResolver, NotResolved, TargetGuard};
+use crate::clock::Timestamp;
+use crate::domain::AttemptErrorCode;
+
+/// Long enough for any server that is up, short enough to give up on a black hole.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// What is read of an answer; the rest is dropped, so a receiver streaming for ever cannot
+/// grow memory.
+const READ_LIMIT: usize = 4 * 1024;
+/// What the delivery log keeps of an answer.
+const EXCERPT_LIMIT: usize = 1024;
+
+/// One request to send.
+pub struct Outgoing {
+    pub url: String,
+    /// The `webhook-id`: the delivery's id, the same on every retry.
+    pub id: String,
+    /// The same bytes on every retry.
+    pub body: Arc<[u8]>,
+    pub api_key: Option<String>,
+    /// Every signing key in force (two while a secret is being rotated).
+    pub keys: Vec<SigningKey>,
+}
+
+/// What one try came to.
+#[derive(Debug, Clone)]
+pub struct Tried {
+    pub at: Timestamp,
+    pub duration: Duration,
+    pub status_code: Option<u16>,
+    /// `None` for a 2xx answer.
+    pub error: Option<(AttemptErrorCode, String)>,
+    pub response_excerpt: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+impl Tried {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    guard: TargetGuard,
+}
+
+impl Sender {
+    pub fn new(timeout: Duration, guard: TargetGuard) -> Self {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("webhook-console/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+            .redirect(Policy::none())
+            .no_proxy()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout)
+            .use_rustls_tls()
+            .build()
+            .expect("the delivery client's settings are valid");
+        Self { client, guard }
+    }
+
+    pub async fn send(&self, outgoing: &Outgoing) -> Tried {
+        let at = Timestamp::now();
+        let started = Instant::now();
+        let answer = self.try_send(outgoing, at).await;
+        let duration = started.elapsed();
+        match answer {
+            Ok((status, headers, excerpt)) => {
+                let error = (!status.is_success()).then(|| {
+                    (
+                        AttemptErrorCode::HttpStatus,
+                        format!("The receiver answered {status}; only 2xx counts as delivered."),
+                    )
+                });
+                Tried {
+                    at,
+                    duration,
+                    status_code: Some(status.as_u16()),
+                    error,
+                    response_excerpt: Some(excerpt),
+                    retry_after: retry_after(&headers),
+                }
+            }
+            Err(error) => Tried {
+                at,
+                duration,
+                status_code: None,
+                error: Some(error),
+                response_excerpt: None,
+                retry_after: None,
+            },
+        }
+    }
+
+    async fn try_send(
+        &self,
+        outgoing: &Outgoing,
+        at: Timestamp,
+    ) -> Result<(reqwest::StatusCode, HeaderMap, String), (AttemptErrorCode, String)> {
+        let url = reqwest::Url::parse(&outgoing.url).map_err(|e| {
+            (
+                AttemptErrorCode::Connect,
+                format!("The URL is invalid: {e}."),
+            )
+        })?;
+        // IP literals never reach the resolver: they are checked here.
+        let literal = match url.host() {
+            Some(Host::Ipv4(v4)) => Some(v4.into()),
+            Some(Host::Ipv6(v6)) => Some(v6.into()),
+            _ => None,
+        };
+        if let Some(address) = literal {
+            self.guard
+                .check(address)
+                .map_err(|blocked| (AttemptErrorCode::BlockedTarget, sentence(&blocked)))?;
+        }
+        let timestamp = at.unix_ms() / 1000;
+        let mut request = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header("webhook-id", &outgoing.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                signature_header(&outgoing.keys, &outgoing.id, timestamp, &outgoing.body),
+            )
+            .body(outgoing.body.to_vec());
+        if let Some(key) = &outgoing.api_key {
+            request = request.header("X-API-Key", key);
+        }
+        let mut response = request.send().await.map_err(|e| classify(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let mut read = Vec::new();
+        while read.len() < READ_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => read.extend_from_slice(&chunk),
+                Ok(None) => break,
+                // The status is what counts; a body that breaks off only shortens the excerpt.
+                Err(_) => break,
+            }
+        }
+        Ok((status, headers, excerpt(&read)))
+    }
+}
+
+/// At most [`EXCERPT_LIMIT`] bytes, cut at a character boundary, as text.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_LIMIT + 4)]);
+    let mut end = text.len().min(EXCERPT_LIMIT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    at.duration_since(std::time::SystemTime::now()).ok()
+}
+
+fn sentence(blocked: &Blocked) -> String {
+    let mut text = blocked.to_string();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    format!("Refused: {text}.")
+}
+
+/// A failed request as a stable code and a plain sentence.
+fn classify(error: &reqwest::Error) -> (AttemptErrorCode, String) {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(blocked) = cause.downcast_ref::<Blocked>() {
+            return (AttemptErrorCode::BlockedTarget, sentence(blocked));
+        }
+        if let Some(unresolved) = cause.downcast_ref::<NotResolved>() {
+            return (
+                AttemptErrorCode::Dns,
+                format!("The host name did not resolve: {unresolved}."),
+            );
+        }
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return (
+                AttemptErrorCode::Tls,
+                format!("The TLS handshake failed: {cause}."),
+            );
+        }
+        source = cause.source();
+    }
+    if error.is_timeout() {
+        return (
+            AttemptErrorCode::Timeout,
+            "No answer within the delivery timeout.".into(),
+        );
+    }
+    let mut innermost: &dyn std::error::Error = error;
+    while let Some(cause) = innermost.source() {
+        innermost = cause;
+    }
+    let detail = innermost.to_string();
+    (
+        AttemptErrorCode::Connect,
+        format!("The connection failed: {detail}."),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_excerpt_is_at_most_a_kibibyte_of_whole_characters() {
+        let body = "é".repeat(1000);
+        let cut = excerpt(body.as_bytes());
+        assert!(cut.len() <= EXCERPT_LIMIT);
+        assert!(cut.chars().all(|c| c == 'é'));
+    }
+}

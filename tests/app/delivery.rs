@@ -1,0 +1,279 @@
+//! The delivery engine against real local receivers: what arrives, how it is signed, and
+//! what happens when the receiver fails, stalls or is not allowed.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::common::receiver::{Received, Receiver};
+use crate::common::{Api, TestApp};
+
+/// A console that may deliver to this machine, retrying quickly.
+async fn console(retry_schedule: &str) -> TestApp {
+    let schedule = retry_schedule.parse().unwrap();
+    TestApp::spawn_with(|settings| {
+        settings.allow_private_targets = vec!["127.0.0.1/32".parse().unwrap()];
+        settings.retry_schedule = schedule;
+        settings.delivery_timeout = "2s".parse().unwrap();
+    })
+    .await
+}
+
+async fn webhook_to(api: &Api, url: &str, events: &[&str]) -> i64 {
+    let response = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": format!("Hook {url}"), "url": url, "events": events, "api_key": "sk_test_123"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits (at most `within`) until the receiver has `count` requests.
+async fn received(receiver: &Receiver, count: usize, within: Duration) -> Vec<Received> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let got = receiver.received();
+        if got.len() >= count || tokio::time::Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Standard Webhooks verification, written apart from the server's signer.
+fn verify(secret: &str, request: &Received) -> bool {
+    let key = STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .unwrap();
+    let id = request.header("webhook-id").unwrap();
+    let timestamp = request.header("webhook-timestamp").unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&request.body);
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    request
+        .header("webhook-signature")
+        .unwrap()
+        .split(' ')
+        .any(|signature| signature == expected)
+}
+
+async fn secret_of(api: &Api, webhook: i64) -> String {
+    api.get(&format!("/api/v1/webhooks/{webhook}/secret"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_published_event_arrives_with_the_four_key_body_and_a_valid_signature() {
+    let app = console("1s").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    let webhook = webhook_to(&api, &receiver.url, &["order.purchased"]).await;
+
+    let (status, published) = api
+        .publish(json!({
+            "event_type": "order.purchased",
+            "event_time": "2026-01-15T09:30:00Z",
+            "current_context": {"tenant": "acme"},
+            "data": {"order": {"id": "ord_7731"}}
+        }))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let got = received(&receiver, 1, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 1, "delivered once");
+    let request = &got[0];
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "event_time": "2026-01-15T09:30:00.000Z",
+            "event_type": "order.purchased",
+            "current_context": {"tenant": "acme"},
+            "data": {"order": {"id": "ord_7731"}}
+        })
+    );
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.header("x-api-key"), Some("sk_test_123"));
+    assert!(
+        request
+            .header("user-agent")
+            .unwrap()
+            .starts_with("webhook-console/")
+    );
+    assert!(
+        verify(&secret_of(&api, webhook).await, request),
+        "signature"
+    );
+    let deliveries: Value = api
+        .get(&format!("/api/v1/webhooks/{webhook}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let delivery = &deliveries["data"][0];
+    assert_eq!(delivery["event_id"], published["id"]);
+    assert_eq!(
+        request.header("webhook-id").unwrap(),
+        delivery["id"].to_string()
+    );
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_retried_with_the_same_id_and_body_until_it_succeeds() {
+    let app = console("100ms,100ms,100ms").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[500, 503]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {"user": 1}}))
+        .await;
+
+    let got = received(&receiver, 3, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 3, "two failures, then success");
+    assert!(
+        got.iter()
+            .all(|r| r.header("webhook-id") == got[0].header("webhook-id"))
+    );
+    assert!(got.iter().all(|r| r.body == got[0].body), "the same bytes");
+    let secret = secret_of(&api, webhook).await;
+    assert!(got.iter().all(|r| verify(&secret, r)));
+    let delivery = wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
+    assert_eq!(delivery["attempt_count"], 3);
+    let codes: Vec<Value> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].clone())
+        .collect();
+    assert_eq!(codes, [json!(500), json!(503), json!(200)]);
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_fails_when_its_schedule_is_spent() {
+    let app = console("50ms,50ms").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[500; 10]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let delivery = wait_for_delivery(&api, webhook, |d| d["status"] == "failed").await;
+    assert_eq!(
+        delivery["attempt_count"], 3,
+        "the first try and two retries"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 3, "and no more");
+    let attempt = &delivery["attempts"][0];
+    assert_eq!(attempt["error_code"], "http_status");
+}
+
+#[tokio::test]
+async fn loopback_is_refused_unless_allowed_and_the_log_says_why() {
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    let localhost = receiver.url.replace("127.0.0.1", "localhost");
+    let by_address = webhook_to(&api, &receiver.url, &["*"]).await;
+    let by_name = webhook_to(&api, &localhost, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    for webhook in [by_address, by_name] {
+        let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+        let attempt = &delivery["attempts"][0];
+        assert_eq!(attempt["error_code"], "blocked_target", "{attempt}");
+        let message = attempt["error_message"].as_str().unwrap();
+        assert!(
+            message.contains("loopback") && message.contains("--allow-private-targets"),
+            "{message}"
+        );
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the receiver"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_webhook_gets_nothing() {
+    let app = console("1s").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    api.patch(
+        &format!("/api/v1/webhooks/{webhook}"),
+        json!({"status": "disabled"}),
+    )
+    .await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_receiver_that_answers_410_gone_is_disabled_at_once() {
+    let app = console("50ms").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[410]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let delivery = wait_for_delivery(&api, webhook, |d| d["status"] == "failed").await;
+    assert_eq!(delivery["attempt_count"], 1, "no retry");
+    let shown: Value = api
+        .get(&format!("/api/v1/webhooks/{webhook}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["status"], "disabled");
+    let log = app.get_page("/settings/audit").await.text("tbody");
+    assert!(log.contains("410 Gone"), "{log}");
+}
+
+/// Polls the webhook's newest delivery until `done` holds (at most 10 s).
+async fn wait_for_delivery(api: &Api, webhook: i64, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page: Value = api
+            .get(&format!("/api/v1/webhooks/{webhook}/deliveries"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let delivery = page["data"][0].clone();
+        if done(&delivery) || tokio::time::Instant::now() > deadline {
+            assert!(done(&delivery), "gave up waiting: {delivery}");
+            return delivery;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::common::receiver::{Received, Receiver};
+use crate::common::receiver::{Answer, Received, Receiver};
 use crate::common::{Api, TestApp};
 
 /// A console that may deliver to this machine, retrying quickly.
@@ -276,4 +276,107 @@ async fn wait_for_delivery(api: &Api, webhook: i64, done: impl Fn(&Value) -> boo
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_time_fails_the_attempt_as_a_timeout() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::Slowly(Duration::from_secs(4))]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    assert_eq!(delivery["attempts"][0]["error_code"], "timeout");
+    assert_eq!(delivery["status"], "pending", "tried again later");
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let elsewhere = Receiver::start().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::Redirect(elsewhere.url.clone())]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let attempt = &delivery["attempts"][0];
+    assert_eq!(attempt["status_code"], 302);
+    assert_eq!(attempt["error_code"], "http_status");
+    assert!(elsewhere.received().is_empty());
+}
+
+#[tokio::test]
+async fn an_endless_answer_is_cut_short_and_still_counts() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::Endless]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let delivery = wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
+    assert_eq!(delivery["attempts"][0]["status_code"], 200);
+}
+
+#[tokio::test]
+async fn retry_after_stretches_the_wait_within_twice_the_schedule() {
+    let app = console("300ms").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::RetryAfter(503, 30)]);
+    webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let first = tokio::time::Instant::now();
+    received(&receiver, 1, Duration::from_secs(5)).await;
+    let got = received(&receiver, 2, Duration::from_secs(5)).await;
+    let waited = first.elapsed();
+    assert_eq!(got.len(), 2);
+    assert!(
+        waited >= Duration::from_millis(550) && waited < Duration::from_secs(5),
+        "asked for 30 s, waited {waited:?}: twice the scheduled 300 ms, not 30 s"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_receiver_does_not_hold_up_another_webhook() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let slow = Receiver::start().await;
+    slow.always(Answer::Slowly(Duration::from_secs(10)));
+    let fast = Receiver::start().await;
+    webhook_to(&api, &slow.url, &["order.purchased"]).await;
+    for i in 0..20 {
+        api.publish(json!({"event_type": "order.purchased", "data": {"i": i}}))
+            .await;
+    }
+    webhook_to(&api, &fast.url, &["user.signed_up"]).await;
+
+    let published = tokio::time::Instant::now();
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let got = received(&fast, 1, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 1);
+    assert!(
+        published.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        published.elapsed()
+    );
+    assert!(
+        slow.received().len() <= 8,
+        "at most 8 in flight to one webhook"
+    );
 }

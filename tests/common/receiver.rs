@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
@@ -26,10 +27,26 @@ impl Received {
     }
 }
 
+/// How the receiver answers one request.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Status(u16),
+    /// The status with `Retry-After: <seconds>`.
+    RetryAfter(u16, u64),
+    /// 200, after this long.
+    Slowly(Duration),
+    /// 302 to this address.
+    Redirect(String),
+    /// 200 with a body that never ends.
+    Endless,
+}
+
 #[derive(Default)]
 struct State {
     received: Mutex<Vec<Received>>,
-    answers: Mutex<VecDeque<u16>>,
+    answers: Mutex<VecDeque<Answer>>,
+    /// Used once the scripted answers run out; 200 when unset.
+    always: Mutex<Option<Answer>>,
 }
 
 pub struct Receiver {
@@ -63,11 +80,17 @@ impl Receiver {
 
     /// The next requests get these statuses, in order.
     pub fn answer_with(&self, statuses: &[u16]) {
-        self.state
-            .answers
-            .lock()
-            .unwrap()
-            .extend(statuses.iter().copied());
+        self.script(statuses.iter().map(|status| Answer::Status(*status)));
+    }
+
+    /// The next requests get these answers, in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.state.answers.lock().unwrap().extend(answers);
+    }
+
+    /// Every request gets this answer once the script runs out.
+    pub fn always(&self, answer: Answer) {
+        *self.state.always.lock().unwrap() = Some(answer);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -94,6 +117,37 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
         headers,
         body: body.to_vec(),
     });
-    let status = state.answers.lock().unwrap().pop_front().unwrap_or(200);
-    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK)).finish()
+    let scripted = state.answers.lock().unwrap().pop_front();
+    let answer = scripted
+        .or_else(|| state.always.lock().unwrap().clone())
+        .unwrap_or(Answer::Status(200));
+    let status = |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    match answer {
+        Answer::Status(code) => HttpResponse::build(status(code)).body("ok"),
+        Answer::RetryAfter(code, seconds) => HttpResponse::build(status(code))
+            .insert_header(("Retry-After", seconds.to_string()))
+            .finish(),
+        Answer::Slowly(delay) => {
+            tokio::time::sleep(delay).await;
+            HttpResponse::Ok().finish()
+        }
+        Answer::Redirect(location) => HttpResponse::Found()
+            .insert_header(("Location", location))
+            .finish(),
+        Answer::Endless => HttpResponse::Ok().streaming(Endless),
+    }
+}
+
+/// A body of `x`s that never ends.
+struct Endless;
+
+impl futures_core::Stream for Endless {
+    type Item = Result<web::Bytes, actix_web::Error>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(Some(Ok(web::Bytes::from_static(&[b'x'; 1024]))))
+    }
 }

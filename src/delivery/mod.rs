@@ -22,6 +22,8 @@ use retry::RetrySchedule;
 use sender::Sender;
 use target_guard::TargetGuard;
 
+/// Time to write an outcome after its send, beyond the sends themselves.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// Outcomes waiting for the writer beyond this make senders wait: back-pressure.
 const OUTCOME_QUEUE: usize = 4096;
 
@@ -42,7 +44,7 @@ impl EngineSettings {
     /// timeout) and then take one more, with room to record the outcome. A process that dies
     /// holding a claim lets it go after this.
     pub fn lease(&self) -> Duration {
-        self.timeout * 2 + Duration::from_secs(30)
+        self.timeout * 2 + LEASE_MARGIN
     }
 }
 

@@ -1,7 +1,8 @@
 //! What the API acknowledged survives the process being killed at any moment.
 
+use std::collections::HashSet;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -10,46 +11,65 @@ use serde_json::json;
 use webhook_console::db::Db;
 
 use crate::common::Api;
+use crate::common::receiver::Receiver;
 
-#[tokio::test]
-async fn every_acknowledged_event_is_on_disk_after_a_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
-    let binary = env!("CARGO_BIN_EXE_webhook-console");
-    let token = Command::new(binary)
-        .args(["token", "create", "--name", "publisher"])
-        .env("DATABASE_URL", &database_url)
-        .output()
-        .unwrap();
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
-    let port = TcpListener::bind("127.0.0.1:0")
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let mut server = Command::new(binary)
-        .env("DATABASE_URL", &database_url)
+        .port()
+}
+
+/// The real binary on `port`, with the first admin and these extra settings.
+fn start_server(database_url: &str, port: u16, env: &[(&str, &str)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_webhook-console"))
+        .env("DATABASE_URL", database_url)
         .env("WEBHOOK_CONSOLE_LISTEN", format!("127.0.0.1:{port}"))
         .env("WEBHOOK_CONSOLE_ADMIN_EMAIL", "admin@example.com")
         .env(
             "WEBHOOK_CONSOLE_ADMIN_PASSWORD",
             "correct horse battery staple",
         )
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let api = Api::new(&format!("http://127.0.0.1:{port}"), &token);
+        .unwrap()
+}
+
+async fn wait_until_ready(port: u16) {
     let ready = format!("http://127.0.0.1:{port}/readyz");
     for _ in 0..200 {
         if reqwest::get(&ready)
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            break;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    panic!("the server did not become ready");
+}
+
+fn token_for(database_url: &str) -> String {
+    let token = Command::new(env!("CARGO_BIN_EXE_webhook-console"))
+        .args(["token", "create", "--name", "publisher"])
+        .env("DATABASE_URL", database_url)
+        .output()
+        .unwrap();
+    String::from_utf8(token.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn every_acknowledged_event_is_on_disk_after_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let token = token_for(&database_url);
+    let port = free_port();
+    let mut server = start_server(&database_url, port, &[]);
+    let api = Api::new(&format!("http://127.0.0.1:{port}"), &token);
+    wait_until_ready(port).await;
     api.create_webhook("Orders", &["order.purchased"]).await;
 
     let killed = Arc::new(AtomicBool::new(false));
@@ -104,5 +124,123 @@ async fn every_acknowledged_event_is_on_disk_after_a_kill_9() {
             "acknowledged event {id} and its delivery survived"
         );
     }
+    db.close().await;
+}
+
+/// Settings for a server that delivers to this machine, quickly.
+const LOCAL_DELIVERY: [(&str, &str); 3] = [
+    ("WEBHOOK_CONSOLE_ALLOW_PRIVATE_TARGETS", "127.0.0.1/32"),
+    ("WEBHOOK_CONSOLE_DELIVERY_TIMEOUT", "1s"),
+    ("WEBHOOK_CONSOLE_RETRY_SCHEDULE", "200ms,200ms,200ms"),
+];
+
+#[tokio::test]
+async fn every_event_is_delivered_after_a_kill_9_mid_stream_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let token = token_for(&database_url);
+    let port = free_port();
+    let mut server = start_server(&database_url, port, &LOCAL_DELIVERY);
+    wait_until_ready(port).await;
+    let api = Api::new(&format!("http://127.0.0.1:{port}"), &token);
+    let receiver = Receiver::start().await;
+    let response = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Orders", "url": receiver.url, "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+
+    const EVENTS: i64 = 300;
+    for i in 0..EVENTS {
+        let (status, _) = api
+            .publish(json!({"event_type": "order.purchased", "data": {"i": i}}))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+        if i == EVENTS / 2 {
+            server.kill().unwrap();
+            server.wait().unwrap();
+            server = start_server(&database_url, port, &LOCAL_DELIVERY);
+            wait_until_ready(port).await;
+        }
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut seen = HashSet::new();
+    while tokio::time::Instant::now() < deadline {
+        seen = receiver
+            .received()
+            .iter()
+            .map(|request| {
+                let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                body["data"]["i"].as_i64().unwrap()
+            })
+            .collect();
+        if seen.len() as i64 == EVENTS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen.len() as i64,
+        EVENTS,
+        "every event arrived at least once"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_lets_sends_in_flight_finish_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let token = token_for(&database_url);
+    let port = free_port();
+    let mut server = start_server(&database_url, port, &LOCAL_DELIVERY);
+    wait_until_ready(port).await;
+    let api = Api::new(&format!("http://127.0.0.1:{port}"), &token);
+    let receiver = Receiver::start().await;
+    receiver.always(crate::common::receiver::Answer::Slowly(
+        Duration::from_millis(500),
+    ));
+    api.post(
+        "/api/v1/webhooks",
+        json!({"name": "Orders", "url": receiver.url, "events": ["*"]}),
+    )
+    .await;
+    for i in 0..5 {
+        api.publish(json!({"event_type": "order.purchased", "data": {"i": i}}))
+            .await;
+    }
+    while receiver.received().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let stopping = tokio::time::Instant::now();
+    let pid = rustix::process::Pid::from_child(&server);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(10),
+            "still running"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+
+    let db = Db::open(&database_url).await.unwrap();
+    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attempts")
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(
+        attempts,
+        receiver.received().len() as i64,
+        "every send that reached the receiver was recorded before exit"
+    );
     db.close().await;
 }

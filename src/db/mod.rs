@@ -27,6 +27,11 @@ use sqlx::{Sqlite, Transaction};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Often enough that the WAL stays small, rarely enough to cost nothing when idle.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+/// 8 MiB of 4 KiB pages: past this the WAL is reset with the writer paused (see
+/// [`reset_wal`]); with a second's growth on top it stays well under 64 MiB.
+const WAL_RESET_FRAMES: i64 = 2048;
+/// What an emptied WAL file is cut back to, so its disk space is returned.
+const WAL_SIZE_LIMIT_BYTES: &str = "16777216";
 /// Read and write for the server's user, nothing for anyone else.
 const PRIVATE_FILE_MODE: u32 = 0o600;
 /// Readers run in parallel under WAL; a few cover two cores with room for slow requests.
@@ -114,6 +119,7 @@ impl Db {
             // FULL: a commit that was acknowledged survives a power cut, not just a crash.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES)
             .busy_timeout(BUSY_TIMEOUT);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -130,7 +136,7 @@ impl Db {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        tokio::spawn(checkpoint_continuously(checkpointer.clone()));
+        tokio::spawn(checkpoint_continuously(checkpointer.clone(), writer.clone()));
         Ok(Self {
             reader,
             writer,
@@ -174,22 +180,41 @@ impl Db {
 
 /// Copies committed pages from the WAL into the database file, without blocking writers
 /// (PASSIVE), until the pool is closed.
-async fn checkpoint_continuously(pool: SqlitePool) {
+async fn checkpoint_continuously(checkpointer: SqlitePool, writer: SqlitePool) {
     let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
     loop {
         ticks.tick().await;
-        if pool.is_closed() {
+        if checkpointer.is_closed() {
             return;
         }
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            if pool.is_closed() {
-                return;
+        let passive: Result<(i64, i64, i64), _> =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&checkpointer)
+                .await;
+        match passive {
+            Ok((_, wal_frames, _)) if wal_frames > WAL_RESET_FRAMES => {
+                reset_wal(&writer).await;
             }
-            tracing::warn!("checkpoint failed: {error}");
+            Ok(_) => {}
+            Err(_) if checkpointer.is_closed() => return,
+            Err(error) => tracing::warn!("checkpoint failed: {error}"),
         }
+    }
+}
+
+/// Under sustained writing passive checkpoints never catch up (the writer never pauses, so
+/// the WAL's end keeps moving: checkpoint starvation) and the WAL grows without bound. Past
+/// [`WAL_RESET_FRAMES`] the writer's turn is taken for one TRUNCATE checkpoint, which folds
+/// the WAL into the database and empties it; writes wait for that moment.
+async fn reset_wal(writer: &SqlitePool) {
+    let Ok(mut connection) = writer.acquire().await else {
+        return;
+    };
+    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut *connection)
+        .await
+    {
+        tracing::warn!("resetting the WAL failed: {error}");
     }
 }
 

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Timestamp;
 use crate::db::events::{self, NewEvent, Published, Refused};
 use crate::db::{Db, StoreError};
+use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
 /// Most publishes stored in one transaction: large enough to amortise the fsync, small
@@ -42,9 +43,9 @@ pub struct Ingestor {
 impl Ingestor {
     /// Starts the writer task; it ends when the last `Ingestor` is dropped. `fresh_work`
     /// is told after each commit that queued deliveries, so they are sent without a poll.
-    pub fn start(db: Db, fresh_work: Arc<Notify>) -> (Self, JoinHandle<()>) {
+    pub fn start(db: Db, fresh_work: Arc<Notify>, metrics: Metrics) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let writer = tokio::spawn(write_batches(db, queue, fresh_work));
+        let writer = tokio::spawn(write_batches(db, queue, fresh_work, metrics));
         (Self { jobs }, writer)
     }
 
@@ -59,14 +60,22 @@ impl Ingestor {
     }
 }
 
-async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>, fresh_work: Arc<Notify>) {
+async fn write_batches(
+    db: Db,
+    mut queue: mpsc::Receiver<Job>,
+    fresh_work: Arc<Notify>,
+    metrics: Metrics,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcomes = store(&db, &batch).await;
-        let queued = outcomes
+        let fresh: Vec<&Published> = outcomes
             .iter()
-            .any(|outcome| matches!(outcome, Ok(published) if !published.repeated && published.deliveries > 0));
-        if queued {
+            .filter_map(|outcome| outcome.as_ref().ok())
+            .filter(|published| !published.repeated)
+            .collect();
+        metrics.events_accepted.inc_by(fresh.len() as u64);
+        if fresh.iter().any(|published| published.deliveries > 0) {
             fresh_work.notify_one();
         }
         for (job, outcome) in batch.drain(..).zip(outcomes) {

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod htmx;
 pub mod http;
 pub mod ingest;
+pub mod metrics;
 pub mod paging;
 pub mod password;
 pub mod secret_box;

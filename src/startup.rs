@@ -29,6 +29,7 @@ use crate::db::{Db, StoreError, users, webhooks};
 use crate::delivery;
 use crate::domain::{Email, Password};
 use crate::ingest::Ingestor;
+use crate::metrics::Metrics;
 use crate::secret_box::SecretBox;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
@@ -74,6 +75,8 @@ struct Shared {
     setup: web::Data<SetupToken>,
     ingestor: web::Data<Ingestor>,
     token_cache: web::Data<TokenCache>,
+    metrics: web::Data<Metrics>,
+    engine_health: web::Data<delivery::Health>,
     body_timeout: BodyTimeout,
 }
 
@@ -95,19 +98,24 @@ impl Application {
         let secrets = key.secret_box();
         backfill_signing_secrets(&db, &secrets).await?;
         let shutdown = CancellationToken::new();
+        let metrics = Metrics::default();
         let engine = delivery::start(
             db.clone(),
             secrets.clone(),
             settings.delivery(),
+            metrics.clone(),
             shutdown.clone(),
         );
-        let (ingestor, ingest_writer) = Ingestor::start(db.clone(), engine.fresh_work.clone());
+        let (ingestor, ingest_writer) =
+            Ingestor::start(db.clone(), engine.fresh_work.clone(), metrics.clone());
         let shared = Shared {
             db: web::Data::new(db.clone()),
             secrets: web::Data::new(secrets),
             setup: web::Data::new(SetupToken::new(setup_token)),
             ingestor: web::Data::new(ingestor),
             token_cache: web::Data::new(TokenCache::default()),
+            metrics: web::Data::new(metrics),
+            engine_health: web::Data::new(engine.health.clone()),
             body_timeout: BodyTimeout(*settings.request_body_timeout),
         };
         let server = serve(listener, shared, &settings, key.cookie_key())
@@ -186,6 +194,8 @@ fn serve(
             .app_data(shared.setup.clone())
             .app_data(shared.ingestor.clone())
             .app_data(shared.token_cache.clone())
+            .app_data(shared.metrics.clone())
+            .app_data(shared.engine_health.clone())
             .configure(console::public)
             .configure(api::routes)
             .configure(console::pages)

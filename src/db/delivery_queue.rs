@@ -243,3 +243,25 @@ pub async fn record_attempt(
     .await?;
     Ok(())
 }
+
+/// How the queue stands: deliveries pending for active webhooks, and since when the
+/// longest-waiting of those that are due has been due.
+pub struct Depth {
+    pub pending: i64,
+    pub oldest_due: Option<Timestamp>,
+}
+
+pub async fn depth(db: impl SqliteExecutor<'_>, now: Timestamp) -> Result<Depth, StoreError> {
+    let (pending, oldest_due): (i64, Option<Timestamp>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(CASE WHEN d.next_attempt_at <= ?1 THEN d.next_attempt_at END)
+         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
+         WHERE d.status = 'pending'",
+    )
+    .bind(now)
+    .fetch_one(db)
+    .await?;
+    Ok(Depth {
+        pending,
+        oldest_due,
+    })
+}

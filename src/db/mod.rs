@@ -136,7 +136,10 @@ impl Db {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        tokio::spawn(checkpoint_continuously(checkpointer.clone(), writer.clone()));
+        tokio::spawn(checkpoint_continuously(
+            checkpointer.clone(),
+            writer.clone(),
+        ));
         Ok(Self {
             reader,
             writer,
@@ -187,10 +190,9 @@ async fn checkpoint_continuously(checkpointer: SqlitePool, writer: SqlitePool) {
         if checkpointer.is_closed() {
             return;
         }
-        let passive: Result<(i64, i64, i64), _> =
-            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&checkpointer)
-                .await;
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&checkpointer)
+            .await;
         match passive {
             Ok((_, wal_frames, _)) if wal_frames > WAL_RESET_FRAMES => {
                 reset_wal(&writer).await;

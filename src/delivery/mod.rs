@@ -10,6 +10,7 @@ pub mod target_guard;
 mod worker;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
@@ -17,6 +18,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::secret_box::SecretBox;
 use retry::RetrySchedule;
 use sender::Sender;
@@ -53,19 +55,32 @@ struct Engine {
     secrets: SecretBox,
     sender: Sender,
     settings: EngineSettings,
+    metrics: Metrics,
 }
 
 /// The running engine: wake it with `fresh_work`; it stops when the token is cancelled,
 /// after its sends finish and their outcomes are written.
 pub struct Running {
     pub fresh_work: Arc<Notify>,
+    pub health: Health,
     pub stopped: JoinHandle<()>,
+}
+
+/// Whether the worker is running, for `/readyz`.
+#[derive(Debug, Clone, Default)]
+pub struct Health(Arc<AtomicBool>);
+
+impl Health {
+    pub fn is_running(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 pub fn start(
     db: Db,
     secrets: SecretBox,
     settings: EngineSettings,
+    metrics: Metrics,
     shutdown: CancellationToken,
 ) -> Running {
     let engine = Arc::new(Engine {
@@ -73,15 +88,19 @@ pub fn start(
         db,
         secrets,
         settings,
+        metrics,
     });
     let fresh_work = Arc::new(Notify::new());
     let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
     let writer = tokio::spawn(outcomes::write_batches(engine.clone(), queue));
+    let health = Health(Arc::new(AtomicBool::new(true)));
     let worker = tokio::spawn(worker::run(engine, fresh_work.clone(), outcomes, shutdown));
+    let running = health.clone();
     let stopped = tokio::spawn(async move {
         if worker.await.is_err() {
             tracing::error!("the delivery worker stopped abnormally");
         }
+        running.0.store(false, Ordering::Relaxed);
         // The worker held the last outcome sender: the writer drains and ends.
         if writer.await.is_err() {
             tracing::error!("the outcome writer stopped abnormally");
@@ -89,6 +108,7 @@ pub fn start(
     });
     Running {
         fresh_work,
+        health,
         stopped,
     }
 }

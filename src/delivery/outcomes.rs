@@ -13,7 +13,8 @@ use crate::clock::Timestamp;
 use crate::db::audit::NewEntry;
 use crate::db::delivery_queue::{self, AttemptRecord, Claimed};
 use crate::db::{StoreError, webhooks};
-use crate::domain::{AuditAction, DeliveryStatus, WebhookStatus};
+use crate::domain::{AttemptErrorCode, AuditAction, DeliveryStatus, WebhookStatus};
+use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
 /// Outcomes written in one transaction at most.
@@ -26,6 +27,21 @@ pub(super) struct Outcome {
 }
 
 impl Outcome {
+    pub fn count(&self, metrics: &Metrics) {
+        let record = &self.record;
+        let code = record.error_code.map_or("none", AttemptErrorCode::key);
+        metrics.attempts.with_label_values(&[code]).inc();
+        let outcome = match record.status {
+            DeliveryStatus::Succeeded => "succeeded",
+            DeliveryStatus::Pending => "retrying",
+            DeliveryStatus::Failed => "failed",
+        };
+        metrics.deliveries.with_label_values(&[outcome]).inc();
+        metrics
+            .attempt_seconds
+            .observe(record.duration_ms as f64 / 1000.0);
+    }
+
     /// What a try means for its delivery: done, due again later, or failed for good.
     pub fn of(settings: &EngineSettings, delivery: &Claimed, tried: Tried) -> Self {
         let attempts = delivery.attempt_count + 1;

@@ -185,8 +185,11 @@ async fn send_one(
             };
         }
     };
+    engine.metrics.in_flight.inc();
     let tried = engine.sender.send(&outgoing).await;
+    engine.metrics.in_flight.dec();
     let outcome = Outcome::of(&engine.settings, &delivery, tried);
+    outcome.count(&engine.metrics);
     // The writer outlives every send task; if it is gone, the lease brings the delivery back.
     let _ = outcomes.send(outcome).await;
     Finished {

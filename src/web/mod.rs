@@ -17,15 +17,18 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::db::Db;
+use crate::delivery;
 use crate::http::get_or_head;
+use crate::metrics;
 use crate::web::error::{AppError, mime_html};
 pub use form::HtmlForm;
 use routes::{Access, Page};
 
-/// Routes outside the guard: health checks and static assets.
+/// Routes outside the guard: health checks, metrics and static assets.
 pub fn public(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", get_or_head().to(healthz))
         .route("/readyz", get_or_head().to(readyz))
+        .route("/metrics", get_or_head().to(metrics::scrape))
         .route("/static/{file}", get_or_head().to(assets::serve));
 }
 
@@ -53,8 +56,13 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// Ready when the database answers.
-async fn readyz(db: web::Data<Db>) -> HttpResponse {
+/// Ready when the database answers and the delivery worker runs.
+async fn readyz(db: web::Data<Db>, engine: web::Data<delivery::Health>) -> HttpResponse {
+    if !engine.is_running() {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("delivery worker stopped");
+    }
     match db.ping().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(error) => {

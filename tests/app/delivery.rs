@@ -380,3 +380,35 @@ async fn a_slow_receiver_does_not_hold_up_another_webhook() {
         "at most 8 in flight to one webhook"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_events_attempts_and_the_queue() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[500]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "webhook_console_events_accepted_total 1",
+        "webhook_console_attempts_total{error_code=\"http_status\"} 1",
+        "webhook_console_deliveries_total{outcome=\"retrying\"} 1",
+        "webhook_console_queue_depth 1",
+        "webhook_console_deliveries_in_flight 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    assert!(text.contains("webhook_console_attempt_duration_seconds_bucket"));
+    let ready = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}

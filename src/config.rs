@@ -4,6 +4,7 @@ use std::str::FromStr;
 use clap::{Parser, Subcommand};
 
 use crate::delivery::EngineSettings;
+use crate::delivery::housekeeping::Upkeep;
 use crate::delivery::retry::RetrySchedule;
 use crate::delivery::target_guard::TargetGuard;
 
@@ -17,6 +18,10 @@ const DEFAULT_REQUEST_BODY_TIMEOUT: &str = "10s";
 const DEFAULT_DELIVERY_TIMEOUT: &str = "15s";
 const DEFAULT_DELIVERY_CONCURRENCY: usize = 64;
 const DEFAULT_DELIVERY_PER_WEBHOOK: usize = 8;
+/// A month of history for the delivery log.
+const DEFAULT_RETENTION: &str = "30d";
+/// Long enough to ride out a long weekend's outage, short enough to stop a lost cause.
+const DEFAULT_AUTO_DISABLE_AFTER: &str = "5d";
 
 /// Webhook Console: create webhooks in a web console and deliver events to them.
 #[derive(Debug, Parser)]
@@ -112,6 +117,14 @@ pub struct Settings {
     )]
     pub allow_private_targets: Vec<ipnet::IpNet>,
 
+    /// Events, deliveries and attempts older than this are deleted (e.g. 30d).
+    #[arg(long, env = "WEBHOOK_CONSOLE_RETENTION", default_value = DEFAULT_RETENTION)]
+    pub retention: humantime::Duration,
+
+    /// A webhook whose deliveries have all failed for this long is auto-disabled (e.g. 5d).
+    #[arg(long, env = "WEBHOOK_CONSOLE_AUTO_DISABLE_AFTER", default_value = DEFAULT_AUTO_DISABLE_AFTER)]
+    pub auto_disable_after: humantime::Duration,
+
     /// Keys cookies and secrets at rest; when unset, a key is generated into a file
     /// beside the database.
     #[arg(
@@ -154,6 +167,12 @@ impl Default for Settings {
                 .expect("the default delivery timeout parses"),
             retry_schedule: RetrySchedule::default(),
             allow_private_targets: Vec::new(),
+            retention: DEFAULT_RETENTION
+                .parse()
+                .expect("the default retention parses"),
+            auto_disable_after: DEFAULT_AUTO_DISABLE_AFTER
+                .parse()
+                .expect("the default auto-disable delay parses"),
             secret_key: None,
             admin_email: None,
             admin_password: None,
@@ -169,6 +188,10 @@ impl Settings {
             timeout: *self.delivery_timeout,
             retry_schedule: self.retry_schedule.clone(),
             guard: TargetGuard::new(self.allow_private_targets.clone()),
+            upkeep: Upkeep {
+                retention: *self.retention,
+                auto_disable_after: *self.auto_disable_after,
+            },
         }
     }
 

@@ -112,3 +112,29 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<String, StoreErro
     tx.commit().await?;
     Ok(name)
 }
+
+/// The engine switches off a webhook whose deliveries have all failed for `failing_for`;
+/// the audit log names the system. Returns its name.
+pub async fn auto_disable(
+    db: &Db,
+    id: i64,
+    failing_for: std::time::Duration,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let name = webhooks::set_status(&mut tx, id, WebhookStatus::AutoDisabled, now).await?;
+    Audit {
+        actor: &Actor::System,
+        action: AuditAction::WebhookDisabled,
+        target_type: "webhook",
+        target: &name,
+        summary: format!(
+            "status → Auto-disabled: every delivery failed for {}",
+            humantime::format_duration(failing_for)
+        ),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(name)
+}

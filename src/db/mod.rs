@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod delivery_queue;
 pub mod event_types;
 pub mod events;
+pub mod housekeeping;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod users;

@@ -2,6 +2,7 @@
 //! retries on a schedule, and records every attempt.
 
 mod body;
+pub mod housekeeping;
 mod outcomes;
 pub mod retry;
 pub mod sender;
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::secret_box::SecretBox;
+use housekeeping::Upkeep;
 use retry::RetrySchedule;
 use sender::Sender;
 use target_guard::TargetGuard;
@@ -39,6 +41,7 @@ pub struct EngineSettings {
     pub timeout: Duration,
     pub retry_schedule: RetrySchedule,
     pub guard: TargetGuard,
+    pub upkeep: Upkeep,
 }
 
 impl EngineSettings {
@@ -93,6 +96,11 @@ pub fn start(
     let fresh_work = Arc::new(Notify::new());
     let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
     let writer = tokio::spawn(outcomes::write_batches(engine.clone(), queue));
+    let upkeep = tokio::spawn(housekeeping::run(
+        engine.db.clone(),
+        engine.settings.upkeep,
+        shutdown.clone(),
+    ));
     let health = Health(Arc::new(AtomicBool::new(true)));
     let worker = tokio::spawn(worker::run(engine, fresh_work.clone(), outcomes, shutdown));
     let running = health.clone();
@@ -101,6 +109,9 @@ pub fn start(
             tracing::error!("the delivery worker stopped abnormally");
         }
         running.0.store(false, Ordering::Relaxed);
+        if upkeep.await.is_err() {
+            tracing::error!("upkeep stopped abnormally");
+        }
         // The worker held the last outcome sender: the writer drains and ends.
         if writer.await.is_err() {
             tracing::error!("the outcome writer stopped abnormally");

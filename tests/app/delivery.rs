@@ -10,6 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use webhook_console::clock::Timestamp;
+use webhook_console::delivery::housekeeping::{self, Upkeep};
+
 use crate::common::receiver::{Answer, Received, Receiver};
 use crate::common::{Api, TestApp};
 
@@ -411,4 +414,54 @@ async fn metrics_count_events_attempts_and_the_queue() {
     assert!(text.contains("webhook_console_attempt_duration_seconds_bucket"));
     let ready = reqwest::get(app.url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_pruned() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[500]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let days = |n: u64| Duration::from_secs(n * 24 * 60 * 60);
+    let upkeep = Upkeep {
+        retention: days(30),
+        auto_disable_after: days(5),
+    };
+    let now = Timestamp::now();
+
+    housekeeping::once(&app.db, upkeep, now.plus(days(4)))
+        .await
+        .unwrap();
+    let status = |api: Api| async move {
+        api.get(&format!("/api/v1/webhooks/{webhook}"))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(api.clone()).await, "active", "four days is not five");
+
+    housekeeping::once(&app.db, upkeep, now.plus(days(6)))
+        .await
+        .unwrap();
+    assert_eq!(status(api.clone()).await, "auto_disabled");
+    let log = app.get_page("/settings/audit").await.text("tbody");
+    assert!(
+        log.contains("system") && log.contains("Auto-disabled"),
+        "{log}"
+    );
+
+    housekeeping::once(&app.db, upkeep, now.plus(days(31)))
+        .await
+        .unwrap();
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(events, 0, "pruned after the retention");
 }

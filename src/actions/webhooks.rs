@@ -138,3 +138,37 @@ pub async fn auto_disable(
     tx.commit().await?;
     Ok(name)
 }
+
+/// How long a rotated-out signing secret keeps signing beside the new one: a day for
+/// receivers to switch.
+pub const PREVIOUS_SECRET_SIGNS_FOR: std::time::Duration =
+    std::time::Duration::from_secs(24 * 60 * 60);
+
+/// A new signing secret; the old one keeps signing for [`PREVIOUS_SECRET_SIGNS_FOR`].
+/// Returns the new secret.
+pub async fn rotate_secret(
+    db: &Db,
+    secrets: &SecretBox,
+    actor: &Actor,
+    id: i64,
+) -> Result<String, StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let webhook = webhooks::find(&mut *tx, id, now).await?;
+    let keep_until = now.plus(PREVIOUS_SECRET_SIGNS_FOR);
+    let secret = webhooks::rotate_signing_secret(&mut tx, secrets, id, keep_until).await?;
+    Audit {
+        actor,
+        action: AuditAction::SecretRotated,
+        target_type: "webhook",
+        target: &webhook.name,
+        summary: format!(
+            "the previous secret signs too until {}",
+            keep_until.absolute()
+        ),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}

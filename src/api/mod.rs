@@ -54,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 resource("/webhooks/{id}/secret", "GET, HEAD")
                     .route(get_or_head().to(webhooks::secret)),
             )
+            .service(resource("/webhooks/{id}/secret/rotate", "POST").post(webhooks::rotate_secret))
             .service(
                 resource("/webhooks/{id}/deliveries", "GET, HEAD")
                     .route(get_or_head().to(deliveries::list)),

@@ -24,6 +24,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         webhooks::update,
         webhooks::delete,
         webhooks::secret,
+        webhooks::rotate_secret,
         deliveries::list,
         deliveries::redeliver,
     ),

@@ -198,6 +198,28 @@ pub async fn secret(
     Ok(HttpResponse::Ok().json(SecretBody { secret }))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/webhooks/{id}/secret/rotate", operation_id = "rotateWebhookSecret", tag = "webhooks",
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses(
+        (status = 200, description = "The new secret; the previous one keeps signing beside it for 24 hours", body = SecretBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn rotate_secret(
+    caller: Caller,
+    db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let secret = actions::webhooks::rotate_secret(&db, &secrets, &caller.actor(), id.into_inner())
+        .await
+        .map_err(ApiError::or_not_found("webhook"))?;
+    Ok(HttpResponse::Ok().json(SecretBody { secret }))
+}
+
 /// A taken name is a conflict with what is stored, not malformed input: 409, with the
 /// form's message for the field.
 fn name_taken(error: StoreError) -> ApiError {

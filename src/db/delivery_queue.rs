@@ -23,6 +23,8 @@ pub struct Claimed {
     pub url: String,
     pub api_key: Option<ApiKey>,
     pub signing_secret: String,
+    /// The secret before the last rotation, while it still signs.
+    pub previous_signing_secret: Option<String>,
     pub event_type: String,
     pub event_time: Timestamp,
     /// JSON text, as published.
@@ -39,6 +41,7 @@ struct ClaimedRow {
     url: String,
     api_key: Option<String>,
     signing_secret: Option<String>,
+    previous_signing_secret: Option<String>,
     event_type: String,
     event_time: Timestamp,
     current_context: String,
@@ -98,6 +101,10 @@ pub async fn claim_due(
     }
     let mut details = QueryBuilder::<Sqlite>::new(
         "SELECT d.id, d.webhook_id, d.attempt_count, w.url, w.api_key, w.signing_secret,
+                CASE WHEN w.previous_secret_expires_at > ",
+    );
+    details.push_bind(now).push(
+        " THEN w.previous_signing_secret END AS previous_signing_secret,
                 e.event_type, e.event_time, e.current_context, e.data
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                            JOIN events e ON e.id = d.event_id
@@ -122,6 +129,10 @@ pub async fn claim_due(
                     None => None,
                 },
                 signing_secret: secrets.open(Purpose::SigningSecret, &sealed)?,
+                previous_signing_secret: row
+                    .previous_signing_secret
+                    .map(|sealed| secrets.open(Purpose::SigningSecret, &sealed))
+                    .transpose()?,
                 event_type: row.event_type,
                 event_time: row.event_time,
                 current_context: row.current_context,

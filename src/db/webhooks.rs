@@ -13,7 +13,7 @@ use crate::secret_box::{Purpose, SecretBox};
 mod secrets;
 
 pub(in crate::db) use secrets::open_api_key;
-pub use secrets::{api_key, backfill_signing_secrets, signing_secret};
+pub use secrets::{api_key, backfill_signing_secrets, rotate_signing_secret, signing_secret};
 use secrets::{new_signing_secret, seal_api_key};
 
 /// The window of the list's success rate.

@@ -199,13 +199,16 @@ async fn send_one(
 }
 
 fn outgoing(delivery: &Claimed) -> Result<Outgoing, String> {
-    let key = SigningKey::parse(&delivery.signing_secret).map_err(|e| e.to_string())?;
+    let keys = std::iter::once(&delivery.signing_secret)
+        .chain(&delivery.previous_signing_secret)
+        .map(|secret| SigningKey::parse(secret).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Outgoing {
         url: delivery.url.clone(),
         id: delivery.id.to_string(),
         body: body::of(delivery).map_err(|e| e.to_string())?,
         api_key: delivery.api_key.as_ref().map(|key| key.expose().to_owned()),
-        keys: vec![key],
+        keys,
     })
 }
 

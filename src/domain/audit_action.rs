@@ -20,10 +20,11 @@ pub enum AuditAction {
     TokenRevoked,
     EventTypeRegistered,
     DeliveryRedelivered,
+    SecretRotated,
 }
 
 impl AuditAction {
-    const ALL: [Self; 18] = [
+    const ALL: [Self; 19] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -42,6 +43,7 @@ impl AuditAction {
         Self::TokenRevoked,
         Self::EventTypeRegistered,
         Self::DeliveryRedelivered,
+        Self::SecretRotated,
     ];
 
     /// The stable snake_case name: in storage, URLs and JSON.
@@ -65,6 +67,7 @@ impl AuditAction {
             Self::TokenRevoked => "token_revoked",
             Self::EventTypeRegistered => "event_type_registered",
             Self::DeliveryRedelivered => "delivery_redelivered",
+            Self::SecretRotated => "secret_rotated",
         }
     }
 
@@ -88,6 +91,7 @@ impl AuditAction {
             Self::TokenRevoked => "API token revoked",
             Self::EventTypeRegistered => "Event type registered",
             Self::DeliveryRedelivered => "Redelivery queued",
+            Self::SecretRotated => "Signing secret rotated",
         }
     }
 

@@ -465,3 +465,45 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
         .unwrap();
     assert_eq!(events, 0, "pruned after the retention");
 }
+
+#[tokio::test]
+async fn after_a_rotation_deliveries_carry_both_signatures() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    let old = secret_of(&api, webhook).await;
+
+    let rotated = app
+        .post_form(&format!("/settings/webhooks/{webhook}/rotate-secret"), &[])
+        .await;
+    assert_eq!(rotated.status(), StatusCode::SEE_OTHER);
+    let new = secret_of(&api, webhook).await;
+    assert_ne!(new, old);
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let got = received(&receiver, 1, Duration::from_secs(5)).await;
+    let request = &got[0];
+    assert_eq!(
+        request
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
+    assert!(verify(&old, request), "the old secret still verifies");
+    assert!(verify(&new, request), "the new one too");
+    let via_api = api
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/webhooks/{webhook}/secret/rotate"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(via_api.status(), StatusCode::OK);
+    let log = app.get_page("/settings/audit").await.text("tbody");
+    assert_eq!(log.matches("Signing secret rotated").count(), 2, "{log}");
+}

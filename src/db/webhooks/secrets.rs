@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use sqlx::{SqliteConnection, SqliteExecutor};
 
+use crate::clock::Timestamp;
 use crate::db::StoreError;
 use crate::domain::ApiKey;
 use crate::secret_box::{Purpose, SecretBox};
@@ -53,6 +54,31 @@ pub async fn signing_secret(
             .await?;
     let sealed = sealed.flatten().ok_or(StoreError::NotFound)?;
     Ok(secrets.open(Purpose::SigningSecret, &sealed)?)
+}
+
+/// A new signing secret; the current one keeps signing beside it until `keep_until`.
+/// Returns the new secret.
+pub async fn rotate_signing_secret(
+    conn: &mut SqliteConnection,
+    secrets: &SecretBox,
+    id: i64,
+    keep_until: Timestamp,
+) -> Result<String, StoreError> {
+    let secret = new_signing_secret();
+    let updated = sqlx::query(
+        "UPDATE webhooks SET previous_signing_secret = signing_secret,
+                previous_secret_expires_at = ?, signing_secret = ?
+         WHERE id = ?",
+    )
+    .bind(keep_until)
+    .bind(secrets.seal(Purpose::SigningSecret, &secret))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    match updated.rows_affected() {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(secret),
+    }
 }
 
 /// Gives webhooks created before signing existed a secret of their own.

@@ -3,6 +3,7 @@ mod detail;
 mod form;
 mod form_view;
 mod list;
+mod secret;
 mod status;
 mod view;
 
@@ -36,6 +37,11 @@ pub fn pages() -> Vec<Page> {
             "/settings/webhooks/{id:[0-9]+}/delete",
             Admin,
             delete::delete,
+        ),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/rotate-secret",
+            Admin,
+            secret::rotate,
         ),
     ]
 }

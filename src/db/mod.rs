@@ -153,9 +153,27 @@ impl Db {
     }
 
     /// Takes the write lock up front, so a transaction that reads before it writes
-    /// never fails half-way with SQLITE_BUSY.
+    /// never fails half-way with SQLITE_BUSY. Its commit is on disk when it returns
+    /// (`synchronous=FULL`): what is acknowledged survives a power cut.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+        self.begin("PRAGMA synchronous = FULL; BEGIN IMMEDIATE")
+            .await
+    }
+
+    /// Like [`Db::begin_write`], for writes whose loss in a power cut only repeats work:
+    /// a lost claim lets its lease lapse, a lost attempt record sends the delivery again
+    /// (receivers de-duplicate on `webhook-id`). The commit skips the WAL's fsync
+    /// (`synchronous=NORMAL`); it still survives the process being killed.
+    pub async fn begin_write_relaxed(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.begin("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
+            .await
+    }
+
+    async fn begin(
+        &self,
+        statement: &'static str,
+    ) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        match self.writer.begin_with(statement).await {
             // A request cancelled while its BEGIN ran (its client went away) leaves the
             // connection inside a transaction that nothing will end. Closing the connection
             // rolls it back; the pool opens a fresh one. The writer pool has one connection,
@@ -163,7 +181,7 @@ impl Db {
             Err(sqlx::Error::InvalidSavePointStatement) => {
                 tracing::warn!("replacing a writer connection left inside a transaction");
                 self.writer.acquire().await?.close().await?;
-                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+                Ok(self.writer.begin_with(statement).await?)
             }
             begun => Ok(begun?),
         }

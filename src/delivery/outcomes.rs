@@ -96,7 +96,7 @@ pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver
 
 async fn store(engine: &Engine, batch: &[Outcome]) -> Result<(), StoreError> {
     let now = Timestamp::now();
-    let mut tx = engine.db.begin_write().await?;
+    let mut tx = engine.db.begin_write_relaxed().await?;
     for outcome in batch {
         delivery_queue::record_attempt(&mut tx, &outcome.record).await?;
         if outcome.record.status_code == Some(i64::from(GONE)) {

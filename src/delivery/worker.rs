@@ -23,6 +23,8 @@ use crate::telemetry::error_chain;
 /// The backstop poll: how long an idle worker sleeps before looking for work it was not
 /// told about (retries fall due on their own schedule; a dead process's leases run out).
 const POLL_BACKSTOP: Duration = Duration::from_secs(5);
+/// A claim waits until at least this share (1/n) of the slots is free.
+const CLAIM_BATCH_DIVISOR: usize = 8;
 /// After a storage error, a pause before trying again, so a broken disk is not hammered.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
 
@@ -44,7 +46,10 @@ pub(super) async fn run(
     while !shutdown.is_cancelled() {
         let capacity = engine.settings.concurrency.saturating_sub(in_flight.len());
         let mut claimed_all = false;
-        if capacity > 0 {
+        // Claims come in batches: one slot freed at a time would be one transaction each.
+        let worth_claiming = capacity >= (engine.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1)
+            || in_flight.is_empty();
+        if worth_claiming && capacity > 0 {
             match claim(&engine, &per_webhook, capacity).await {
                 Ok(claimed) => {
                     claimed_all = claimed.len() == capacity;
@@ -129,7 +134,7 @@ async fn claim(
         .map(|(id, _)| *id)
         .collect();
     let now = Timestamp::now();
-    let mut tx = engine.db.begin_write().await?;
+    let mut tx = engine.db.begin_write_relaxed().await?;
     let claimed = delivery_queue::claim_due(
         &mut tx,
         &engine.secrets,

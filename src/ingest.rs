@@ -3,13 +3,14 @@
 //! transaction, so many concurrent publishers share each fsync instead of queueing for
 //! one each. A publisher hears back only after its transaction committed.
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::clock::Timestamp;
-use crate::db::events::{self, NewEvent, Published, Refused};
+use crate::db::events::{self, Batch, NewEvent, Published, Refused};
+use crate::delivery::Inbox;
 use crate::db::{Db, StoreError};
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
@@ -41,11 +42,11 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    /// Starts the writer task; it ends when the last `Ingestor` is dropped. `fresh_work`
-    /// is told after each commit that queued deliveries, so they are sent without a poll.
-    pub fn start(db: Db, fresh_work: Arc<Notify>, metrics: Metrics) -> (Self, JoinHandle<()>) {
+    /// Starts the writer task; it ends when the last `Ingestor` is dropped. The deliveries
+    /// each commit creates go to the engine's `inbox` at once, claimed for it.
+    pub fn start(db: Db, inbox: Inbox, metrics: Metrics) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let writer = tokio::spawn(write_batches(db, queue, fresh_work, metrics));
+        let writer = tokio::spawn(write_batches(db, queue, inbox, metrics));
         (Self { jobs }, writer)
     }
 
@@ -63,21 +64,21 @@ impl Ingestor {
 async fn write_batches(
     db: Db,
     mut queue: mpsc::Receiver<Job>,
-    fresh_work: Arc<Notify>,
+    inbox: Inbox,
     metrics: Metrics,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcomes = store(&db, &batch).await;
+        let (outcomes, deliveries) = store(&db, &batch, inbox.lease()).await;
+        if !deliveries.is_empty() {
+            inbox.hand_over(deliveries);
+        }
         let fresh: Vec<&Published> = outcomes
             .iter()
             .filter_map(|outcome| outcome.as_ref().ok())
             .filter(|published| !published.repeated)
             .collect();
         metrics.events_accepted.inc_by(fresh.len() as u64);
-        if fresh.iter().any(|published| published.deliveries > 0) {
-            fresh_work.notify_one();
-        }
         for (job, outcome) in batch.drain(..).zip(outcomes) {
             // A publisher that gave up waiting no longer listens; its event is stored anyway.
             let _ = job.reply.send(outcome);
@@ -87,35 +88,45 @@ async fn write_batches(
 
 /// One transaction for the whole batch; if it fails, every publish in it fails and none
 /// is acknowledged.
-async fn store(db: &Db, batch: &[Job]) -> Vec<Result<Published, IngestError>> {
-    match try_store(db, batch).await {
-        Ok(outcomes) => outcomes
-            .into_iter()
-            .map(|outcome| {
-                outcome.map_err(|refused| match refused {
-                    Refused::UnknownEventType => IngestError::UnknownEventType,
-                    Refused::IdempotencyConflict => IngestError::IdempotencyConflict,
+async fn store(
+    db: &Db,
+    batch: &[Job],
+    lease: Duration,
+) -> (Vec<Result<Published, IngestError>>, Vec<i64>) {
+    match try_store(db, batch, lease).await {
+        Ok(stored) => {
+            let outcomes = stored
+                .outcomes
+                .into_iter()
+                .map(|outcome| {
+                    outcome.map_err(|refused| match refused {
+                        Refused::UnknownEventType => IngestError::UnknownEventType,
+                        Refused::IdempotencyConflict => IngestError::IdempotencyConflict,
+                    })
                 })
-            })
-            .collect(),
+                .collect();
+            (outcomes, stored.deliveries)
+        }
         Err(error) => {
             tracing::error!(
                 "storing {} events failed: {}",
                 batch.len(),
                 error_chain(&error)
             );
-            batch
+            let failed = batch
                 .iter()
                 .map(|_| Err(IngestError::Unavailable))
-                .collect()
+                .collect();
+            (failed, Vec::new())
         }
     }
 }
 
-async fn try_store(db: &Db, batch: &[Job]) -> Result<Vec<Result<Published, Refused>>, StoreError> {
+async fn try_store(db: &Db, batch: &[Job], lease: Duration) -> Result<Batch, StoreError> {
     let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
+    let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let outcomes = events::publish_batch(&mut tx, &events, Timestamp::now()).await?;
+    let stored = events::publish_batch(&mut tx, &events, now, now.plus(lease)).await?;
     tx.commit().await?;
-    Ok(outcomes)
+    Ok(stored)
 }

@@ -107,7 +107,7 @@ impl Application {
             shutdown.clone(),
         );
         let (ingestor, ingest_writer) =
-            Ingestor::start(db.clone(), engine.fresh_work.clone(), metrics.clone());
+            Ingestor::start(db.clone(), engine.inbox.clone(), metrics.clone());
         let shared = Shared {
             db: web::Data::new(db.clone()),
             secrets: web::Data::new(secrets),

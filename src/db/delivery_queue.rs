@@ -96,6 +96,16 @@ pub async fn claim_due(
         .push_bind(limits.limit)
         .push(") RETURNING id");
     let ids: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+    load(&mut *conn, secrets, &ids, now).await
+}
+
+/// What sending these deliveries needs, secrets opened, oldest due first.
+pub async fn load(
+    db: impl SqliteExecutor<'_>,
+    secrets: &SecretBox,
+    ids: &[i64],
+    now: Timestamp,
+) -> Result<Vec<Claimed>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -108,14 +118,14 @@ pub async fn claim_due(
                 e.event_type, e.event_time, e.current_context, e.data
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                            JOIN events e ON e.id = d.event_id
-         WHERE d.id IN (",
+         WHERE d.status = 'pending' AND d.id IN (",
     );
     let mut separated = details.separated(", ");
-    for id in &ids {
+    for id in ids {
         separated.push_bind(*id);
     }
     details.push(") ORDER BY d.next_attempt_at, d.id");
-    let rows: Vec<ClaimedRow> = details.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<ClaimedRow> = details.build_query_as().fetch_all(db).await?;
     rows.into_iter()
         .map(|row| {
             let sealed = row.signing_secret.ok_or(StoreError::NotFound)?;

@@ -52,15 +52,17 @@ const ROWS_PER_INSERT: usize = 1000;
 
 /// Stores a batch of events and one pending delivery per active webhook that subscribes to
 /// each event's type, inside the caller's transaction: all of them are on disk or none.
+/// The deliveries are claimed until `lease_until` for the caller's sender.
 /// A handful of statements serve the whole batch, whatever its size; only events that carry
 /// an `Idempotency-Key` cost a lookup each.
 pub async fn publish_batch(
     conn: &mut SqliteConnection,
     events: &[&NewEvent],
     now: Timestamp,
-) -> Result<Vec<Result<Published, Refused>>, StoreError> {
+    lease_until: Timestamp,
+) -> Result<Batch, StoreError> {
     let mut plan = sort_out(conn, events, now).await?;
-    let stored = insert_fresh(conn, events, &plan.fresh, now).await?;
+    let (stored, deliveries) = insert_fresh(conn, events, &plan.fresh, now, lease_until).await?;
     for (&index, published) in plan.fresh.iter().zip(stored) {
         plan.outcomes[index] = Some(Ok(published));
     }
@@ -71,11 +73,23 @@ pub async fn publish_batch(
             Some(Err(Refused::IdempotencyConflict))
         };
     }
-    Ok(plan
+    let outcomes = plan
         .outcomes
         .into_iter()
         .map(|outcome| outcome.unwrap_or(Err(Refused::UnknownEventType)))
-        .collect())
+        .collect();
+    Ok(Batch {
+        outcomes,
+        deliveries,
+    })
+}
+
+/// What a stored batch came to.
+pub struct Batch {
+    /// One per event, in order.
+    pub outcomes: Vec<Result<Published, Refused>>,
+    /// The deliveries created, claimed until the lease given.
+    pub deliveries: Vec<i64>,
 }
 
 /// What becomes of each event of a batch before anything is written.
@@ -126,15 +140,17 @@ async fn sort_out(
     Ok(plan)
 }
 
-/// Inserts the fresh events and their deliveries; returns what each became, in order.
+/// Inserts the fresh events and their deliveries; returns what each event became, in
+/// order, and the new deliveries' ids.
 async fn insert_fresh(
     conn: &mut SqliteConnection,
     events: &[&NewEvent],
     fresh: &[usize],
     now: Timestamp,
-) -> Result<Vec<Published>, StoreError> {
+    lease_until: Timestamp,
+) -> Result<(Vec<Published>, Vec<i64>), StoreError> {
     if fresh.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     // One writer holds the lock, so these ids are free and the batch's are consecutive.
     let last_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
@@ -162,38 +178,37 @@ async fn insert_fresh(
         insert.build().execute(&mut *conn).await?;
     }
     let end_id = first_id + fresh.len() as i64 - 1;
-    sqlx::query(
+    // Born claimed (due only when the lease lapses): the caller hands them to this
+    // process's sender at once, and a process that dies first leaves them to the next.
+    let created: Vec<(i64, i64)> = sqlx::query_as(
         "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
-         SELECT e.id, w.id, 'pending', ?1, ?1
+         SELECT e.id, w.id, 'pending', ?4, ?1
          FROM events e JOIN webhooks w
            ON w.status = 'active'
           AND (w.all_events = 1 OR EXISTS (SELECT 1 FROM webhook_events x
                                            WHERE x.webhook_id = w.id
                                              AND x.event_type = e.event_type))
-         WHERE e.id BETWEEN ?2 AND ?3",
+         WHERE e.id BETWEEN ?2 AND ?3
+         RETURNING id, event_id",
     )
     .bind(now)
     .bind(first_id)
     .bind(end_id)
-    .execute(&mut *conn)
-    .await?;
-    let counts: HashMap<i64, i64> = sqlx::query_as(
-        "SELECT event_id, COUNT(*) FROM deliveries WHERE event_id BETWEEN ? AND ?
-         GROUP BY event_id",
-    )
-    .bind(first_id)
-    .bind(end_id)
+    .bind(lease_until)
     .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
-    Ok((first_id..=end_id)
+    .await?;
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for (_, event_id) in &created {
+        *counts.entry(*event_id).or_default() += 1;
+    }
+    let published = (first_id..=end_id)
         .map(|id| Published {
             id,
             deliveries: counts.get(&id).copied().unwrap_or(0),
             repeated: false,
         })
-        .collect())
+        .collect();
+    Ok((published, created.into_iter().map(|(id, _)| id).collect()))
 }
 
 impl Published {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -61,10 +61,30 @@ struct Engine {
     metrics: Metrics,
 }
 
-/// The running engine: wake it with `fresh_work`; it stops when the token is cancelled,
-/// after its sends finish and their outcomes are written.
+/// Where ingest hands fresh deliveries: committed already, and claimed until the lease
+/// given at birth, so they go out without waiting for a poll or a claim.
+#[derive(Clone)]
+pub struct Inbox {
+    deliveries: mpsc::UnboundedSender<Vec<i64>>,
+    lease: Duration,
+}
+
+impl Inbox {
+    /// How long a fresh delivery stays claimed for this process.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    pub fn hand_over(&self, deliveries: Vec<i64>) {
+        // A stopped engine takes nothing; the leases lapse and the next process sends them.
+        let _ = self.deliveries.send(deliveries);
+    }
+}
+
+/// The running engine: hand it fresh work through `inbox`; it stops when the token is
+/// cancelled, after its sends finish and their outcomes are written.
 pub struct Running {
-    pub fresh_work: Arc<Notify>,
+    pub inbox: Inbox,
     pub health: Health,
     pub stopped: JoinHandle<()>,
 }
@@ -93,7 +113,11 @@ pub fn start(
         settings,
         metrics,
     });
-    let fresh_work = Arc::new(Notify::new());
+    let (deliveries, fresh) = mpsc::unbounded_channel();
+    let inbox = Inbox {
+        deliveries,
+        lease: engine.settings.lease(),
+    };
     let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
     let writer = tokio::spawn(outcomes::write_batches(engine.clone(), queue));
     let upkeep = tokio::spawn(housekeeping::run(
@@ -102,7 +126,7 @@ pub fn start(
         shutdown.clone(),
     ));
     let health = Health(Arc::new(AtomicBool::new(true)));
-    let worker = tokio::spawn(worker::run(engine, fresh_work.clone(), outcomes, shutdown));
+    let worker = tokio::spawn(worker::run(engine, fresh, outcomes, shutdown));
     let running = health.clone();
     let stopped = tokio::spawn(async move {
         if worker.await.is_err() {
@@ -118,7 +142,7 @@ pub fn start(
         }
     });
     Running {
-        fresh_work,
+        inbox,
         health,
         stopped,
     }

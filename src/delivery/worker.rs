@@ -1,13 +1,14 @@
-//! The claim loop: takes due deliveries in batches, sends each on its own task within the
-//! concurrency limits, and hands every outcome to the outcome writer. It wakes when ingest
-//! commits fresh work, when a delivery falls due, when a send finishes, or on a slow poll
-//! that takes up work a dead process left behind.
+//! The send loop: fresh deliveries come straight from ingest (claimed at birth); due ones
+//! (retries, and work a dead process left behind) are claimed in batches. Each is sent on
+//! its own task within the concurrency limits, and every outcome goes to the outcome
+//! writer. It wakes on fresh work, when a delivery falls due, when a send finishes, or on a
+//! slow poll.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +24,9 @@ use crate::telemetry::error_chain;
 /// The backstop poll: how long an idle worker sleeps before looking for work it was not
 /// told about (retries fall due on their own schedule; a dead process's leases run out).
 const POLL_BACKSTOP: Duration = Duration::from_secs(5);
+/// Fresh deliveries held beyond the slots: a few seconds' worth at full speed, well within
+/// their lease.
+const MAX_FRESH_BACKLOG: usize = 20_000;
 /// A claim waits until at least this share (1/n) of the slots is free.
 const CLAIM_BATCH_DIVISOR: usize = 8;
 /// After a storage error, a pause before trying again, so a broken disk is not hammered.
@@ -36,36 +40,46 @@ struct Finished {
 
 pub(super) async fn run(
     engine: Arc<Engine>,
-    fresh_work: Arc<Notify>,
+    mut inbox: mpsc::UnboundedReceiver<Vec<i64>>,
     outcomes: mpsc::Sender<Outcome>,
     shutdown: CancellationToken,
 ) {
-    let mut in_flight: JoinSet<Finished> = JoinSet::new();
-    let mut per_webhook: HashMap<i64, (usize, Arc<Semaphore>)> = HashMap::new();
-    let mut released = Vec::new();
+    let mut senders = Senders {
+        engine: engine.clone(),
+        in_flight: JoinSet::new(),
+        per_webhook: HashMap::new(),
+        released: Vec::new(),
+        outcomes,
+        shutdown: shutdown.clone(),
+    };
+    let mut fresh: VecDeque<i64> = VecDeque::new();
     while !shutdown.is_cancelled() {
-        let capacity = engine.settings.concurrency.saturating_sub(in_flight.len());
-        let mut claimed_all = false;
+        let capacity = senders.capacity();
+        if capacity > 0 && !fresh.is_empty() {
+            let ids: Vec<i64> = fresh.drain(..capacity.min(fresh.len())).collect();
+            match delivery_queue::load(engine.db.reader(), &engine.secrets, &ids, Timestamp::now())
+                .await
+            {
+                Ok(loaded) => loaded.into_iter().for_each(|d| senders.spawn(d)),
+                Err(error) => {
+                    tracing::error!("loading fresh deliveries failed: {}", error_chain(&error));
+                    // Their leases lapse and the poll takes them up.
+                    tokio::time::sleep(ERROR_PAUSE).await;
+                }
+            }
+            continue;
+        }
         // Claims come in batches: one slot freed at a time would be one transaction each.
-        let worth_claiming = capacity >= (engine.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1)
-            || in_flight.is_empty();
+        let worth_claiming = capacity
+            >= (engine.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1)
+            || senders.in_flight.is_empty();
         if worth_claiming && capacity > 0 {
-            match claim(&engine, &per_webhook, capacity).await {
+            match claim(&engine, &senders.per_webhook, capacity).await {
                 Ok(claimed) => {
-                    claimed_all = claimed.len() == capacity;
-                    for delivery in claimed {
-                        let slot = per_webhook.entry(delivery.webhook_id).or_insert_with(|| {
-                            (0, Arc::new(Semaphore::new(engine.settings.per_webhook)))
-                        });
-                        slot.0 += 1;
-                        let task = send_one(
-                            engine.clone(),
-                            delivery,
-                            slot.1.clone(),
-                            outcomes.clone(),
-                            shutdown.clone(),
-                        );
-                        in_flight.spawn(task);
+                    let claimed_all = claimed.len() == capacity;
+                    claimed.into_iter().for_each(|d| senders.spawn(d));
+                    if claimed_all {
+                        continue;
                     }
                 }
                 Err(error) => {
@@ -75,32 +89,81 @@ pub(super) async fn run(
                 }
             }
         }
-        if claimed_all {
-            continue;
-        }
         let wait = until_next_due(&engine.db).await;
         tokio::select! {
-            () = fresh_work.notified() => {}
+            Some(ids) = inbox.recv() => take_in(&mut fresh, ids),
             () = tokio::time::sleep(wait) => {}
-            Some(finished) = in_flight.join_next(), if !in_flight.is_empty() => {
-                note_finished(finished, &mut per_webhook, &mut released);
+            Some(finished) = senders.in_flight.join_next(), if !senders.in_flight.is_empty() => {
+                senders.note(finished);
             }
             () = shutdown.cancelled() => {}
         }
-        while let Some(finished) = in_flight.try_join_next() {
-            note_finished(finished, &mut per_webhook, &mut released);
+        while let Ok(ids) = inbox.try_recv() {
+            take_in(&mut fresh, ids);
+        }
+        while let Some(finished) = senders.in_flight.try_join_next() {
+            senders.note(finished);
         }
     }
-    // Stop claiming; sends under way finish (each is bounded by the delivery timeout) and
-    // deliveries claimed but not yet sent are released for the next process.
-    while let Some(finished) = in_flight.join_next().await {
-        note_finished(finished, &mut per_webhook, &mut released);
+    // Stop taking work; sends under way finish (each is bounded by the delivery timeout) and
+    // deliveries held but not yet sent are released for the next process.
+    while let Some(finished) = senders.in_flight.join_next().await {
+        senders.note(finished);
     }
-    if let Err(error) = release(&engine.db, &released).await {
-        tracing::error!(
-            "releasing unsent deliveries failed: {}",
-            error_chain(&error)
-        );
+    inbox.close();
+    while let Some(ids) = inbox.recv().await {
+        take_in(&mut fresh, ids);
+    }
+    senders.released.extend(fresh);
+    if let Err(error) = release(&engine.db, &senders.released).await {
+        tracing::error!("releasing unsent deliveries failed: {}", error_chain(&error));
+    }
+}
+
+/// Keeps at most [`MAX_FRESH_BACKLOG`] fresh deliveries; beyond that the oldest are left to
+/// the poll, which takes them up once their lease lapses.
+fn take_in(fresh: &mut VecDeque<i64>, ids: Vec<i64>) {
+    fresh.extend(ids);
+    let excess = fresh.len().saturating_sub(MAX_FRESH_BACKLOG);
+    fresh.drain(..excess);
+}
+
+/// The sends under way and what each webhook has in flight.
+struct Senders {
+    engine: Arc<Engine>,
+    in_flight: JoinSet<Finished>,
+    per_webhook: HashMap<i64, (usize, Arc<Semaphore>)>,
+    released: Vec<i64>,
+    outcomes: mpsc::Sender<Outcome>,
+    shutdown: CancellationToken,
+}
+
+impl Senders {
+    fn capacity(&self) -> usize {
+        self.engine
+            .settings
+            .concurrency
+            .saturating_sub(self.in_flight.len())
+    }
+
+    fn spawn(&mut self, delivery: Claimed) {
+        let per_webhook = self.engine.settings.per_webhook;
+        let slot = self
+            .per_webhook
+            .entry(delivery.webhook_id)
+            .or_insert_with(|| (0, Arc::new(Semaphore::new(per_webhook))));
+        slot.0 += 1;
+        self.in_flight.spawn(send_one(
+            self.engine.clone(),
+            delivery,
+            slot.1.clone(),
+            self.outcomes.clone(),
+            self.shutdown.clone(),
+        ));
+    }
+
+    fn note(&mut self, finished: Result<Finished, tokio::task::JoinError>) {
+        note_finished(finished, &mut self.per_webhook, &mut self.released);
     }
 }
 

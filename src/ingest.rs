@@ -10,8 +10,8 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Timestamp;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
-use crate::delivery::Inbox;
 use crate::db::{Db, StoreError};
+use crate::delivery::Inbox;
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
@@ -61,12 +61,7 @@ impl Ingestor {
     }
 }
 
-async fn write_batches(
-    db: Db,
-    mut queue: mpsc::Receiver<Job>,
-    inbox: Inbox,
-    metrics: Metrics,
-) {
+async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>, inbox: Inbox, metrics: Metrics) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (outcomes, deliveries) = store(&db, &batch, inbox.lease()).await;

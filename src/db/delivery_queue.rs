@@ -3,6 +3,8 @@
 //! killed mid-send loses nothing (the delivery is due again when the lease runs out) and a
 //! live one never claims the same delivery twice.
 
+use std::collections::HashMap;
+
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::StoreError;
@@ -203,65 +205,93 @@ pub struct AttemptRecord {
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 
-/// Writes one try: the attempt row, the delivery's state, the webhook's last delivery and
-/// its hourly counts. Called for each outcome of a batch inside one transaction.
-pub async fn record_attempt(
+/// Rows per multi-row INSERT: 7 parameters each stays far below SQLite's limit.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Writes a batch of tries: the attempt rows, each delivery's state, and per webhook its
+/// last delivery and hourly counts, in a handful of statements per batch.
+pub async fn record_attempts(
     conn: &mut SqliteConnection,
-    attempt: &AttemptRecord,
+    attempts: &[&AttemptRecord],
 ) -> Result<(), StoreError> {
-    let succeeded = attempt.error_code.is_none();
-    sqlx::query(
-        "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error_code,
-                               error_message, response_body)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(attempt.delivery_id)
-    .bind(attempt.at)
-    .bind(attempt.duration_ms)
-    .bind(attempt.status_code)
-    .bind(attempt.error_code)
-    .bind(&attempt.error_message)
-    .bind(&attempt.response_excerpt)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1,
-                next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?
-         WHERE id = ?",
-    )
-    .bind(attempt.status)
-    .bind(attempt.next_attempt_at)
-    .bind(attempt.at)
-    .bind(attempt.status_code)
-    .bind(attempt.delivery_id)
-    .execute(&mut *conn)
-    .await?;
-    let outcome = if succeeded {
-        DeliveryStatus::Succeeded
-    } else {
-        DeliveryStatus::Failed
-    };
-    sqlx::query(
-        "UPDATE webhooks SET last_delivery_at = ?1, last_delivery_outcome = ?2
-         WHERE id = ?3 AND (last_delivery_at IS NULL OR last_delivery_at <= ?1)",
-    )
-    .bind(attempt.at)
-    .bind(outcome)
-    .bind(attempt.webhook_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
-         VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (webhook_id, hour_start) DO UPDATE
-         SET succeeded = succeeded + ?3, failed = failed + ?4",
-    )
-    .bind(attempt.webhook_id)
-    .bind(attempt.at.unix_ms() / HOUR_MS * HOUR_MS)
-    .bind(i64::from(succeeded))
-    .bind(i64::from(!succeeded))
-    .execute(conn)
-    .await?;
+    for chunk in attempts.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code,
+                                   error_code, error_message, response_body) ",
+        );
+        insert.push_values(chunk, |mut row, attempt| {
+            row.push_bind(attempt.delivery_id)
+                .push_bind(attempt.at)
+                .push_bind(attempt.duration_ms)
+                .push_bind(attempt.status_code)
+                .push_bind(attempt.error_code)
+                .push_bind(&attempt.error_message)
+                .push_bind(&attempt.response_excerpt);
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
+    for attempt in attempts {
+        sqlx::query(
+            "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1,
+                    next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?
+             WHERE id = ?",
+        )
+        .bind(attempt.status)
+        .bind(attempt.next_attempt_at)
+        .bind(attempt.at)
+        .bind(attempt.status_code)
+        .bind(attempt.delivery_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let mut last: HashMap<i64, (Timestamp, bool)> = HashMap::new();
+    let mut hourly: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
+    for attempt in attempts {
+        let succeeded = attempt.error_code.is_none();
+        let latest = last
+            .entry(attempt.webhook_id)
+            .or_insert((attempt.at, succeeded));
+        if attempt.at >= latest.0 {
+            *latest = (attempt.at, succeeded);
+        }
+        let hour = attempt.at.unix_ms() / HOUR_MS * HOUR_MS;
+        let counts = hourly.entry((attempt.webhook_id, hour)).or_default();
+        if succeeded {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
+    }
+    for (webhook_id, (at, succeeded)) in last {
+        let outcome = if succeeded {
+            DeliveryStatus::Succeeded
+        } else {
+            DeliveryStatus::Failed
+        };
+        sqlx::query(
+            "UPDATE webhooks SET last_delivery_at = ?1, last_delivery_outcome = ?2
+             WHERE id = ?3 AND (last_delivery_at IS NULL OR last_delivery_at <= ?1)",
+        )
+        .bind(at)
+        .bind(outcome)
+        .bind(webhook_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for ((webhook_id, hour), (succeeded, failed)) in hourly {
+        sqlx::query(
+            "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (webhook_id, hour_start) DO UPDATE
+             SET succeeded = succeeded + ?3, failed = failed + ?4",
+        )
+        .bind(webhook_id)
+        .bind(hour)
+        .bind(succeeded)
+        .bind(failed)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

@@ -96,9 +96,10 @@ pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver
 
 async fn store(engine: &Engine, batch: &[Outcome]) -> Result<(), StoreError> {
     let now = Timestamp::now();
+    let records: Vec<&AttemptRecord> = batch.iter().map(|outcome| &outcome.record).collect();
     let mut tx = engine.db.begin_write_relaxed().await?;
+    delivery_queue::record_attempts(&mut tx, &records).await?;
     for outcome in batch {
-        delivery_queue::record_attempt(&mut tx, &outcome.record).await?;
         if outcome.record.status_code == Some(i64::from(GONE)) {
             let name = webhooks::set_status(
                 &mut tx,

@@ -70,8 +70,7 @@ pub(super) async fn run(
             continue;
         }
         // Claims come in batches: one slot freed at a time would be one transaction each.
-        let worth_claiming = capacity
-            >= (engine.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1)
+        let worth_claiming = capacity >= (engine.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1)
             || senders.in_flight.is_empty();
         if worth_claiming && capacity > 0 {
             match claim(&engine, &senders.per_webhook, capacity).await {
@@ -116,7 +115,10 @@ pub(super) async fn run(
     }
     senders.released.extend(fresh);
     if let Err(error) = release(&engine.db, &senders.released).await {
-        tracing::error!("releasing unsent deliveries failed: {}", error_chain(&error));
+        tracing::error!(
+            "releasing unsent deliveries failed: {}",
+            error_chain(&error)
+        );
     }
 }
 

@@ -165,7 +165,7 @@ async fn bench() {
     };
     let idle_cpu = run.idle_cpu().await;
     let mut peak_wal = 0;
-    for events_per_second in [100, 500] {
+    for events_per_second in [100, 500, 1000] {
         let label = format!("{events_per_second} events/s × {webhooks} webhooks");
         let (report, wal) = run.at_rate(events_per_second).await;
         peak_wal = peak_wal.max(wal);

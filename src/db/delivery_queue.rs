@@ -230,19 +230,22 @@ pub async fn record_attempts(
         });
         insert.build().execute(&mut *conn).await?;
     }
-    for attempt in attempts {
-        sqlx::query(
-            "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1,
-                    next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?
-             WHERE id = ?",
-        )
-        .bind(attempt.status)
-        .bind(attempt.next_attempt_at)
-        .bind(attempt.at)
-        .bind(attempt.status_code)
-        .bind(attempt.delivery_id)
-        .execute(&mut *conn)
-        .await?;
+    for chunk in attempts.chunks(ROWS_PER_INSERT) {
+        let mut update = QueryBuilder::<Sqlite>::new(
+            "UPDATE deliveries SET status = v.column2, attempt_count = attempt_count + 1,
+                    next_attempt_at = v.column3, last_attempt_at = v.column4,
+                    last_status_code = v.column5
+             FROM (",
+        );
+        update.push_values(chunk, |mut row, attempt| {
+            row.push_bind(attempt.delivery_id)
+                .push_bind(attempt.status)
+                .push_bind(attempt.next_attempt_at)
+                .push_bind(attempt.at)
+                .push_bind(attempt.status_code);
+        });
+        update.push(") AS v WHERE deliveries.id = v.column1");
+        update.build().execute(&mut *conn).await?;
     }
     let mut last: HashMap<i64, (Timestamp, bool)> = HashMap::new();
     let mut hourly: HashMap<(i64, i64), (i64, i64)> = HashMap::new();

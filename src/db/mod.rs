@@ -231,11 +231,16 @@ async fn reset_wal(writer: &SqlitePool) {
     let Ok(mut connection) = writer.acquire().await else {
         return;
     };
-    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut *connection)
-        .await
-    {
-        tracing::warn!("resetting the WAL failed: {error}");
+    // Readers still on the WAL would make it wait; rather than stall writes, it gives up
+    // after a quarter second and is tried again on the next tick.
+    for statement in [
+        "PRAGMA busy_timeout = 250",
+        "PRAGMA wal_checkpoint(TRUNCATE)",
+        "PRAGMA busy_timeout = 5000",
+    ] {
+        if let Err(error) = sqlx::query(statement).execute(&mut *connection).await {
+            tracing::warn!("resetting the WAL failed: {error}");
+        }
     }
 }
 

@@ -70,6 +70,39 @@ fn verify(secret: &str, request: &Received) -> bool {
         .any(|signature| signature == expected)
 }
 
+/// Verification by the Standard Webhooks reference library (Python, installed by the test
+/// command): what a receiver following the standard would do.
+fn verified_by_reference_library(secret: &str, request: &Received) -> bool {
+    use std::io::Write;
+    let input = json!({
+        "secret": secret,
+        "headers": {
+            "webhook-id": request.header("webhook-id"),
+            "webhook-timestamp": request.header("webhook-timestamp"),
+            "webhook-signature": request.header("webhook-signature"),
+        },
+        "body": String::from_utf8_lossy(&request.body),
+    });
+    let mut python = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys\n\
+             from standardwebhooks.webhooks import Webhook\n\
+             i = json.load(sys.stdin)\n\
+             Webhook(i['secret']).verify(i['body'], i['headers'])",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    python.wait().unwrap().success()
+}
+
 async fn secret_of(api: &Api, webhook: i64) -> String {
     api.get(&format!("/api/v1/webhooks/{webhook}/secret"))
         .await
@@ -495,6 +528,8 @@ async fn after_a_rotation_deliveries_carry_both_signatures() {
     );
     assert!(verify(&old, request), "the old secret still verifies");
     assert!(verify(&new, request), "the new one too");
+    assert!(verified_by_reference_library(&old, request));
+    assert!(verified_by_reference_library(&new, request));
     let via_api = api
         .request(
             reqwest::Method::POST,

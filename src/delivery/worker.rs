@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::outcomes::Outcome;
@@ -27,6 +28,8 @@ const POLL_BACKSTOP: Duration = Duration::from_secs(5);
 /// Fresh deliveries held beyond the slots: a few seconds' worth at full speed, well within
 /// their lease.
 const MAX_FRESH_BACKLOG: usize = 20_000;
+/// The shortest time between two looks for due work.
+const CLAIM_INTERVAL: Duration = Duration::from_millis(100);
 /// A claim waits until at least this share (1/n) of the slots is free.
 const CLAIM_BATCH_DIVISOR: usize = 8;
 /// After a storage error, a pause before trying again, so a broken disk is not hammered.
@@ -53,6 +56,7 @@ pub(super) async fn run(
         shutdown: shutdown.clone(),
     };
     let mut fresh: VecDeque<i64> = VecDeque::new();
+    let mut next_claim = Instant::now();
     while !shutdown.is_cancelled() {
         let capacity = senders.capacity();
         if capacity > 0 && !fresh.is_empty() {
@@ -69,10 +73,12 @@ pub(super) async fn run(
             }
             continue;
         }
-        // Claims come in batches: one slot freed at a time would be one transaction each.
+        // Due work (retries, a dead process's leases) is looked for at most every
+        // CLAIM_INTERVAL, in batches: fresh work never needs a claim, and one slot freed at
+        // a time would be one transaction each.
         let worth_claiming = capacity >= (engine.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1)
             || senders.in_flight.is_empty();
-        if worth_claiming && capacity > 0 {
+        if worth_claiming && Instant::now() >= next_claim {
             match claim(&engine, &senders.per_webhook, capacity).await {
                 Ok(claimed) => {
                     let claimed_all = claimed.len() == capacity;
@@ -80,6 +86,8 @@ pub(super) async fn run(
                     if claimed_all {
                         continue;
                     }
+                    let due_in = until_next_due(&engine.db).await;
+                    next_claim = Instant::now() + due_in.max(CLAIM_INTERVAL);
                 }
                 Err(error) => {
                     tracing::error!("claiming deliveries failed: {}", error_chain(&error));
@@ -88,10 +96,10 @@ pub(super) async fn run(
                 }
             }
         }
-        let wait = until_next_due(&engine.db).await;
         tokio::select! {
             Some(ids) = inbox.recv() => take_in(&mut fresh, ids),
-            () = tokio::time::sleep(wait) => {}
+            // With too few free slots, only a finished send (below) is worth waking for.
+            () = tokio::time::sleep_until(next_claim), if worth_claiming => {}
             Some(finished) = senders.in_flight.join_next(), if !senders.in_flight.is_empty() => {
                 senders.note(finished);
             }

@@ -77,6 +77,7 @@ struct Shared {
     token_cache: web::Data<TokenCache>,
     metrics: web::Data<Metrics>,
     engine_health: web::Data<delivery::Health>,
+    engine_inbox: web::Data<delivery::Inbox>,
     body_timeout: BodyTimeout,
 }
 
@@ -116,6 +117,7 @@ impl Application {
             token_cache: web::Data::new(TokenCache::default()),
             metrics: web::Data::new(metrics),
             engine_health: web::Data::new(engine.health.clone()),
+            engine_inbox: web::Data::new(engine.inbox.clone()),
             body_timeout: BodyTimeout(*settings.request_body_timeout),
         };
         let server = serve(listener, shared, &settings, key.cookie_key())
@@ -196,6 +198,7 @@ fn serve(
             .app_data(shared.token_cache.clone())
             .app_data(shared.metrics.clone())
             .app_data(shared.engine_health.clone())
+            .app_data(shared.engine_inbox.clone())
             .configure(console::public)
             .configure(api::routes)
             .configure(console::pages)

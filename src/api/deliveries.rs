@@ -8,6 +8,7 @@ use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Attempt, Delivery};
 use crate::db::{Db, webhooks};
+use crate::delivery::Inbox;
 use crate::paging::{PAGE_SIZE, Pager};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,6 +103,7 @@ pub async fn list(
 pub async fn redeliver(
     caller: Caller,
     db: web::Data<Db>,
+    engine: web::Data<Inbox>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (webhook_id, delivery_id) = path.into_inner();
@@ -111,6 +113,7 @@ pub async fn redeliver(
     actions::deliveries::redeliver(&db, &caller.actor(), webhook_id, delivery_id)
         .await
         .map_err(ApiError::or_not_found("delivery"))?;
+    engine.due_now();
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
     Ok(HttpResponse::Accepted().json(DeliveryBody::from(delivery)))
 }

@@ -81,7 +81,8 @@ pub async fn list_for_webhook(
     Ok(deliveries)
 }
 
-/// Queues a delivery of this webhook for another try now, with the same `webhook-id`.
+/// Queues a delivery of this webhook for another try now, with the same `webhook-id` and a
+/// fresh retry schedule.
 pub async fn redeliver(
     conn: &mut SqliteConnection,
     webhook_id: i64,
@@ -89,7 +90,8 @@ pub async fn redeliver(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?,
+                schedule_start = attempt_count
          WHERE id = ? AND webhook_id = ?",
     )
     .bind(now)

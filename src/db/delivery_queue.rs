@@ -20,8 +20,8 @@ const SCAN_FACTOR: i64 = 4;
 pub struct Claimed {
     pub id: i64,
     pub webhook_id: i64,
-    /// Tries made before this one.
-    pub attempt_count: i64,
+    /// Tries made before this one since the retry schedule (re)started.
+    pub attempts_in_schedule: i64,
     pub url: String,
     pub api_key: Option<ApiKey>,
     pub signing_secret: String,
@@ -39,7 +39,7 @@ pub struct Claimed {
 struct ClaimedRow {
     id: i64,
     webhook_id: i64,
-    attempt_count: i64,
+    attempts_in_schedule: i64,
     url: String,
     api_key: Option<String>,
     signing_secret: Option<String>,
@@ -112,7 +112,8 @@ pub async fn load(
         return Ok(Vec::new());
     }
     let mut details = QueryBuilder::<Sqlite>::new(
-        "SELECT d.id, d.webhook_id, d.attempt_count, w.url, w.api_key, w.signing_secret,
+        "SELECT d.id, d.webhook_id, d.attempt_count - d.schedule_start AS attempts_in_schedule,
+                w.url, w.api_key, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > ",
     );
     details.push_bind(now).push(
@@ -134,7 +135,7 @@ pub async fn load(
             Ok(Claimed {
                 id: row.id,
                 webhook_id: row.webhook_id,
-                attempt_count: row.attempt_count,
+                attempts_in_schedule: row.attempts_in_schedule,
                 url: row.url,
                 api_key: match row.api_key {
                     Some(sealed) => open_api_key(secrets, &sealed)?,

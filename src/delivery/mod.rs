@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -66,6 +66,7 @@ struct Engine {
 #[derive(Clone)]
 pub struct Inbox {
     deliveries: mpsc::UnboundedSender<Vec<i64>>,
+    due: Arc<Notify>,
     lease: Duration,
 }
 
@@ -78,6 +79,11 @@ impl Inbox {
     pub fn hand_over(&self, deliveries: Vec<i64>) {
         // A stopped engine takes nothing; the leases lapse and the next process sends them.
         let _ = self.deliveries.send(deliveries);
+    }
+
+    /// Something fell due now (a redelivery): look for due work at once, not at the next poll.
+    pub fn due_now(&self) {
+        self.due.notify_one();
     }
 }
 
@@ -114,8 +120,10 @@ pub fn start(
         metrics,
     });
     let (deliveries, fresh) = mpsc::unbounded_channel();
+    let due = Arc::new(Notify::new());
     let inbox = Inbox {
         deliveries,
+        due: due.clone(),
         lease: engine.settings.lease(),
     };
     let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
@@ -126,7 +134,7 @@ pub fn start(
         shutdown.clone(),
     ));
     let health = Health(Arc::new(AtomicBool::new(true)));
-    let worker = tokio::spawn(worker::run(engine, fresh, outcomes, shutdown));
+    let worker = tokio::spawn(worker::run(engine, fresh, due, outcomes, shutdown));
     let running = health.clone();
     let stopped = tokio::spawn(async move {
         if worker.await.is_err() {

@@ -27,6 +27,11 @@ pub(super) struct Outcome {
 }
 
 impl Outcome {
+    /// When the delivery is due again, if it failed with retries left.
+    pub fn retry_at(&self) -> Option<Timestamp> {
+        self.record.next_attempt_at
+    }
+
     pub fn count(&self, metrics: &Metrics) {
         let record = &self.record;
         let code = record.error_code.map_or("none", AttemptErrorCode::key);
@@ -44,7 +49,7 @@ impl Outcome {
 
     /// What a try means for its delivery: done, due again later, or failed for good.
     pub fn of(settings: &EngineSettings, delivery: &Claimed, tried: Tried) -> Self {
-        let attempts = delivery.attempt_count + 1;
+        let attempts = delivery.attempts_in_schedule + 1;
         let (status, next_attempt_at) = if tried.succeeded() {
             (DeliveryStatus::Succeeded, None)
         } else if tried.status_code == Some(GONE) {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -39,11 +39,14 @@ const ERROR_PAUSE: Duration = Duration::from_secs(1);
 struct Finished {
     webhook_id: i64,
     released: Option<i64>,
+    /// When the delivery is due again, if it failed with retries left.
+    retry_at: Option<Timestamp>,
 }
 
 pub(super) async fn run(
     engine: Arc<Engine>,
     mut inbox: mpsc::UnboundedReceiver<Vec<i64>>,
+    due: Arc<Notify>,
     outcomes: mpsc::Sender<Outcome>,
     shutdown: CancellationToken,
 ) {
@@ -54,6 +57,7 @@ pub(super) async fn run(
         released: Vec::new(),
         outcomes,
         shutdown: shutdown.clone(),
+        earliest_retry: None,
     };
     let mut fresh: VecDeque<i64> = VecDeque::new();
     let mut next_claim = Instant::now();
@@ -98,6 +102,7 @@ pub(super) async fn run(
         }
         tokio::select! {
             Some(ids) = inbox.recv() => take_in(&mut fresh, ids),
+            () = due.notified() => next_claim = Instant::now(),
             // With too few free slots, only a finished send (below) is worth waking for.
             () = tokio::time::sleep_until(next_claim), if worth_claiming => {}
             Some(finished) = senders.in_flight.join_next(), if !senders.in_flight.is_empty() => {
@@ -110,6 +115,10 @@ pub(super) async fn run(
         }
         while let Some(finished) = senders.in_flight.try_join_next() {
             senders.note(finished);
+        }
+        // A retry scheduled just now is looked for when it falls due, not at the next poll.
+        if let Some(at) = senders.earliest_retry.take() {
+            next_claim = next_claim.min(Instant::now() + Timestamp::now().until(at));
         }
     }
     // Stop taking work; sends under way finish (each is bounded by the delivery timeout) and
@@ -146,6 +155,8 @@ struct Senders {
     released: Vec<i64>,
     outcomes: mpsc::Sender<Outcome>,
     shutdown: CancellationToken,
+    /// The earliest retry scheduled by sends finished since the last look for due work.
+    earliest_retry: Option<Timestamp>,
 }
 
 impl Senders {
@@ -172,19 +183,25 @@ impl Senders {
         ));
     }
 
+    /// Frees the send's slot and remembers the earliest retry it scheduled.
     fn note(&mut self, finished: Result<Finished, tokio::task::JoinError>) {
-        note_finished(finished, &mut self.per_webhook, &mut self.released);
+        let retry_at = note_finished(finished, &mut self.per_webhook, &mut self.released);
+        self.earliest_retry = match (self.earliest_retry, retry_at) {
+            (Some(earlier), Some(this)) => Some(earlier.min(this)),
+            (earlier, this) => earlier.or(this),
+        };
     }
 }
 
+/// Frees the send's slot; returns when its delivery is due again, if it is.
 fn note_finished(
     finished: Result<Finished, tokio::task::JoinError>,
     per_webhook: &mut HashMap<i64, (usize, Arc<Semaphore>)>,
     released: &mut Vec<i64>,
-) {
+) -> Option<Timestamp> {
     let Ok(finished) = finished else {
         tracing::error!("a delivery task stopped abnormally");
-        return;
+        return None;
     };
     if let Some(slot) = per_webhook.get_mut(&finished.webhook_id) {
         slot.0 -= 1;
@@ -193,6 +210,7 @@ fn note_finished(
         }
     }
     released.extend(finished.released);
+    finished.retry_at
 }
 
 async fn claim(
@@ -249,18 +267,15 @@ async fn send_one(
     let _permit: OwnedSemaphorePermit = tokio::select! {
         permit = webhook_slots.acquire_owned() => match permit {
             Ok(permit) => permit,
-            Err(_) => return Finished { webhook_id, released: Some(delivery.id) },
+            Err(_) => return Finished::released(webhook_id, delivery.id),
         },
-        () = shutdown.cancelled() => return Finished { webhook_id, released: Some(delivery.id) },
+        () = shutdown.cancelled() => return Finished::released(webhook_id, delivery.id),
     };
     let outgoing = match outgoing(&delivery) {
         Ok(outgoing) => outgoing,
         Err(error) => {
             tracing::error!("delivery {} cannot be built: {error}", delivery.id);
-            return Finished {
-                webhook_id,
-                released: Some(delivery.id),
-            };
+            return Finished::released(webhook_id, delivery.id);
         }
     };
     engine.metrics.in_flight.inc();
@@ -268,11 +283,23 @@ async fn send_one(
     engine.metrics.in_flight.dec();
     let outcome = Outcome::of(&engine.settings, &delivery, tried);
     outcome.count(&engine.metrics);
+    let retry_at = outcome.retry_at();
     // The writer outlives every send task; if it is gone, the lease brings the delivery back.
     let _ = outcomes.send(outcome).await;
     Finished {
         webhook_id,
         released: None,
+        retry_at,
+    }
+}
+
+impl Finished {
+    fn released(webhook_id: i64, delivery_id: i64) -> Self {
+        Self {
+            webhook_id,
+            released: Some(delivery_id),
+            retry_at: None,
+        }
     }
 }
 

@@ -542,3 +542,41 @@ async fn after_a_rotation_deliveries_carry_both_signatures() {
     let log = app.get_page("/settings/audit").await.text("tbody");
     assert_eq!(log.matches("Signing secret rotated").count(), 2, "{log}");
 }
+
+#[tokio::test]
+async fn a_redelivery_starts_a_fresh_retry_schedule() {
+    let app = console("50ms").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[500, 500, 500]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    let failed = wait_for_delivery(&api, webhook, |d| d["status"] == "failed").await;
+    assert_eq!(failed["attempt_count"], 2, "the schedule allows one retry");
+
+    let redelivered = api
+        .request(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/webhooks/{webhook}/deliveries/{}/redeliver",
+                failed["id"]
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redelivered.status(), StatusCode::ACCEPTED);
+
+    let delivery = wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
+    assert_eq!(
+        delivery["attempt_count"], 4,
+        "a failed try, then a retry that succeeded"
+    );
+    let ids: std::collections::HashSet<_> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "the same webhook-id throughout");
+}

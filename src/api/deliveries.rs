@@ -77,8 +77,8 @@ pub async fn list(
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
-    let total = deliveries::count_for_webhook(db.reader(), id).await?;
-    let rows = deliveries::list_for_webhook(db.reader(), id, pager).await?;
+    let total = deliveries::count_for_webhook(db.reader(), id, None).await?;
+    let rows = deliveries::list_for_webhook(db.reader(), id, None, pager).await?;
     Ok(HttpResponse::Ok().json(DeliveryPage {
         data: rows.into_iter().map(DeliveryBody::from).collect(),
         page: pager.number(),

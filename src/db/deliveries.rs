@@ -33,29 +33,36 @@ pub struct Attempt {
 const COLUMNS: &str = "d.id, d.event_id, e.event_type, d.status, d.attempt_count,
                        d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.created_at";
 
+/// A webhook's deliveries, all or those with one status.
 pub async fn count_for_webhook(
     db: impl SqliteExecutor<'_>,
     webhook_id: i64,
+    status: Option<DeliveryStatus>,
 ) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?")
-            .bind(webhook_id)
-            .fetch_one(db)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?1 AND (?2 IS NULL OR status = ?2)",
     )
+    .bind(webhook_id)
+    .bind(status)
+    .fetch_one(db)
+    .await?)
 }
 
 /// A page of a webhook's deliveries, newest first, each with its attempts in order.
 pub async fn list_for_webhook(
     pool: &SqlitePool,
     webhook_id: i64,
+    status: Option<DeliveryStatus>,
     page: Pager,
 ) -> Result<Vec<Delivery>, StoreError> {
     let mut deliveries: Vec<Delivery> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
-         WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?"
+         WHERE d.webhook_id = ? AND (? IS NULL OR d.status = ?)
+         ORDER BY d.id DESC LIMIT ? OFFSET ?"
     ))
     .bind(webhook_id)
+    .bind(status)
+    .bind(status)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(pool)
@@ -116,6 +123,46 @@ pub async fn find(
     ))
     .bind(delivery_id)
     .bind(webhook_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// One try as the delivery page shows it, with the answer's excerpt.
+#[derive(Debug, Clone, FromRow)]
+pub struct AttemptDetail {
+    pub attempted_at: Timestamp,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error_code: Option<AttemptErrorCode>,
+    pub error_message: Option<String>,
+    pub response_body: Option<String>,
+}
+
+/// Every try of a delivery, oldest first.
+pub async fn attempts(
+    db: impl SqliteExecutor<'_>,
+    delivery_id: i64,
+) -> Result<Vec<AttemptDetail>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT attempted_at, duration_ms, status_code, error_code, error_message, response_body
+         FROM attempts WHERE delivery_id = ? ORDER BY id",
+    )
+    .bind(delivery_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The event a delivery carries, as published: (event_time, current_context, data).
+pub async fn payload(
+    db: impl SqliteExecutor<'_>,
+    delivery_id: i64,
+) -> Result<(Timestamp, String, String), StoreError> {
+    sqlx::query_as(
+        "SELECT e.event_time, e.current_context, e.data
+         FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?",
+    )
+    .bind(delivery_id)
     .fetch_optional(db)
     .await?
     .ok_or(StoreError::NotFound)

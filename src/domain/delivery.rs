@@ -10,6 +10,12 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Succeeded, Self::Failed];
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.key() == key)
+    }
+
     /// The stable snake_case name: in storage and JSON.
     pub fn key(self) -> &'static str {
         match self {

@@ -580,3 +580,66 @@ async fn a_redelivery_starts_a_fresh_retry_schedule() {
         .collect();
     assert_eq!(ids.len(), 1, "the same webhook-id throughout");
 }
+
+#[tokio::test]
+async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempts() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[503]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    api.publish(json!({"event_type": "order.purchased", "data": {"order": 7}}))
+        .await;
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let support = app.user("sam@example.com", "support").await;
+
+    let page = app
+        .get_page(&format!("/settings/webhooks/{webhook}?status=pending"))
+        .await;
+    assert_eq!(page.texts(".delivery-log tbody tr").len(), 1);
+    assert!(page.text(".delivery-log tbody").contains("order.purchased"));
+    assert!(page.text(".delivery-log tbody").contains("503"));
+    assert!(
+        page.text(".delivery-log tbody").contains("Pending"),
+        "not by colour alone"
+    );
+    let none_failed = app
+        .get_page(&format!("/settings/webhooks/{webhook}?status=failed"))
+        .await;
+    assert!(
+        none_failed
+            .text("#delivery-log")
+            .contains("No deliveries with this outcome")
+    );
+
+    let href = page.attr(".delivery-log .row-link", "href").unwrap();
+    assert_eq!(
+        href,
+        format!("/settings/webhooks/{webhook}/deliveries/{}", delivery["id"])
+    );
+    let detail = app.get_page(&href).await;
+    assert!(detail.text(".attempt").contains("503"));
+    assert!(detail.text(".code-block").contains("\"order\": 7"));
+    assert!(
+        detail.text(".properties").contains("••••"),
+        "the API key, masked"
+    );
+    assert!(!detail.html.html().contains("sk_test_123"));
+
+    let seen_by_support = support.get_page(&href).await;
+    assert!(
+        !seen_by_support.has(".header-actions"),
+        "no Redeliver for support"
+    );
+    assert!(
+        !seen_by_support.html.html().contains("_123"),
+        "not even masked characters"
+    );
+
+    let redelivered = app.post_form(&format!("{href}/redeliver"), &[]).await;
+    assert_eq!(redelivered.status(), StatusCode::SEE_OTHER);
+    let done = wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
+    assert_eq!(done["attempt_count"], 2);
+    let after = app.get_page(&href).await;
+    assert_eq!(after.texts(".attempt").len(), 2);
+}

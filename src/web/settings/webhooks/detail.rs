@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::Tab;
+use super::log::{DeliveryLog, LogQuery};
 use super::view::{self, Badge, Outcome};
 use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
@@ -25,6 +26,7 @@ struct DetailPage {
     updated_at: String,
     last_delivery: Option<Outcome>,
     success_rate: String,
+    log: DeliveryLog,
 }
 
 pub async fn show(
@@ -32,6 +34,7 @@ pub async fn show(
     secrets: web::Data<SecretBox>,
     layout: Layout,
     id: web::Path<i64>,
+    query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let now = Timestamp::now();
@@ -60,6 +63,7 @@ pub async fn show(
             .as_ref()
             .map(|last| Outcome::of(last, now)),
         success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
+        log: DeliveryLog::load(&db, id, &query, now).await?,
         webhook,
     };
     render(StatusCode::OK, &page)

@@ -1,8 +1,10 @@
 mod delete;
+mod delivery;
 mod detail;
 mod form;
 mod form_view;
 mod list;
+mod log;
 mod secret;
 mod status;
 mod view;
@@ -42,6 +44,16 @@ pub fn pages() -> Vec<Page> {
             "/settings/webhooks/{id:[0-9]+}/rotate-secret",
             Admin,
             secret::rotate,
+        ),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}",
+            SignedIn,
+            delivery::show,
+        ),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}/redeliver",
+            Admin,
+            delivery::redeliver,
         ),
     ]
 }

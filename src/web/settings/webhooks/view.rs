@@ -2,7 +2,7 @@
 
 use crate::clock::Timestamp;
 use crate::db::webhooks::LastDelivery;
-use crate::domain::{EventSelection, WebhookStatus};
+use crate::domain::{DeliveryStatus, EventSelection, WebhookStatus};
 
 /// A status as a badge: its words and the CSS modifier that colours it.
 #[derive(Debug, Clone)]
@@ -12,6 +12,18 @@ pub struct Badge {
 }
 
 impl Badge {
+    pub fn delivery(status: DeliveryStatus) -> Self {
+        let class = match status {
+            DeliveryStatus::Pending => "badge-pending",
+            DeliveryStatus::Succeeded => "badge-active",
+            DeliveryStatus::Failed => "badge-failed",
+        };
+        Self {
+            label: status.label(),
+            class,
+        }
+    }
+
     pub fn status(status: WebhookStatus) -> Self {
         let class = match status {
             WebhookStatus::Active => "badge-active",

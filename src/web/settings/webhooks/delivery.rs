@@ -1,0 +1,157 @@
+//! One delivery and every try of it: the request as sent, the answer or the reason it failed.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::super::Tab;
+use super::detail_href;
+use super::view::Badge;
+use crate::actions;
+use crate::clock::Timestamp;
+use crate::db::Db;
+use crate::db::deliveries::{self, AttemptDetail, Delivery};
+use crate::db::webhooks::{self, Webhook};
+use crate::delivery::Inbox;
+use crate::domain::DeliveryStatus;
+use crate::htmx::Htmx;
+use crate::secret_box::SecretBox;
+use crate::web::error::AppError;
+use crate::web::layout::{Flash, Layout};
+use crate::web::render;
+use crate::web::session::CurrentUser;
+
+#[derive(Template)]
+#[template(path = "settings/webhooks/delivery.html")]
+struct DeliveryPage {
+    layout: Layout,
+    title: String,
+    tab: Tab,
+    webhook: Webhook,
+    webhook_href: String,
+    delivery: Delivery,
+    status: Badge,
+    next_retry: Option<String>,
+    /// The request's headers as sent, the API key masked.
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    attempts: Vec<AttemptView>,
+}
+
+struct AttemptView {
+    number: usize,
+    at: String,
+    duration_ms: i64,
+    succeeded: bool,
+    status_code: Option<i64>,
+    error: Option<(String, String)>,
+    response: Option<String>,
+    timestamp: i64,
+}
+
+pub async fn show(
+    db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    layout: Layout,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (webhook_id, delivery_id) = path.into_inner();
+    let now = Timestamp::now();
+    let webhook = webhooks::find(db.reader(), webhook_id, now).await?;
+    let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
+    let (event_time, context, data) = deliveries::payload(db.reader(), delivery_id).await?;
+    // Support staff learn whether a key was sent, not a character of it.
+    let api_key = webhooks::api_key(db.reader(), &secrets, webhook_id)
+        .await?
+        .map(|key| {
+            if layout.is_admin() {
+                key.masked()
+            } else {
+                "(set)".to_owned()
+            }
+        });
+    let attempts = deliveries::attempts(db.reader(), delivery_id).await?;
+    let page = DeliveryPage {
+        title: format!("Delivery {delivery_id}"),
+        tab: Tab::Webhooks,
+        webhook_href: detail_href(webhook_id),
+        status: Badge::delivery(delivery.status),
+        next_retry: (delivery.status == DeliveryStatus::Pending && delivery.attempt_count > 0)
+            .then(|| delivery.next_attempt_at.map(Timestamp::absolute))
+            .flatten(),
+        headers: headers(delivery_id, api_key),
+        body: body(&delivery.event_type, event_time, &context, &data),
+        attempts: attempts
+            .into_iter()
+            .enumerate()
+            .map(|(index, attempt)| AttemptView::new(index + 1, attempt))
+            .collect(),
+        layout,
+        webhook,
+        delivery,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn redeliver(
+    db: web::Data<Db>,
+    engine: web::Data<Inbox>,
+    user: CurrentUser,
+    htmx: Htmx,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (webhook_id, delivery_id) = path.into_inner();
+    actions::deliveries::redeliver(&db, &user.actor(), webhook_id, delivery_id).await?;
+    engine.due_now();
+    Flash::success(format!("Delivery {delivery_id} queued again"));
+    Ok(htmx.redirect(&format!(
+        "/settings/webhooks/{webhook_id}/deliveries/{delivery_id}"
+    )))
+}
+
+fn headers(delivery_id: i64, api_key: Option<String>) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("content-type", "application/json".to_owned()),
+        (
+            "user-agent",
+            concat!("webhook-console/", env!("CARGO_PKG_VERSION")).to_owned(),
+        ),
+        ("webhook-id", delivery_id.to_string()),
+    ];
+    if let Some(key) = api_key {
+        headers.push(("x-api-key", key));
+    }
+    headers
+}
+
+/// The four keys a receiver gets, laid out for reading.
+fn body(event_type: &str, event_time: Timestamp, context: &str, data: &str) -> String {
+    let parse = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+    let body = serde_json::json!({
+        "event_time": event_time.rfc3339(),
+        "event_type": event_type,
+        "current_context": parse(context),
+        "data": parse(data),
+    });
+    serde_json::to_string_pretty(&body).unwrap_or_default()
+}
+
+impl AttemptView {
+    fn new(number: usize, attempt: AttemptDetail) -> Self {
+        Self {
+            number,
+            at: attempt.attempted_at.absolute_seconds(),
+            timestamp: attempt.attempted_at.unix_ms() / 1000,
+            duration_ms: attempt.duration_ms,
+            succeeded: attempt.error_code.is_none(),
+            status_code: attempt.status_code,
+            error: attempt.error_code.map(|code| {
+                (
+                    code.key().to_owned(),
+                    attempt.error_message.unwrap_or_default(),
+                )
+            }),
+            response: attempt.response_body.filter(|body| !body.is_empty()),
+        }
+    }
+}

@@ -2,7 +2,8 @@
 
 use super::{Actor, Audit};
 use crate::clock::Timestamp;
-use crate::db::{Db, StoreError, deliveries, webhooks};
+use crate::db::{Db, StoreError, deliveries, events, webhooks};
+use crate::delivery::Inbox;
 use crate::domain::AuditAction;
 
 /// Queues a delivery of this webhook for another try now, with the same `webhook-id`.
@@ -27,4 +28,36 @@ pub async fn redeliver(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Sends a `webhook.test` event to this webhook only, at once (it is handed to the sender
+/// through `inbox`). Returns the delivery's id.
+pub async fn send_test_event(
+    db: &Db,
+    inbox: &Inbox,
+    actor: &Actor,
+    webhook_id: i64,
+) -> Result<i64, StoreError> {
+    let now = Timestamp::now();
+    let data = serde_json::json!({
+        "message": "A test event from Webhook Console: if you can read this, deliveries reach you.",
+        "sent_by": actor.to_string(),
+    })
+    .to_string();
+    let mut tx = db.begin_write().await?;
+    let webhook = webhooks::find(&mut *tx, webhook_id, now).await?;
+    let (_, delivery_id) =
+        events::insert_test_event(&mut tx, webhook_id, &data, now, now.plus(inbox.lease())).await?;
+    Audit {
+        actor,
+        action: AuditAction::TestEventSent,
+        target_type: "webhook",
+        target: &webhook.name,
+        summary: format!("delivery {delivery_id}"),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    inbox.hand_over(vec![delivery_id]);
+    Ok(delivery_id)
 }

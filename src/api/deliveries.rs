@@ -150,3 +150,32 @@ impl From<Attempt> for AttemptBody {
         }
     }
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestEventSent {
+    /// The delivery carrying the `webhook.test` event; also its `webhook-id`.
+    pub delivery_id: i64,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/webhooks/{id}/test-event", operation_id = "sendTestEvent", tag = "deliveries",
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses(
+        (status = 202, description = "A `webhook.test` event is on its way to this webhook only", body = TestEventSent),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn send_test_event(
+    caller: Caller,
+    db: web::Data<Db>,
+    engine: web::Data<Inbox>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let delivery_id =
+        actions::deliveries::send_test_event(&db, &engine, &caller.actor(), id.into_inner())
+            .await
+            .map_err(ApiError::or_not_found("webhook"))?;
+    Ok(HttpResponse::Accepted().json(TestEventSent { delivery_id }))
+}

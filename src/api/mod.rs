@@ -56,6 +56,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/webhooks/{id}/secret/rotate", "POST").post(webhooks::rotate_secret))
             .service(
+                resource("/webhooks/{id}/test-event", "POST").post(deliveries::send_test_event),
+            )
+            .service(
                 resource("/webhooks/{id}/deliveries", "GET, HEAD")
                     .route(get_or_head().to(deliveries::list)),
             )

@@ -27,6 +27,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         webhooks::rotate_secret,
         deliveries::list,
         deliveries::redeliver,
+        deliveries::send_test_event,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth)

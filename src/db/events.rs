@@ -263,3 +263,33 @@ async fn earlier_with_key(
         None => Ok(None),
     }
 }
+
+/// Stores a `webhook.test` event with one delivery, to this webhook only, claimed until
+/// `lease_until` for the caller's sender. Returns the event's and the delivery's ids.
+pub async fn insert_test_event(
+    conn: &mut SqliteConnection,
+    webhook_id: i64,
+    data: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<(i64, i64), StoreError> {
+    let event_id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (event_type, event_time, current_context, data, created_at)
+         VALUES ('webhook.test', ?1, '{}', ?2, ?1) RETURNING id",
+    )
+    .bind(now)
+    .bind(data)
+    .fetch_one(&mut *conn)
+    .await?;
+    let delivery_id = sqlx::query_scalar(
+        "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
+         VALUES (?, ?, 'pending', ?, ?) RETURNING id",
+    )
+    .bind(event_id)
+    .bind(webhook_id)
+    .bind(lease_until)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok((event_id, delivery_id))
+}

@@ -21,10 +21,11 @@ pub enum AuditAction {
     EventTypeRegistered,
     DeliveryRedelivered,
     SecretRotated,
+    TestEventSent,
 }
 
 impl AuditAction {
-    const ALL: [Self; 19] = [
+    const ALL: [Self; 20] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -44,6 +45,7 @@ impl AuditAction {
         Self::EventTypeRegistered,
         Self::DeliveryRedelivered,
         Self::SecretRotated,
+        Self::TestEventSent,
     ];
 
     /// The stable snake_case name: in storage, URLs and JSON.
@@ -68,6 +70,7 @@ impl AuditAction {
             Self::EventTypeRegistered => "event_type_registered",
             Self::DeliveryRedelivered => "delivery_redelivered",
             Self::SecretRotated => "secret_rotated",
+            Self::TestEventSent => "test_event_sent",
         }
     }
 
@@ -92,6 +95,7 @@ impl AuditAction {
             Self::EventTypeRegistered => "Event type registered",
             Self::DeliveryRedelivered => "Redelivery queued",
             Self::SecretRotated => "Signing secret rotated",
+            Self::TestEventSent => "Test event sent",
         }
     }
 

@@ -643,3 +643,49 @@ async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempt
     let after = app.get_page(&href).await;
     assert_eq!(after.texts(".attempt").len(), 2);
 }
+
+#[tokio::test]
+async fn a_test_event_goes_to_one_webhook_only_and_shows_in_its_log() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    let bystander = Receiver::start().await;
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    webhook_to(&api, &bystander.url, &["*"]).await;
+
+    let sent = app
+        .post_form(&format!("/settings/webhooks/{webhook}/test-event"), &[])
+        .await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+
+    let got = received(&receiver, 1, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 1);
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["event_type"], "webhook.test");
+    assert!(verify(&secret_of(&api, webhook).await, &got[0]));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(bystander.received().is_empty(), "to this webhook only");
+    wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
+    let log = app
+        .get_page(&format!("/settings/webhooks/{webhook}"))
+        .await
+        .text(".delivery-log tbody");
+    assert!(
+        log.contains("webhook.test") && log.contains("Succeeded"),
+        "{log}"
+    );
+
+    let via_api = api
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/webhooks/{webhook}/test-event"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(via_api.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        received(&receiver, 2, Duration::from_secs(5)).await.len(),
+        2
+    );
+}

@@ -162,3 +162,17 @@ impl AttemptView {
         }
     }
 }
+
+/// Sends a `webhook.test` event to this webhook only; the log shows it moments later.
+pub async fn send_test_event(
+    db: web::Data<Db>,
+    engine: web::Data<Inbox>,
+    user: CurrentUser,
+    htmx: Htmx,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let delivery = actions::deliveries::send_test_event(&db, &engine, &user.actor(), id).await?;
+    Flash::success(format!("Test event sent (delivery {delivery})"));
+    Ok(htmx.redirect(&format!("{}#delivery-log", detail_href(id))))
+}

@@ -45,6 +45,11 @@ pub fn pages() -> Vec<Page> {
             Admin,
             secret::rotate,
         ),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/test-event",
+            Admin,
+            delivery::send_test_event,
+        ),
         get(
             "/settings/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}",
             SignedIn,

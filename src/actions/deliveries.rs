@@ -30,7 +30,7 @@ pub async fn redeliver(
     Ok(())
 }
 
-/// Sends a `webhook.test` event to this webhook only, at once (it is handed to the sender
+/// Sends a `webhook.test` event to this active webhook only, at once (it is handed to the sender
 /// through `inbox`). Returns the delivery's id.
 pub async fn send_test_event(
     db: &Db,
@@ -46,6 +46,9 @@ pub async fn send_test_event(
     .to_string();
     let mut tx = db.begin_write().await?;
     let webhook = webhooks::find(&mut *tx, webhook_id, now).await?;
+    if !webhook.status.is_active() {
+        return Err(StoreError::WebhookDisabled);
+    }
     let (_, delivery_id) =
         events::insert_test_event(&mut tx, webhook_id, &data, now, now.plus(inbox.lease())).await?;
     Audit {

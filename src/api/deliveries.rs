@@ -7,7 +7,7 @@ use super::error::{ApiError, ErrorBody};
 use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Attempt, Delivery};
-use crate::db::{Db, webhooks};
+use crate::db::{Db, StoreError, webhooks};
 use crate::delivery::Inbox;
 use crate::paging::{PAGE_SIZE, Pager};
 
@@ -164,6 +164,7 @@ pub struct TestEventSent {
         (status = 202, description = "A `webhook.test` event is on its way to this webhook only", body = TestEventSent),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 409, description = "The webhook is disabled", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -176,6 +177,11 @@ pub async fn send_test_event(
     let delivery_id =
         actions::deliveries::send_test_event(&db, &engine, &caller.actor(), id.into_inner())
             .await
-            .map_err(ApiError::or_not_found("webhook"))?;
+            .map_err(|error| match error {
+                StoreError::WebhookDisabled => ApiError::conflict(
+                    "The webhook is disabled; enable it to send it a test event.",
+                ),
+                other => ApiError::or_not_found("webhook")(other),
+            })?;
     Ok(HttpResponse::Accepted().json(TestEventSent { delivery_id }))
 }

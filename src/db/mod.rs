@@ -50,6 +50,9 @@ pub enum StoreError {
     TokenNameTaken,
     #[error("an event type with this key already exists")]
     EventTypeTaken,
+    /// Refused: the webhook is switched off and gets nothing until it is enabled.
+    #[error("the webhook is disabled")]
+    WebhookDisabled,
     /// Refused, and rolled back, because no admin could sign in afterwards.
     #[error("the console needs at least one active admin")]
     NoActiveAdminLeft,

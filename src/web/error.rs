@@ -46,6 +46,9 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
+            StoreError::WebhookDisabled => Self::BadRequest(
+                "Enable the webhook first: a disabled webhook gets nothing.".into(),
+            ),
             StoreError::NoActiveAdminLeft => {
                 Self::BadRequest("The console needs at least one active admin.".into())
             }

@@ -267,6 +267,20 @@ async fn a_disabled_webhook_gets_nothing() {
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
 
+    let test_event = api
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/webhooks/{webhook}/test-event"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        test_event.status(),
+        StatusCode::CONFLICT,
+        "not even a test event"
+    );
+
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(receiver.received().is_empty());
 }

@@ -101,7 +101,8 @@ pub async fn claim_due(
     load(&mut *conn, secrets, &ids, now).await
 }
 
-/// What sending these deliveries needs, secrets opened, oldest due first.
+/// What sending these deliveries needs, secrets opened, oldest due first. Deliveries of a
+/// webhook switched off meanwhile are left out: they wait, pending, until it is enabled.
 pub async fn load(
     db: impl SqliteExecutor<'_>,
     secrets: &SecretBox,
@@ -121,7 +122,7 @@ pub async fn load(
                 e.event_type, e.event_time, e.current_context, e.data
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                            JOIN events e ON e.id = d.event_id
-         WHERE d.status = 'pending' AND d.id IN (",
+         WHERE d.status = 'pending' AND w.status = 'active' AND d.id IN (",
     );
     let mut separated = details.separated(", ");
     for id in ids {

@@ -219,9 +219,19 @@ fn classify(error: &reqwest::Error) -> (AttemptErrorCode, String) {
         innermost = cause;
     }
     let detail = innermost.to_string();
+    let to = error
+        .url()
+        .and_then(|url| {
+            Some(format!(
+                "{}:{}",
+                url.host_str()?,
+                url.port_or_known_default()?
+            ))
+        })
+        .map_or_else(String::new, |address| format!(" to {address}"));
     (
         AttemptErrorCode::Connect,
-        format!("The connection failed: {detail}."),
+        format!("The connection{to} failed: {detail}."),
     )
 }
 

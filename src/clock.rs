@@ -35,6 +35,25 @@ impl Timestamp {
             .map(Self::from_datetime)
     }
 
+    /// What a browser's `datetime-local` field sends, `2026-01-15T09:30`, read as UTC (the
+    /// console's time zone); RFC 3339 is taken too.
+    pub fn parse_utc_minutes(text: &str) -> Option<Self> {
+        let text = text.trim();
+        Self::parse_rfc3339(text).or_else(|| {
+            time::PrimitiveDateTime::parse(
+                text,
+                format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+            )
+            .ok()
+            .map(|at| Self::from_datetime(at.assume_utc()))
+        })
+    }
+
+    /// `2026-01-15T09:30`: the value a `datetime-local` field shows, in UTC.
+    pub fn utc_minutes(self) -> String {
+        self.format(format_description!("[year]-[month]-[day]T[hour]:[minute]"))
+    }
+
     /// `2026-01-15T09:30:00.000Z`: UTC with milliseconds, as the API and receivers get it.
     pub fn rfc3339(self) -> String {
         self.format(format_description!(

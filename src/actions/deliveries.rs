@@ -64,3 +64,32 @@ pub async fn send_test_event(
     inbox.hand_over(vec![delivery_id]);
     Ok(delivery_id)
 }
+
+/// Queues every failed delivery of this webhook since `since` again, each with a fresh
+/// schedule. Returns how many.
+pub async fn recover_failed(
+    db: &Db,
+    actor: &Actor,
+    webhook_id: i64,
+    since: Timestamp,
+) -> Result<u64, StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let webhook = webhooks::find(&mut *tx, webhook_id, now).await?;
+    let recovered = deliveries::recover_failed(&mut tx, webhook_id, since, now).await?;
+    Audit {
+        actor,
+        action: AuditAction::FailedDeliveriesRecovered,
+        target_type: "webhook",
+        target: &webhook.name,
+        summary: format!(
+            "{recovered} failed deliver{} since {} queued again",
+            if recovered == 1 { "y" } else { "ies" },
+            since.absolute()
+        ),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(recovered)
+}

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
+use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
 use crate::clock::Timestamp;
@@ -184,4 +185,58 @@ pub async fn send_test_event(
                 other => ApiError::or_not_found("webhook")(other),
             })?;
     Ok(HttpResponse::Accepted().json(TestEventSent { delivery_id }))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct Recover {
+    /// Failed deliveries created at or after this time (RFC 3339) are queued again.
+    #[schema(required = true, example = "2026-01-15T09:30:00Z", format = DateTime)]
+    pub since: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recovered {
+    /// How many failed deliveries were queued again, each with a fresh retry schedule.
+    pub queued: u64,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/webhooks/{id}/recover", operation_id = "recoverFailedDeliveries", tag = "deliveries",
+    params(("id" = i64, Path, description = "Webhook id")),
+    request_body = Recover,
+    responses(
+        (status = 202, description = "Queued again", body = Recovered),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn recover(
+    caller: Caller,
+    db: web::Data<Db>,
+    engine: web::Data<Inbox>,
+    id: web::Path<i64>,
+    Json(body): Json<Recover>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(since) = Timestamp::parse_rfc3339(&body.since) else {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert(
+            "since".to_owned(),
+            vec!["Use an RFC 3339 time, like 2026-01-15T09:30:00Z.".to_owned()],
+        );
+        return Err(ApiError::validation(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "Some fields are invalid; see details.",
+            fields,
+        ));
+    };
+    let queued = actions::deliveries::recover_failed(&db, &caller.actor(), id.into_inner(), since)
+        .await
+        .map_err(ApiError::or_not_found("webhook"))?;
+    engine.due_now();
+    Ok(HttpResponse::Accepted().json(Recovered { queued }))
 }

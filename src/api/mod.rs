@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 resource("/webhooks/{id}/test-event", "POST").post(deliveries::send_test_event),
             )
+            .service(resource("/webhooks/{id}/recover", "POST").post(deliveries::recover))
             .service(
                 resource("/webhooks/{id}/deliveries", "GET, HEAD")
                     .route(get_or_head().to(deliveries::list)),

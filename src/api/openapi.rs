@@ -28,6 +28,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         deliveries::list,
         deliveries::redeliver,
         deliveries::send_test_event,
+        deliveries::recover,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth)

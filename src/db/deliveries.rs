@@ -167,3 +167,24 @@ pub async fn payload(
     .await?
     .ok_or(StoreError::NotFound)
 }
+
+/// Queues every failed delivery of this webhook created since `since` for another try now,
+/// each with a fresh retry schedule. Returns how many.
+pub async fn recover_failed(
+    conn: &mut SqliteConnection,
+    webhook_id: i64,
+    since: Timestamp,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let recovered = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?,
+                schedule_start = attempt_count
+         WHERE webhook_id = ? AND status = 'failed' AND created_at >= ?",
+    )
+    .bind(now)
+    .bind(webhook_id)
+    .bind(since)
+    .execute(conn)
+    .await?;
+    Ok(recovered.rows_affected())
+}

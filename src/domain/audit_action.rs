@@ -22,10 +22,11 @@ pub enum AuditAction {
     DeliveryRedelivered,
     SecretRotated,
     TestEventSent,
+    FailedDeliveriesRecovered,
 }
 
 impl AuditAction {
-    const ALL: [Self; 20] = [
+    const ALL: [Self; 21] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -46,6 +47,7 @@ impl AuditAction {
         Self::DeliveryRedelivered,
         Self::SecretRotated,
         Self::TestEventSent,
+        Self::FailedDeliveriesRecovered,
     ];
 
     /// The stable snake_case name: in storage, URLs and JSON.
@@ -71,6 +73,7 @@ impl AuditAction {
             Self::DeliveryRedelivered => "delivery_redelivered",
             Self::SecretRotated => "secret_rotated",
             Self::TestEventSent => "test_event_sent",
+            Self::FailedDeliveriesRecovered => "failed_deliveries_recovered",
         }
     }
 
@@ -96,6 +99,7 @@ impl AuditAction {
             Self::DeliveryRedelivered => "Redelivery queued",
             Self::SecretRotated => "Signing secret rotated",
             Self::TestEventSent => "Test event sent",
+            Self::FailedDeliveriesRecovered => "Failed deliveries recovered",
         }
     }
 

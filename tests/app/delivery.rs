@@ -703,3 +703,50 @@ async fn a_test_event_goes_to_one_webhook_only_and_shows_in_its_log() {
         2
     );
 }
+
+#[tokio::test]
+async fn failed_deliveries_since_a_time_can_be_recovered_at_once() {
+    let app = console("50ms").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(&[500; 4]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    for i in 0..2 {
+        api.publish(json!({"event_type": "user.signed_up", "data": {"i": i}}))
+            .await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while receiver.received().len() < 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_for_delivery(&api, webhook, |d| d["status"] == "failed").await;
+
+    let since = Timestamp::now()
+        .minus(Duration::from_secs(3600))
+        .utc_minutes();
+    let recovered = app
+        .post_form(
+            &format!("/settings/webhooks/{webhook}/recover"),
+            &[("since", since.as_str())],
+        )
+        .await;
+    assert_eq!(recovered.status(), StatusCode::SEE_OTHER);
+    let page = app.get_page(&format!("/settings/webhooks/{webhook}")).await;
+    assert_eq!(
+        page.text(".toast-success"),
+        "2 failed deliveries queued again"
+    );
+
+    let got = received(&receiver, 6, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 6, "both sent again at once");
+    let via_api: Value = api
+        .post(
+            &format!("/api/v1/webhooks/{webhook}/recover"),
+            json!({"since": "2000-01-01T00:00:00Z"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(via_api["queued"], 0, "nothing failed any more");
+}

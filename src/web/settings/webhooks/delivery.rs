@@ -18,8 +18,8 @@ use crate::htmx::Htmx;
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
-use crate::web::render;
 use crate::web::session::CurrentUser;
+use crate::web::{HtmlForm, render};
 
 #[derive(Template)]
 #[template(path = "settings/webhooks/delivery.html")]
@@ -174,5 +174,34 @@ pub async fn send_test_event(
     let id = id.into_inner();
     let delivery = actions::deliveries::send_test_event(&db, &engine, &user.actor(), id).await?;
     Flash::success(format!("Test event sent (delivery {delivery})"));
+    Ok(htmx.redirect(&format!("{}#delivery-log", detail_href(id))))
+}
+
+#[derive(serde::Deserialize)]
+pub struct RecoverForm {
+    #[serde(default)]
+    since: String,
+}
+
+/// Queues every failed delivery since the chosen time again.
+pub async fn recover_failed(
+    db: web::Data<Db>,
+    engine: web::Data<Inbox>,
+    user: CurrentUser,
+    htmx: Htmx,
+    id: web::Path<i64>,
+    HtmlForm(form): HtmlForm<RecoverForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let since = Timestamp::parse_utc_minutes(&form.since).ok_or_else(|| {
+        AppError::BadRequest("Enter the time to recover from, like 2026-11-28T09:00 (UTC).".into())
+    })?;
+    let recovered = actions::deliveries::recover_failed(&db, &user.actor(), id, since).await?;
+    engine.due_now();
+    Flash::success(match recovered {
+        0 => format!("No failed deliveries since {}", since.absolute()),
+        1 => "1 failed delivery queued again".to_owned(),
+        n => format!("{n} failed deliveries queued again"),
+    });
     Ok(htmx.redirect(&format!("{}#delivery-log", detail_href(id))))
 }

@@ -10,6 +10,9 @@ use crate::domain::DeliveryStatus;
 use crate::paging::{PAGE_SIZE, Pager};
 use crate::web::pagination::Pagination;
 
+/// How far back "Recover failed deliveries" looks unless told otherwise.
+const RECOVER_BY_DEFAULT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LogQuery {
@@ -24,6 +27,8 @@ pub struct DeliveryLog {
     pub statuses: Vec<(&'static str, &'static str, bool)>,
     pub filtered: bool,
     pub pagination: Pagination,
+    /// What the recovery form offers by default: a day ago.
+    pub recover_since: String,
 }
 
 pub struct DeliveryRow {
@@ -75,6 +80,7 @@ impl DeliveryLog {
                 .collect(),
             filtered: status.is_some(),
             pagination: Pagination::new(pager, total, href),
+            recover_since: now.minus(RECOVER_BY_DEFAULT).utc_minutes(),
         })
     }
 }

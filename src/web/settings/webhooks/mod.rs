@@ -46,6 +46,11 @@ pub fn pages() -> Vec<Page> {
             secret::rotate,
         ),
         post(
+            "/settings/webhooks/{id:[0-9]+}/recover",
+            Admin,
+            delivery::recover_failed,
+        ),
+        post(
             "/settings/webhooks/{id:[0-9]+}/test-event",
             Admin,
             delivery::send_test_event,

@@ -183,34 +183,25 @@ impl Senders {
         ));
     }
 
-    /// Frees the send's slot and remembers the earliest retry it scheduled.
+    /// Frees the send's slot, keeps what it released unsent, and remembers the earliest
+    /// retry it scheduled.
     fn note(&mut self, finished: Result<Finished, tokio::task::JoinError>) {
-        let retry_at = note_finished(finished, &mut self.per_webhook, &mut self.released);
-        self.earliest_retry = match (self.earliest_retry, retry_at) {
+        let Ok(finished) = finished else {
+            tracing::error!("a delivery task stopped abnormally");
+            return;
+        };
+        if let Some(slot) = self.per_webhook.get_mut(&finished.webhook_id) {
+            slot.0 -= 1;
+            if slot.0 == 0 {
+                self.per_webhook.remove(&finished.webhook_id);
+            }
+        }
+        self.released.extend(finished.released);
+        self.earliest_retry = match (self.earliest_retry, finished.retry_at) {
             (Some(earlier), Some(this)) => Some(earlier.min(this)),
             (earlier, this) => earlier.or(this),
         };
     }
-}
-
-/// Frees the send's slot; returns when its delivery is due again, if it is.
-fn note_finished(
-    finished: Result<Finished, tokio::task::JoinError>,
-    per_webhook: &mut HashMap<i64, (usize, Arc<Semaphore>)>,
-    released: &mut Vec<i64>,
-) -> Option<Timestamp> {
-    let Ok(finished) = finished else {
-        tracing::error!("a delivery task stopped abnormally");
-        return None;
-    };
-    if let Some(slot) = per_webhook.get_mut(&finished.webhook_id) {
-        slot.0 -= 1;
-        if slot.0 == 0 {
-            per_webhook.remove(&finished.webhook_id);
-        }
-    }
-    released.extend(finished.released);
-    finished.retry_at
 }
 
 async fn claim(

@@ -10,7 +10,8 @@ use super::invalid;
 /// Characters a reader cannot see, as the body of a regex class: controls, and the Unicode
 /// format characters (category Cf) of the Basic Multilingual Plane — zero-width spaces and
 /// joiners, bidi marks, embeddings, overrides and isolates, the byte-order mark. Written
-/// with `\uXXXX` escapes, which JSON Schema's, Python's and Rust's regex dialects all read.
+/// as `\u` and four hex digits, which JSON Schema's, Python's and Rust's regex dialects
+/// all read.
 macro_rules! hidden_characters {
     () => {
         r"\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::super::Tab;
 use super::detail_href;
-use super::view::Badge;
+use super::view::{self, Badge};
 use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::Db;
@@ -60,16 +60,10 @@ pub async fn show(
     let webhook = webhooks::find(db.reader(), webhook_id, now).await?;
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
     let (event_time, context, data) = deliveries::payload(db.reader(), delivery_id).await?;
-    // Support staff learn whether a key was sent, not a character of it.
-    let api_key = webhooks::api_key(db.reader(), &secrets, webhook_id)
-        .await?
-        .map(|key| {
-            if layout.is_admin() {
-                key.masked()
-            } else {
-                "(set)".to_owned()
-            }
-        });
+    let api_key = view::shown_api_key(
+        webhooks::api_key(db.reader(), &secrets, webhook_id).await?,
+        layout.is_admin(),
+    );
     let attempts = deliveries::attempts(db.reader(), delivery_id).await?;
     let page = DeliveryPage {
         title: format!("Delivery {delivery_id}"),

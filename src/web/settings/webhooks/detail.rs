@@ -39,16 +39,10 @@ pub async fn show(
     let id = id.into_inner();
     let now = Timestamp::now();
     let webhook = webhooks::find(db.reader(), id, now).await?;
-    // Support staff learn whether a key is set, not a single character of it.
-    let api_key = webhooks::api_key(db.reader(), &secrets, id)
-        .await?
-        .map(|key| {
-            if layout.is_admin() {
-                key.masked()
-            } else {
-                "Set".to_owned()
-            }
-        });
+    let api_key = view::shown_api_key(
+        webhooks::api_key(db.reader(), &secrets, id).await?,
+        layout.is_admin(),
+    );
     let page = DetailPage {
         layout,
         title: webhook.name.clone(),

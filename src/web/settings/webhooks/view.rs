@@ -2,7 +2,7 @@
 
 use crate::clock::Timestamp;
 use crate::db::webhooks::LastDelivery;
-use crate::domain::{DeliveryStatus, EventSelection, WebhookStatus};
+use crate::domain::{ApiKey, DeliveryStatus, EventSelection, WebhookStatus};
 
 /// A status as a badge: its words and the CSS modifier that colours it.
 #[derive(Debug, Clone)]
@@ -51,6 +51,18 @@ impl Outcome {
             when: last.at.relative_to(now),
         }
     }
+}
+
+/// The API key as this viewer may see it: masked for admins; support staff learn only that
+/// one is set, not a single character of it.
+pub fn shown_api_key(key: Option<ApiKey>, admin: bool) -> Option<String> {
+    key.map(|key| {
+        if admin {
+            key.masked()
+        } else {
+            "Set".to_owned()
+        }
+    })
 }
 
 pub fn event_keys(events: &EventSelection) -> Vec<String> {

@@ -27,6 +27,27 @@ async fn console(retry_schedule: &str) -> TestApp {
     .await
 }
 
+/// A console that delivers to one local receiver through one webhook on every event.
+struct Scene {
+    app: TestApp,
+    api: Api,
+    receiver: Receiver,
+    webhook: i64,
+}
+
+async fn scene(retry_schedule: &str) -> Scene {
+    let app = console(retry_schedule).await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    }
+}
+
 async fn webhook_to(api: &Api, url: &str, events: &[&str]) -> i64 {
     let response = api
         .post(
@@ -173,11 +194,13 @@ async fn a_published_event_arrives_with_the_four_key_body_and_a_valid_signature(
 
 #[tokio::test]
 async fn a_failing_receiver_is_retried_with_the_same_id_and_body_until_it_succeeds() {
-    let app = console("100ms,100ms,100ms").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        api,
+        receiver,
+        webhook,
+        ..
+    } = scene("100ms,100ms,100ms").await;
     receiver.answer_with(&[500, 503]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
 
     api.publish(json!({"event_type": "user.signed_up", "data": {"user": 1}}))
         .await;
@@ -204,11 +227,13 @@ async fn a_failing_receiver_is_retried_with_the_same_id_and_body_until_it_succee
 
 #[tokio::test]
 async fn a_delivery_that_keeps_failing_fails_when_its_schedule_is_spent() {
-    let app = console("50ms,50ms").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        api,
+        receiver,
+        webhook,
+        ..
+    } = scene("50ms,50ms").await;
     receiver.answer_with(&[500; 10]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
 
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
@@ -254,10 +279,12 @@ async fn loopback_is_refused_unless_allowed_and_the_log_says_why() {
 
 #[tokio::test]
 async fn a_disabled_webhook_gets_nothing() {
-    let app = console("1s").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    let Scene {
+        api,
+        receiver,
+        webhook,
+        ..
+    } = scene("1s").await;
     api.patch(
         &format!("/api/v1/webhooks/{webhook}"),
         json!({"status": "disabled"}),
@@ -268,13 +295,8 @@ async fn a_disabled_webhook_gets_nothing() {
         .await;
 
     let test_event = api
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/webhooks/{webhook}/test-event"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .post_empty(&format!("/api/v1/webhooks/{webhook}/test-event"))
+        .await;
     assert_eq!(
         test_event.status(),
         StatusCode::CONFLICT,
@@ -287,11 +309,13 @@ async fn a_disabled_webhook_gets_nothing() {
 
 #[tokio::test]
 async fn a_receiver_that_answers_410_gone_is_disabled_at_once() {
-    let app = console("50ms").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("50ms").await;
     receiver.answer_with(&[410]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
 
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
@@ -330,11 +354,13 @@ async fn wait_for_delivery(api: &Api, webhook: i64, done: impl Fn(&Value) -> boo
 
 #[tokio::test]
 async fn a_receiver_that_does_not_answer_in_time_fails_the_attempt_as_a_timeout() {
-    let app = console("1h").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        api,
+        receiver,
+        webhook,
+        ..
+    } = scene("1h").await;
     receiver.script([Answer::Slowly(Duration::from_secs(4))]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
 
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
@@ -365,11 +391,13 @@ async fn a_redirect_is_not_followed() {
 
 #[tokio::test]
 async fn an_endless_answer_is_cut_short_and_still_counts() {
-    let app = console("1h").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        api,
+        receiver,
+        webhook,
+        ..
+    } = scene("1h").await;
     receiver.script([Answer::Endless]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
 
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
@@ -433,11 +461,13 @@ async fn a_slow_receiver_does_not_hold_up_another_webhook() {
 
 #[tokio::test]
 async fn metrics_count_events_attempts_and_the_queue() {
-    let app = console("1h").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("1h").await;
     receiver.answer_with(&[500]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
 
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
@@ -465,11 +495,13 @@ async fn metrics_count_events_attempts_and_the_queue() {
 
 #[tokio::test]
 async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_pruned() {
-    let app = console("1h").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("1h").await;
     receiver.answer_with(&[500]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
     wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
@@ -515,10 +547,12 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
 
 #[tokio::test]
 async fn after_a_rotation_deliveries_carry_both_signatures() {
-    let app = console("1h").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("1h").await;
     let old = secret_of(&api, webhook).await;
 
     let rotated = app
@@ -545,13 +579,8 @@ async fn after_a_rotation_deliveries_carry_both_signatures() {
     assert!(verified_by_reference_library(&old, request));
     assert!(verified_by_reference_library(&new, request));
     let via_api = api
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/webhooks/{webhook}/secret/rotate"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .post_empty(&format!("/api/v1/webhooks/{webhook}/secret/rotate"))
+        .await;
     assert_eq!(via_api.status(), StatusCode::OK);
     let log = app.get_page("/settings/audit").await.text("tbody");
     assert_eq!(log.matches("Signing secret rotated").count(), 2, "{log}");
@@ -559,27 +588,24 @@ async fn after_a_rotation_deliveries_carry_both_signatures() {
 
 #[tokio::test]
 async fn a_redelivery_starts_a_fresh_retry_schedule() {
-    let app = console("50ms").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        api,
+        receiver,
+        webhook,
+        ..
+    } = scene("50ms").await;
     receiver.answer_with(&[500, 500, 500]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
     api.publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
     let failed = wait_for_delivery(&api, webhook, |d| d["status"] == "failed").await;
     assert_eq!(failed["attempt_count"], 2, "the schedule allows one retry");
 
     let redelivered = api
-        .request(
-            reqwest::Method::POST,
-            &format!(
-                "/api/v1/webhooks/{webhook}/deliveries/{}/redeliver",
-                failed["id"]
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
+        .post_empty(&format!(
+            "/api/v1/webhooks/{webhook}/deliveries/{}/redeliver",
+            failed["id"]
+        ))
+        .await;
     assert_eq!(redelivered.status(), StatusCode::ACCEPTED);
 
     let delivery = wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
@@ -597,11 +623,13 @@ async fn a_redelivery_starts_a_fresh_retry_schedule() {
 
 #[tokio::test]
 async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempts() {
-    let app = console("1h").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("1h").await;
     receiver.answer_with(&[503]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
     api.publish(json!({"event_type": "order.purchased", "data": {"order": 7}}))
         .await;
     let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
@@ -690,13 +718,8 @@ async fn a_test_event_goes_to_one_webhook_only_and_shows_in_its_log() {
     );
 
     let via_api = api
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/webhooks/{webhook}/test-event"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .post_empty(&format!("/api/v1/webhooks/{webhook}/test-event"))
+        .await;
     assert_eq!(via_api.status(), StatusCode::ACCEPTED);
     assert_eq!(
         received(&receiver, 2, Duration::from_secs(5)).await.len(),
@@ -706,11 +729,13 @@ async fn a_test_event_goes_to_one_webhook_only_and_shows_in_its_log() {
 
 #[tokio::test]
 async fn failed_deliveries_since_a_time_can_be_recovered_at_once() {
-    let app = console("50ms").await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("50ms").await;
     receiver.answer_with(&[500; 4]);
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
     for i in 0..2 {
         api.publish(json!({"event_type": "user.signed_up", "data": {"i": i}}))
             .await;

@@ -134,23 +134,55 @@ const LOCAL_DELIVERY: [(&str, &str); 3] = [
     ("WEBHOOK_CONSOLE_RETRY_SCHEDULE", "200ms,200ms,200ms"),
 ];
 
+/// The real binary on its own database, delivering to a local receiver through one webhook
+/// on every event.
+struct LocalDelivery {
+    dir: tempfile::TempDir,
+    database_url: String,
+    port: u16,
+    server: Child,
+    api: Api,
+    receiver: Receiver,
+}
+
+impl LocalDelivery {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
+        let token = token_for(&database_url);
+        let port = free_port();
+        let server = start_server(&database_url, port, &LOCAL_DELIVERY);
+        wait_until_ready(port).await;
+        let api = Api::new(&format!("http://127.0.0.1:{port}"), &token);
+        let receiver = Receiver::start().await;
+        let response = api
+            .post(
+                "/api/v1/webhooks",
+                json!({"name": "Orders", "url": receiver.url, "events": ["*"]}),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        Self {
+            dir,
+            database_url,
+            port,
+            server,
+            api,
+            receiver,
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_event_is_delivered_after_a_kill_9_mid_stream_and_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
-    let token = token_for(&database_url);
-    let port = free_port();
-    let mut server = start_server(&database_url, port, &LOCAL_DELIVERY);
-    wait_until_ready(port).await;
-    let api = Api::new(&format!("http://127.0.0.1:{port}"), &token);
-    let receiver = Receiver::start().await;
-    let response = api
-        .post(
-            "/api/v1/webhooks",
-            json!({"name": "Orders", "url": receiver.url, "events": ["*"]}),
-        )
-        .await;
-    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let LocalDelivery {
+        dir: _dir,
+        database_url,
+        port,
+        mut server,
+        api,
+        receiver,
+    } = LocalDelivery::start().await;
 
     const EVENTS: i64 = 300;
     for i in 0..EVENTS {
@@ -193,22 +225,17 @@ async fn every_event_is_delivered_after_a_kill_9_mid_stream_and_a_restart() {
 
 #[tokio::test]
 async fn sigterm_lets_sends_in_flight_finish_and_exits_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", dir.path().join("console.db").display());
-    let token = token_for(&database_url);
-    let port = free_port();
-    let mut server = start_server(&database_url, port, &LOCAL_DELIVERY);
-    wait_until_ready(port).await;
-    let api = Api::new(&format!("http://127.0.0.1:{port}"), &token);
-    let receiver = Receiver::start().await;
+    let LocalDelivery {
+        dir: _dir,
+        database_url,
+        mut server,
+        api,
+        receiver,
+        ..
+    } = LocalDelivery::start().await;
     receiver.always(crate::common::receiver::Answer::Slowly(
         Duration::from_millis(500),
     ));
-    api.post(
-        "/api/v1/webhooks",
-        json!({"name": "Orders", "url": receiver.url, "events": ["*"]}),
-    )
-    .await;
     for i in 0..5 {
         api.publish(json!({"event_type": "order.purchased", "data": {"i": i}}))
             .await;

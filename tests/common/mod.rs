@@ -248,6 +248,14 @@ impl Api {
             .expect("POST")
     }
 
+    /// A POST with no body: an action on what the path names.
+    pub async fn post_empty(&self, path: &str) -> Response {
+        self.request(reqwest::Method::POST, path)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     pub async fn patch(&self, path: &str, body: serde_json::Value) -> Response {
         self.request(reqwest::Method::PATCH, path)
             .json(&body)

@@ -122,20 +122,34 @@ pub async fn auto_disable(
     now: Timestamp,
 ) -> Result<String, StoreError> {
     let mut tx = db.begin_write().await?;
-    let name = webhooks::set_status(&mut tx, id, WebhookStatus::AutoDisabled, now).await?;
+    let reason = format!(
+        "every delivery failed for {}",
+        humantime::format_duration(failing_for)
+    );
+    let name = switch_off_by_system(&mut tx, id, WebhookStatus::AutoDisabled, &reason, now).await?;
+    tx.commit().await?;
+    Ok(name)
+}
+
+/// The system switches a webhook off, inside the caller's transaction (an auto-disable, or
+/// a receiver's 410 in a batch of outcomes), and says why in the audit log. Returns its name.
+pub async fn switch_off_by_system(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    status: WebhookStatus,
+    reason: &str,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let name = webhooks::set_status(conn, id, status, now).await?;
     Audit {
         actor: &Actor::System,
         action: AuditAction::WebhookDisabled,
         target_type: "webhook",
         target: &name,
-        summary: format!(
-            "status → Auto-disabled: every delivery failed for {}",
-            humantime::format_duration(failing_for)
-        ),
+        summary: format!("status → {}: {reason}", status.label()),
     }
-    .record(&mut tx, now)
+    .record(conn, now)
     .await?;
-    tx.commit().await?;
     Ok(name)
 }
 

@@ -8,12 +8,11 @@ use tokio::sync::mpsc;
 use super::Engine;
 use super::EngineSettings;
 use super::sender::Tried;
-use crate::actions::Actor;
+use crate::actions;
 use crate::clock::Timestamp;
-use crate::db::audit::NewEntry;
+use crate::db::StoreError;
 use crate::db::delivery_queue::{self, AttemptRecord, Claimed};
-use crate::db::{StoreError, webhooks};
-use crate::domain::{AttemptErrorCode, AuditAction, DeliveryStatus, WebhookStatus};
+use crate::domain::{AttemptErrorCode, DeliveryStatus, WebhookStatus};
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
@@ -106,22 +105,13 @@ async fn store(engine: &Engine, batch: &[Outcome]) -> Result<(), StoreError> {
     delivery_queue::record_attempts(&mut tx, &records).await?;
     for outcome in batch {
         if outcome.record.status_code == Some(i64::from(GONE)) {
-            let name = webhooks::set_status(
+            actions::webhooks::switch_off_by_system(
                 &mut tx,
                 outcome.record.webhook_id,
                 WebhookStatus::Disabled,
+                "the receiver answered 410 Gone",
                 now,
             )
-            .await?;
-            let actor = Actor::System.to_string();
-            NewEntry::new(
-                &actor,
-                AuditAction::WebhookDisabled,
-                "webhook",
-                &name,
-                "status → Disabled: the receiver answered 410 Gone",
-            )
-            .record(&mut tx, now)
             .await?;
         }
     }

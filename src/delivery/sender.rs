@@ -15,6 +15,8 @@ use super::target_guard::{Blocked, GuardedResolver, NotResolved, TargetGuard};
 use crate::clock::Timestamp;
 use crate::domain::AttemptErrorCode;
 
+/// How deliveries introduce themselves; the delivery page shows the same.
+pub const USER_AGENT: &str = concat!("webhook-console/", env!("CARGO_PKG_VERSION"));
 /// Long enough for any server that is up, short enough to give up on a black hole.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// What is read of an answer; the rest is dropped, so a receiver streaming for ever cannot
@@ -62,7 +64,7 @@ pub struct Sender {
 impl Sender {
     pub fn new(timeout: Duration, guard: TargetGuard) -> Self {
         let client = reqwest::Client::builder()
-            .user_agent(concat!("webhook-console/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
             .redirect(Policy::none())
             .no_proxy()

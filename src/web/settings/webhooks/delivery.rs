@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::db::deliveries::{self, AttemptDetail, Delivery};
 use crate::db::webhooks::{self, Webhook};
 use crate::delivery::Inbox;
+use crate::delivery::sender::USER_AGENT;
 use crate::domain::DeliveryStatus;
 use crate::htmx::Htmx;
 use crate::secret_box::SecretBox;
@@ -106,10 +107,7 @@ pub async fn redeliver(
 fn headers(delivery_id: i64, api_key: Option<String>) -> Vec<(&'static str, String)> {
     let mut headers = vec![
         ("content-type", "application/json".to_owned()),
-        (
-            "user-agent",
-            concat!("webhook-console/", env!("CARGO_PKG_VERSION")).to_owned(),
-        ),
+        ("user-agent", USER_AGENT.to_owned()),
         ("webhook-id", delivery_id.to_string()),
     ];
     if let Some(key) = api_key {

@@ -68,12 +68,11 @@ async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>, inbox: Inbox, met
         if !deliveries.is_empty() {
             inbox.hand_over(deliveries);
         }
-        let fresh: Vec<&Published> = outcomes
+        let accepted = outcomes
             .iter()
-            .filter_map(|outcome| outcome.as_ref().ok())
-            .filter(|published| !published.repeated)
-            .collect();
-        metrics.events_accepted.inc_by(fresh.len() as u64);
+            .filter(|outcome| outcome.as_ref().is_ok_and(|published| !published.repeated))
+            .count();
+        metrics.events_accepted.inc_by(accepted as u64);
         for (job, outcome) in batch.drain(..).zip(outcomes) {
             // A publisher that gave up waiting no longer listens; its event is stored anyway.
             let _ = job.reply.send(outcome);

@@ -46,7 +46,7 @@ pub async fn update(
     webhooks::update(&mut tx, secrets, id, draft, now).await?;
     let mut summary = describe_changes(&before, draft);
     if let Some(status) = status.filter(|status| *status != before.status) {
-        webhooks::set_status(&mut tx, id, status, now).await?;
+        webhooks::set_status(&mut tx, id, status, None, now).await?;
         let change = format!("status → {}", status.label());
         summary = if summary == "no changes" {
             change
@@ -76,7 +76,7 @@ pub async fn set_status(
 ) -> Result<String, StoreError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let name = webhooks::set_status(&mut tx, id, status, now).await?;
+    let name = webhooks::set_status(&mut tx, id, status, None, now).await?;
     let action = if status.is_active() {
         AuditAction::WebhookEnabled
     } else {
@@ -140,7 +140,7 @@ pub async fn switch_off_by_system(
     reason: &str,
     now: Timestamp,
 ) -> Result<String, StoreError> {
-    let name = webhooks::set_status(conn, id, status, now).await?;
+    let name = webhooks::set_status(conn, id, status, Some(reason), now).await?;
     Audit {
         actor: &Actor::System,
         action: AuditAction::WebhookDisabled,

@@ -199,6 +199,8 @@ pub struct AttemptRecord {
     pub error_code: Option<AttemptErrorCode>,
     pub error_message: Option<String>,
     pub response_excerpt: Option<String>,
+    pub response_headers: Option<String>,
+    pub signature: String,
     /// Where the delivery stands after it.
     pub status: DeliveryStatus,
     /// When to try again, while `status` is pending.
@@ -207,7 +209,7 @@ pub struct AttemptRecord {
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 
-/// Rows per multi-row INSERT: 7 parameters each stays far below SQLite's limit.
+/// Rows per multi-row INSERT: 10 parameters each stays far below SQLite's limit.
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Writes a batch of tries: the attempt rows, each delivery's state, and per webhook its
@@ -219,7 +221,8 @@ pub async fn record_attempts(
     for chunk in attempts.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code,
-                                   error_code, error_message, response_body) ",
+                                   error_code, error_message, response_body,
+                                   response_headers, signature) ",
         );
         insert.push_values(chunk, |mut row, attempt| {
             row.push_bind(attempt.delivery_id)
@@ -228,7 +231,9 @@ pub async fn record_attempts(
                 .push_bind(attempt.status_code)
                 .push_bind(attempt.error_code)
                 .push_bind(&attempt.error_message)
-                .push_bind(&attempt.response_excerpt);
+                .push_bind(&attempt.response_excerpt)
+                .push_bind(&attempt.response_headers)
+                .push_bind(&attempt.signature);
         });
         insert.build().execute(&mut *conn).await?;
     }

@@ -33,7 +33,17 @@ pub struct Webhook {
     pub last_delivery: Option<LastDelivery>,
     pub succeeded_24h: i64,
     pub failed_24h: i64,
+    /// Why the system switched it off, while it stays off.
+    pub status_reason: Option<String>,
+    /// Deliveries waiting to be sent or retried, counted up to [`COUNTED_UP_TO`] + 1.
+    pub pending: i64,
+    /// Deliveries that ran out of retries, counted up to [`COUNTED_UP_TO`] + 1.
+    pub failed: i64,
 }
+
+/// The list counts a webhook's pending and failed deliveries this far ("1000+" beyond), so
+/// a backlog of millions costs no more to show than a short one.
+pub const COUNTED_UP_TO: i64 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct LastDelivery {
@@ -130,19 +140,25 @@ pub async fn update(
 }
 
 /// Returns the webhook's name, for the confirmation.
+/// `reason` says why the system switched it; a person's change clears it.
 pub async fn set_status(
     conn: &mut SqliteConnection,
     id: i64,
     status: WebhookStatus,
+    reason: Option<&str>,
     now: Timestamp,
 ) -> Result<String, StoreError> {
-    sqlx::query_scalar("UPDATE webhooks SET status = ?, updated_at = ? WHERE id = ? RETURNING name")
-        .bind(status)
-        .bind(now)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound)
+    sqlx::query_scalar(
+        "UPDATE webhooks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?
+         RETURNING name",
+    )
+    .bind(status)
+    .bind(reason)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 /// Returns the deleted webhook's name, for the confirmation.
@@ -228,6 +244,7 @@ fn select_webhooks<'a>(now: Timestamp) -> QueryBuilder<'a, Sqlite> {
     let mut query = QueryBuilder::new(
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
+                w.status_reason,
                 (SELECT group_concat(e.event_type, ' ') FROM webhook_events e
                   WHERE e.webhook_id = w.id) AS events,
                 (SELECT SUM(s.succeeded) FROM webhook_hourly_stats s
@@ -238,9 +255,19 @@ fn select_webhooks<'a>(now: Timestamp) -> QueryBuilder<'a, Sqlite> {
                 (SELECT SUM(s.failed) FROM webhook_hourly_stats s
                   WHERE s.webhook_id = w.id AND s.hour_start >= ",
     );
-    query
-        .push_bind(window_start)
-        .push(") AS failed FROM webhooks w");
+    query.push_bind(window_start).push(") AS failed_attempts");
+    for status in [DeliveryStatus::Pending, DeliveryStatus::Failed] {
+        query
+            .push(
+                ", (SELECT COUNT(*) FROM (SELECT 1 FROM deliveries d
+                     WHERE d.webhook_id = w.id AND d.status = ",
+            )
+            .push_bind(status)
+            .push(" LIMIT ")
+            .push_bind(COUNTED_UP_TO + 1)
+            .push(format!(")) AS {}", status.key()));
+    }
+    query.push(" FROM webhooks w");
     query
 }
 
@@ -281,7 +308,10 @@ struct WebhookRow {
     last_delivery_at: Option<Timestamp>,
     last_delivery_outcome: Option<DeliveryStatus>,
     succeeded: Option<i64>,
-    failed: Option<i64>,
+    failed_attempts: Option<i64>,
+    status_reason: Option<String>,
+    pending: i64,
+    failed: i64,
 }
 
 impl TryFrom<WebhookRow> for Webhook {
@@ -314,7 +344,10 @@ impl TryFrom<WebhookRow> for Webhook {
                 succeeded: row.last_delivery_outcome == Some(DeliveryStatus::Succeeded),
             }),
             succeeded_24h: row.succeeded.unwrap_or(0),
-            failed_24h: row.failed.unwrap_or(0),
+            failed_24h: row.failed_attempts.unwrap_or(0),
+            status_reason: row.status_reason,
+            pending: row.pending,
+            failed: row.failed,
         })
     }
 }

@@ -76,6 +76,8 @@ impl Outcome {
                 error_code,
                 error_message,
                 response_excerpt: tried.response_excerpt,
+                response_headers: tried.response_headers,
+                signature: tried.signature,
                 status,
                 next_attempt_at,
             },

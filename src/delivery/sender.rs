@@ -46,6 +46,10 @@ pub struct Tried {
     /// `None` for a 2xx answer.
     pub error: Option<(AttemptErrorCode, String)>,
     pub response_excerpt: Option<String>,
+    /// The answer's headers as `name: value` lines, cut like the body.
+    pub response_headers: Option<String>,
+    /// The `webhook-signature` this try carried.
+    pub signature: String,
     pub retry_after: Option<Duration>,
 }
 
@@ -78,8 +82,10 @@ impl Sender {
 
     pub async fn send(&self, outgoing: &Outgoing) -> Tried {
         let at = Timestamp::now();
+        let timestamp = at.unix_ms() / 1000;
+        let signature = signature_header(&outgoing.keys, &outgoing.id, timestamp, &outgoing.body);
         let started = Instant::now();
-        let answer = self.try_send(outgoing, at).await;
+        let answer = self.try_send(outgoing, timestamp, &signature).await;
         let duration = started.elapsed();
         match answer {
             Ok((status, headers, excerpt)) => {
@@ -95,6 +101,8 @@ impl Sender {
                     status_code: Some(status.as_u16()),
                     error,
                     response_excerpt: Some(excerpt),
+                    response_headers: Some(headers_excerpt(&headers)),
+                    signature,
                     retry_after: retry_after(&headers),
                 }
             }
@@ -104,6 +112,8 @@ impl Sender {
                 status_code: None,
                 error: Some(error),
                 response_excerpt: None,
+                response_headers: None,
+                signature,
                 retry_after: None,
             },
         }
@@ -112,7 +122,8 @@ impl Sender {
     async fn try_send(
         &self,
         outgoing: &Outgoing,
-        at: Timestamp,
+        timestamp: i64,
+        signature: &str,
     ) -> Result<(reqwest::StatusCode, HeaderMap, String), (AttemptErrorCode, String)> {
         let url = reqwest::Url::parse(&outgoing.url).map_err(|e| {
             (
@@ -131,17 +142,13 @@ impl Sender {
                 .check(address)
                 .map_err(|blocked| (AttemptErrorCode::BlockedTarget, sentence(&blocked)))?;
         }
-        let timestamp = at.unix_ms() / 1000;
         let mut request = self
             .client
             .post(url)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header("webhook-id", &outgoing.id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                signature_header(&outgoing.keys, &outgoing.id, timestamp, &outgoing.body),
-            )
+            .header("webhook-signature", signature)
             .body(outgoing.body.to_vec());
         if let Some(key) = &outgoing.api_key {
             request = request.header("X-API-Key", key);
@@ -170,6 +177,19 @@ fn excerpt(body: &[u8]) -> String {
         end -= 1;
     }
     text[..end].to_owned()
+}
+
+/// The answer's headers, one `name: value` per line, at most [`EXCERPT_LIMIT`] bytes.
+fn headers_excerpt(headers: &HeaderMap) -> String {
+    let mut lines = String::new();
+    for (name, value) in headers {
+        let line = format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes()));
+        if lines.len() + line.len() > EXCERPT_LIMIT {
+            break;
+        }
+        lines.push_str(&line);
+    }
+    lines
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

@@ -51,6 +51,18 @@ impl Pagination {
         }
     }
 
+    /// Only a step each way, for lists read from a position rather than by page number.
+    pub fn steps(previous_href: Option<String>, next_href: Option<String>) -> Self {
+        Self {
+            previous_href,
+            next_href,
+            pages: Vec::new(),
+            previous_label: "← Previous",
+            next_label: "Next →",
+            hx_target: None,
+        }
+    }
+
     pub fn swapping(self, hx_target: &'static str) -> Self {
         Self {
             hx_target: Some(hx_target),

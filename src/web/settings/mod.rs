@@ -1,4 +1,5 @@
 mod audit;
+mod confirm;
 mod events;
 mod tokens;
 mod users;

@@ -5,12 +5,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::Tab;
+use super::super::confirm::{self, Confirmation};
 use super::detail_href;
 use super::view::{self, Badge};
 use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::db::deliveries::{self, AttemptDetail, Delivery};
+use crate::db::StoreError;
+use crate::db::deliveries::{self, AttemptDetail, Delivery, DeliverySearch};
 use crate::db::webhooks::{self, Webhook};
 use crate::delivery::Inbox;
 use crate::delivery::sender::USER_AGENT;
@@ -47,6 +49,8 @@ struct AttemptView {
     status_code: Option<i64>,
     error: Option<(String, String)>,
     response: Option<String>,
+    response_headers: Option<String>,
+    signature: Option<String>,
     timestamp: i64,
 }
 
@@ -86,6 +90,42 @@ pub async fn show(
         delivery,
     };
     render(StatusCode::OK, &page)
+}
+
+pub async fn confirm_redeliver(
+    db: web::Data<Db>,
+    layout: Layout,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (webhook_id, delivery_id) = path.into_inner();
+    let webhook = webhooks::find(db.reader(), webhook_id, Timestamp::now()).await?;
+    let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
+    let href = format!("{}/deliveries/{delivery_id}", detail_href(webhook_id));
+    let mut notes = vec![format!(
+        "It keeps webhook-id {delivery_id}, so a receiver that already has it can recognise it; \
+         it is retried on a fresh schedule until it succeeds."
+    )];
+    if !webhook.status.is_active() {
+        notes.push("The webhook is off: the delivery waits until it is enabled again.".into());
+    }
+    confirm::ask(
+        layout,
+        Tab::Webhooks,
+        Confirmation {
+            question: format!("Redeliver delivery {delivery_id}?"),
+            consequence: format!(
+                "The {} event {} is POSTed again to",
+                delivery.event_type,
+                format_args!("evt_{}", delivery.event_id)
+            ),
+            url: webhook.url,
+            notes,
+            action: format!("{href}/redeliver"),
+            fields: Vec::new(),
+            confirm: "Redeliver".into(),
+            cancel_href: href,
+        },
+    )
 }
 
 pub async fn redeliver(
@@ -151,8 +191,39 @@ impl AttemptView {
                 )
             }),
             response: attempt.response_body.filter(|body| !body.is_empty()),
+            response_headers: attempt
+                .response_headers
+                .filter(|headers| !headers.is_empty()),
+            signature: attempt.signature,
         }
     }
+}
+
+pub async fn confirm_test_event(
+    db: web::Data<Db>,
+    layout: Layout,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    if !webhook.status.is_active() {
+        return Err(StoreError::WebhookDisabled.into());
+    }
+    confirm::ask(
+        layout,
+        Tab::Webhooks,
+        Confirmation {
+            question: format!("Send a test event to {}?", webhook.name),
+            consequence: "A webhook.test event, signed like every delivery, is POSTed to".into(),
+            url: webhook.url,
+            notes: vec![
+                "No other webhook gets it. It shows in the delivery log moments later.".into(),
+            ],
+            action: format!("{}/test-event", detail_href(webhook.id)),
+            fields: Vec::new(),
+            confirm: "Send test event".into(),
+            cancel_href: detail_href(webhook.id),
+        },
+    )
 }
 
 /// Sends a `webhook.test` event to this webhook only; the log shows it moments later.
@@ -175,6 +246,56 @@ pub struct RecoverForm {
     since: String,
 }
 
+fn recovery_start(form: &RecoverForm) -> Result<Timestamp, AppError> {
+    Timestamp::parse_utc_minutes(&form.since).ok_or_else(|| {
+        AppError::BadRequest("Enter the time to recover from, like 2026-11-28T09:00 (UTC).".into())
+    })
+}
+
+/// Says how many failed deliveries a recovery would send again before it does.
+pub async fn confirm_recover(
+    db: web::Data<Db>,
+    layout: Layout,
+    id: web::Path<i64>,
+    form: web::Query<RecoverForm>,
+) -> Result<HttpResponse, AppError> {
+    let since = recovery_start(&form)?;
+    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    let search = DeliverySearch {
+        webhook_id: Some(webhook.id),
+        status: Some(DeliveryStatus::Failed),
+        created_from: Some(since),
+        ..DeliverySearch::default()
+    };
+    let failed = deliveries::count_up_to(db.reader(), &search, i64::MAX - 1).await?;
+    let what = match failed {
+        1 => "1 failed delivery".to_owned(),
+        n => format!("{n} failed deliveries"),
+    };
+    let mut notes = vec!["Each keeps its webhook-id and gets a fresh retry schedule.".to_owned()];
+    if !webhook.status.is_active() {
+        notes.push("The webhook is off: they wait until it is enabled again.".into());
+    }
+    confirm::ask(
+        layout,
+        Tab::Webhooks,
+        Confirmation {
+            question: format!("Recover {what} since {}?", since.absolute()),
+            consequence: format!("{what} of {} will be POSTed again to", webhook.name),
+            url: webhook.url,
+            notes,
+            action: format!("{}/recover", detail_href(webhook.id)),
+            fields: vec![("since", form.since.trim().to_owned())],
+            confirm: if failed == 0 {
+                "Recover".into()
+            } else {
+                format!("Recover {what}")
+            },
+            cancel_href: format!("{}#delivery-log", detail_href(webhook.id)),
+        },
+    )
+}
+
 /// Queues every failed delivery since the chosen time again.
 pub async fn recover_failed(
     db: web::Data<Db>,
@@ -185,9 +306,7 @@ pub async fn recover_failed(
     HtmlForm(form): HtmlForm<RecoverForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let since = Timestamp::parse_utc_minutes(&form.since).ok_or_else(|| {
-        AppError::BadRequest("Enter the time to recover from, like 2026-11-28T09:00 (UTC).".into())
-    })?;
+    let since = recovery_start(&form)?;
     let recovered = actions::deliveries::recover_failed(&db, &user.actor(), id, since).await?;
     engine.due_now();
     Flash::success(match recovered {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::super::Tab;
 use super::detail_href;
-use super::view::{self, Badge, Outcome};
+use super::view::{self, Backlog, Badge, Outcome};
 use crate::clock::Timestamp;
 use crate::db::webhooks::{Webhook, WebhookFilter};
 use crate::db::{Db, event_types, webhooks};
@@ -72,6 +72,8 @@ struct Row {
     status: Badge,
     last_delivery: Option<Outcome>,
     success_rate: String,
+    backlog: Backlog,
+    status_reason: Option<String>,
 }
 
 pub async fn list(
@@ -188,8 +190,13 @@ impl Row {
             events: view::event_keys(&webhook.events),
             notification_type: webhook.notification_type.label(),
             status: Badge::status(webhook.status),
-            last_delivery: webhook.last_delivery.map(|last| Outcome::of(&last, now)),
+            last_delivery: webhook
+                .last_delivery
+                .as_ref()
+                .map(|last| Outcome::of(last, now)),
             success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
+            backlog: Backlog::of(&webhook),
+            status_reason: view::status_reason(&webhook),
             name: webhook.name,
             url: webhook.url,
         }

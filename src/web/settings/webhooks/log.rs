@@ -1,48 +1,170 @@
-//! A webhook's delivery log: newest first, paged, filtered by outcome in the URL.
+//! Delivery lists: a webhook's log on its page, refreshed in place, and the rows, filters and
+//! pager the Deliveries tab shares with it. Filters live in the URL; pages are read from a
+//! delivery id, so a deep page costs what the first does.
 
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
 use serde::Deserialize;
 
-use super::view::Badge;
+use super::detail_href;
+use super::view::{Badge, Moment};
 use crate::clock::Timestamp;
-use crate::db::deliveries::{self, Delivery};
-use crate::db::{Db, StoreError};
+use crate::db::deliveries::{self, Cursor, Delivery, DeliverySearch};
+use crate::db::{Db, StoreError, event_types};
 use crate::domain::DeliveryStatus;
-use crate::paging::{PAGE_SIZE, Pager};
+use crate::htmx::Htmx;
+use crate::paging::PAGE_SIZE;
+use crate::web::error::AppError;
 use crate::web::pagination::Pagination;
+use crate::web::{render, see_other};
 
 /// How far back "Recover failed deliveries" looks unless told otherwise.
 const RECOVER_BY_DEFAULT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+/// The log counts its deliveries this far, then says "more than".
+const COUNTED_UP_TO: i64 = 10_000;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct LogQuery {
-    status: String,
-    page: String,
+    pub status: String,
+    pub event: String,
+    pub before: String,
+    pub after: String,
 }
 
-pub struct DeliveryLog {
-    pub rows: Vec<DeliveryRow>,
-    pub total: i64,
-    /// The outcome filter's choices: (key, label, selected).
+impl LogQuery {
+    pub fn status(&self) -> Option<DeliveryStatus> {
+        DeliveryStatus::from_key(self.status.trim())
+    }
+
+    pub fn event_type(&self) -> Option<String> {
+        Some(self.event.trim().to_owned()).filter(|event| !event.is_empty())
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        let id = |text: &str| text.trim().parse::<i64>().ok();
+        match (id(&self.before), id(&self.after)) {
+            (Some(before), _) => Cursor::OlderThan(before),
+            (None, Some(after)) => Cursor::NewerThan(after),
+            (None, None) => Cursor::Newest,
+        }
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.status().is_some() || self.event_type().is_some()
+    }
+
+    /// The position this query asks for, as the URL parameter that gives it.
+    fn position(&self) -> Option<(&'static str, i64)> {
+        match self.cursor() {
+            Cursor::Newest => None,
+            Cursor::OlderThan(id) => Some(("before", id)),
+            Cursor::NewerThan(id) => Some(("after", id)),
+        }
+    }
+
+    /// `path` with these filters and the given position as its query.
+    pub fn href(&self, path: &str, position: Option<(&str, i64)>, anchor: &str) -> String {
+        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(status) = self.status() {
+            params.append_pair("status", status.key());
+        }
+        if let Some(event) = self.event_type() {
+            params.append_pair("event", &event);
+        }
+        if let Some((key, id)) = position {
+            params.append_pair(key, &id.to_string());
+        }
+        let params = params.finish();
+        let separator = if params.is_empty() { "" } else { "?" };
+        format!("{path}{separator}{params}{anchor}")
+    }
+}
+
+/// The outcome and event type choices of a delivery filter, as the form shows them.
+pub struct FilterChoices {
+    /// (key, label, selected)
     pub statuses: Vec<(&'static str, &'static str, bool)>,
-    pub filtered: bool,
+    /// (key, selected)
+    pub event_types: Vec<(String, bool)>,
+}
+
+impl FilterChoices {
+    pub async fn load(db: &Db, query: &LogQuery) -> Result<Self, StoreError> {
+        let status = query.status();
+        let event = query.event_type();
+        Ok(Self {
+            statuses: DeliveryStatus::ALL
+                .into_iter()
+                .map(|s| (s.key(), s.label(), Some(s) == status))
+                .collect(),
+            event_types: event_types::keys(db.reader())
+                .await?
+                .into_iter()
+                .map(|key| {
+                    let key = key.to_string();
+                    let selected = event.as_deref() == Some(key.as_str());
+                    (key, selected)
+                })
+                .collect(),
+        })
+    }
+}
+
+/// One page of a delivery list: its rows and the links to newer and older pages.
+pub struct Results {
+    pub rows: Vec<DeliveryRow>,
     pub pagination: Pagination,
+}
+
+impl Results {
+    /// `href` gives the address of the page at a position, the filters kept.
+    pub async fn load(
+        db: &Db,
+        search: &DeliverySearch,
+        cursor: Cursor,
+        now: Timestamp,
+        href: impl Fn(&str, i64) -> String,
+    ) -> Result<Self, StoreError> {
+        let page = deliveries::search(db.reader(), search, cursor, PAGE_SIZE).await?;
+        let newer = page
+            .deliveries
+            .first()
+            .filter(|_| page.newer)
+            .map(|first| href("after", first.id));
+        let older = page
+            .deliveries
+            .last()
+            .filter(|_| page.older)
+            .map(|last| href("before", last.id));
+        Ok(Self {
+            rows: page
+                .deliveries
+                .into_iter()
+                .map(|delivery| DeliveryRow::new(delivery, now))
+                .collect(),
+            pagination: Pagination::steps(newer, older).labelled("← Newer", "Older →"),
+        })
+    }
+}
+
+/// A webhook's delivery log: the filters, a count, and the refreshable results.
+pub struct DeliveryLog {
+    pub filters: FilterChoices,
+    pub results: LogResults,
     /// What the recovery form offers by default: a day ago.
     pub recover_since: String,
 }
 
-pub struct DeliveryRow {
-    pub href: String,
-    pub id: i64,
-    pub event_id: String,
-    pub event_type: String,
-    pub status: Badge,
-    pub attempts: i64,
-    /// The last answer: a status code, an error code, or nothing yet.
-    pub last_result: String,
-    pub last_duration: String,
-    pub next_retry: String,
-    pub created: String,
+/// The part of the log that refreshes itself: summary, rows and pager.
+pub struct LogResults {
+    pub list: Results,
+    /// "1,204 deliveries", or "More than 10,000 deliveries"; none when filtered by type.
+    pub summary: Option<String>,
+    pub filtered: bool,
+    /// The address this part reloads itself from.
+    pub refresh_href: String,
 }
 
 impl DeliveryLog {
@@ -52,41 +174,72 @@ impl DeliveryLog {
         query: &LogQuery,
         now: Timestamp,
     ) -> Result<Self, StoreError> {
-        let status = DeliveryStatus::from_key(query.status.trim());
-        let total = deliveries::count_for_webhook(db.reader(), webhook_id, status).await?;
-        let pager = Pager::parse(&query.page, PAGE_SIZE).within(total);
-        let rows = deliveries::list_for_webhook(db.reader(), webhook_id, status, pager)
-            .await?
-            .into_iter()
-            .map(|delivery| DeliveryRow::new(webhook_id, delivery, now))
-            .collect();
-        let href = |page: i64| {
-            let mut params = url::form_urlencoded::Serializer::new(String::new());
-            if let Some(status) = status {
-                params.append_pair("status", status.key());
-            }
-            params.append_pair("page", &page.to_string());
-            format!(
-                "/settings/webhooks/{webhook_id}?{}#delivery-log",
-                params.finish()
-            )
-        };
         Ok(Self {
-            rows,
-            total,
-            statuses: DeliveryStatus::ALL
-                .into_iter()
-                .map(|s| (s.key(), s.label(), Some(s) == status))
-                .collect(),
-            filtered: status.is_some(),
-            pagination: Pagination::new(pager, total, href),
+            filters: FilterChoices::load(db, query).await?,
+            results: LogResults::load(db, webhook_id, query, now).await?,
             recover_since: now.minus(RECOVER_BY_DEFAULT).utc_minutes(),
         })
     }
 }
 
+impl LogResults {
+    async fn load(
+        db: &Db,
+        webhook_id: i64,
+        query: &LogQuery,
+        now: Timestamp,
+    ) -> Result<Self, StoreError> {
+        let search = DeliverySearch {
+            webhook_id: Some(webhook_id),
+            status: query.status(),
+            event_type: query.event_type(),
+            ..DeliverySearch::default()
+        };
+        let page_path = detail_href(webhook_id);
+        let results = Results::load(db, &search, query.cursor(), now, |key, id| {
+            query.href(&page_path, Some((key, id)), "#delivery-log")
+        })
+        .await?;
+        // A count by type would join every delivery to its event; by outcome it reads one index.
+        let summary = match search.event_type {
+            Some(_) => None,
+            None => {
+                let counted = deliveries::count_up_to(db.reader(), &search, COUNTED_UP_TO).await?;
+                Some(match counted {
+                    1 => "1 delivery".to_owned(),
+                    n if n > COUNTED_UP_TO => format!("More than {COUNTED_UP_TO} deliveries"),
+                    n => format!("{n} deliveries"),
+                })
+            }
+        };
+        Ok(Self {
+            list: results,
+            summary,
+            filtered: query.is_filtered(),
+            refresh_href: query.href(&format!("{page_path}/deliveries"), query.position(), ""),
+        })
+    }
+}
+
+/// A delivery as one row of a list.
+pub struct DeliveryRow {
+    pub href: String,
+    pub id: i64,
+    pub webhook_name: String,
+    pub webhook_href: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: Badge,
+    pub attempts: i64,
+    /// The last answer: a status code, an error code, or nothing yet.
+    pub last_result: String,
+    pub last_duration: String,
+    pub next_retry: String,
+    pub created: Moment,
+}
+
 impl DeliveryRow {
-    fn new(webhook_id: i64, delivery: Delivery, now: Timestamp) -> Self {
+    fn new(delivery: Delivery, now: Timestamp) -> Self {
         let last = delivery.attempts.last();
         let last_result = match last {
             None => "—".to_owned(),
@@ -97,8 +250,14 @@ impl DeliveryRow {
             },
         };
         Self {
-            href: format!("/settings/webhooks/{webhook_id}/deliveries/{}", delivery.id),
+            href: format!(
+                "{}/deliveries/{}",
+                detail_href(delivery.webhook_id),
+                delivery.id
+            ),
             id: delivery.id,
+            webhook_href: detail_href(delivery.webhook_id),
+            webhook_name: delivery.webhook_name,
             event_id: format!("evt_{}", delivery.event_id),
             event_type: delivery.event_type,
             status: Badge::delivery(delivery.status),
@@ -109,7 +268,31 @@ impl DeliveryRow {
                 (DeliveryStatus::Pending, Some(at)) if delivery.attempt_count > 0 => at.absolute(),
                 _ => "—".to_owned(),
             },
-            created: delivery.created_at.relative_to(now),
+            created: Moment::of(delivery.created_at, now),
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "settings/webhooks/_delivery_log_results.html")]
+struct ResultsPartial {
+    log_results: LogResults,
+}
+
+/// The log's results alone, for the page's live refresh; a browser without htmx that
+/// follows the address gets the webhook's page instead.
+pub async fn refresh(
+    db: web::Data<Db>,
+    htmx: Htmx,
+    id: web::Path<i64>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    if !htmx.wants_partial() {
+        let page = query.href(&detail_href(id), query.position(), "#delivery-log");
+        return Ok(see_other(&page));
+    }
+    crate::db::webhooks::find(db.reader(), id, Timestamp::now()).await?;
+    let log = LogResults::load(&db, id, &query, Timestamp::now()).await?;
+    render(StatusCode::OK, &ResultsPartial { log_results: log })
 }

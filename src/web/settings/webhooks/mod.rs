@@ -45,10 +45,20 @@ pub fn pages() -> Vec<Page> {
             Admin,
             secret::rotate,
         ),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/recover",
+            Admin,
+            delivery::confirm_recover,
+        ),
         post(
             "/settings/webhooks/{id:[0-9]+}/recover",
             Admin,
             delivery::recover_failed,
+        ),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/test-event",
+            Admin,
+            delivery::confirm_test_event,
         ),
         post(
             "/settings/webhooks/{id:[0-9]+}/test-event",
@@ -56,9 +66,19 @@ pub fn pages() -> Vec<Page> {
             delivery::send_test_event,
         ),
         get(
+            "/settings/webhooks/{id:[0-9]+}/deliveries",
+            SignedIn,
+            log::refresh,
+        ),
+        get(
             "/settings/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}",
             SignedIn,
             delivery::show,
+        ),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}/redeliver",
+            Admin,
+            delivery::confirm_redeliver,
         ),
         post(
             "/settings/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}/redeliver",

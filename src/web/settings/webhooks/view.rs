@@ -1,7 +1,7 @@
 //! How webhook values read on screen, shared by the list and the detail page.
 
 use crate::clock::Timestamp;
-use crate::db::webhooks::LastDelivery;
+use crate::db::webhooks::{COUNTED_UP_TO, LastDelivery, Webhook};
 use crate::domain::{ApiKey, DeliveryStatus, EventSelection, WebhookStatus};
 
 /// A status as a badge: its words and the CSS modifier that colours it.
@@ -37,20 +37,68 @@ impl Badge {
     }
 }
 
-/// How a delivery ended, and how long ago.
+/// How a delivery ended, and how long ago (the exact time on hover).
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub succeeded: bool,
-    pub when: String,
+    pub when: Moment,
 }
 
 impl Outcome {
     pub fn of(last: &LastDelivery, now: Timestamp) -> Self {
         Self {
             succeeded: last.succeeded,
-            when: last.at.relative_to(now),
+            when: Moment::of(last.at, now),
         }
     }
+}
+
+/// A time shown as people glance at it, "5 min ago", with the exact UTC time kept for the
+/// `<time>` element's hover title and machine-readable value.
+#[derive(Debug, Clone)]
+pub struct Moment {
+    pub relative: String,
+    pub exact: String,
+    pub rfc3339: String,
+}
+
+impl Moment {
+    pub fn of(at: Timestamp, now: Timestamp) -> Self {
+        Self {
+            relative: at.relative_to(now),
+            exact: at.absolute_seconds(),
+            rfc3339: at.rfc3339(),
+        }
+    }
+}
+
+/// A webhook's deliveries still to send and those that ran out of retries, as the list
+/// shows them: "12 pending", "1000+ failed", nothing for none.
+#[derive(Debug, Clone)]
+pub struct Backlog {
+    pub pending: Option<String>,
+    pub failed: Option<String>,
+}
+
+impl Backlog {
+    pub fn of(webhook: &Webhook) -> Self {
+        let counted = |count: i64, word: &str| match count {
+            0 => None,
+            n if n > COUNTED_UP_TO => Some(format!("{COUNTED_UP_TO}+ {word}")),
+            n => Some(format!("{n} {word}")),
+        };
+        Self {
+            pending: counted(webhook.pending, "pending"),
+            failed: counted(webhook.failed, "failed"),
+        }
+    }
+}
+
+/// Why the webhook is off, when the system switched it off: "Auto-disabled: every delivery
+/// failed for 5days".
+pub fn status_reason(webhook: &Webhook) -> Option<String> {
+    let reason = webhook.status_reason.as_deref()?;
+    (!webhook.status.is_active()).then(|| format!("{}: {reason}", webhook.status.label()))
 }
 
 /// The API key as this viewer may see it: masked for admins; support staff learn only that

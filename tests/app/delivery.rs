@@ -529,6 +529,13 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
         .await
         .unwrap();
     assert_eq!(status(api.clone()).await, "auto_disabled");
+    let list = app.get_page("/settings/webhooks").await;
+    assert!(
+        list.text(".status-reason")
+            .starts_with("Auto-disabled: every delivery failed for 5days"),
+        "the list says why: {}",
+        list.text(".status-reason")
+    );
     let log = app.get_page("/settings/audit").await.text("tbody");
     assert!(
         log.contains("system") && log.contains("Auto-disabled"),
@@ -651,8 +658,21 @@ async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempt
     assert!(
         none_failed
             .text("#delivery-log")
-            .contains("No deliveries with this outcome")
+            .contains("No deliveries match these filters")
     );
+    let other_type = app
+        .get_page(&format!("/settings/webhooks/{webhook}?event=user.deleted"))
+        .await;
+    assert!(
+        !other_type.has(".delivery-log tbody tr"),
+        "filtered by event type"
+    );
+    let this_type = app
+        .get_page(&format!(
+            "/settings/webhooks/{webhook}?event=order.purchased"
+        ))
+        .await;
+    assert_eq!(this_type.texts(".delivery-log tbody tr").len(), 1);
 
     let href = page.attr(".delivery-log .row-link", "href").unwrap();
     assert_eq!(
@@ -661,6 +681,17 @@ async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempt
     );
     let detail = app.get_page(&href).await;
     assert!(detail.text(".attempt").contains("503"));
+    let sent = &receiver.received()[0];
+    assert!(
+        detail
+            .text(".attempt .signature")
+            .contains(sent.header("webhook-signature").unwrap()),
+        "the signature the receiver got"
+    );
+    assert!(
+        detail.text(".attempt").contains("content-length: 2"),
+        "the answer's headers"
+    );
     assert!(detail.text(".code-block").contains("\"order\": 7"));
     assert!(
         detail.text(".properties").contains("••••"),
@@ -678,6 +709,9 @@ async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempt
         "not even masked characters"
     );
 
+    let confirmation = app.get_page(&format!("{href}/redeliver")).await;
+    assert!(confirmation.text("h1").contains("Redeliver delivery"));
+    assert!(confirmation.text(".confirm-card").contains(&receiver.url));
     let redelivered = app.post_form(&format!("{href}/redeliver"), &[]).await;
     assert_eq!(redelivered.status(), StatusCode::SEE_OTHER);
     let done = wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
@@ -695,6 +729,11 @@ async fn a_test_event_goes_to_one_webhook_only_and_shows_in_its_log() {
     let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
     webhook_to(&api, &bystander.url, &["*"]).await;
 
+    let confirmation = app
+        .get_page(&format!("/settings/webhooks/{webhook}/test-event"))
+        .await;
+    assert!(confirmation.text(".confirm-card").contains(&receiver.url));
+    assert!(receiver.received().is_empty(), "asking sends nothing");
     let sent = app
         .post_form(&format!("/settings/webhooks/{webhook}/test-event"), &[])
         .await;
@@ -749,6 +788,27 @@ async fn failed_deliveries_since_a_time_can_be_recovered_at_once() {
     let since = Timestamp::now()
         .minus(Duration::from_secs(3600))
         .utc_minutes();
+    let list = app.get_page("/settings/webhooks").await;
+    assert!(
+        list.text("tbody").contains("2 failed"),
+        "the list counts them"
+    );
+    let confirmation = app
+        .get_page(&format!(
+            "/settings/webhooks/{webhook}/recover?since={since}"
+        ))
+        .await;
+    assert!(
+        confirmation
+            .text("h1")
+            .starts_with("Recover 2 failed deliveries since"),
+        "says how many before sending"
+    );
+    assert_eq!(
+        confirmation.attr("input[name=since]", "value").as_deref(),
+        Some(since.as_str())
+    );
+    assert!(receiver.received().len() == 4, "asking sends nothing");
     let recovered = app
         .post_form(
             &format!("/settings/webhooks/{webhook}/recover"),

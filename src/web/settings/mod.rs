@@ -1,5 +1,6 @@
 mod audit;
 mod confirm;
+mod deliveries;
 mod events;
 mod tokens;
 mod users;
@@ -14,6 +15,7 @@ use super::see_other;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Webhooks,
+    Deliveries,
     Events,
     Users,
     Tokens,
@@ -26,6 +28,7 @@ pub fn pages() -> Vec<Page> {
         get("/settings/events", Access::SignedIn, events::catalog),
     ];
     pages.extend(webhooks::pages());
+    pages.extend(deliveries::pages());
     pages.extend(users::pages());
     pages.extend(tokens::pages());
     pages.extend(audit::pages());

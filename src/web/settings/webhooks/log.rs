@@ -43,25 +43,15 @@ impl LogQuery {
     }
 
     pub fn cursor(&self) -> Cursor {
-        let id = |text: &str| text.trim().parse::<i64>().ok();
-        match (id(&self.before), id(&self.after)) {
-            (Some(before), _) => Cursor::OlderThan(before),
-            (None, Some(after)) => Cursor::NewerThan(after),
-            (None, None) => Cursor::Newest,
-        }
+        cursor(&self.before, &self.after)
     }
 
     pub fn is_filtered(&self) -> bool {
         self.status().is_some() || self.event_type().is_some()
     }
 
-    /// The position this query asks for, as the URL parameter that gives it.
     fn position(&self) -> Option<(&'static str, i64)> {
-        match self.cursor() {
-            Cursor::Newest => None,
-            Cursor::OlderThan(id) => Some(("before", id)),
-            Cursor::NewerThan(id) => Some(("after", id)),
-        }
+        position(self.cursor())
     }
 
     /// `path` with these filters and the given position as its query.
@@ -82,6 +72,25 @@ impl LogQuery {
     }
 }
 
+/// Where `?before=` or `?after=` asks a list to start.
+pub fn cursor(before: &str, after: &str) -> Cursor {
+    let id = |text: &str| text.trim().parse::<i64>().ok();
+    match (id(before), id(after)) {
+        (Some(before), _) => Cursor::OlderThan(before),
+        (None, Some(after)) => Cursor::NewerThan(after),
+        (None, None) => Cursor::Newest,
+    }
+}
+
+/// A position as the URL parameter that asks for it.
+pub fn position(cursor: Cursor) -> Option<(&'static str, i64)> {
+    match cursor {
+        Cursor::Newest => None,
+        Cursor::OlderThan(id) => Some(("before", id)),
+        Cursor::NewerThan(id) => Some(("after", id)),
+    }
+}
+
 /// The outcome and event type choices of a delivery filter, as the form shows them.
 pub struct FilterChoices {
     /// (key, label, selected)
@@ -91,9 +100,11 @@ pub struct FilterChoices {
 }
 
 impl FilterChoices {
-    pub async fn load(db: &Db, query: &LogQuery) -> Result<Self, StoreError> {
-        let status = query.status();
-        let event = query.event_type();
+    pub async fn load(
+        db: &Db,
+        status: Option<DeliveryStatus>,
+        event: Option<String>,
+    ) -> Result<Self, StoreError> {
         Ok(Self {
             statuses: DeliveryStatus::ALL
                 .into_iter()
@@ -175,7 +186,7 @@ impl DeliveryLog {
         now: Timestamp,
     ) -> Result<Self, StoreError> {
         Ok(Self {
-            filters: FilterChoices::load(db, query).await?,
+            filters: FilterChoices::load(db, query.status(), query.event_type()).await?,
             results: LogResults::load(db, webhook_id, query, now).await?,
             recover_since: now.minus(RECOVER_BY_DEFAULT).utc_minutes(),
         })

@@ -4,7 +4,7 @@ mod detail;
 mod form;
 mod form_view;
 mod list;
-mod log;
+pub(super) mod log;
 mod secret;
 mod status;
 mod view;

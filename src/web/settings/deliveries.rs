@@ -1,0 +1,158 @@
+//! The Deliveries tab: find a delivery from a support ticket across every webhook, by
+//! delivery id (the `webhook-id` a receiver got), event id, event type, outcome and time.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::Tab;
+use super::webhooks::log::{self, FilterChoices, Results};
+use crate::clock::Timestamp;
+use crate::db::Db;
+use crate::db::deliveries::DeliverySearch;
+use crate::domain::DeliveryStatus;
+use crate::web::error::AppError;
+use crate::web::layout::Layout;
+use crate::web::render;
+use crate::web::routes::{Access, Page, get};
+
+pub fn pages() -> Vec<Page> {
+    vec![get("/settings/deliveries", Access::SignedIn, search)]
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    q: String,
+    status: String,
+    event: String,
+    from: String,
+    until: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/deliveries.html")]
+struct SearchPage {
+    layout: Layout,
+    title: String,
+    tab: Tab,
+    query: SearchQuery,
+    filters: FilterChoices,
+    /// What could not be understood, said in words; nothing is searched then.
+    problems: Vec<String>,
+    results: Option<Results>,
+    searched: bool,
+}
+
+async fn search(
+    db: web::Data<Db>,
+    layout: Layout,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let status = DeliveryStatus::from_key(query.status.trim());
+    let event = Some(query.event.trim().to_owned()).filter(|e| !e.is_empty());
+    let filters = FilterChoices::load(&db, status, event.clone()).await?;
+    let (search, problems) = query.parse(status, event);
+    let results = match problems.is_empty() {
+        true => Some(
+            Results::load(
+                &db,
+                &search,
+                log::cursor(&query.before, &query.after),
+                Timestamp::now(),
+                |key, id| query.href(Some((key, id))),
+            )
+            .await?,
+        ),
+        false => None,
+    };
+    let page = SearchPage {
+        layout,
+        title: "Deliveries".into(),
+        tab: Tab::Deliveries,
+        searched: query.href(None) != "/settings/deliveries",
+        query,
+        filters,
+        problems,
+        results,
+    };
+    let status = match page.problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::BAD_REQUEST,
+    };
+    render(status, &page)
+}
+
+impl SearchQuery {
+    /// The search this query asks for, or what is wrong with it.
+    fn parse(
+        &self,
+        status: Option<DeliveryStatus>,
+        event_type: Option<String>,
+    ) -> (DeliverySearch, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut search = DeliverySearch {
+            status,
+            event_type,
+            ..DeliverySearch::default()
+        };
+        let id = self.q.trim();
+        if let Some(event_id) = id.strip_prefix("evt_") {
+            match event_id.parse() {
+                Ok(event_id) => search.event_id = Some(event_id),
+                Err(_) => problems.push(format!("“{id}” is no event id: they read like evt_42.")),
+            }
+        } else if !id.is_empty() {
+            match id.parse() {
+                Ok(delivery_id) => search.delivery_id = Some(delivery_id),
+                Err(_) => problems.push(
+                    "Search by a delivery id (the webhook-id header, like 1042) or an event id (like evt_42).".into(),
+                ),
+            }
+        }
+        let mut time = |text: &str, which: &str| {
+            let text = text.trim();
+            if text.is_empty() {
+                return None;
+            }
+            let parsed = Timestamp::parse_utc_minutes(text);
+            if parsed.is_none() {
+                problems.push(format!(
+                    "Enter the {which} time like 2026-11-28T09:00 (UTC)."
+                ));
+            }
+            parsed
+        };
+        search.created_from = time(&self.from, "From");
+        search.created_before = time(&self.until, "Until");
+        (search, problems)
+    }
+
+    /// This search's address at a position.
+    fn href(&self, position: Option<(&str, i64)>) -> String {
+        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("event", &self.event),
+            ("from", &self.from),
+            ("until", &self.until),
+        ] {
+            if !value.trim().is_empty() {
+                params.append_pair(key, value.trim());
+            }
+        }
+        if let Some((key, id)) = position {
+            params.append_pair(key, &id.to_string());
+        }
+        let params = params.finish();
+        match params.is_empty() {
+            true => "/settings/deliveries".to_owned(),
+            false => format!("/settings/deliveries?{params}"),
+        }
+    }
+}

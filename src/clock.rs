@@ -87,6 +87,18 @@ impl Timestamp {
         }
     }
 
+    /// "in 5 min", for times still ahead such as the next retry; "now" once due.
+    pub fn ahead_of(self, now: Self) -> String {
+        let seconds = (self.0 - now.0).max(0) / 1000;
+        match seconds {
+            0 => "now".to_owned(),
+            1..60 => format!("in {seconds} s"),
+            60..3600 => format!("in {} min", seconds / 60),
+            3600..86400 => format!("in {} h", seconds / 3600),
+            _ => format!("in {} days", seconds / 86400),
+        }
+    }
+
     pub fn plus(self, duration: Duration) -> Self {
         Self(self.0.saturating_add(duration_ms(duration)))
     }

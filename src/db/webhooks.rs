@@ -195,6 +195,30 @@ pub async fn find(
         .ok_or(StoreError::NotFound)
 }
 
+/// Tries of one hour, as the detail page's chart shows them.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct HourlyOutcomes {
+    pub hour_start: Timestamp,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+/// The hours since `since` that saw tries of this webhook's deliveries, oldest first.
+pub async fn hourly_outcomes(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    since: Timestamp,
+) -> Result<Vec<HourlyOutcomes>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT hour_start, succeeded, failed FROM webhook_hourly_stats
+         WHERE webhook_id = ? AND hour_start >= ? ORDER BY hour_start",
+    )
+    .bind(id)
+    .bind(since.unix_ms() / HOUR_MS * HOUR_MS)
+    .fetch_all(db)
+    .await?)
+}
+
 pub async fn count(db: impl SqliteExecutor<'_>, filter: &WebhookFilter) -> Result<i64, StoreError> {
     let mut query = QueryBuilder::new("SELECT COUNT(*) FROM webhooks w");
     push_filter(&mut query, filter);

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::Tab;
+use super::chart::HourlyChart;
 use super::log::{DeliveryLog, LogQuery};
 use super::view::{self, Badge, Outcome};
 use crate::clock::Timestamp;
@@ -11,6 +12,8 @@ use crate::db::{Db, webhooks};
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::{layout::Layout, render};
+
+const CHART_SPAN: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 #[derive(Template)]
 #[template(path = "settings/webhooks/detail.html")]
@@ -26,6 +29,7 @@ struct DetailPage {
     updated_at: String,
     last_delivery: Option<Outcome>,
     success_rate: String,
+    chart: HourlyChart,
     log: DeliveryLog,
 }
 
@@ -57,6 +61,10 @@ pub async fn show(
             .as_ref()
             .map(|last| Outcome::of(last, now)),
         success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
+        chart: HourlyChart::of(
+            &webhooks::hourly_outcomes(db.reader(), id, now.minus(CHART_SPAN)).await?,
+            now,
+        ),
         log: DeliveryLog::load(&db, id, &query, now).await?,
         webhook,
     };

@@ -245,7 +245,7 @@ pub struct DeliveryRow {
     /// The last answer: a status code, an error code, or nothing yet.
     pub last_result: String,
     pub last_duration: String,
-    pub next_retry: String,
+    pub next_retry: Option<Moment>,
     pub created: Moment,
 }
 
@@ -276,8 +276,10 @@ impl DeliveryRow {
             last_result,
             last_duration: last.map_or("—".to_owned(), |a| format!("{} ms", a.duration_ms)),
             next_retry: match (delivery.status, delivery.next_attempt_at) {
-                (DeliveryStatus::Pending, Some(at)) if delivery.attempt_count > 0 => at.absolute(),
-                _ => "—".to_owned(),
+                (DeliveryStatus::Pending, Some(at)) if delivery.attempt_count > 0 => {
+                    Some(Moment::of(at, now))
+                }
+                _ => None,
             },
             created: Moment::of(delivery.created_at, now),
         }

@@ -1,3 +1,4 @@
+mod chart;
 mod delete;
 mod delivery;
 mod detail;

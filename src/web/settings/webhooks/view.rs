@@ -65,7 +65,11 @@ pub struct Moment {
 impl Moment {
     pub fn of(at: Timestamp, now: Timestamp) -> Self {
         Self {
-            relative: at.relative_to(now),
+            relative: if at > now {
+                at.ahead_of(now)
+            } else {
+                at.relative_to(now)
+            },
             exact: at.absolute_seconds(),
             rfc3339: at.rfc3339(),
         }

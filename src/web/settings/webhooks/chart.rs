@@ -1,0 +1,131 @@
+//! The detail page's chart: tries per hour over the last 24 hours, succeeded above failed,
+//! drawn on the server as SVG with a title, a description and the same numbers as a table.
+
+use crate::clock::Timestamp;
+use crate::db::webhooks::HourlyOutcomes;
+
+const HOURS: i64 = 24;
+const HOUR_MS: i64 = 60 * 60 * 1000;
+/// The drawing's coordinate system; the SVG scales to the card's width.
+pub const WIDTH: f64 = 480.0;
+pub const HEIGHT: f64 = 120.0;
+const SLOT: f64 = WIDTH / HOURS as f64;
+const BAR: f64 = SLOT - 4.0;
+
+pub struct HourlyChart {
+    pub bars: Vec<Bar>,
+    /// One sentence with the totals, for the SVG's description and the caption.
+    pub description: String,
+    /// The tallest bar's count, the scale's top.
+    pub peak: i64,
+    pub empty: bool,
+    /// Labels under the bars, every six hours from the first: "14:00".
+    pub ticks: Vec<String>,
+}
+
+pub struct Bar {
+    pub hour: String,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub x: f64,
+    pub width: f64,
+    /// The failed part sits at the bottom, the succeeded part on top of it: (y, height).
+    pub failed_box: (f64, f64),
+    pub succeeded_box: (f64, f64),
+}
+
+impl HourlyChart {
+    pub fn of(hours: &[HourlyOutcomes], now: Timestamp) -> Self {
+        let current_hour = now.unix_ms() / HOUR_MS * HOUR_MS;
+        let first_hour = current_hour - (HOURS - 1) * HOUR_MS;
+        let counts: Vec<(i64, i64, i64)> = (0..HOURS)
+            .map(|slot| {
+                let start = first_hour + slot * HOUR_MS;
+                let found = hours.iter().find(|h| h.hour_start.unix_ms() == start);
+                (
+                    start,
+                    found.map_or(0, |h| h.succeeded),
+                    found.map_or(0, |h| h.failed),
+                )
+            })
+            .collect();
+        let peak = counts.iter().map(|(_, s, f)| s + f).max().unwrap_or(0);
+        let scale = if peak == 0 {
+            0.0
+        } else {
+            (HEIGHT - 1.0) / peak as f64
+        };
+        let succeeded: i64 = counts.iter().map(|(_, s, _)| s).sum();
+        let failed: i64 = counts.iter().map(|(_, _, f)| f).sum();
+        let bars = counts
+            .iter()
+            .enumerate()
+            .map(|(slot, &(start, succeeded, failed))| {
+                let failed_height = failed as f64 * scale;
+                let succeeded_height = succeeded as f64 * scale;
+                Bar {
+                    hour: hour_label(start),
+                    succeeded,
+                    failed,
+                    x: slot as f64 * SLOT + 2.0,
+                    width: BAR,
+                    failed_box: (HEIGHT - failed_height, failed_height),
+                    succeeded_box: (HEIGHT - failed_height - succeeded_height, succeeded_height),
+                }
+            })
+            .collect();
+        let ticks = (0..HOURS)
+            .step_by(6)
+            .map(|slot| hour_label(first_hour + slot * HOUR_MS))
+            .collect();
+        Self {
+            bars,
+            description: format!(
+                "In the last 24 hours: {succeeded} succeeded and {failed} failed tries; at most {peak} in one hour."
+            ),
+            peak,
+            empty: succeeded + failed == 0,
+            ticks,
+        }
+    }
+}
+
+/// "14:00", the start of an hour in UTC.
+fn hour_label(start_ms: i64) -> String {
+    let hour = start_ms.rem_euclid(24 * HOUR_MS) / HOUR_MS;
+    format!("{hour:02}:00")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_has_a_bar_per_hour_and_scales_to_the_busiest() {
+        let now = Timestamp::from_unix_ms(10 * 24 * HOUR_MS + 13 * HOUR_MS + 5);
+        let hours = [
+            HourlyOutcomes {
+                hour_start: Timestamp::from_unix_ms(10 * 24 * HOUR_MS + 13 * HOUR_MS),
+                succeeded: 30,
+                failed: 10,
+            },
+            HourlyOutcomes {
+                hour_start: Timestamp::from_unix_ms(10 * 24 * HOUR_MS + 12 * HOUR_MS),
+                succeeded: 20,
+                failed: 0,
+            },
+        ];
+        let chart = HourlyChart::of(&hours, now);
+        assert_eq!(chart.bars.len(), 24);
+        let last = chart.bars.last().unwrap();
+        assert_eq!(
+            (last.hour.as_str(), last.succeeded, last.failed),
+            ("13:00", 30, 10)
+        );
+        assert!((last.failed_box.1 + last.succeeded_box.1 - (HEIGHT - 1.0)).abs() < 1e-9);
+        assert!((chart.bars[22].succeeded_box.1 - (HEIGHT - 1.0) / 2.0).abs() < 1e-9);
+        assert_eq!(chart.peak, 40);
+        assert!(chart.description.contains("50 succeeded and 10 failed"));
+        assert_eq!(chart.ticks, ["14:00", "20:00", "02:00", "08:00"]);
+    }
+}

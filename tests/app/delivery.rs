@@ -14,64 +14,8 @@ use webhook_console::clock::Timestamp;
 use webhook_console::delivery::housekeeping::{self, Upkeep};
 
 use crate::common::receiver::{Answer, Received, Receiver};
+use crate::common::scene::{Scene, console, received, scene, wait_for_delivery, webhook_to};
 use crate::common::{Api, TestApp};
-
-/// A console that may deliver to this machine, retrying quickly.
-async fn console(retry_schedule: &str) -> TestApp {
-    let schedule = retry_schedule.parse().unwrap();
-    TestApp::spawn_with(|settings| {
-        settings.allow_private_targets = vec!["127.0.0.1/32".parse().unwrap()];
-        settings.retry_schedule = schedule;
-        settings.delivery_timeout = "2s".parse().unwrap();
-    })
-    .await
-}
-
-/// A console that delivers to one local receiver through one webhook on every event.
-struct Scene {
-    app: TestApp,
-    api: Api,
-    receiver: Receiver,
-    webhook: i64,
-}
-
-async fn scene(retry_schedule: &str) -> Scene {
-    let app = console(retry_schedule).await;
-    let api = app.api().await;
-    let receiver = Receiver::start().await;
-    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
-    Scene {
-        app,
-        api,
-        receiver,
-        webhook,
-    }
-}
-
-async fn webhook_to(api: &Api, url: &str, events: &[&str]) -> i64 {
-    let response = api
-        .post(
-            "/api/v1/webhooks",
-            json!({"name": format!("Hook {url}"), "url": url, "events": events, "api_key": "sk_test_123"}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-/// Waits (at most `within`) until the receiver has `count` requests.
-async fn received(receiver: &Receiver, count: usize, within: Duration) -> Vec<Received> {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let got = receiver.received();
-        if got.len() >= count || tokio::time::Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// Standard Webhooks verification, written apart from the server's signer.
 fn verify(secret: &str, request: &Received) -> bool {
@@ -334,24 +278,6 @@ async fn a_receiver_that_answers_410_gone_is_disabled_at_once() {
 }
 
 /// Polls the webhook's newest delivery until `done` holds (at most 10 s).
-async fn wait_for_delivery(api: &Api, webhook: i64, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let page: Value = api
-            .get(&format!("/api/v1/webhooks/{webhook}/deliveries"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let delivery = page["data"][0].clone();
-        if done(&delivery) || tokio::time::Instant::now() > deadline {
-            assert!(done(&delivery), "gave up waiting: {delivery}");
-            return delivery;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_receiver_that_does_not_answer_in_time_fails_the_attempt_as_a_timeout() {
     let Scene {

@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod csrf;
 mod delivery;
+mod delivery_log;
 mod durability;
 mod errors;
 mod event_catalog;

@@ -37,6 +37,7 @@ async fn the_console_opens_on_settings_and_its_webhook_settings_tab() {
         page.texts(".settings-tabs a"),
         [
             "Webhook Settings",
+            "Deliveries",
             "Event Catalog",
             "Users",
             "API Tokens",

@@ -181,9 +181,10 @@ async fn an_admin_can_disable_and_enable_a_webhook() {
         .await;
     let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
     assert_eq!(page.text(".page-title-row .badge"), "Active");
-    assert_eq!(
-        page.texts(".header-actions button"),
-        ["Send test event", "Disable"]
+    assert_eq!(page.texts(".header-actions button"), ["Disable"]);
+    assert!(
+        page.text(".header-actions").contains("Send test event"),
+        "an active webhook can be tested"
     );
 }
 

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod receiver;
+pub mod scene;
 
 use std::sync::{Arc, Mutex};
 

@@ -7,6 +7,7 @@ use askama::Template;
 use super::super::Tab;
 use super::super::confirm::{self, Confirmation};
 use super::detail_href;
+use super::log::RECOVER_BY_DEFAULT;
 use super::view::{self, Badge};
 use crate::actions;
 use crate::clock::Timestamp;
@@ -247,7 +248,7 @@ pub struct RecoverForm {
 }
 
 fn recovery_start(form: &RecoverForm) -> Result<Timestamp, AppError> {
-    Timestamp::parse_utc_minutes(&form.since).ok_or_else(|| {
+    Timestamp::parse_utc_minutes(form.since.trim()).ok_or_else(|| {
         AppError::BadRequest("Enter the time to recover from, like 2026-11-28T09:00 (UTC).".into())
     })
 }
@@ -259,8 +260,15 @@ pub async fn confirm_recover(
     id: web::Path<i64>,
     form: web::Query<RecoverForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = Timestamp::now();
+    let form = match form.since.trim() {
+        "" => RecoverForm {
+            since: now.minus(RECOVER_BY_DEFAULT).utc_minutes(),
+        },
+        _ => form.into_inner(),
+    };
     let since = recovery_start(&form)?;
-    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), id.into_inner(), now).await?;
     let search = DeliverySearch {
         webhook_id: Some(webhook.id),
         status: Some(DeliveryStatus::Failed),

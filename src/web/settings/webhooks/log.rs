@@ -20,7 +20,7 @@ use crate::web::pagination::Pagination;
 use crate::web::{render, see_other};
 
 /// How far back "Recover failed deliveries" looks unless told otherwise.
-const RECOVER_BY_DEFAULT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+pub const RECOVER_BY_DEFAULT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 /// The log counts its deliveries this far, then says "more than".
 const COUNTED_UP_TO: i64 = 10_000;
 

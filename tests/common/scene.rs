@@ -1,0 +1,85 @@
+//! A console that delivers to real local receivers, and waiting for what they get.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::receiver::{Received, Receiver};
+use super::{Api, TestApp};
+
+/// A console that may deliver to this machine, retrying quickly.
+pub async fn console(retry_schedule: &str) -> TestApp {
+    let schedule = retry_schedule.parse().unwrap();
+    TestApp::spawn_with(|settings| {
+        settings.allow_private_targets = vec!["127.0.0.1/32".parse().unwrap()];
+        settings.retry_schedule = schedule;
+        settings.delivery_timeout = "2s".parse().unwrap();
+    })
+    .await
+}
+
+/// A console that delivers to one local receiver through one webhook on every event.
+pub struct Scene {
+    pub app: TestApp,
+    pub api: Api,
+    pub receiver: Receiver,
+    pub webhook: i64,
+}
+
+pub async fn scene(retry_schedule: &str) -> Scene {
+    let app = console(retry_schedule).await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    }
+}
+
+pub async fn webhook_to(api: &Api, url: &str, events: &[&str]) -> i64 {
+    let response = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": format!("Hook {url}"), "url": url, "events": events, "api_key": "sk_test_123"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits (at most `within`) until the receiver has `count` requests.
+pub async fn received(receiver: &Receiver, count: usize, within: Duration) -> Vec<Received> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let got = receiver.received();
+        if got.len() >= count || tokio::time::Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the webhook's newest delivery is `done` (at most ten seconds).
+pub async fn wait_for_delivery(api: &Api, webhook: i64, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page: Value = api
+            .get(&format!("/api/v1/webhooks/{webhook}/deliveries"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let delivery = page["data"][0].clone();
+        if done(&delivery) || tokio::time::Instant::now() > deadline {
+            assert!(done(&delivery), "gave up waiting: {delivery}");
+            return delivery;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

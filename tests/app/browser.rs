@@ -1,9 +1,14 @@
 //! A new admin's walk through the console in real headless Chromium.
 
+use std::time::Duration;
+
 use fantoccini::Locator;
+use serde_json::json;
 
 use crate::common::TestApp;
 use crate::common::browser::Browser;
+use crate::common::receiver::Answer;
+use crate::common::scene::{Scene, scene};
 
 #[tokio::test]
 async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
@@ -179,4 +184,57 @@ async fn assert_no_sideways_scrolling(browser: &Browser, width: f64) {
         page_width <= width,
         "{path} is {page_width} px wide at {width} px"
     );
+}
+
+#[tokio::test]
+async fn a_test_event_appears_in_the_delivery_log_without_a_reload_in_chromium() {
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("1h").await;
+    // The receiver takes its time, so the log shows the delivery waiting before it succeeds.
+    receiver.script([Answer::Slowly(Duration::from_millis(1500))]);
+    let browser = Browser::launch(1280, 900).await;
+    browser.sign_in_as_admin(&app).await;
+    browser
+        .open(&app.url(&format!("/settings/webhooks/{webhook}")))
+        .await;
+    browser
+        .wait_for_text("#delivery-log", "No deliveries yet")
+        .await;
+
+    browser.click_link("Send test event…").await;
+    browser.wait_for_text("h1", "Send a test event to").await;
+    browser.click_button("Send test event").await;
+    browser
+        .wait_for_text(".toast-success", "Test event sent")
+        .await;
+    browser
+        .wait_for_text("#delivery-log-results", "webhook.test")
+        .await;
+    // Anything set on this page survives only if the page is never loaded again.
+    browser
+        .client
+        .execute("window.stayedOnPage = true;", vec![])
+        .await
+        .expect("script runs");
+    browser
+        .wait_for_text("#delivery-log-results tbody", "Succeeded")
+        .await;
+
+    api.publish(json!({"event_type": "order.purchased", "data": {"order": 1}}))
+        .await;
+    browser
+        .wait_for_text("#delivery-log-results tbody", "order.purchased")
+        .await;
+    let stayed = browser
+        .client
+        .execute("return window.stayedOnPage === true;", vec![])
+        .await
+        .expect("script runs");
+    assert_eq!(stayed, json!(true), "the log changed in place, no reload");
+    browser.screenshot("delivery-log-live-1280").await;
+    browser.close().await;
 }

@@ -1,16 +1,24 @@
-//! How fast the Webhook Settings list answers with 10,000 webhooks, over real HTTP against
-//! the server built with the bench (release) profile. Run: `cargo bench --bench list_pages`.
+//! How fast the console's lists answer with 10,000 webhooks and a million deliveries (one
+//! webhook holding most of them), over real HTTP against the server built with the bench
+//! (release) profile. Run: `cargo bench --bench list_pages`; `BENCH_DELIVERIES` sets the
+//! number of deliveries (1,000,000 by default).
 
 use std::time::{Duration, Instant};
 
 use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
+use webhook_console::db::deliveries::{self, Cursor, DeliverySearch};
+use webhook_console::db::delivery_queue::{self, AttemptRecord};
+use webhook_console::db::events::{self, NewEvent};
 use webhook_console::db::{Db, event_types, webhooks};
-use webhook_console::domain::WebhookInput;
+use webhook_console::domain::{AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus};
 use webhook_console::secret_box::SecretBox;
 use webhook_console::startup::Application;
 
 const WEBHOOKS: usize = 10_000;
+/// Events published to every subscribed webhook; the rest of the deliveries go to one.
+const SPREAD_EVENTS: usize = 200;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const ROUNDS: usize = 200;
 /// The issue's target for each list request.
 const TARGET: Duration = Duration::from_millis(50);
@@ -21,7 +29,17 @@ const PASSWORD: &str = "benchmark password";
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    seed(&database_url).await;
+    let deliveries_wanted: usize = std::env::var("BENCH_DELIVERIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let seeded = Instant::now();
+    let heavy = seed(&database_url, deliveries_wanted).await;
+    println!(
+        "seeded {WEBHOOKS} webhooks and {} deliveries in {:.0} s",
+        heavy.deliveries,
+        seeded.elapsed().as_secs_f64()
+    );
     let application = Application::build(Settings {
         listen: "127.0.0.1:0".into(),
         database_url,
@@ -35,31 +53,82 @@ async fn main() {
     tokio::spawn(application.run_until_stopped());
     let client = signed_in_client(&base).await;
 
-    println!("Webhook Settings list, {WEBHOOKS} webhooks, {ROUNDS} sequential requests each");
+    let webhook = heavy.webhook;
+    let deep = heavy.deep_delivery;
+    let newest = heavy.newest_delivery;
+    let event = heavy.newest_event;
+    println!(
+        "{WEBHOOKS} webhooks, {} deliveries ({} to webhook {webhook}), {ROUNDS} sequential requests each",
+        heavy.deliveries, heavy.to_heavy
+    );
     println!(
         "{:<40} {:>9} {:>9} {:>9}",
         "request", "median", "p95", "max"
     );
-    for (label, path) in [
-        ("page 1", "/settings/webhooks"),
-        ("page 200", "/settings/webhooks?page=200"),
-        ("page 400 (last)", "/settings/webhooks?page=400"),
+    let pages: Vec<(&str, String)> = [
+        ("page 1", "/settings/webhooks".to_owned()),
+        ("page 200", "/settings/webhooks?page=200".into()),
+        ("page 400 (last)", "/settings/webhooks?page=400".into()),
         (
             "search by name: \"hook 0042\"",
-            "/settings/webhooks?q=hook+0042",
+            "/settings/webhooks?q=hook+0042".into(),
         ),
         (
             "search by URL: \"receiver-77\"",
-            "/settings/webhooks?q=receiver-77",
+            "/settings/webhooks?q=receiver-77".into(),
         ),
-        ("search matching nothing", "/settings/webhooks?q=zzzz"),
-        ("filter: disabled", "/settings/webhooks?status=disabled"),
+        (
+            "search matching nothing",
+            "/settings/webhooks?q=zzzz".into(),
+        ),
+        (
+            "filter: disabled",
+            "/settings/webhooks?status=disabled".into(),
+        ),
         (
             "filter: order.purchased, page 20",
-            "/settings/webhooks?event=order.purchased&page=20",
+            "/settings/webhooks?event=order.purchased&page=20".into(),
         ),
-        ("htmx partial, page 200", "/settings/webhooks?page=200"),
-    ] {
+        (
+            "htmx partial, page 200",
+            "/settings/webhooks?page=200".into(),
+        ),
+        (
+            "webhook page with log, first page",
+            format!("/settings/webhooks/{webhook}"),
+        ),
+        (
+            "webhook log, deep page",
+            format!("/settings/webhooks/{webhook}?before={deep}"),
+        ),
+        (
+            "webhook log, failed only",
+            format!("/settings/webhooks/{webhook}?status=failed"),
+        ),
+        (
+            "htmx log refresh (live)",
+            format!("/settings/webhooks/{webhook}/deliveries"),
+        ),
+        (
+            "delivery page",
+            format!("/settings/webhooks/{webhook}/deliveries/{newest}"),
+        ),
+        ("Deliveries tab, first page", "/settings/deliveries".into()),
+        (
+            "Deliveries search by delivery id",
+            format!("/settings/deliveries?q={newest}"),
+        ),
+        (
+            "Deliveries search by event id",
+            format!("/settings/deliveries?q=evt_{event}"),
+        ),
+        (
+            "Deliveries search: failed",
+            "/settings/deliveries?status=failed".into(),
+        ),
+    ]
+    .into();
+    for (label, path) in pages {
         let htmx = label.starts_with("htmx");
         let mut timings = Vec::with_capacity(ROUNDS);
         for _ in 0..ROUNDS {
@@ -123,42 +192,216 @@ async fn signed_in_client(base: &str) -> reqwest::Client {
     client
 }
 
-async fn seed(database_url: &str) {
+/// What the seeding made: the webhook holding most deliveries and ids to ask for.
+struct Seeded {
+    webhook: i64,
+    deliveries: usize,
+    to_heavy: usize,
+    newest_delivery: i64,
+    newest_event: i64,
+    /// A delivery near the far end of the heavy webhook's log.
+    deep_delivery: i64,
+}
+
+/// 10,000 webhooks (every tenth takes all events, every seventh is disabled); events fanned
+/// out to all of them, then the rest of `wanted` deliveries to one "Heavy receiver"; every
+/// delivery tried once over the last day through the engine's own bookkeeping, 85%
+/// succeeded, 10% failed for good and 5% waiting for a retry tomorrow.
+async fn seed(database_url: &str, wanted: usize) -> Seeded {
     let db = Db::open(database_url).await.expect("database");
     let catalog = event_types::keys(db.reader()).await.expect("catalog");
     let subscribable: Vec<_> = catalog.iter().filter(|k| k.is_subscribable()).collect();
     let secrets = SecretBox::new([0; 32]);
+    let now = Timestamp::now();
+    let lease = now.plus(Duration::from_secs(2 * 24 * 60 * 60));
     let mut tx = db.begin_write().await.expect("transaction");
-    for i in 0..WEBHOOKS {
-        let events = if i % 10 == 0 {
-            vec!["*".to_owned()]
-        } else {
-            vec![subscribable[i % subscribable.len()].to_string()]
+    let mut disabled = Vec::new();
+    for i in 0..=WEBHOOKS {
+        let (name, events) = match i {
+            WEBHOOKS => (
+                "Heavy receiver".to_owned(),
+                vec!["order.purchased".to_owned()],
+            ),
+            i if i % 10 == 0 => (format!("Webhook {i:04}"), vec!["*".to_owned()]),
+            i => (
+                format!("Webhook {i:04}"),
+                vec![subscribable[i % subscribable.len()].to_string()],
+            ),
         };
         let input = WebhookInput {
-            name: format!("Webhook {i:04}"),
+            name,
             url: format!("https://receiver-{i}.example.com/hooks"),
             events,
             notification_type: "REST".into(),
             ..WebhookInput::default()
         };
         let draft = input.parse(&catalog).expect("valid");
-        let id = webhooks::create(&mut tx, &secrets, &draft, Timestamp::now())
+        let id = webhooks::create(&mut tx, &secrets, &draft, now)
             .await
             .expect("insert");
-        if i % 7 == 0 {
-            webhooks::set_status(
-                &mut tx,
-                id,
-                webhook_console::domain::WebhookStatus::Disabled,
-                Timestamp::now(),
-            )
-            .await
-            .expect("disable");
+        if i % 7 == 0 && i != WEBHOOKS {
+            disabled.push(id);
         }
     }
+    let heavy = webhooks::list(
+        &mut *tx,
+        &webhooks::WebhookFilter {
+            search: Some("Heavy receiver".into()),
+            ..Default::default()
+        },
+        webhook_console::paging::Pager::new(1, 1),
+        now,
+    )
+    .await
+    .expect("heavy webhook")[0]
+        .id;
+    let event = |i: usize, event_type: &str| NewEvent {
+        event_type: event_type.to_owned(),
+        event_time: now,
+        current_context: "{}".into(),
+        data: format!(r#"{{"order":{{"id":"ord_{i}","total":"49.90"}}}}"#),
+        api_token_id: 0,
+        idempotency: None,
+    };
+    let spread: Vec<NewEvent> = (0..SPREAD_EVENTS)
+        .map(|i| event(i, subscribable[i % subscribable.len()].as_str()))
+        .collect();
+    let mut total = 0;
+    for chunk in spread.chunks(50) {
+        let refs: Vec<&NewEvent> = chunk.iter().collect();
+        let batch = events::publish_batch(
+            &mut tx,
+            &refs,
+            now.minus(Duration::from_secs(20 * 3600)),
+            lease,
+        )
+        .await
+        .expect("publish");
+        total += batch.deliveries.len();
+    }
+    // Only the heavy webhook listens while the rest is published.
+    let others: Vec<i64> = (1..=heavy).filter(|id| *id != heavy).collect();
+    for id in &others {
+        webhooks::set_status(&mut tx, *id, WebhookStatus::Disabled, None, now)
+            .await
+            .expect("quiet");
+    }
+    let to_heavy = wanted.saturating_sub(total);
+    let mut published = 0;
+    while published < to_heavy {
+        let count = (to_heavy - published).min(1000);
+        let heavy_events: Vec<NewEvent> = (published..published + count)
+            .map(|i| event(i, "order.purchased"))
+            .collect();
+        let refs: Vec<&NewEvent> = heavy_events.iter().collect();
+        // Spread over the last day, oldest first, as they would have come in.
+        let at = now.minus(Duration::from_millis(
+            (DAY_MS - DAY_MS * published as i64 / to_heavy.max(1) as i64) as u64,
+        ));
+        events::publish_batch(&mut tx, &refs, at, lease)
+            .await
+            .expect("publish");
+        published += count;
+    }
+    for id in &others {
+        let status = if disabled.contains(id) {
+            WebhookStatus::Disabled
+        } else {
+            WebhookStatus::Active
+        };
+        webhooks::set_status(&mut tx, *id, status, None, now)
+            .await
+            .expect("restore");
+    }
     tx.commit().await.expect("commit");
+    let newest_event = try_all_once(&db, now).await;
+    let page = |cursor| {
+        let search = DeliverySearch {
+            webhook_id: Some(heavy),
+            ..DeliverySearch::default()
+        };
+        let db = db.clone();
+        async move {
+            deliveries::search(db.reader(), &search, cursor, 1)
+                .await
+                .expect("search")
+                .deliveries[0]
+                .id
+        }
+    };
+    let newest_delivery = page(Cursor::Newest).await;
+    let oldest = page(Cursor::NewerThan(0)).await;
+    let seeded = Seeded {
+        webhook: heavy,
+        deliveries: total + to_heavy,
+        to_heavy,
+        newest_delivery,
+        newest_event,
+        deep_delivery: oldest + 100,
+    };
     db.close().await;
+    seeded
+}
+
+/// Records one try of every delivery, spread over the last day, the way the engine does.
+/// Returns the newest event's id.
+async fn try_all_once(db: &Db, now: Timestamp) -> i64 {
+    let mut cursor = Cursor::NewerThan(0);
+    let mut newest_event = 0;
+    let mut n: i64 = 0;
+    loop {
+        let page = deliveries::search(db.reader(), &DeliverySearch::default(), cursor, 5000)
+            .await
+            .expect("page");
+        if page.deliveries.is_empty() {
+            return newest_event;
+        }
+        let records: Vec<AttemptRecord> = page
+            .deliveries
+            .iter()
+            .map(|delivery| {
+                n += 1;
+                let (status, code, error) = match n % 20 {
+                    0 => (
+                        DeliveryStatus::Pending,
+                        Some(503),
+                        Some(AttemptErrorCode::HttpStatus),
+                    ),
+                    1 | 2 => (
+                        DeliveryStatus::Failed,
+                        None,
+                        Some(AttemptErrorCode::Connect),
+                    ),
+                    _ => (DeliveryStatus::Succeeded, Some(200), None),
+                };
+                AttemptRecord {
+                    delivery_id: delivery.id,
+                    webhook_id: delivery.webhook_id,
+                    at: delivery.created_at.plus(Duration::from_millis(40)).min(now),
+                    duration_ms: 40,
+                    status_code: code,
+                    error_code: error,
+                    error_message: error.map(|_| "The receiver did not answer as hoped.".into()),
+                    response_excerpt: code.map(|_| r#"{"ok":true}"#.into()),
+                    response_headers: code.map(|_| "content-type: application/json\n".into()),
+                    signature: "v1,bench".into(),
+                    status,
+                    next_attempt_at: (status == DeliveryStatus::Pending)
+                        .then(|| now.plus(Duration::from_secs(24 * 60 * 60))),
+                }
+            })
+            .collect();
+        let refs: Vec<&AttemptRecord> = records.iter().collect();
+        let mut tx = db.begin_write().await.expect("transaction");
+        delivery_queue::record_attempts(&mut tx, &refs)
+            .await
+            .expect("record");
+        tx.commit().await.expect("commit");
+        // Pages come newest first: the next one starts above this page's first row.
+        let newest = page.deliveries.first().expect("non-empty");
+        newest_event = newest_event.max(newest.event_id);
+        cursor = Cursor::NewerThan(newest.id);
+    }
 }
 
 fn ms(duration: Duration) -> f64 {

@@ -240,21 +240,33 @@ fn classify(error: &reqwest::Error) -> (AttemptErrorCode, String) {
     while let Some(cause) = innermost.source() {
         innermost = cause;
     }
-    let detail = innermost.to_string();
-    let to = error
-        .url()
-        .and_then(|url| {
-            Some(format!(
-                "{}:{}",
-                url.host_str()?,
-                url.port_or_known_default()?
-            ))
-        })
-        .map_or_else(String::new, |address| format!(" to {address}"));
-    (
-        AttemptErrorCode::Connect,
-        format!("The connection{to} failed: {detail}."),
-    )
+    let address = error.url().and_then(|url| {
+        Some(format!(
+            "{}:{}",
+            url.host_str()?,
+            url.port_or_known_default()?
+        ))
+    });
+    let address = address.as_deref().unwrap_or("the receiver");
+    let io_kind = innermost
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind);
+    let sentence = match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => {
+            format!("Connection refused by {address}: nothing accepts connections there.")
+        }
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted) => {
+            format!("{address} closed the connection before answering.")
+        }
+        Some(std::io::ErrorKind::TimedOut) => {
+            format!(
+                "No connection to {address} within {} s.",
+                CONNECT_TIMEOUT.as_secs()
+            )
+        }
+        _ => format!("The connection to {address} failed: {innermost}."),
+    };
+    (AttemptErrorCode::Connect, sentence)
 }
 
 #[cfg(test)]

@@ -233,3 +233,26 @@ async fn the_list_counts_what_waits_and_the_page_charts_the_day() {
         "the table says the same"
     );
 }
+
+#[tokio::test]
+async fn a_refused_connection_is_explained_in_words() {
+    let Scene { app, api, .. } = scene("1h").await;
+    // Port 1 on loopback: allowed by the scene, and nothing listens there.
+    let webhook = webhook_to(&api, "http://127.0.0.1:1/hooks", &["user.signed_up"]).await;
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    assert_eq!(delivery["attempts"][0]["error_code"], "connect");
+    let page = app
+        .get_page(&format!(
+            "/settings/webhooks/{webhook}/deliveries/{}",
+            delivery["id"]
+        ))
+        .await;
+    assert!(
+        page.text(".attempt")
+            .contains("Connection refused by 127.0.0.1:1: nothing accepts connections there."),
+        "{}",
+        page.text(".attempt")
+    );
+}

@@ -13,7 +13,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use actix_web_flash_messages::FlashMessagesFramework;
-use actix_web_flash_messages::storage::SessionMessageStore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
@@ -35,6 +34,7 @@ use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
 use crate::web as console;
 use crate::web::error::render_error_page;
+use crate::web::session::{ActivityStep, FlashStore};
 use crate::web::sign_in::SetupToken;
 
 /// The setup link's token: 192 bits, used once.
@@ -181,8 +181,9 @@ fn serve(
         idle: CookieDuration::try_from(*settings.session_idle_timeout)
             .unwrap_or(CookieDuration::hours(8)),
     };
+    let activity_step = ActivityStep::for_idle_timeout(*settings.session_idle_timeout);
     Ok(HttpServer::new(move || {
-        let flashes = FlashMessagesFramework::builder(SessionMessageStore::default()).build();
+        let flashes = FlashMessagesFramework::builder(FlashStore::default()).build();
         App::new()
             .wrap(from_fn(body_deadline))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
@@ -191,6 +192,7 @@ fn serve(
             .wrap(security_headers())
             .wrap(TracingLogger::default())
             .app_data(shared.body_timeout)
+            .app_data(activity_step)
             .app_data(shared.db.clone())
             .app_data(shared.secrets.clone())
             .app_data(shared.setup.clone())
@@ -234,7 +236,8 @@ impl SessionSettings {
             .session_lifecycle(
                 BrowserSession::default()
                     .state_ttl(self.idle)
-                    .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                    // Extended when the guard notes activity: a live refresh is not activity.
+                    .state_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
             )
             .build()
     }

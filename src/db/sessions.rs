@@ -14,8 +14,6 @@ use crate::token::random_token;
 /// The session entry that names the signed-in user; copied into its own column so all
 /// sessions of a user can be found.
 pub const USER_ID: &str = "user_id";
-/// Idle expiry is kept to the minute.
-const TTL_EXTENSION_STEP_MS: i64 = 60_000;
 /// Session keys carry 256 bits of randomness.
 const SESSION_KEY_BYTES: usize = 32;
 
@@ -100,16 +98,14 @@ impl SessionStore for SqliteSessionStore {
         Ok(key)
     }
 
-    /// Called on every request: the expiry moves only when it is a minute (or a tenth of
-    /// the timeout) stale, so that browsing writes nothing to disk most of the time.
+    /// Unused by the console, whose sessions are extended only when the guard notes
+    /// activity (a state change, written by `update`); here for the store's contract.
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
-        let ttl_ms = ttl.whole_milliseconds() as i64;
-        let expires_at = (self.clock)().unix_ms() + ttl_ms;
+        let expires_at = (self.clock)().unix_ms() + ttl.whole_milliseconds() as i64;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE sessions SET expires_at = ?1 WHERE id = ?2 AND expires_at < ?1 - ?3")
+        sqlx::query("UPDATE sessions SET expires_at = ? WHERE id = ?")
             .bind(expires_at)
             .bind(super::sha256_hex(key.as_ref()))
-            .bind(TTL_EXTENSION_STEP_MS.min(ttl_ms / 10))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

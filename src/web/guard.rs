@@ -14,7 +14,9 @@ use subtle::ConstantTimeEq;
 use crate::db::{Db, StoreError, users};
 use crate::htmx::Htmx;
 use crate::web::error::AppError;
-use crate::web::session::{CurrentUser, SessionWriteFailed, UserSession};
+use crate::web::session::{
+    ActivityStep, CurrentUser, LIVE_REFRESH_HEADER, SessionWriteFailed, UserSession,
+};
 
 /// Who may use a route. Every route names one; there is no default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,11 @@ pub async fn guard(
         return Ok(request
             .error_response(AppError::Forbidden)
             .map_into_right_body());
+    }
+    if !request.headers().contains_key(LIVE_REFRESH_HEADER)
+        && let Some(step) = request.app_data::<ActivityStep>()
+    {
+        UserSession::of(request.request()).note_activity(*step);
     }
     request.extensions_mut().insert(user);
     Ok(next.call(request).await?.map_into_left_body())

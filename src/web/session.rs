@@ -7,12 +7,41 @@ use actix_session::{Session, SessionExt};
 use actix_web::error::ErrorForbidden;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
+use std::time::Duration;
+
+use actix_web::HttpRequest as Request;
+use actix_web::dev::ResponseHead;
+use actix_web_flash_messages::FlashMessage;
+use actix_web_flash_messages::storage::{
+    FlashMessageStore, LoadError, SessionMessageStore, StoreError,
+};
+
 use crate::actions::Actor;
+use crate::clock::Timestamp;
 use crate::db::sessions::USER_ID;
 use crate::domain::Role;
 use crate::token::random_token;
 
 const CSRF_TOKEN: &str = "csrf_token";
+/// When the user last did something; changing it is what extends the session.
+const ACTIVE_AT: &str = "active_at";
+/// Sent by the console's self-refreshing parts: a poll is not the user doing something.
+pub const LIVE_REFRESH_HEADER: &str = "X-Live-Refresh";
+/// Where the flash messages framework keeps messages for the next page.
+const FLASH_KEY: &str = "_flash";
+/// A session's expiry moves at most this often (or every tenth of the idle timeout, if that
+/// is shorter), so browsing rarely writes to disk.
+const ACTIVITY_STEP: Duration = Duration::from_secs(60);
+
+/// How often activity is written to the session, from the idle timeout.
+#[derive(Debug, Clone, Copy)]
+pub struct ActivityStep(Duration);
+
+impl ActivityStep {
+    pub fn for_idle_timeout(idle: Duration) -> Self {
+        Self(ACTIVITY_STEP.min(idle / 10))
+    }
+}
 /// 256 bits: not guessable, and compared in constant time.
 const CSRF_TOKEN_BYTES: usize = 32;
 
@@ -42,6 +71,18 @@ impl UserSession {
         self.0
             .insert(CSRF_TOKEN, random_token(CSRF_TOKEN_BYTES))
             .map_err(|_| SessionWriteFailed)
+    }
+
+    /// The user did something: the idle timeout starts again. Live refreshes do not call
+    /// this, so a forgotten open tab still signs out when its idle time is up.
+    /// Only a change of the session extends it, and only a stale mark is changed.
+    pub fn note_activity(&self, step: ActivityStep) {
+        let now = Timestamp::now();
+        let marked = self.0.get::<i64>(ACTIVE_AT).ok().flatten();
+        if marked.is_none_or(|at| Timestamp::from_unix_ms(at).until(now) >= step.0) {
+            // A number always serializes, so inserting it cannot fail.
+            let _ = self.0.insert(ACTIVE_AT, now.unix_ms());
+        }
     }
 
     /// Deletes the session on the server, so its cookie is worthless from now on.
@@ -107,5 +148,29 @@ impl FromRequest for CurrentUser {
                 .cloned()
                 .ok_or_else(|| ErrorForbidden("not signed in")),
         )
+    }
+}
+
+/// Flash messages kept in the session, which is touched only when there is a message to keep
+/// or one to clear. (The library's store clears on every response, which marks every session
+/// changed and so writes it, and extends it, on every request, live refreshes included.)
+#[derive(Clone, Default)]
+pub struct FlashStore(SessionMessageStore);
+
+impl FlashMessageStore for FlashStore {
+    fn load(&self, request: &Request) -> Result<Vec<FlashMessage>, LoadError> {
+        self.0.load(request)
+    }
+
+    fn store(
+        &self,
+        messages: &[FlashMessage],
+        request: Request,
+        response: &mut ResponseHead,
+    ) -> Result<(), StoreError> {
+        if messages.is_empty() && !request.get_session().entries().contains_key(FLASH_KEY) {
+            return Ok(());
+        }
+        self.0.store(messages, request, response)
     }
 }

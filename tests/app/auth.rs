@@ -194,6 +194,45 @@ async fn a_session_in_use_outlives_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn an_open_delivery_log_refreshing_itself_does_not_keep_the_session_alive() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.session_idle_timeout = "2s".parse().unwrap();
+    })
+    .await;
+    let id = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
+    let refresh = page.attr("#delivery-log-results", "hx-get").unwrap();
+    let live = page.attr("#delivery-log-results", "hx-headers").unwrap();
+    assert_eq!(live, r#"{"X-Live-Refresh": "1"}"#);
+
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let poll = app
+            .http
+            .get(app.url(&refresh))
+            .header("HX-Request", "true")
+            .header("X-Live-Refresh", "1")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(poll.headers().contains_key("HX-Redirect"));
+    }
+    assert!(!statuses[0], "the first refresh is within the idle time");
+    assert!(
+        statuses.last().copied().unwrap(),
+        "the idle time ran out although the log kept refreshing: {statuses:?}"
+    );
+    assert_eq!(
+        app.get("/settings/webhooks").await.status(),
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
+}
+
+#[tokio::test]
 async fn a_disabled_user_is_signed_out_at_once() {
     let app = TestApp::spawn().await;
     let support = app.user("sam@example.com", "support").await;

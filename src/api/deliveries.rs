@@ -7,7 +7,7 @@ use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
 use crate::clock::Timestamp;
-use crate::db::deliveries::{self, Attempt, Delivery};
+use crate::db::deliveries::{self, Attempt, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, webhooks};
 use crate::delivery::Inbox;
 use crate::paging::{PAGE_SIZE, Pager};
@@ -78,8 +78,12 @@ pub async fn list(
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
-    let total = deliveries::count_for_webhook(db.reader(), id, None).await?;
-    let rows = deliveries::list_for_webhook(db.reader(), id, None, pager).await?;
+    let all_of_webhook = DeliverySearch {
+        webhook_id: Some(id),
+        ..DeliverySearch::default()
+    };
+    let total = deliveries::count(db.reader(), &all_of_webhook).await?;
+    let rows = deliveries::list_for_webhook(db.reader(), id, pager).await?;
     Ok(HttpResponse::Ok().json(DeliveryPage {
         data: rows.into_iter().map(DeliveryBody::from).collect(),
         page: pager.number(),

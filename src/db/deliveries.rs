@@ -122,6 +122,28 @@ pub async fn count_up_to(
     Ok(query.build_query_scalar().fetch_one(db).await?)
 }
 
+/// How many deliveries match, all of them counted.
+pub async fn count(
+    db: impl SqliteExecutor<'_>,
+    search: &DeliverySearch,
+) -> Result<i64, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT COUNT(*) {} WHERE 1 = 1",
+        counted_from(search)
+    ));
+    push_search(&mut query, search);
+    Ok(query.build_query_scalar().fetch_one(db).await?)
+}
+
+/// What a count reads: the deliveries alone (an index, often) unless the search is by
+/// event type, which only the event knows.
+fn counted_from(search: &DeliverySearch) -> &'static str {
+    match search.event_type {
+        Some(_) => "FROM deliveries d JOIN events e ON e.id = d.event_id",
+        None => "FROM deliveries d",
+    }
+}
+
 fn push_search(query: &mut QueryBuilder<'_, Sqlite>, search: &DeliverySearch) {
     if let Some(id) = search.webhook_id {
         query.push(" AND d.webhook_id = ").push_bind(id);
@@ -148,36 +170,16 @@ fn push_search(query: &mut QueryBuilder<'_, Sqlite>, search: &DeliverySearch) {
     }
 }
 
-/// A webhook's deliveries, all or those with one status.
-pub async fn count_for_webhook(
-    db: impl SqliteExecutor<'_>,
-    webhook_id: i64,
-    status: Option<DeliveryStatus>,
-) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?1 AND (?2 IS NULL OR status = ?2)",
-    )
-    .bind(webhook_id)
-    .bind(status)
-    .fetch_one(db)
-    .await?)
-}
-
 /// A page of a webhook's deliveries, newest first, each with its attempts in order.
 pub async fn list_for_webhook(
     pool: &SqlitePool,
     webhook_id: i64,
-    status: Option<DeliveryStatus>,
     page: Pager,
 ) -> Result<Vec<Delivery>, StoreError> {
     let mut deliveries: Vec<Delivery> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} {FROM}
-         WHERE d.webhook_id = ? AND (? IS NULL OR d.status = ?)
-         ORDER BY d.id DESC LIMIT ? OFFSET ?"
+        "SELECT {COLUMNS} {FROM} WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?"
     ))
     .bind(webhook_id)
-    .bind(status)
-    .bind(status)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(pool)

@@ -97,10 +97,7 @@ async fn the_log_pages_from_a_delivery_id_newest_first() {
 #[tokio::test]
 async fn the_deliveries_tab_finds_a_delivery_across_webhooks() {
     let Scene {
-        app,
-        api,
-        receiver,
-        webhook,
+        app, api, receiver, ..
     } = scene("1h").await;
     let other = webhook_to(
         &api,
@@ -188,7 +185,6 @@ async fn the_deliveries_tab_finds_a_delivery_across_webhooks() {
         let page = crate::common::Page::from(response).await;
         assert!(page.text(".form-alert").contains("Nothing was searched"));
     }
-    let _ = webhook;
 }
 
 #[tokio::test]

@@ -275,7 +275,7 @@ pub async fn confirm_recover(
         created_from: Some(since),
         ..DeliverySearch::default()
     };
-    let failed = deliveries::count_up_to(db.reader(), &search, i64::MAX - 1).await?;
+    let failed = deliveries::count(db.reader(), &search).await?;
     let what = match failed {
         1 => "1 failed delivery".to_owned(),
         n => format!("{n} failed deliveries"),

@@ -109,17 +109,24 @@ pub async fn search(
 }
 
 /// How many deliveries match, counted no further than `up_to` + 1: enough to say "more
-/// than 10,000" without walking millions of rows.
+/// than 10,000" without walking millions of rows. First one indexed step to the row past
+/// `up_to`; only if there is none are the (at most `up_to`) matches counted.
 pub async fn count_up_to(
-    db: impl SqliteExecutor<'_>,
+    pool: &SqlitePool,
     search: &DeliverySearch,
     up_to: i64,
 ) -> Result<i64, StoreError> {
-    let mut query =
-        QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM (SELECT 1 {FROM} WHERE 1 = 1"));
-    push_search(&mut query, search);
-    query.push(" LIMIT ").push_bind(up_to + 1).push(")");
-    Ok(query.build_query_scalar().fetch_one(db).await?)
+    let mut beyond =
+        QueryBuilder::<Sqlite>::new(format!("SELECT d.id {} WHERE 1 = 1", counted_from(search)));
+    push_search(&mut beyond, search);
+    beyond
+        .push(" ORDER BY d.id DESC LIMIT 1 OFFSET ")
+        .push_bind(up_to);
+    let more: Option<i64> = beyond.build_query_scalar().fetch_optional(pool).await?;
+    match more {
+        Some(_) => Ok(up_to + 1),
+        None => count(pool, search).await,
+    }
 }
 
 /// How many deliveries match, all of them counted.

@@ -26,11 +26,6 @@ impl Pager {
         Self::new(requested.trim().parse().unwrap_or(1), size)
     }
 
-    /// The page that holds the row at this 0-based position.
-    pub fn holding(position: i64, size: i64) -> Self {
-        Self::new(position / size + 1, size)
-    }
-
     /// The same page, kept within the pages `total` rows fill (there is always one).
     pub fn within(self, total: i64) -> Self {
         Self::new(self.number.min(Self::pages(total, self.size)), self.size)
@@ -69,6 +64,5 @@ mod tests {
         assert_eq!(Pager::parse("9", 25).within(51).number(), 3);
         assert_eq!(Pager::parse("2", 25).within(0).number(), 1);
         assert_eq!(Pager::parse("3", 25).offset(), 50);
-        assert_eq!(Pager::holding(25, 25).number(), 2);
     }
 }

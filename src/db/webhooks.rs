@@ -59,6 +59,7 @@ pub struct WebhookFilter {
     pub event_type: Option<String>,
 }
 
+/// A new webhook with an id never used before, even by a deleted one.
 pub async fn create(
     conn: &mut SqliteConnection,
     secrets: &SecretBox,
@@ -70,12 +71,17 @@ pub async fn create(
         ApiKeyChange::Keep | ApiKeyChange::Remove => None,
     };
     let signing_secret = secrets.seal(Purpose::SigningSecret, &new_signing_secret());
-    let id = sqlx::query_scalar(
-        "INSERT INTO webhooks (name, name_folded, url, notification_type, all_events, api_key,
-                               signing_secret, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
-         RETURNING id",
+    let id: i64 = sqlx::query_scalar(
+        "UPDATE webhook_ids SET last_id = last_id + 1 WHERE only_row = 1 RETURNING last_id",
     )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO webhooks (id, name, name_folded, url, notification_type, all_events,
+                               api_key, signing_secret, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+    )
+    .bind(id)
     .bind(draft.name.as_str())
     .bind(draft.name.folded())
     .bind(draft.url.as_str())
@@ -85,7 +91,7 @@ pub async fn create(
     .bind(signing_secret)
     .bind(now)
     .bind(now)
-    .fetch_one(&mut *conn)
+    .execute(&mut *conn)
     .await
     .map_err(name_taken)?;
     insert_events(conn, id, &draft.events).await?;
@@ -168,17 +174,6 @@ pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<String, Stor
         .fetch_optional(conn)
         .await?
         .ok_or(StoreError::NotFound)
-}
-
-/// How many webhooks come before this one in the unfiltered list.
-pub async fn position_in_list(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM webhooks w, webhooks this
-         WHERE this.id = ? AND (w.name_folded, w.id) < (this.name_folded, this.id)",
-    )
-    .bind(id)
-    .fetch_one(db)
-    .await?)
 }
 
 /// The webhook with its last delivery and its counts over the day before `now`.

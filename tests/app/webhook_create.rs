@@ -83,36 +83,49 @@ async fn creating_a_webhook_returns_to_the_list_with_a_confirmation_and_the_new_
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        location.starts_with("/settings/webhooks?page=1#webhook-"),
-        "{location}"
-    );
-    let list = app.get_page(&location).await;
+    assert!(location.starts_with("/settings/webhooks/"), "{location}");
+    let page = app.get_page(&location).await;
     assert_eq!(
-        list.text(".toast-success"),
+        page.text(".toast-success"),
         "Webhook \"CRM order sync\" created"
     );
+    assert_eq!(page.text("h1"), "CRM order sync");
+    assert!(
+        page.text(".next-step").contains("Send test event"),
+        "the next step is to test it"
+    );
+    let list = app.get_page("/settings/webhooks").await;
     assert_eq!(list.webhook_names(), ["CRM order sync"]);
     assert_eq!(
         list.texts("tbody .chip"),
         ["order.purchased", "order.refunded"]
     );
-    let again = app.get_page("/settings/webhooks").await;
-    assert!(!again.has(".toast"), "the confirmation shows once");
+    assert!(!list.has(".toast"), "the confirmation shows once");
 }
 
 #[tokio::test]
-async fn a_new_webhook_far_down_the_list_is_shown_on_its_page() {
+async fn a_deleted_webhooks_id_is_never_given_to_another() {
     let app = TestApp::spawn().await;
-    app.seed_webhooks(60, |i| format!("Webhook {i:03}")).await;
-
-    let id = app
-        .create_webhook("Zulu", "https://z.example.com/", &["*"])
+    let first = app
+        .create_webhook("First", "https://a.example.com/", &["*"])
+        .await;
+    let last = app
+        .create_webhook("Last", "https://b.example.com/", &["*"])
+        .await;
+    app.post_form(&format!("/settings/webhooks/{last}/delete"), &[])
         .await;
 
-    let page = app.get_page("/settings/webhooks?page=3").await;
-    assert!(page.webhook_names().contains(&"Zulu".to_owned()));
-    assert!(page.has(&format!("tr#webhook-{id}")));
+    let next = app
+        .create_webhook("Next", "https://c.example.com/", &["*"])
+        .await;
+
+    assert!(next > last && last > first, "{first} {last} {next}");
+    let old_link = app.get(&format!("/settings/webhooks/{last}")).await;
+    assert_eq!(
+        old_link.status(),
+        StatusCode::NOT_FOUND,
+        "an old link opens nothing"
+    );
 }
 
 #[tokio::test]
@@ -324,7 +337,7 @@ async fn htmx_opens_the_form_in_place_and_shows_errors_without_a_reload() {
         created.headers()["hx-redirect"]
             .to_str()
             .unwrap()
-            .starts_with("/settings/webhooks?page=1")
+            .starts_with("/settings/webhooks/")
     );
     assert_eq!(app.webhook_count().await, 1);
 }
@@ -365,10 +378,9 @@ async fn names_are_shown_as_text_never_as_markup() {
         )
         .await;
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let list = app.get(&location).await.text().await.unwrap();
-    let id = location.rsplit("#webhook-").next().unwrap();
-    let detail = app
-        .get(&format!("/settings/webhooks/{id}"))
+    let detail = app.get(&location).await.text().await.unwrap();
+    let list = app
+        .get("/settings/webhooks")
         .await
         .text()
         .await
@@ -382,13 +394,17 @@ async fn names_are_shown_as_text_never_as_markup() {
                 || body.contains("&lt;script&gt;")
         );
     }
-    let page = Page {
+    let list = Page {
         status: StatusCode::OK,
         html: scraper::Html::parse_document(&list),
     };
-    assert_eq!(page.webhook_names(), [name]);
+    assert_eq!(list.webhook_names(), [name]);
+    let detail = Page {
+        status: StatusCode::OK,
+        html: scraper::Html::parse_document(&detail),
+    };
     assert_eq!(
-        page.text(".toast-success"),
+        detail.text(".toast-success"),
         format!("Webhook \"{name}\" created")
     );
 }

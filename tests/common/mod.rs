@@ -138,12 +138,10 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating {name}");
         let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
         let id = location
-            .rsplit("#webhook-")
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        // Reading the list consumes the confirmation, like the browser would.
+            .strip_prefix("/settings/webhooks/")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("lands on the new webhook's page, not {location}"));
+        // Reading the page consumes the confirmation, like the browser would.
         self.get(&location).await;
         id
     }

@@ -10,15 +10,12 @@ use crate::actions;
 use crate::db::users::User;
 use crate::db::{Db, StoreError, users};
 use crate::domain::{Email, Password, Role};
-use crate::token::random_token;
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};
 use crate::web::session::CurrentUser;
 use crate::web::{HtmlForm, render, see_other};
 
-/// 18 random bytes: 24 URL-safe characters, comfortably above the password minimum.
-const GENERATED_PASSWORD_BYTES: usize = 18;
 
 pub fn pages() -> Vec<Page> {
     use Access::Admin;
@@ -202,9 +199,27 @@ async fn other_user(db: &Db, admin: &CurrentUser, id: i64) -> Result<User, AppEr
 
 /// A generated password, in clear for showing once and parsed for storing.
 fn new_password() -> Result<(String, Password), AppError> {
-    let password = random_token(GENERATED_PASSWORD_BYTES);
+    let password = readable_password();
     let parsed = Password::parse(&password).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok((password, parsed))
+}
+
+/// Letters and digits that cannot be mistaken for one another when read aloud or copied by
+/// hand: no 0/O/o, 1/l/I.
+const UNAMBIGUOUS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Five groups of four (about 115 bits), dashes between them for reading out.
+fn readable_password() -> String {
+    use rand::seq::IndexedRandom;
+    let mut rng = rand::rng();
+    (0..5)
+        .map(|_| {
+            (0..4)
+                .map(|_| char::from(*UNAMBIGUOUS.choose(&mut rng).expect("not empty")))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn show_password(
@@ -222,4 +237,22 @@ fn show_password(
         new_user,
     };
     render(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_avoid_look_alike_characters() {
+        for _ in 0..200 {
+            let password = readable_password();
+            assert_eq!(password.len(), 24);
+            assert!(
+                !password.contains(['0', 'O', 'o', '1', 'l', 'I']),
+                "{password}"
+            );
+            assert!(Password::parse(&password).is_ok());
+        }
+    }
 }

@@ -11,7 +11,6 @@ use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
 use crate::domain::{EventTypeKey, NotificationType, WebhookDraft, WebhookInput};
 use crate::htmx::Htmx;
-use crate::paging::{PAGE_SIZE, Pager};
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
@@ -80,10 +79,8 @@ pub async fn create(
         created => created?,
     };
     Flash::success(format!("Webhook \"{}\" created", draft.name.as_str()));
-    // Land on the page that holds the new row, whatever the name order puts before it.
-    let position = webhooks::position_in_list(db.reader(), id).await?;
-    let page = Pager::holding(position, PAGE_SIZE).number();
-    Ok(htmx.redirect(&format!("/settings/webhooks?page={page}#webhook-{id}")))
+    // Its own page, where the next step (a test event) waits.
+    Ok(htmx.redirect(&detail_href(id)))
 }
 
 pub async fn edit(

@@ -60,9 +60,7 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
         .wait_for_text(".toast-success", "Webhook \"CRM order sync\" created")
         .await;
     browser.wait_for_text("h1", "CRM order sync").await;
-    browser
-        .wait_for_text(".next-step", "Send test event")
-        .await;
+    browser.wait_for_text(".next-step", "Send test event").await;
     browser.screenshot("created-1280").await;
     assert_eq!(app.webhook_count().await, 1);
     browser.close().await;

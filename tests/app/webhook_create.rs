@@ -379,12 +379,7 @@ async fn names_are_shown_as_text_never_as_markup() {
         .await;
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let detail = app.get(&location).await.text().await.unwrap();
-    let list = app
-        .get("/settings/webhooks")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = app.get("/settings/webhooks").await.text().await.unwrap();
 
     for body in [&list, &detail] {
         assert!(!body.contains("<script>alert(1)"), "no live script tag");

@@ -16,7 +16,6 @@ use crate::web::routes::{Access, Page, get, post};
 use crate::web::session::CurrentUser;
 use crate::web::{HtmlForm, render, see_other};
 
-
 pub fn pages() -> Vec<Page> {
     use Access::Admin;
     vec![

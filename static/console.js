@@ -20,3 +20,45 @@ document.addEventListener("visibilitychange", () => {
     window.htmx.trigger(region, "refresh");
   }
 });
+
+// Toasts can be dismissed; a success goes away by itself after a while (unless the pointer
+// or focus is on it), an error stays until dismissed.
+const SUCCESS_STAYS_MS = 6000;
+
+function enhanceToasts(root) {
+  for (const toast of root.querySelectorAll(".toast:not([data-enhanced])")) {
+    toast.setAttribute("data-enhanced", "");
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", () => toast.remove());
+    toast.append(close);
+    if (toast.classList.contains("toast-success")) {
+      const hide = () => {
+        if (toast.matches(":hover, :focus-within")) setTimeout(hide, SUCCESS_STAYS_MS);
+        else toast.remove();
+      };
+      setTimeout(hide, SUCCESS_STAYS_MS);
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => enhanceToasts(document));
+
+// After htmx replaces part of a page, screen readers hear what now describes it
+// ([data-swap-focus], e.g. "Showing 26–50 of 400 webhooks"). Focus moves there only if it was
+// lost with the replaced content (a pager link); someone typing in the search keeps typing.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const target = event.detail.target;
+  if (!target) return;
+  enhanceToasts(document);
+  if (target.id === "toasts" || target.hasAttribute("data-live-refresh")) return;
+  const focusable = target.matches("[data-swap-focus]") ? target : target.querySelector("[data-swap-focus]");
+  if (!focusable) return;
+  const active = document.activeElement;
+  if (!active || active === document.body || !active.isConnected) focusable.focus();
+  const announcer = document.getElementById("announcer");
+  if (announcer) announcer.textContent = focusable.textContent.trim();
+});

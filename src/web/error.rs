@@ -180,7 +180,10 @@ fn wording(status: StatusCode) -> (&'static str, &'static str) {
             "Request not understood",
             "The request could not be read. Check the address or the form and try again.",
         ),
-        403 => ("Not allowed", "You do not have permission to do that."),
+        403 => (
+            "Not allowed",
+            "Your account is read-only: it can look at everything but change nothing. Ask an admin to do this for you.",
+        ),
         404 => (
             "Page not found",
             "We could not find that page. It may have been deleted, or the address may be mistyped.",

@@ -54,6 +54,8 @@ pub async fn guard(
         return Ok(request.into_response(response).map_into_right_body());
     };
     if access == Access::Admin && !user.is_admin() {
+        // The refusal is shown in the reader's own frame: header, menu, Sign out.
+        request.extensions_mut().insert(user);
         return Ok(request
             .error_response(AppError::Forbidden)
             .map_into_right_body());

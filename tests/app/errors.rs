@@ -22,6 +22,27 @@ async fn an_unknown_page_is_answered_in_plain_words_inside_the_layout() {
 }
 
 #[tokio::test]
+async fn support_refused_an_admin_page_stays_signed_in_and_is_told_why() {
+    let app = TestApp::spawn().await;
+    let support = app.user("sam@example.com", "support").await;
+
+    let refused = Page::from(support.get("/settings/users").await).await;
+
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.text(".topbar-email"),
+        "sam@example.com",
+        "still in their frame"
+    );
+    assert!(refused.has(".settings-tabs, nav.sidebar"));
+    assert!(refused.text("main").contains("Your account is read-only"));
+    assert!(
+        !refused.text("main").contains("Sign in"),
+        "not sent to sign in"
+    );
+}
+
+#[tokio::test]
 async fn a_stray_request_for_a_missing_page_starts_no_session() {
     let app = TestApp::spawn().await;
 

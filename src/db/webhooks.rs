@@ -5,7 +5,8 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 use super::{StoreError, event_types::decode_key};
 use crate::clock::Timestamp;
 use crate::domain::{
-    ApiKeyChange, DeliveryStatus, EventSelection, NotificationType, WebhookDraft, WebhookStatus,
+    ApiKeyChange, DeliveryStatus, EventSelection, NotificationType, WebhookDraft, WebhookName,
+    WebhookStatus,
 };
 use crate::paging::Pager;
 use crate::secret_box::{Purpose, SecretBox};
@@ -188,6 +189,21 @@ pub async fn find(
     row.map(Webhook::try_from)
         .transpose()?
         .ok_or(StoreError::NotFound)
+}
+
+/// Whether another webhook (not `except`) has this name, ignoring case.
+pub async fn name_in_use(
+    db: impl SqliteExecutor<'_>,
+    name: &WebhookName,
+    except: Option<i64>,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM webhooks WHERE name_folded = ? AND id IS NOT ?)",
+    )
+    .bind(name.folded())
+    .bind(except)
+    .fetch_one(db)
+    .await?)
 }
 
 /// Tries of one hour, as the detail page's chart shows them.

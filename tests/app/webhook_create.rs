@@ -403,3 +403,47 @@ async fn names_are_shown_as_text_never_as_markup() {
         format!("Webhook \"{name}\" created")
     );
 }
+
+#[tokio::test]
+async fn every_problem_of_a_failed_create_is_listed_at_the_top_in_one_round() {
+    let app = TestApp::spawn().await;
+    app.create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+
+    let response = app
+        .post_form(
+            "/settings/webhooks",
+            &[
+                ("name", "crm"),
+                ("url", "not a url"),
+                ("notification_type", "REST"),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(response).await;
+    assert_eq!(
+        page.text("h1"),
+        "Create Webhook",
+        "the page keeps its heading"
+    );
+    assert_eq!(
+        page.text(".error-summary-heading"),
+        "3 fields need your attention"
+    );
+    let links: Vec<String> = page
+        .html
+        .select(&scraper::Selector::parse(".error-summary a").unwrap())
+        .filter_map(|a| a.value().attr("href").map(str::to_owned))
+        .collect();
+    assert_eq!(links, ["#name", "#event-all", "#url"]);
+    assert!(
+        page.text("#name-error").contains("already exists"),
+        "the duplicate name is caught with the other errors"
+    );
+    assert!(page.has(".error-summary[role=alert][autofocus]"));
+    for id in ["name", "event-all", "url"] {
+        assert!(page.has(&format!("#{id}")), "{id} is a field to jump to");
+    }
+}

@@ -9,7 +9,7 @@ use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
-use crate::domain::{EventTypeKey, NotificationType, WebhookDraft, WebhookInput};
+use crate::domain::{EventTypeKey, NotificationType, WebhookDraft, WebhookInput, WebhookName};
 use crate::htmx::Htmx;
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
@@ -61,7 +61,8 @@ pub async fn create(
     let draft = match input.parse(&keys(&catalog)) {
         Ok(draft) => draft,
         Err(errors) => {
-            let form = FormView::new(Mode::Create, input, &catalog, errors.into(), &layout);
+            let errors = with_name_checked(&db, &input, errors.into(), None).await?;
+            let form = FormView::new(Mode::Create, input, &catalog, errors, &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
@@ -126,7 +127,8 @@ pub async fn update(
     let draft: WebhookDraft = match input.parse(&keys(&catalog)) {
         Ok(draft) => draft,
         Err(errors) => {
-            let form = FormView::new(mode, input, &catalog, errors.into(), &layout);
+            let errors = with_name_checked(&db, &input, errors.into(), Some(id)).await?;
+            let form = FormView::new(mode, input, &catalog, errors, &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
@@ -139,6 +141,23 @@ pub async fn update(
     }
     Flash::success(format!("Webhook \"{}\" saved", draft.name.as_str()));
     Ok(htmx.redirect(&detail_href(id)))
+}
+
+/// Every problem in one round: when other fields are wrong, a valid name is still checked
+/// against the other webhooks' names (`except` this one, when editing).
+async fn with_name_checked(
+    db: &Db,
+    input: &WebhookInput,
+    errors: FieldErrors,
+    except: Option<i64>,
+) -> Result<FieldErrors, AppError> {
+    let Ok(name) = WebhookName::parse(&input.name) else {
+        return Ok(errors);
+    };
+    if errors.name.is_none() && webhooks::name_in_use(db.reader(), &name, except).await? {
+        return Ok(errors.with_name_taken());
+    }
+    Ok(errors)
 }
 
 fn show(

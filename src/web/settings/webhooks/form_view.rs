@@ -129,10 +129,34 @@ impl FormView {
 
 impl FieldErrors {
     pub fn name_taken() -> Self {
+        Self::default().with_name_taken()
+    }
+
+    /// The same errors, the name's among them.
+    pub fn with_name_taken(self) -> Self {
         Self {
             name: Some("A webhook with this name already exists. Choose another name.".into()),
-            ..Self::default()
+            ..self
         }
+    }
+
+    /// Each problem once, in the form's order, with the id of the field to jump to: the
+    /// summary at the top of a form that came back.
+    pub fn summary(&self) -> Vec<(&'static str, &'static str, &str)> {
+        [
+            ("name", "Webhook Name", &self.name),
+            ("event-all", "Webhook Events", &self.events),
+            (
+                "notification_type",
+                "Notification Type",
+                &self.notification_type,
+            ),
+            ("url", "URL", &self.url),
+            ("api_key", "API Key", &self.api_key),
+        ]
+        .into_iter()
+        .filter_map(|(id, label, message)| Some((id, label, message.as_deref()?)))
+        .collect()
     }
 }
 

@@ -52,6 +52,18 @@ pub async fn find_active(
     .await?)
 }
 
+/// The active token with this id.
+pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<ApiToken, StoreError> {
+    sqlx::query_as(
+        "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
+         WHERE id = ? AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
 pub async fn list_active(db: impl SqliteExecutor<'_>) -> Result<Vec<ApiToken>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens

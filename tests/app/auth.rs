@@ -241,9 +241,9 @@ async fn a_disabled_user_is_signed_out_at_once() {
         StatusCode::OK
     );
     let users = app.get_page("/settings/users").await;
-    let sam = users.attr("form[action$='/disable']", "action").unwrap();
+    let sam = users.attr("a[href$='/disable']", "href").unwrap();
 
-    let disabled = app.post_form(&sam, &[]).await;
+    let disabled = app.confirm(&sam).await;
 
     assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
     assert_eq!(
@@ -268,9 +268,9 @@ async fn a_role_change_takes_effect_on_the_next_request() {
         StatusCode::FORBIDDEN
     );
     let users = app.get_page("/settings/users").await;
-    let promote = users.attr("form[action$='/role']", "action").unwrap();
+    let promote = users.attr("a[href*='/role']", "href").unwrap();
 
-    app.post_form(&promote, &[("role", "admin")]).await;
+    app.confirm(&promote).await;
 
     assert_eq!(
         sam.get("/settings/webhooks/new").await.status(),

@@ -162,7 +162,7 @@ async fn an_admin_can_disable_and_enable_a_webhook() {
         .await;
 
     let disabled = app
-        .post_form(&format!("/settings/webhooks/{id}/disable"), &[])
+        .confirm(&format!("/settings/webhooks/{id}/disable"))
         .await;
     assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
     let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
@@ -181,7 +181,7 @@ async fn an_admin_can_disable_and_enable_a_webhook() {
         .await;
     let page = app.get_page(&format!("/settings/webhooks/{id}")).await;
     assert_eq!(page.text(".page-title-row .badge"), "Active");
-    assert_eq!(page.texts(".header-actions button"), ["Disable"]);
+    assert!(page.text(".header-actions").contains("Disable…"));
     assert!(
         page.text(".header-actions").contains("Send test event"),
         "an active webhook can be tested"
@@ -244,4 +244,52 @@ async fn actions_on_a_webhook_that_is_gone_answer_not_found_and_change_nothing()
         .await;
     assert_eq!(edit.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.webhook_count().await, 1);
+}
+
+#[tokio::test]
+async fn destructive_actions_ask_first_and_asking_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    let support = app.user("sam@example.com", "support").await;
+    let api = app.api().await;
+
+    for link in [
+        format!("/settings/webhooks/{id}/disable"),
+        format!("/settings/webhooks/{id}/delete"),
+        "/settings/users/2/disable".to_owned(),
+        "/settings/users/2/role".to_owned(),
+        "/settings/users/2/password".to_owned(),
+        "/settings/tokens/1/revoke".to_owned(),
+    ] {
+        let page = app.get_page(&link).await;
+        assert_eq!(page.status, StatusCode::OK, "{link}");
+        assert!(
+            page.text("h1").ends_with('?'),
+            "{link} asks: {}",
+            page.text("h1")
+        );
+        assert!(
+            page.has(".confirm-card a.button[href]"),
+            "{link} can be cancelled"
+        );
+    }
+
+    let list = app.get_page("/settings/webhooks").await;
+    assert_eq!(list.text("tbody .badge"), "Active");
+    assert_eq!(
+        support.get("/settings/webhooks").await.status(),
+        StatusCode::OK,
+        "still signed in, still support"
+    );
+    assert_eq!(
+        support.get("/settings/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.get("/api/v1/webhooks").await.status(),
+        StatusCode::OK,
+        "the token still works"
+    );
 }

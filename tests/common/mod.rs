@@ -415,6 +415,29 @@ impl Client {
             .expect("GET")
     }
 
+    /// Follows a link to a confirmation page and presses its confirming button: posts the
+    /// page's own form with its hidden fields, as the browser would.
+    pub async fn confirm(&self, link: &str) -> Response {
+        let page = self.get_page(link).await;
+        assert!(page.has(".confirm-card"), "{link} asks first");
+        let action = page.attr(".confirm-card form", "action").expect("a form");
+        let selector = Selector::parse(".confirm-card form input[type=hidden]").unwrap();
+        let fields: Vec<(String, String)> = page
+            .html
+            .select(&selector)
+            .filter_map(|input| {
+                let name = input.value().attr("name")?;
+                let value = input.value().attr("value").unwrap_or_default();
+                (name != "csrf_token").then(|| (name.to_owned(), value.to_owned()))
+            })
+            .collect();
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        self.post_form(&action, &fields).await
+    }
+
     /// A form post as the browser sends it, with the session's CSRF token.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_token();

@@ -1,5 +1,6 @@
-//! The page that asks before an action reaches a customer's receiver: it says what will be
-//! sent where, and only its own form performs the action.
+//! The one way the console asks before an action that cannot be taken back or that reaches
+//! a customer: a page that says what will happen (and where, for a delivery), whose own form
+//! performs the action. It works without JavaScript; the button that led here is a link.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -13,9 +14,11 @@ use crate::web::render;
 pub struct Confirmation {
     /// The heading, a question: "Send a test event to Orders?"
     pub question: String,
-    /// What happens, ending where it goes: "… is POSTed to".
+    /// What happens. With a `url`, the sentence ends where it goes: "… is POSTed to".
     pub consequence: String,
-    pub url: String,
+    pub url: Option<String>,
+    /// Styled as a destructive action.
+    pub danger: bool,
     pub notes: Vec<String>,
     /// Where the confirming form posts, with these hidden fields.
     pub action: String,

@@ -1,5 +1,5 @@
 mod audit;
-mod confirm;
+pub(super) mod confirm;
 mod deliveries;
 mod events;
 mod tokens;

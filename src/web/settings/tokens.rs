@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
+use super::confirm::{self, Confirmation};
 use crate::actions;
 use crate::actions::tokens::TokenError;
 use crate::api_tokens::TokenCache;
@@ -21,6 +22,11 @@ pub fn pages() -> Vec<Page> {
     vec![
         get("/settings/tokens", Access::Admin, list),
         post("/settings/tokens", Access::Admin, create),
+        get(
+            "/settings/tokens/{id:[0-9]+}/revoke",
+            Access::Admin,
+            confirm_revoke,
+        ),
         post("/settings/tokens/{id:[0-9]+}/revoke", Access::Admin, revoke),
     ]
 }
@@ -74,6 +80,33 @@ async fn create(
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
+}
+
+async fn confirm_revoke(
+    db: web::Data<Db>,
+    layout: Layout,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let token = api_tokens::find(db.reader(), id.into_inner()).await?;
+    confirm::ask(
+        layout,
+        Tab::Tokens,
+        Confirmation {
+            question: format!("Revoke token “{}”?", token.name),
+            consequence: format!(
+                "Every program using {}… gets 401 from its next request on. This cannot be undone; \
+                 a program that still needs access needs a new token.",
+                token.prefix
+            ),
+            url: None,
+            notes: Vec::new(),
+            action: format!("/settings/tokens/{}/revoke", token.id),
+            fields: Vec::new(),
+            confirm: "Revoke token".into(),
+            danger: true,
+            cancel_href: "/settings/tokens".into(),
+        },
+    )
 }
 
 async fn revoke(

@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
+use super::confirm::{self, Confirmation};
 use crate::actions;
 use crate::db::users::User;
 use crate::db::{Db, StoreError, users};
@@ -21,9 +22,20 @@ pub fn pages() -> Vec<Page> {
     vec![
         get("/settings/users", Admin, list),
         post("/settings/users", Admin, add),
+        get("/settings/users/{id:[0-9]+}/role", Admin, confirm_role),
         post("/settings/users/{id:[0-9]+}/role", Admin, change_role),
+        get(
+            "/settings/users/{id:[0-9]+}/disable",
+            Admin,
+            confirm_disable,
+        ),
         post("/settings/users/{id:[0-9]+}/disable", Admin, disable),
         post("/settings/users/{id:[0-9]+}/enable", Admin, enable),
+        get(
+            "/settings/users/{id:[0-9]+}/password",
+            Admin,
+            confirm_reset_password,
+        ),
         post(
             "/settings/users/{id:[0-9]+}/password",
             Admin,
@@ -106,6 +118,93 @@ async fn add(
     }
     created?;
     show_password(layout, email.to_string(), password, true)
+}
+
+async fn confirm_role(
+    db: web::Data<Db>,
+    admin: CurrentUser,
+    layout: Layout,
+    id: web::Path<i64>,
+    query: web::Query<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let user = other_user(&db, &admin, id.into_inner()).await?;
+    // Without a role asked for, the other one: the list's button switches it.
+    let role = match query.role.trim() {
+        "" if user.role.is_admin() => Role::Support,
+        "" => Role::Admin,
+        asked => Role::parse(asked).map_err(|e| AppError::BadRequest(e.to_string()))?,
+    };
+    let consequence = if role.is_admin() {
+        "They will be able to change webhooks, users and API tokens, from their next request on."
+    } else {
+        "They keep read-only access and lose every admin action from their next request on."
+    };
+    confirm::ask(
+        layout,
+        Tab::Users,
+        Confirmation {
+            question: format!("Make {} {}?", user.email, role.label()),
+            consequence: consequence.into(),
+            url: None,
+            notes: Vec::new(),
+            action: format!("/settings/users/{}/role", user.id),
+            fields: vec![("role", role.key().to_owned())],
+            confirm: format!("Make {}", role.label()),
+            danger: false,
+            cancel_href: "/settings/users".into(),
+        },
+    )
+}
+
+async fn confirm_disable(
+    db: web::Data<Db>,
+    admin: CurrentUser,
+    layout: Layout,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = other_user(&db, &admin, id.into_inner()).await?;
+    confirm::ask(
+        layout,
+        Tab::Users,
+        Confirmation {
+            question: format!("Disable {}?", user.email),
+            consequence: "They are signed out everywhere at once and cannot sign in until an \
+                          admin enables them again."
+                .into(),
+            url: None,
+            notes: Vec::new(),
+            action: format!("/settings/users/{}/disable", user.id),
+            fields: Vec::new(),
+            confirm: "Disable user".into(),
+            danger: true,
+            cancel_href: "/settings/users".into(),
+        },
+    )
+}
+
+async fn confirm_reset_password(
+    db: web::Data<Db>,
+    layout: Layout,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = users::find(db.reader(), id.into_inner()).await?;
+    confirm::ask(
+        layout,
+        Tab::Users,
+        Confirmation {
+            question: format!("Reset the password of {}?", user.email),
+            consequence: "A new password is generated and shown to you once. Their current \
+                          password stops working and they are signed out everywhere."
+                .into(),
+            url: None,
+            notes: Vec::new(),
+            action: format!("/settings/users/{}/password", user.id),
+            fields: Vec::new(),
+            confirm: "Reset password".into(),
+            danger: true,
+            cancel_href: "/settings/users".into(),
+        },
+    )
 }
 
 async fn change_role(

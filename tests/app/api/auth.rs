@@ -52,8 +52,8 @@ async fn a_revoked_token_stops_working_at_once() {
         !tokens.text("main").contains(&api.token),
         "never shown again"
     );
-    let revoke = tokens.attr("form[action$='/revoke']", "action").unwrap();
-    app.post_form(&revoke, &[]).await;
+    let revoke = tokens.attr("a[href$='/revoke']", "href").unwrap();
+    app.confirm(&revoke).await;
 
     assert_eq!(
         api.get("/api/v1/webhooks").await.status(),

@@ -119,7 +119,8 @@ pub async fn confirm_redeliver(
                 delivery.event_type,
                 format_args!("evt_{}", delivery.event_id)
             ),
-            url: webhook.url,
+            url: Some(webhook.url),
+            danger: false,
             notes,
             action: format!("{href}/redeliver"),
             fields: Vec::new(),
@@ -215,7 +216,8 @@ pub async fn confirm_test_event(
         Confirmation {
             question: format!("Send a test event to {}?", webhook.name),
             consequence: "A webhook.test event, signed like every delivery, is POSTed to".into(),
-            url: webhook.url,
+            url: Some(webhook.url),
+            danger: false,
             notes: vec![
                 "No other webhook gets it. It shows in the delivery log moments later.".into(),
             ],
@@ -290,7 +292,8 @@ pub async fn confirm_recover(
         Confirmation {
             question: format!("Recover {what} since {}?", since.absolute()),
             consequence: format!("{what} of {} will be POSTed again to", webhook.name),
-            url: webhook.url,
+            url: Some(webhook.url),
+            danger: false,
             notes,
             action: format!("{}/recover", detail_href(webhook.id)),
             fields: vec![("since", form.since.trim().to_owned())],

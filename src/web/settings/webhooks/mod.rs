@@ -21,6 +21,11 @@ pub fn pages() -> Vec<Page> {
         get("/settings/webhooks/{id:[0-9]+}", SignedIn, detail::show),
         get("/settings/webhooks/{id:[0-9]+}/edit", Admin, form::edit),
         post("/settings/webhooks/{id:[0-9]+}/edit", Admin, form::update),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/disable",
+            Admin,
+            status::confirm_disable,
+        ),
         post(
             "/settings/webhooks/{id:[0-9]+}/disable",
             Admin,

@@ -1,13 +1,42 @@
 use actix_web::{HttpResponse, web};
 
+use super::super::Tab;
+use super::super::confirm::{self, Confirmation};
 use super::detail_href;
 use crate::actions;
-use crate::db::Db;
+use crate::clock::Timestamp;
+use crate::db::{Db, webhooks};
 use crate::domain::WebhookStatus;
 use crate::htmx::Htmx;
 use crate::web::error::AppError;
-use crate::web::layout::Flash;
+use crate::web::layout::{Flash, Layout};
 use crate::web::session::CurrentUser;
+
+pub async fn confirm_disable(
+    db: web::Data<Db>,
+    layout: Layout,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    confirm::ask(
+        layout,
+        Tab::Webhooks,
+        Confirmation {
+            question: format!("Disable webhook “{}”?", webhook.name),
+            consequence: "Nothing is sent to it until it is enabled again. Events published \
+                          meanwhile are not delivered to it; deliveries already waiting are kept \
+                          for when it is back."
+                .into(),
+            url: None,
+            notes: Vec::new(),
+            action: format!("{}/disable", detail_href(webhook.id)),
+            fields: Vec::new(),
+            confirm: "Disable webhook".into(),
+            danger: true,
+            cancel_href: detail_href(webhook.id),
+        },
+    )
+}
 
 pub async fn disable(
     db: web::Data<Db>,

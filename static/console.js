@@ -62,3 +62,28 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const announcer = document.getElementById("announcer");
   if (announcer) announcer.textContent = focusable.textContent.trim();
 });
+
+// Copy buttons ([data-copy]) are hidden without JavaScript or a clipboard; the text they
+// copy is on the page anyway.
+function enableCopyButtons(root) {
+  if (!navigator.clipboard) return;
+  for (const button of root.querySelectorAll("button[data-copy][hidden]")) button.hidden = false;
+}
+
+document.addEventListener("DOMContentLoaded", () => enableCopyButtons(document));
+document.addEventListener("htmx:afterSettle", () => enableCopyButtons(document));
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-copy]");
+  if (!button) return;
+  const label = button.textContent;
+  try {
+    await navigator.clipboard.writeText(button.getAttribute("data-copy"));
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Copy failed";
+  }
+  const announcer = document.getElementById("announcer");
+  if (announcer) announcer.textContent = button.textContent;
+  setTimeout(() => { button.textContent = label; }, 2000);
+});

@@ -74,7 +74,22 @@ async fn the_list_shows_name_url_events_type_status_and_delivery_columns() {
     );
     assert_eq!(page.webhook_names(), ["Audit everything", "Orders to CRM"]);
     let first = page.texts("tbody tr:nth-child(1) td");
-    assert_eq!(first[1], "https://audit.example.com/");
+    assert_eq!(
+        page.text("tbody tr:nth-child(1) .url-short"),
+        "https://audit.example.com/"
+    );
+    assert_eq!(
+        page.attr("tbody tr:nth-child(1) .url-short", "title")
+            .as_deref(),
+        Some("https://audit.example.com/"),
+        "the whole URL on hover"
+    );
+    assert_eq!(
+        page.attr("tbody tr:nth-child(1) [data-copy]", "data-copy")
+            .as_deref(),
+        Some("https://audit.example.com/"),
+        "and a copy button"
+    );
     assert_eq!(first[2], "All events");
     assert_eq!(first[3], "REST");
     assert_eq!(first[4], "Active");
@@ -85,6 +100,34 @@ async fn the_list_shows_name_url_events_type_status_and_delivery_columns() {
         ["order.purchased", "order.refunded"]
     );
     assert_eq!(page.text(".table-summary"), "Showing 1–2 of 2 webhooks");
+}
+
+#[tokio::test]
+async fn a_webhook_with_many_events_shows_two_chips_and_counts_the_rest() {
+    let app = TestApp::spawn().await;
+    app.create_webhook(
+        "Everything but",
+        "https://a-very-long-host-name.receivers.example.com/webhooks/incoming/orders",
+        &[
+            "order.purchased",
+            "order.refunded",
+            "user.signed_up",
+            "user.deleted",
+        ],
+    )
+    .await;
+
+    let page = app.get_page("/settings/webhooks").await;
+
+    assert_eq!(
+        page.texts("tbody .chip"),
+        ["order.purchased", "order.refunded", "+2 more"]
+    );
+    assert_eq!(
+        page.text("tbody .url-tail"),
+        "/incoming/orders",
+        "the URL's end is kept whole"
+    );
 }
 
 #[tokio::test]

@@ -67,7 +67,13 @@ struct Row {
     href: String,
     name: String,
     url: String,
+    /// The URL in two parts; the head gives way (ellipsis) before the tail does.
+    url_head: String,
+    url_tail: String,
     events: Vec<String>,
+    /// At most [`CHIPS_SHOWN`] of them; the rest are counted.
+    shown_events: Vec<String>,
+    more_events: usize,
     notification_type: &'static str,
     status: Badge,
     last_delivery: Option<Outcome>,
@@ -182,12 +188,28 @@ impl Table {
     }
 }
 
+/// Event chips a row shows before "+N more", so every row stays one or two lines tall.
+const CHIPS_SHOWN: usize = 2;
+/// Characters of a URL's end kept whole: enough for the path's last part.
+const URL_TAIL: usize = 16;
+
 impl Row {
     fn new(webhook: Webhook, now: Timestamp) -> Self {
+        let events = view::event_keys(&webhook.events);
+        let split = webhook
+            .url
+            .char_indices()
+            .rev()
+            .nth(URL_TAIL - 1)
+            .map_or(0, |(at, _)| at);
         Self {
+            url_head: webhook.url[..split].to_owned(),
+            url_tail: webhook.url[split..].to_owned(),
+            shown_events: events.iter().take(CHIPS_SHOWN).cloned().collect(),
+            more_events: events.len().saturating_sub(CHIPS_SHOWN),
             href: detail_href(webhook.id),
             id: webhook.id,
-            events: view::event_keys(&webhook.events),
+            events,
             notification_type: webhook.notification_type.label(),
             status: Badge::status(webhook.status),
             last_delivery: webhook

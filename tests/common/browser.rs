@@ -153,6 +153,36 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
     }
 
+    /// axe-core's serious and critical findings on the page shown, one line each. The script
+    /// comes from npm (`scripts/test` installs it; `AXE_CORE_JS` says where).
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let path = std::env::var("AXE_CORE_JS").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/axe/node_modules/axe-core/axe.min.js"
+            )
+            .to_owned()
+        });
+        let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("axe-core at {path} ({e}): run scripts/test, which installs it")
+        });
+        self.client.execute(&axe, vec![]).await.expect("axe loads");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   axe.run(document, { resultTypes: ["violations"] }).then((results) => done(
+                     results.violations
+                       .filter((v) => v.impact === "serious" || v.impact === "critical")
+                       .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length} nodes, e.g. ${v.nodes[0].target.join(" ")})`)
+                   ));"#,
+                vec![],
+            )
+            .await
+            .expect("axe runs");
+        serde_json::from_value(found).expect("a list of findings")
+    }
+
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
     }

@@ -1,0 +1,108 @@
+//! Every screen, at a laptop's and a phone's width, as axe-core sees it in real Chromium:
+//! no serious or critical finding. Each screen is also saved under `target/screenshots/`.
+
+use fantoccini::Locator;
+use serde_json::json;
+
+use crate::common::browser::Browser;
+use crate::common::scene::{Scene, scene, wait_for_delivery};
+
+const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
+
+#[tokio::test]
+async fn every_screen_passes_axe_at_both_widths() {
+    let Scene {
+        app,
+        api,
+        receiver,
+        webhook,
+    } = scene("1h").await;
+    receiver.answer_with(&[500]);
+    api.publish(json!({"event_type": "order.purchased", "data": {"order": 1}}))
+        .await;
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let delivery = delivery["id"].as_i64().unwrap();
+    let support = app.user("sam@example.com", "support").await;
+    let support_password = support_password(&app).await;
+
+    let mut findings = Vec::new();
+    for (width, height) in WIDTHS {
+        let browser = Browser::launch(width, height).await;
+        let mut check = async |name: &str| {
+            browser.screenshot(&format!("{name}-{width}")).await;
+            for finding in browser.accessibility_violations().await {
+                findings.push(format!("{name} at {width} px: {finding}"));
+            }
+        };
+        browser.open(&app.url("/login")).await;
+        check("login").await;
+        browser.sign_in_as_admin(&app).await;
+        for (name, path) in [
+            ("webhook-list", "/settings/webhooks".to_owned()),
+            (
+                "webhook-list-filtered",
+                "/settings/webhooks?q=zzz&status=disabled".to_owned(),
+            ),
+            ("webhook-form", "/settings/webhooks/new".to_owned()),
+            ("webhook-detail", format!("/settings/webhooks/{webhook}")),
+            (
+                "delivery",
+                format!("/settings/webhooks/{webhook}/deliveries/{delivery}"),
+            ),
+            ("deliveries", "/settings/deliveries".to_owned()),
+            ("event-catalog", "/settings/events".to_owned()),
+            ("users", "/settings/users".to_owned()),
+            ("tokens", "/settings/tokens".to_owned()),
+            ("audit-log", "/settings/audit".to_owned()),
+            (
+                "confirmation",
+                format!("/settings/webhooks/{webhook}/disable"),
+            ),
+            ("not-found", "/settings/nothing-here".to_owned()),
+        ] {
+            browser.open(&app.url(&path)).await;
+            check(name).await;
+        }
+        browser.open(&app.url("/settings/webhooks/new")).await;
+        browser
+            .find(Locator::Css("#webhook-form button[type=submit]"))
+            .await
+            .click()
+            .await
+            .expect("submit");
+        browser
+            .wait_for_text(".error-summary", "need your attention")
+            .await;
+        check("webhook-form-errors").await;
+        browser.close().await;
+
+        let browser = Browser::launch(width, height).await;
+        browser.open(&app.url("/login")).await;
+        browser.fill("Email", "sam@example.com").await;
+        browser.fill("Password", &support_password).await;
+        browser.click_button("Sign in").await;
+        browser
+            .wait_for_text(".topbar-email", "sam@example.com")
+            .await;
+        browser.open(&app.url("/settings/users")).await;
+        browser.screenshot(&format!("forbidden-{width}")).await;
+        for finding in browser.accessibility_violations().await {
+            findings.push(format!("forbidden at {width} px: {finding}"));
+        }
+        browser.close().await;
+    }
+    drop(support);
+    assert!(
+        findings.is_empty(),
+        "axe-core found:\n{}",
+        findings.join("\n")
+    );
+}
+
+/// Support's password, reset by the admin (the first one was used by the helper's client).
+async fn support_password(app: &crate::common::TestApp) -> String {
+    let response = app.post_form("/settings/users/2/password", &[]).await;
+    crate::common::Page::from(response)
+        .await
+        .text("#new-password")
+}

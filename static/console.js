@@ -87,3 +87,107 @@ document.addEventListener("click", async (event) => {
   if (announcer) announcer.textContent = button.textContent;
   setTimeout(() => { button.textContent = label; }, 2000);
 });
+
+// The event picker ([data-event-picker]) scales to hundreds of types: a filter as you type,
+// "Select all"/"Clear" per group, a live count, "All events" switching the single boxes off,
+// and one Tab stop per group (arrow keys move within it). Without JavaScript it is a plain
+// list of checkboxes that works the same.
+function enhanceEventPicker(picker) {
+  if (picker.hasAttribute("data-enhanced")) return;
+  picker.setAttribute("data-enhanced", "");
+  const all = picker.querySelector("input[value='*']");
+  const groups = [...picker.querySelectorAll("[data-event-group]")];
+  const boxes = () => [...picker.querySelectorAll("[data-event-group] input[type=checkbox]")];
+
+  const tools = document.createElement("div");
+  tools.className = "picker-tools";
+  const filter = document.createElement("input");
+  filter.type = "search";
+  filter.placeholder = "Filter event types";
+  filter.setAttribute("aria-label", "Filter event types");
+  const count = document.createElement("span");
+  count.className = "picker-count";
+  count.setAttribute("aria-live", "polite");
+  const empty = document.createElement("p");
+  empty.className = "picker-empty";
+  empty.textContent = "No event type matches.";
+  empty.hidden = true;
+  tools.append(filter, count);
+  picker.querySelector(".event-groups").before(tools);
+  picker.querySelector(".event-groups").after(empty);
+
+  const update = () => {
+    const allOn = all && all.checked;
+    for (const box of boxes()) box.disabled = allOn;
+    const selected = boxes().filter((box) => box.checked).length;
+    count.textContent = allOn ? "All events selected" : `${selected} selected`;
+    for (const group of groups) {
+      const visible = [...group.querySelectorAll("input[type=checkbox]")].filter((box) => !box.closest(".choice").hidden);
+      visible.forEach((box, index) => { box.tabIndex = index === 0 ? 0 : -1; });
+      const toggle = group.querySelector(".group-toggle");
+      if (toggle) {
+        toggle.disabled = allOn;
+        toggle.textContent = visible.length && visible.every((box) => box.checked) ? "Clear" : "Select all";
+      }
+    }
+  };
+
+  for (const group of groups) {
+    const name = group.querySelector(".event-group-name");
+    const head = document.createElement("div");
+    head.className = "event-group-head";
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "group-toggle";
+    toggle.setAttribute("aria-label", `Select or clear every ${name.textContent.trim()} event`);
+    toggle.addEventListener("click", () => {
+      const visible = [...group.querySelectorAll("input[type=checkbox]")].filter((box) => !box.closest(".choice").hidden);
+      const on = !visible.every((box) => box.checked);
+      for (const box of visible) box.checked = on;
+      update();
+    });
+    name.replaceWith(head);
+    head.append(name, toggle);
+  }
+
+  filter.addEventListener("input", () => {
+    const wanted = filter.value.trim().toLowerCase();
+    let shown = 0;
+    for (const group of groups) {
+      let inGroup = 0;
+      for (const choice of group.querySelectorAll(".choice")) {
+        const match = !wanted || choice.textContent.toLowerCase().includes(wanted);
+        choice.hidden = !match;
+        if (match) inGroup += 1;
+      }
+      group.hidden = inGroup === 0;
+      shown += inGroup;
+    }
+    empty.hidden = shown > 0;
+    update();
+  });
+  // Enter in the filter must not submit the form.
+  filter.addEventListener("keydown", (event) => { if (event.key === "Enter") event.preventDefault(); });
+
+  picker.addEventListener("keydown", (event) => {
+    if (!["ArrowDown", "ArrowUp"].includes(event.key)) return;
+    const box = event.target;
+    const group = box.closest && box.closest("[data-event-group]");
+    if (!group) return;
+    const visible = [...group.querySelectorAll("input[type=checkbox]")].filter((b) => !b.closest(".choice").hidden);
+    const next = visible[visible.indexOf(box) + (event.key === "ArrowDown" ? 1 : -1)];
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  });
+  picker.addEventListener("change", update);
+  update();
+}
+
+function enhanceEventPickers(root) {
+  for (const picker of root.querySelectorAll("[data-event-picker]")) enhanceEventPicker(picker);
+}
+
+document.addEventListener("DOMContentLoaded", () => enhanceEventPickers(document));
+document.addEventListener("htmx:afterSettle", () => enhanceEventPickers(document));

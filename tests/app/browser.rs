@@ -6,7 +6,7 @@ use fantoccini::Locator;
 use serde_json::json;
 
 use crate::common::TestApp;
-use crate::common::browser::Browser;
+use crate::common::browser::{Browser, ENTER};
 use crate::common::receiver::Answer;
 use crate::common::scene::{Scene, scene};
 
@@ -235,5 +235,124 @@ async fn a_test_event_appears_in_the_delivery_log_without_a_reload_in_chromium()
         .expect("script runs");
     assert_eq!(stayed, json!(true), "the log changed in place, no reload");
     browser.screenshot("delivery-log-live-1280").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_new_admin_creates_a_webhook_by_keyboard_alone_with_the_event_picker() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch(1280, 900).await;
+    browser.sign_in_as_admin(&app).await;
+    browser.open(&app.url("/settings/webhooks/new")).await;
+    browser.find(Locator::Id("name")).await;
+
+    browser
+        .tab_to(|focused| focused.starts_with("input#name"))
+        .await;
+    browser.press("Keyboard order sync").await;
+    browser
+        .tab_to(|focused| focused.contains("[Filter event types]"))
+        .await;
+    browser.press("refund").await;
+    let visible = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-event-group] .choice')].filter((c) => !c.hidden).map((c) => c.querySelector('input').value);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        visible,
+        serde_json::json!(["order.refunded"]),
+        "filtered as typed"
+    );
+    browser.wait_for_text(".picker-count", "0 selected").await;
+    browser
+        .tab_to(|focused| focused.ends_with("[order.refunded]"))
+        .await;
+    browser.press(" ").await;
+    browser.wait_for_text(".picker-count", "1 selected").await;
+    let stops = browser
+        .tab_to(|focused| focused.starts_with("input#url"))
+        .await;
+    assert!(stops <= 3, "few Tab stops after the events: {stops}");
+    browser.press("https://keyboard.example.com/in").await;
+    browser.press(ENTER).await;
+
+    browser.wait_for_text("h1", "Keyboard order sync").await;
+    browser.wait_for_text(".properties", "order.refunded").await;
+    browser.screenshot("created-by-keyboard-1280").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn all_events_switches_the_single_types_off_in_chromium() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch(390, 844).await;
+    browser.sign_in_as_admin(&app).await;
+    browser.open(&app.url("/settings/webhooks/new")).await;
+    browser.check("order.purchased").await;
+    browser.wait_for_text(".picker-count", "1 selected").await;
+
+    browser.check("*").await;
+
+    browser
+        .wait_for_text(".picker-count", "All events selected")
+        .await;
+    let disabled = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-event-group] input')].every((box) => box.disabled);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        disabled,
+        serde_json::json!(true),
+        "the single boxes are off"
+    );
+    browser.screenshot("event-picker-all-390").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_new_admin_creates_a_webhook_with_javascript_off() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch_without_javascript(390, 844).await;
+    browser.sign_in_as_admin(&app).await;
+    browser.open(&app.url("/settings/webhooks")).await;
+
+    browser.click_link("Create Webhook").await;
+    browser.wait_for_text("h1", "Create Webhook").await;
+    assert_eq!(browser.current_path().await, "/settings/webhooks/new");
+    browser.click_button("Create").await;
+    browser
+        .wait_for_text(".error-summary", "need your attention")
+        .await;
+    browser.fill("Webhook Name", "No script").await;
+    browser.check("user.signed_up").await;
+    browser.fill("URL", "https://noscript.example.com/in").await;
+    browser.click_button("Create").await;
+
+    browser.wait_for_text("h1", "No script").await;
+    browser
+        .wait_for_text(".toast-success", "Webhook \"No script\" created")
+        .await;
+    assert!(
+        browser
+            .current_path()
+            .await
+            .starts_with("/settings/webhooks/")
+    );
+    assert_eq!(app.webhook_count().await, 1);
+    browser.screenshot("created-without-javascript-390").await;
+    browser.open(&app.url("/settings/webhooks")).await;
+    let copy = browser.find(Locator::Css("[data-copy]")).await;
+    assert!(
+        copy.attr("hidden").await.unwrap().is_some(),
+        "no script ran: the copy button stays hidden"
+    );
     browser.close().await;
 }

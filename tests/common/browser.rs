@@ -11,6 +11,10 @@ use serde_json::json;
 /// How long to wait for chromedriver to accept connections, and for an element to appear.
 const PATIENCE: Duration = Duration::from_secs(15);
 
+/// WebDriver's codes for keys that are not characters.
+pub const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -19,6 +23,15 @@ pub struct Browser {
 
 impl Browser {
     pub async fn launch(width: u32, height: u32) -> Self {
+        Self::start(width, height, true).await
+    }
+
+    /// A browser whose pages run no script at all, as with JavaScript switched off.
+    pub async fn launch_without_javascript(width: u32, height: u32) -> Self {
+        Self::start(width, height, false).await
+    }
+
+    async fn start(width: u32, height: u32, javascript: bool) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("free port")
@@ -42,6 +55,9 @@ impl Browser {
                     format!("--user-data-dir={}", profile.path().display()),
                     format!("--window-size={width},{height}"),
                 ],
+                "prefs": {
+                    "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }
+                },
                 // Headless windows have a minimum width; device metrics give the exact viewport.
                 "mobileEmulation": {
                     "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1, "mobile": false, "touch": false }
@@ -138,6 +154,46 @@ impl Browser {
             .for_element(locator)
             .await
             .expect("element appears")
+    }
+
+    /// Sends keys to whatever has focus, as a keyboard would (WebDriver key codes for
+    /// Tab, Enter and the like: [`TAB`], [`ENTER`]).
+    pub async fn press(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("something has focus")
+            .send_keys(keys)
+            .await
+            .expect("keys");
+    }
+
+    /// The focused element as `tag#id[name]` text, to follow focus around.
+    pub async fn focused(&self) -> String {
+        let value = self
+            .client
+            .execute(
+                "const e = document.activeElement; return `${e.tagName.toLowerCase()}#${e.id}[${e.getAttribute('aria-label') || e.value || ''}]`;",
+                vec![],
+            )
+            .await
+            .expect("script runs");
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Presses Tab until `wanted` says the focused element is the one, and returns how many
+    /// presses it took (at most 40).
+    pub async fn tab_to(&self, wanted: impl Fn(&str) -> bool) -> usize {
+        for presses in 1..=40 {
+            self.press(TAB).await;
+            if wanted(&self.focused().await) {
+                return presses;
+            }
+        }
+        panic!(
+            "Tab never reached the element; focus is on {}",
+            self.focused().await
+        );
     }
 
     pub async fn current_path(&self) -> String {

@@ -80,6 +80,13 @@ impl FormView {
                 }),
             }
         }
+        if matches!(mode, Mode::Edit { .. }) {
+            // What the webhook has now comes first, so a change starts from it.
+            for group in &mut groups {
+                group.types.sort_by_key(|option| !option.checked);
+            }
+            groups.sort_by_key(|group| !group.types.iter().any(|option| option.checked));
+        }
         let (heading, action, submit_label, cancel_href, stored_api_key) = match mode {
             Mode::Create => (
                 "Create Webhook".to_owned(),

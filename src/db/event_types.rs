@@ -41,6 +41,21 @@ pub async fn keys(db: impl SqliteExecutor<'_>) -> Result<Vec<EventTypeKey>, Stor
     Ok(keys.into_iter().map(decode_key).collect::<Result<_, _>>()?)
 }
 
+/// How many webhooks each event type reaches: (those that chose it by key, those that take
+/// all events).
+pub async fn usage(
+    db: &sqlx::SqlitePool,
+) -> Result<(std::collections::HashMap<String, i64>, i64), StoreError> {
+    let chosen: Vec<(String, i64)> =
+        sqlx::query_as("SELECT event_type, COUNT(*) FROM webhook_events GROUP BY event_type")
+            .fetch_all(db)
+            .await?;
+    let all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE all_events = 1")
+        .fetch_one(db)
+        .await?;
+    Ok((chosen.into_iter().collect(), all))
+}
+
 pub(super) fn decode_key(key: String) -> Result<EventTypeKey, sqlx::Error> {
     EventTypeKey::parse(&key).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }

@@ -45,3 +45,45 @@ async fn the_catalog_lists_every_event_type_with_the_body_a_receiver_gets() {
             .contains("A purchase was completed")
     );
 }
+
+#[tokio::test]
+async fn the_catalog_is_searched_and_says_which_webhooks_use_each_type() {
+    let app = TestApp::spawn().await;
+    app.create_webhook("Orders", "https://a.example.com/", &["order.purchased"])
+        .await;
+    app.create_webhook("Everything", "https://b.example.com/", &["*"])
+        .await;
+
+    let page = app.get_page("/settings/events?q=order").await;
+    assert_eq!(
+        page.texts(".catalog-entry h3 code"),
+        ["order.purchased", "order.refunded"]
+    );
+    assert_eq!(
+        page.text("#event-order\\.purchased .used-by"),
+        "Used by 2 webhooks"
+    );
+    assert_eq!(
+        page.attr("#event-order\\.purchased .used-by a", "href")
+            .as_deref(),
+        Some("/settings/webhooks?event=order.purchased")
+    );
+    assert_eq!(
+        page.text("#event-order\\.refunded .used-by"),
+        "Used by 1 webhook"
+    );
+    assert!(page.has("#event-order\\.purchased [data-copy='order.purchased']"));
+
+    let nothing = app.get_page("/settings/events?q=zzz").await;
+    assert!(
+        nothing
+            .text(".empty-state")
+            .contains("No event type matches")
+    );
+
+    let list = app.get_page("/settings/webhooks").await;
+    assert!(
+        list.has("a.chip[href='/settings/events#event-order.purchased']"),
+        "chips lead to their catalog entry"
+    );
+}

@@ -1,6 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
 use super::Tab;
 use crate::db::{Db, event_types};
@@ -17,7 +18,17 @@ struct CatalogPage {
     layout: Layout,
     title: String,
     tab: Tab,
+    q: String,
     groups: Vec<GroupView>,
+    /// Every group's name, for the index at the top (searching or not).
+    group_names: Vec<String>,
+    shown: usize,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CatalogQuery {
+    q: String,
 }
 
 struct GroupView {
@@ -29,18 +40,48 @@ struct EventTypeView {
     key: String,
     description: String,
     example_body: String,
+    /// Webhooks this type reaches: chosen by key or through "All events".
+    used_by: i64,
 }
 
-pub async fn catalog(db: web::Data<Db>, layout: Layout) -> Result<HttpResponse, AppError> {
+pub async fn catalog(
+    db: web::Data<Db>,
+    layout: Layout,
+    query: web::Query<CatalogQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner().q.trim().to_owned();
+    let wanted = q.to_lowercase();
+    let (chosen, all_events) = event_types::usage(db.reader()).await?;
     let mut groups: Vec<GroupView> = Vec::new();
+    let mut group_names: Vec<String> = Vec::new();
+    let mut shown = 0;
     for event_type in event_types::list(db.reader()).await? {
+        if group_names.last() != Some(&event_type.group) {
+            group_names.push(event_type.group.clone());
+        }
+        let matches = [
+            &event_type.key.to_string(),
+            &event_type.description,
+            &event_type.group,
+        ]
+        .iter()
+        .any(|text| text.to_lowercase().contains(&wanted));
+        if !matches {
+            continue;
+        }
+        shown += 1;
         let body = EventBody {
             event_time: EXAMPLE_EVENT_TIME,
             event_type: event_type.key.as_str(),
             current_context: &serde_json::json!({}),
             data: &event_type.example_data,
         };
+        let used_by = match event_type.key.is_subscribable() {
+            true => chosen.get(event_type.key.as_str()).copied().unwrap_or(0) + all_events,
+            false => 0,
+        };
         let view = EventTypeView {
+            used_by,
             key: event_type.key.to_string(),
             description: event_type.description,
             example_body: serde_json::to_string_pretty(&body).unwrap_or_default(),
@@ -59,7 +100,10 @@ pub async fn catalog(db: web::Data<Db>, layout: Layout) -> Result<HttpResponse, 
             layout,
             title: "Event Catalog".into(),
             tab: Tab::Events,
+            q,
             groups,
+            group_names,
+            shown,
         },
     )
 }

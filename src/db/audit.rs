@@ -68,22 +68,36 @@ impl<'a> NewEntry<'a> {
     }
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>, search: Option<&str>) -> Result<i64, StoreError> {
-    let mut query = QueryBuilder::new("SELECT COUNT(*) FROM audit_log");
-    push_search(&mut query, search);
+/// Which entries the Audit Log shows; every part left out matches all.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    /// Part of the actor, action, target or summary.
+    pub search: Option<String>,
+    /// The actor exactly, as shown ("ada@example.com", "token:Shop", "system").
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Leaves out sign-ins and sign-outs, which outnumber everything else.
+    pub changes_only: bool,
+}
+
+pub async fn count(db: impl SqliteExecutor<'_>, filter: &AuditFilter) -> Result<i64, StoreError> {
+    let mut query = QueryBuilder::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
+    push_filter(&mut query, filter);
     Ok(query.build_query_scalar().fetch_one(db).await?)
 }
 
 /// Newest first.
 pub async fn list(
     db: impl SqliteExecutor<'_>,
-    search: Option<&str>,
+    filter: &AuditFilter,
     page: Pager,
 ) -> Result<Vec<Entry>, StoreError> {
     let mut query = QueryBuilder::new(
-        "SELECT id, at, actor, action, target_type, target, summary FROM audit_log",
+        "SELECT id, at, actor, action, target_type, target, summary FROM audit_log WHERE 1 = 1",
     );
-    push_search(&mut query, search);
+    push_filter(&mut query, filter);
     query
         .push(" ORDER BY at DESC, id DESC LIMIT ")
         .push_bind(page.limit())
@@ -92,15 +106,46 @@ pub async fn list(
     Ok(query.build_query_as().fetch_all(db).await?)
 }
 
-fn push_search(query: &mut QueryBuilder<'_, Sqlite>, search: Option<&str>) {
-    let Some(search) = search else { return };
-    let pattern = format!("%{}%", super::escape_like(search));
-    query.push(" WHERE ");
-    let mut columns = query.separated(" OR ");
-    for column in ["actor", "action", "target", "summary"] {
-        columns
-            .push(format!("{column} LIKE "))
-            .push_bind_unseparated(pattern.clone())
-            .push_unseparated(" ESCAPE '\\'");
+fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &AuditFilter) {
+    if let Some(search) = &filter.search {
+        let pattern = format!("%{}%", super::escape_like(search));
+        query.push(" AND (");
+        let mut columns = query.separated(" OR ");
+        for column in ["actor", "action", "target", "summary"] {
+            columns
+                .push(format!("{column} LIKE "))
+                .push_bind_unseparated(pattern.clone())
+                .push_unseparated(" ESCAPE '\\'");
+        }
+        query.push(")");
     }
+    if let Some(actor) = &filter.actor {
+        query.push(" AND actor = ").push_bind(actor.clone());
+    }
+    if let Some(action) = filter.action {
+        query.push(" AND action = ").push_bind(action);
+    }
+    if filter.changes_only {
+        query.push(" AND action NOT IN (");
+        let mut actions = query.separated(", ");
+        for action in AuditAction::SESSIONS {
+            actions.push_bind(action);
+        }
+        query.push(")");
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND at >= ").push_bind(from);
+    }
+    if let Some(until) = filter.until {
+        query.push(" AND at < ").push_bind(until);
+    }
+}
+
+/// Everyone and everything that has done something, for the actor filter.
+pub async fn actors(db: impl SqliteExecutor<'_>) -> Result<Vec<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT actor FROM audit_log ORDER BY actor")
+            .fetch_all(db)
+            .await?,
+    )
 }

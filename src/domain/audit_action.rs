@@ -26,7 +26,10 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const ALL: [Self; 21] = [
+    /// Comings and goings rather than changes.
+    pub const SESSIONS: [Self; 3] = [Self::SignIn, Self::SignInFailed, Self::SignOut];
+
+    pub const ALL: [Self; 21] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,

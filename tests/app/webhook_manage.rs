@@ -293,3 +293,42 @@ async fn destructive_actions_ask_first_and_asking_changes_nothing() {
         "the token still works"
     );
 }
+
+#[tokio::test]
+async fn the_audit_log_filters_by_who_what_and_when_and_links_its_targets() {
+    let app = TestApp::spawn().await;
+    let support = app.user("sam@example.com", "support").await;
+    app.create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    support.get("/settings/webhooks").await;
+
+    let changes = app.get_page("/settings/audit?action=changes").await;
+    let actions = changes.texts("tbody td[data-label=Action]");
+    assert!(!actions.is_empty());
+    assert!(
+        actions.iter().all(|action| !action.contains("Signed in")),
+        "no sign-ins: {actions:?}"
+    );
+    let created = app.get_page("/settings/audit?action=webhook_created").await;
+    assert_eq!(created.texts("tbody tr").len(), 1);
+    assert_eq!(
+        created
+            .attr("tbody td[data-label=Target] a", "href")
+            .as_deref(),
+        Some("/settings/webhooks?q=CRM"),
+        "the target links to what it names"
+    );
+    let by_sam = app
+        .get_page("/settings/audit?actor=sam%40example.com")
+        .await;
+    assert!(
+        by_sam
+            .texts("tbody td[data-label=Who]")
+            .iter()
+            .all(|who| who == "sam@example.com")
+    );
+    let later = app.get_page("/settings/audit?from=2999-01-01T00:00").await;
+    assert!(later.text("main").contains("Nothing recorded that matches"));
+    let wrong = app.get("/settings/audit?until=soon").await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+}

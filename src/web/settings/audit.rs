@@ -6,7 +6,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
+use crate::clock::Timestamp;
+use crate::db::audit::AuditFilter;
 use crate::db::{Db, audit};
+use crate::domain::AuditAction;
 use crate::paging::{LOG_PAGE_SIZE, Pager};
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
@@ -24,7 +27,13 @@ struct AuditPage {
     layout: Layout,
     title: String,
     tab: Tab,
-    q: String,
+    query: AuditQuery,
+    /// (value, label, selected): "changes" first, then every action.
+    actions: Vec<(String, String, bool)>,
+    /// (actor, selected)
+    actors: Vec<(String, bool)>,
+    problems: Vec<String>,
+    filtered: bool,
     entries: Vec<EntryRow>,
     total: i64,
     pagination: Pagination,
@@ -36,6 +45,8 @@ struct EntryRow {
     action: &'static str,
     target_type: String,
     target: String,
+    /// Where the target can be seen, while the console still has it.
+    target_href: Option<String>,
     summary: String,
 }
 
@@ -43,7 +54,79 @@ struct EntryRow {
 #[serde(default)]
 pub struct AuditQuery {
     q: String,
+    actor: String,
+    action: String,
+    from: String,
+    until: String,
     page: String,
+}
+
+/// The action filter's choice that leaves out sign-ins and sign-outs.
+const CHANGES_ONLY: &str = "changes";
+
+impl AuditQuery {
+    /// The filter this query asks for, or what is wrong with it.
+    fn filter(&self) -> (AuditFilter, Vec<String>) {
+        let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        let mut problems = Vec::new();
+        let mut time = |value: &str, which: &str| {
+            let value = value.trim();
+            if value.is_empty() {
+                return None;
+            }
+            let parsed = Timestamp::parse_utc_minutes(value);
+            if parsed.is_none() {
+                problems.push(format!(
+                    "Enter the {which} time like 2026-11-28T09:00 (UTC)."
+                ));
+            }
+            parsed
+        };
+        let filter = AuditFilter {
+            search: text(&self.q),
+            actor: text(&self.actor),
+            action: AuditAction::from_key(self.action.trim()),
+            changes_only: self.action.trim() == CHANGES_ONLY,
+            from: time(&self.from, "From"),
+            until: time(&self.until, "Until"),
+        };
+        (filter, problems)
+    }
+
+    fn href(&self, page: i64) -> String {
+        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("q", &self.q),
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("until", &self.until),
+        ] {
+            if !value.trim().is_empty() {
+                params.append_pair(key, value.trim());
+            }
+        }
+        params.append_pair("page", &page.to_string());
+        format!("/settings/audit?{}", params.finish())
+    }
+}
+
+/// Where an entry's target can be looked at: a webhook by its name in the list, a user or a
+/// token on their tab, an event type in the catalog.
+fn target_href(target_type: &str, target: &str) -> Option<String> {
+    let query = |path: &str| {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", target)
+            .finish();
+        format!("{path}?{q}")
+    };
+    match target_type {
+        "webhook" => Some(query("/settings/webhooks")),
+        "event type" => Some(query("/settings/events")),
+        "user" => Some("/settings/users".to_owned()),
+        "token" => Some("/settings/tokens".to_owned()),
+        _ => None,
+    }
 }
 
 async fn list(
@@ -51,36 +134,67 @@ async fn list(
     layout: Layout,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let search = Some(query.q.trim()).filter(|q| !q.is_empty());
-    let total = audit::count(db.reader(), search).await?;
+    let query = query.into_inner();
+    let (filter, problems) = query.filter();
+    let total = audit::count(db.reader(), &filter).await?;
     let pager = Pager::parse(&query.page, LOG_PAGE_SIZE).within(total);
-    let entries = audit::list(db.reader(), search, pager)
+    let entries = audit::list(db.reader(), &filter, pager)
         .await?
         .into_iter()
         .map(|entry| EntryRow {
             at: entry.at.absolute_seconds(),
             actor: entry.actor,
             action: entry.action.label(),
+            target_href: target_href(&entry.target_type, &entry.target),
             target_type: entry.target_type,
             target: entry.target,
             summary: entry.summary,
         })
         .collect();
-    let href = |page: i64| {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", search.unwrap_or_default())
-            .append_pair("page", &page.to_string())
-            .finish();
-        format!("/settings/audit?{query}")
+    let actions = std::iter::once((
+        CHANGES_ONLY.to_owned(),
+        "Changes only (no sign-ins)".to_owned(),
+        filter.changes_only,
+    ))
+    .chain(AuditAction::ALL.into_iter().map(|action| {
+        (
+            action.key().to_owned(),
+            action.label().to_owned(),
+            Some(action) == filter.action,
+        )
+    }))
+    .collect();
+    let actors = audit::actors(db.reader())
+        .await?
+        .into_iter()
+        .map(|actor| {
+            let selected = filter.actor.as_deref() == Some(actor.as_str());
+            (actor, selected)
+        })
+        .collect();
+    let pagination =
+        Pagination::new(pager, total, |page| query.href(page)).labelled("← Newer", "Older →");
+    let status = match problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::BAD_REQUEST,
     };
     let audit_page = AuditPage {
         layout,
         title: "Audit Log".into(),
         tab: Tab::Audit,
-        q: query.q.clone(),
+        filtered: filter.search.is_some()
+            || filter.actor.is_some()
+            || filter.action.is_some()
+            || filter.changes_only
+            || filter.from.is_some()
+            || filter.until.is_some(),
+        query,
+        actions,
+        actors,
+        problems,
         entries,
         total,
-        pagination: Pagination::new(pager, total, href).labelled("← Newer", "Older →"),
+        pagination,
     };
-    render(StatusCode::OK, &audit_page)
+    render(status, &audit_page)
 }

@@ -191,3 +191,45 @@ function enhanceEventPickers(root) {
 
 document.addEventListener("DOMContentLoaded", () => enhanceEventPickers(document));
 document.addEventListener("htmx:afterSettle", () => enhanceEventPickers(document));
+
+// Links to a confirmation page ([data-confirm]) open that page's question in a dialog over
+// the current page; its form posts as it would on the page. Without JavaScript (or if the
+// page cannot be fetched) the link simply opens the confirmation page.
+document.addEventListener("click", async (event) => {
+  const link = event.target.closest("a[data-confirm]");
+  if (!link || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  let card;
+  try {
+    const response = await fetch(link.href, { headers: { Accept: "text/html" } });
+    if (!response.ok) throw new Error(String(response.status));
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    card = page.querySelector(".confirm-card");
+  } catch {
+    card = null;
+  }
+  if (!card) {
+    window.location.href = link.href;
+    return;
+  }
+  const dialog = document.createElement("dialog");
+  dialog.className = "confirm-dialog";
+  const heading = card.querySelector("h1");
+  heading.id = "confirm-dialog-heading";
+  dialog.setAttribute("aria-labelledby", heading.id);
+  dialog.append(document.importNode(card, true));
+  dialog.querySelector("h1").outerHTML = `<h2 id="${heading.id}">${heading.innerHTML}</h2>`;
+  for (const cancel of dialog.querySelectorAll(".confirm-card a.button")) {
+    cancel.addEventListener("click", (e) => {
+      e.preventDefault();
+      dialog.close();
+    });
+  }
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    link.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+});

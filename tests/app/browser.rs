@@ -356,3 +356,103 @@ async fn a_new_admin_creates_a_webhook_with_javascript_off() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_edits_disables_enables_and_deletes_a_webhook_in_chromium() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["order.purchased"])
+        .await;
+    let browser = Browser::launch(1280, 900).await;
+    browser.sign_in_as_admin(&app).await;
+    browser
+        .open(&app.url(&format!("/settings/webhooks/{id}")))
+        .await;
+
+    browser.click_link("Edit").await;
+    browser.wait_for_text("h1", "Edit Webhook").await;
+    browser.fill("Webhook Name", "CRM sync").await;
+    browser.click_button("Save").await;
+    browser.wait_for_text("h1", "CRM sync").await;
+    browser
+        .wait_for_text(".toast-success", "Webhook \"CRM sync\" saved")
+        .await;
+
+    // Disabling asks first, in a dialog over the page.
+    browser.click_link("Disable…").await;
+    browser
+        .wait_for_text("dialog[open] h2", "Disable webhook “CRM sync”?")
+        .await;
+    browser.screenshot("confirm-dialog-1280").await;
+    browser.click_link("Cancel").await;
+    browser
+        .wait_for_text(".page-title-row .badge", "Active")
+        .await;
+    browser.click_link("Disable…").await;
+    browser.wait_for_text("dialog[open] h2", "Disable").await;
+    browser.click_button("Disable webhook").await;
+    browser
+        .wait_for_text(".page-title-row .badge", "Disabled")
+        .await;
+    browser.click_button("Enable").await;
+    browser
+        .wait_for_text(".page-title-row .badge", "Active")
+        .await;
+
+    browser.click_link("Delete…").await;
+    browser
+        .wait_for_text("dialog[open] h1, dialog[open] h2", "Delete webhook")
+        .await;
+    browser.click_button("Delete webhook").await;
+    browser
+        .wait_for_text(".toast-success", "Webhook \"CRM sync\" deleted")
+        .await;
+    assert_eq!(app.webhook_count().await, 0);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn support_sees_every_screen_without_a_single_control_in_chromium() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    app.user("sam@example.com", "support").await;
+    let password =
+        crate::common::Page::from(app.post_form("/settings/users/2/password", &[]).await)
+            .await
+            .text("#new-password");
+    let browser = Browser::launch(390, 844).await;
+    browser.open(&app.url("/login")).await;
+    browser.fill("Email", "sam@example.com").await;
+    browser.fill("Password", &password).await;
+    browser.click_button("Sign in").await;
+    browser
+        .wait_for_text(".topbar-email", "sam@example.com")
+        .await;
+
+    for path in [
+        "/settings/webhooks".to_owned(),
+        format!("/settings/webhooks/{id}"),
+        "/settings/deliveries".to_owned(),
+        "/settings/events".to_owned(),
+    ] {
+        browser.open(&app.url(&path)).await;
+        browser.find(Locator::Css("h1")).await;
+        let controls = browser
+            .client
+            .execute(
+                "return [...document.querySelectorAll('main a.button, main form[method=post] button')].map((e) => e.textContent.trim());",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            controls,
+            serde_json::json!([]),
+            "{path} offers support nothing to press"
+        );
+    }
+    browser.screenshot("support-detail-390").await;
+    browser.close().await;
+}

@@ -205,7 +205,9 @@ async fn a_test_event_appears_in_the_delivery_log_without_a_reload_in_chromium()
         .await;
 
     browser.click_link("Send test event…").await;
-    browser.wait_for_text("h1", "Send a test event to").await;
+    browser
+        .wait_for_text("dialog[open] h2", "Send a test event to")
+        .await;
     browser.click_button("Send test event").await;
     browser
         .wait_for_text(".toast-success", "Test event sent")

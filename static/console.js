@@ -49,16 +49,23 @@ document.addEventListener("DOMContentLoaded", () => enhanceToasts(document));
 
 // After htmx replaces part of a page, screen readers hear what now describes it
 // ([data-swap-focus], e.g. "Showing 26–50 of 400 webhooks"). Focus moves there only if it was
-// lost with the replaced content (a pager link); someone typing in the search keeps typing.
+// lost with the replaced content (a pager link), or always for what was just opened (a form
+// in place); someone typing in the search keeps typing. An error summary comes first.
 document.addEventListener("htmx:afterSettle", (event) => {
-  const target = event.detail.target;
+  let target = event.detail.target;
+  if (!target) return;
+  // After an outerHTML swap the target is the element that was replaced; its successor has
+  // the same id.
+  if (!target.isConnected && target.id) target = document.getElementById(target.id);
   if (!target) return;
   enhanceToasts(document);
   if (target.id === "toasts" || target.hasAttribute("data-live-refresh")) return;
-  const focusable = target.matches("[data-swap-focus]") ? target : target.querySelector("[data-swap-focus]");
+  const focusable = target.querySelector("[data-swap-focus][role=alert]")
+    || (target.matches("[data-swap-focus]") ? target : target.querySelector("[data-swap-focus]"));
   if (!focusable) return;
   const active = document.activeElement;
-  if (!active || active === document.body || !active.isConnected) focusable.focus();
+  const lost = !active || active === document.body || !active.isConnected;
+  if (lost || focusable.getAttribute("data-swap-focus") === "always") focusable.focus();
   const announcer = document.getElementById("announcer");
   if (announcer) announcer.textContent = focusable.textContent.trim();
 });

@@ -30,6 +30,14 @@ async fn an_admin_cancels_a_new_webhook_then_creates_it_in_chromium() {
     browser
         .wait_for_text("#webhook-form-heading", "Create Webhook")
         .await;
+    assert!(
+        browser
+            .focused()
+            .await
+            .starts_with("h2#webhook-form-heading"),
+        "focus moves to the form just opened: {}",
+        browser.focused().await
+    );
     assert_eq!(
         browser.find(Locator::Css("h1")).await.text().await.unwrap(),
         "Webhook Settings"
@@ -122,6 +130,11 @@ async fn invalid_input_is_shown_in_place_in_chromium() {
     browser
         .wait_for_text("#events-error", "at least one event")
         .await;
+    assert!(
+        browser.focused().await.starts_with("div#error-summary"),
+        "focus moves to the list of problems: {}",
+        browser.focused().await
+    );
     browser.screenshot("create-errors-390").await;
     let name = browser.find(Locator::Id("name")).await;
     assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("Files"));

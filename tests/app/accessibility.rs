@@ -22,8 +22,7 @@ async fn every_screen_passes_axe_at_both_widths() {
         .await;
     let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
     let delivery = delivery["id"].as_i64().unwrap();
-    let support = app.user("sam@example.com", "support").await;
-    let support_password = support_password(&app).await;
+    let (support, support_password) = app.support_account().await;
 
     let mut findings = Vec::new();
     for (width, height) in WIDTHS {
@@ -77,13 +76,7 @@ async fn every_screen_passes_axe_at_both_widths() {
         browser.close().await;
 
         let browser = Browser::launch(width, height).await;
-        browser.open(&app.url("/login")).await;
-        browser.fill("Email", "sam@example.com").await;
-        browser.fill("Password", &support_password).await;
-        browser.click_button("Sign in").await;
-        browser
-            .wait_for_text(".topbar-email", "sam@example.com")
-            .await;
+        browser.sign_in(&app, support, &support_password).await;
         browser.open(&app.url("/settings/users")).await;
         browser.screenshot(&format!("forbidden-{width}")).await;
         for finding in browser.accessibility_violations().await {
@@ -91,18 +84,9 @@ async fn every_screen_passes_axe_at_both_widths() {
         }
         browser.close().await;
     }
-    drop(support);
     assert!(
         findings.is_empty(),
         "axe-core found:\n{}",
         findings.join("\n")
     );
-}
-
-/// Support's password, reset by the admin (the first one was used by the helper's client).
-async fn support_password(app: &crate::common::TestApp) -> String {
-    let response = app.post_form("/settings/users/2/password", &[]).await;
-    crate::common::Page::from(response)
-        .await
-        .text("#new-password")
 }

@@ -432,19 +432,9 @@ async fn support_sees_every_screen_without_a_single_control_in_chromium() {
     let id = app
         .create_webhook("CRM", "https://crm.example.com/in", &["*"])
         .await;
-    app.user("sam@example.com", "support").await;
-    let password =
-        crate::common::Page::from(app.post_form("/settings/users/2/password", &[]).await)
-            .await
-            .text("#new-password");
+    let (email, password) = app.support_account().await;
     let browser = Browser::launch(390, 844).await;
-    browser.open(&app.url("/login")).await;
-    browser.fill("Email", "sam@example.com").await;
-    browser.fill("Password", &password).await;
-    browser.click_button("Sign in").await;
-    browser
-        .wait_for_text(".topbar-email", "sam@example.com")
-        .await;
+    browser.sign_in(&app, email, &password).await;
 
     for path in [
         "/settings/webhooks".to_owned(),

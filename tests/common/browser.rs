@@ -86,12 +86,17 @@ impl Browser {
 
     /// Signs in through the sign-in page as the first admin.
     pub async fn sign_in_as_admin(&self, app: &super::TestApp) {
-        self.open(&app.url("/login")).await;
-        self.fill("Email", super::ADMIN_EMAIL).await;
-        self.fill("Password", super::ADMIN_PASSWORD).await;
-        self.click_button("Sign in").await;
-        self.wait_for_text(".topbar-email", super::ADMIN_EMAIL)
+        self.sign_in(app, super::ADMIN_EMAIL, super::ADMIN_PASSWORD)
             .await;
+    }
+
+    /// Signs in through the sign-in page.
+    pub async fn sign_in(&self, app: &super::TestApp, email: &str, password: &str) {
+        self.open(&app.url("/login")).await;
+        self.fill("Email", email).await;
+        self.fill("Password", password).await;
+        self.click_button("Sign in").await;
+        self.wait_for_text(".topbar-email", email).await;
     }
 
     pub async fn open(&self, url: &str) {

@@ -113,6 +113,19 @@ impl TestApp {
         client
     }
 
+    /// A support account for a browser to sign in with: its email and a password the admin
+    /// has just reset (the one from [`TestApp::user`] went to that client).
+    pub async fn support_account(&self) -> (&'static str, String) {
+        let email = "sam@example.com";
+        self.user(email, "support").await;
+        let users = self.get_page("/settings/users").await;
+        let reset = users
+            .attr("a[href$='/password']:not([href*='/1/'])", "href")
+            .expect("the support user's Reset password");
+        let page = Page::from(self.confirm(&reset).await).await;
+        (email, page.text("#new-password"))
+    }
+
     /// Creates a webhook through the form, as an admin would, and returns its id.
     pub async fn create_webhook(&self, name: &str, url: &str, events: &[&str]) -> i64 {
         self.create_webhook_with_api_key(name, url, events, "")

@@ -5,8 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::Tab;
-use crate::clock::Timestamp;
+use super::{Tab, time_filter};
 use crate::db::audit::AuditFilter;
 use crate::db::{Db, audit};
 use crate::domain::AuditAction;
@@ -69,26 +68,13 @@ impl AuditQuery {
     fn filter(&self) -> (AuditFilter, Vec<String>) {
         let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
         let mut problems = Vec::new();
-        let mut time = |value: &str, which: &str| {
-            let value = value.trim();
-            if value.is_empty() {
-                return None;
-            }
-            let parsed = Timestamp::parse_utc_minutes(value);
-            if parsed.is_none() {
-                problems.push(format!(
-                    "Enter the {which} time like 2026-11-28T09:00 (UTC)."
-                ));
-            }
-            parsed
-        };
         let filter = AuditFilter {
             search: text(&self.q),
             actor: text(&self.actor),
             action: AuditAction::from_key(self.action.trim()),
             changes_only: self.action.trim() == CHANGES_ONLY,
-            from: time(&self.from, "From"),
-            until: time(&self.until, "Until"),
+            from: time_filter(&self.from, "From", &mut problems),
+            until: time_filter(&self.until, "Until", &mut problems),
         };
         (filter, problems)
     }

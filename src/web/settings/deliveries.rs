@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::Tab;
 use super::webhooks::log::{self, FilterChoices, Results};
+use super::{Tab, time_filter};
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::db::deliveries::DeliverySearch;
@@ -114,21 +114,8 @@ impl SearchQuery {
                 ),
             }
         }
-        let mut time = |text: &str, which: &str| {
-            let text = text.trim();
-            if text.is_empty() {
-                return None;
-            }
-            let parsed = Timestamp::parse_utc_minutes(text);
-            if parsed.is_none() {
-                problems.push(format!(
-                    "Enter the {which} time like 2026-11-28T09:00 (UTC)."
-                ));
-            }
-            parsed
-        };
-        search.created_from = time(&self.from, "From");
-        search.created_before = time(&self.until, "Until");
+        search.created_from = time_filter(&self.from, "From", &mut problems);
+        search.created_before = time_filter(&self.until, "Until", &mut problems);
         (search, problems)
     }
 

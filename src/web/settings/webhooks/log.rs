@@ -27,10 +27,10 @@ const COUNTED_UP_TO: i64 = 10_000;
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct LogQuery {
-    pub status: String,
-    pub event: String,
-    pub before: String,
-    pub after: String,
+    status: String,
+    event: String,
+    before: String,
+    after: String,
 }
 
 impl LogQuery {
@@ -83,7 +83,7 @@ pub fn cursor(before: &str, after: &str) -> Cursor {
 }
 
 /// A position as the URL parameter that asks for it.
-pub fn position(cursor: Cursor) -> Option<(&'static str, i64)> {
+fn position(cursor: Cursor) -> Option<(&'static str, i64)> {
     match cursor {
         Cursor::Newest => None,
         Cursor::OlderThan(id) => Some(("before", id)),

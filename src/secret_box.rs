@@ -19,6 +19,8 @@ const NONCE_LEN: usize = 24;
 pub enum Purpose {
     ApiKey,
     SigningSecret,
+    /// A new password or token waiting in the session to be shown once.
+    ShownOnce,
 }
 
 impl Purpose {
@@ -26,6 +28,7 @@ impl Purpose {
         match self {
             Self::ApiKey => b"webhook api key",
             Self::SigningSecret => b"webhook signing secret",
+            Self::ShownOnce => b"secret shown once",
         }
     }
 }

@@ -29,6 +29,10 @@ impl Flash {
     pub fn success(text: impl Into<String>) {
         FlashMessage::success(text.into()).send();
     }
+
+    pub fn info(text: impl Into<String>) {
+        FlashMessage::info(text.into()).send();
+    }
 }
 
 impl Layout {

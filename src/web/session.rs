@@ -27,6 +27,8 @@ const CSRF_TOKEN: &str = "csrf_token";
 const ACTIVE_AT: &str = "active_at";
 /// Sent by the console's self-refreshing parts: a poll is not the user doing something.
 pub const LIVE_REFRESH_HEADER: &str = "X-Live-Refresh";
+/// A new password or token between the POST that made it and the page that shows it.
+const SHOWN_ONCE: &str = "shown_once";
 /// Where the flash messages framework keeps messages for the next page.
 const FLASH_KEY: &str = "_flash";
 /// A session's expiry moves at most this often (or every tenth of the idle timeout, if that
@@ -83,6 +85,22 @@ impl UserSession {
             // A number always serializes, so inserting it cannot fail.
             let _ = self.0.insert(ACTIVE_AT, now.unix_ms());
         }
+    }
+
+    /// Keeps a secret (already sealed) for the next page to show once: the form that made it
+    /// redirects, so Back or a reload never posts it again, and the secret is not in a URL.
+    pub fn keep_to_show_once<T: serde::Serialize>(
+        &self,
+        secret: &T,
+    ) -> Result<(), SessionWriteFailed> {
+        self.0
+            .insert(SHOWN_ONCE, secret)
+            .map_err(|_| SessionWriteFailed)
+    }
+
+    /// The secret kept to be shown, taken out of the session: a second look finds nothing.
+    pub fn take_shown_once<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        self.0.remove_as::<T>(SHOWN_ONCE).and_then(Result::ok)
     }
 
     /// Deletes the session on the server, so its cookie is worthless from now on.

@@ -332,3 +332,46 @@ async fn the_audit_log_filters_by_who_what_and_when_and_links_its_targets() {
     let wrong = app.get("/settings/audit?until=soon").await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_new_password_is_shown_once_after_a_redirect_and_never_lies_on_disk_in_clear() {
+    let app = TestApp::spawn().await;
+
+    let added = app
+        .post_form(
+            "/settings/users",
+            &[("email", "new@example.com"), ("role", "support")],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER, "post/redirect/get");
+    let shown = app.get_page(&crate::common::location(&added)).await;
+    let password = shown.text("#new-password");
+    assert_eq!(password.len(), 24);
+    assert!(
+        !app.raw_database_files()
+            .windows(password.len())
+            .any(|window| window == password.as_bytes()),
+        "the password waited in the session sealed, not in clear"
+    );
+
+    let again = app.get(&crate::common::location(&added)).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::SEE_OTHER,
+        "a second look finds nothing"
+    );
+    let users = app.get_page("/settings/users").await;
+    assert!(users.text(".toast").contains("shown only once"));
+    assert_eq!(
+        users.texts("tbody td[data-label=Email]").len(),
+        2,
+        "one user added, whatever the reloads"
+    );
+
+    let token = app.post_form("/settings/tokens", &[("name", "Shop")]).await;
+    assert_eq!(token.status(), StatusCode::SEE_OTHER);
+    let page = app.get_page(&crate::common::location(&token)).await;
+    assert!(page.text("#new-token").starts_with("wc_"));
+    let again = app.get(&crate::common::location(&token)).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+}

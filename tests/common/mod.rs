@@ -106,8 +106,11 @@ impl TestApp {
         let response = self
             .post_form("/settings/users", &[("email", email), ("role", role)])
             .await;
-        assert_eq!(response.status(), StatusCode::OK, "adding {email}");
-        let password = Page::from(response).await.text("#new-password");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "adding {email}");
+        let password = self
+            .get_page(&location(&response))
+            .await
+            .text("#new-password");
         let client = self.visitor();
         client.sign_in(email, &password).await;
         client
@@ -122,7 +125,8 @@ impl TestApp {
         let reset = users
             .attr("a[href$='/password']:not([href*='/1/'])", "href")
             .expect("the support user's Reset password");
-        let page = Page::from(self.confirm(&reset).await).await;
+        let reset = self.confirm(&reset).await;
+        let page = self.get_page(&location(&reset)).await;
         (email, page.text("#new-password"))
     }
 
@@ -203,8 +207,8 @@ impl TestApp {
     /// Like [`TestApp::api`], for a token with this name.
     pub async fn api_named(&self, name: &str) -> Api {
         let response = self.post_form("/settings/tokens", &[("name", name)]).await;
-        assert_eq!(response.status(), StatusCode::OK, "creating a token");
-        let token = Page::from(response).await.text("#new-token");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating a token");
+        let token = self.get_page(&location(&response)).await.text("#new-token");
         assert!(token.starts_with("wc_"), "{token}");
         Api::new(&self.address, &token)
     }

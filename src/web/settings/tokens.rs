@@ -12,16 +12,18 @@ use crate::actions::tokens::TokenError;
 use crate::api_tokens::TokenCache;
 use crate::clock::Timestamp;
 use crate::db::{Db, api_tokens};
+use crate::secret_box::{Purpose, SecretBox};
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};
-use crate::web::session::CurrentUser;
+use crate::web::session::{CurrentUser, UserSession};
 use crate::web::{HtmlForm, render, see_other};
 
 pub fn pages() -> Vec<Page> {
     vec![
         get("/settings/tokens", Access::Admin, list),
         post("/settings/tokens", Access::Admin, create),
+        get("/settings/tokens/new", Access::Admin, new_token_page),
         get(
             "/settings/tokens/{id:[0-9]+}/revoke",
             Access::Admin,
@@ -65,14 +67,18 @@ async fn list(db: web::Data<Db>, layout: Layout) -> Result<HttpResponse, AppErro
 
 async fn create(
     db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
     admin: CurrentUser,
+    session: UserSession,
     layout: Layout,
     HtmlForm(form): HtmlForm<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     match actions::tokens::create(&db, &admin.actor(), &form.name).await {
+        // Post/redirect/get: the token waits, sealed, in the session for the page that
+        // shows it once, so Back or a reload never makes a second token.
         Ok(token) => {
-            let page = tokens_page(&db, layout, String::new(), None, Some(token)).await?;
-            render(StatusCode::OK, &page)
+            session.keep_to_show_once(&secrets.seal(Purpose::ShownOnce, &token))?;
+            Ok(see_other(NEW_TOKEN_PAGE))
         }
         Err(TokenError::Store(error)) => Err(error.into()),
         Err(invalid) => {
@@ -80,6 +86,25 @@ async fn create(
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
+}
+
+const NEW_TOKEN_PAGE: &str = "/settings/tokens/new";
+
+async fn new_token_page(
+    db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
+    session: UserSession,
+    layout: Layout,
+) -> Result<HttpResponse, AppError> {
+    let token = session
+        .take_shown_once::<String>()
+        .and_then(|sealed| secrets.open(Purpose::ShownOnce, &sealed).ok());
+    let Some(token) = token else {
+        Flash::info("A new token is shown only once. Create another if it was not copied.");
+        return Ok(see_other("/settings/tokens"));
+    };
+    let page = tokens_page(&db, layout, String::new(), None, Some(token)).await?;
+    render(StatusCode::OK, &page)
 }
 
 async fn confirm_revoke(

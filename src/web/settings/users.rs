@@ -11,16 +11,18 @@ use crate::actions;
 use crate::db::users::User;
 use crate::db::{Db, StoreError, users};
 use crate::domain::{Email, Password, Role};
+use crate::secret_box::{Purpose, SecretBox};
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};
-use crate::web::session::CurrentUser;
+use crate::web::session::{CurrentUser, UserSession};
 use crate::web::{HtmlForm, render, see_other};
 
 pub fn pages() -> Vec<Page> {
     use Access::Admin;
     vec![
         get("/settings/users", Admin, list),
+        get("/settings/users/password", Admin, new_password_page),
         post("/settings/users", Admin, add),
         get("/settings/users/{id:[0-9]+}/role", Admin, confirm_role),
         post("/settings/users/{id:[0-9]+}/role", Admin, change_role),
@@ -97,7 +99,9 @@ async fn list(db: web::Data<Db>, layout: Layout) -> Result<HttpResponse, AppErro
 
 async fn add(
     db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
     admin: CurrentUser,
+    session: UserSession,
     layout: Layout,
     HtmlForm(form): HtmlForm<AddForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -117,7 +121,7 @@ async fn add(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     created?;
-    show_password(layout, email.to_string(), password, true)
+    show_password_once(&session, &secrets, email.to_string(), &password, true)
 }
 
 async fn confirm_role(
@@ -244,14 +248,15 @@ async fn enable(
 
 async fn reset_password(
     db: web::Data<Db>,
+    secrets: web::Data<SecretBox>,
     admin: CurrentUser,
-    layout: Layout,
+    session: UserSession,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user = users::find(db.reader(), id.into_inner()).await?;
     let (password, parsed) = new_password()?;
     actions::users::reset_password(&db, &admin.actor(), user.id, parsed).await?;
-    show_password(layout, user.email, password, false)
+    show_password_once(&session, &secrets, user.email, &password, false)
 }
 
 async fn users_page(
@@ -320,19 +325,52 @@ fn readable_password() -> String {
         .join("-")
 }
 
-fn show_password(
-    layout: Layout,
+/// A new password on its way to the page that shows it, sealed while it waits.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PasswordToShow {
     email: String,
-    password: String,
+    sealed: String,
+    new_user: bool,
+}
+
+const PASSWORD_PAGE: &str = "/settings/users/password";
+
+/// Post/redirect/get: the password waits, sealed, in the session for the page that shows it,
+/// so Back or a reload never adds the user or resets the password again.
+fn show_password_once(
+    session: &UserSession,
+    secrets: &SecretBox,
+    email: String,
+    password: &str,
     new_user: bool,
 ) -> Result<HttpResponse, AppError> {
+    session.keep_to_show_once(&PasswordToShow {
+        email,
+        sealed: secrets.seal(Purpose::ShownOnce, password),
+        new_user,
+    })?;
+    Ok(see_other(PASSWORD_PAGE))
+}
+
+async fn new_password_page(
+    secrets: web::Data<SecretBox>,
+    session: UserSession,
+    layout: Layout,
+) -> Result<HttpResponse, AppError> {
+    let shown = session
+        .take_shown_once::<PasswordToShow>()
+        .and_then(|kept| Some((secrets.open(Purpose::ShownOnce, &kept.sealed).ok()?, kept)));
+    let Some((password, kept)) = shown else {
+        Flash::info("A new password is shown only once. Reset it again if it was not noted.");
+        return Ok(see_other("/settings/users"));
+    };
     let page = PasswordPage {
         layout,
         title: "Password".into(),
         tab: Tab::Users,
-        email,
+        email: kept.email,
         password,
-        new_user,
+        new_user: kept.new_user,
     };
     render(StatusCode::OK, &page)
 }

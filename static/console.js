@@ -237,6 +237,10 @@ document.addEventListener("click", async (event) => {
     dialog.remove();
     link.focus();
   });
+  // The dialog opens on Cancel, the choice that changes nothing, so Enter cannot confirm by
+  // accident.
+  const cancel = dialog.querySelector(".confirm-card a.button");
+  if (cancel) cancel.setAttribute("autofocus", "");
   document.body.append(dialog);
   dialog.showModal();
 });

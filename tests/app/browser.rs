@@ -399,6 +399,11 @@ async fn an_admin_edits_disables_enables_and_deletes_a_webhook_in_chromium() {
         .wait_for_text("dialog[open] h2", "Disable webhook “CRM sync”?")
         .await;
     browser.screenshot("confirm-dialog-1280").await;
+    assert!(
+        browser.focused().await.starts_with("a#"),
+        "the dialog opens on Cancel: {}",
+        browser.focused().await
+    );
     browser.click_link("Cancel").await;
     browser
         .wait_for_text(".page-title-row .badge", "Active")

@@ -466,3 +466,33 @@ async fn support_sees_every_screen_without_a_single_control_in_chromium() {
     browser.screenshot("support-detail-390").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn back_after_create_shows_an_empty_form_not_the_one_just_sent() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch(1280, 900).await;
+    browser.sign_in_as_admin(&app).await;
+    browser.open(&app.url("/settings/webhooks")).await;
+    browser.click_link("Create Webhook").await;
+    browser
+        .wait_for_text("#webhook-form-heading", "Create Webhook")
+        .await;
+    browser.fill("Webhook Name", "Once only").await;
+    browser.check("user.signed_up").await;
+    browser.fill("URL", "https://once.example.com/in").await;
+    browser.click_button("Create").await;
+    browser.wait_for_text("h1", "Once only").await;
+
+    browser.client.back().await.expect("back");
+    browser
+        .wait_for_text("#webhook-form-heading", "Create Webhook")
+        .await;
+    let name = browser.find(Locator::Id("name")).await;
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some(""),
+        "Back shows a fresh form, so nothing is sent twice"
+    );
+    assert_eq!(app.webhook_count().await, 1);
+    browser.close().await;
+}

@@ -115,9 +115,8 @@ pub async fn confirm_redeliver(
         Confirmation {
             question: format!("Redeliver delivery {delivery_id}?"),
             consequence: format!(
-                "The {} event {} is POSTed again to",
-                delivery.event_type,
-                format_args!("evt_{}", delivery.event_id)
+                "The {} event evt_{} is POSTed again to",
+                delivery.event_type, delivery.event_id
             ),
             url: Some(webhook.url),
             danger: false,

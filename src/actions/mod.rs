@@ -51,7 +51,7 @@ struct Audit<'a> {
 impl Audit<'_> {
     async fn record(
         self,
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut crate::db::WriteConn,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let actor = self.actor.to_string();

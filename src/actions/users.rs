@@ -138,7 +138,7 @@ pub async fn reset_password(
 }
 
 /// Refuses (and so rolls back) a change that would leave no admin able to sign in.
-async fn keep_an_admin(conn: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+async fn keep_an_admin(conn: &mut crate::db::WriteConn) -> Result<(), StoreError> {
     if users::count_active_admins(conn).await? == 0 {
         return Err(StoreError::NoActiveAdminLeft);
     }

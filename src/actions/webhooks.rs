@@ -134,7 +134,7 @@ pub async fn auto_disable(
 /// The system switches a webhook off, inside the caller's transaction (an auto-disable, or
 /// a receiver's 410 in a batch of outcomes), and says why in the audit log. Returns its name.
 pub async fn switch_off_by_system(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::db::WriteConn,
     id: i64,
     status: WebhookStatus,
     reason: &str,

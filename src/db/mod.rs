@@ -22,7 +22,7 @@ use std::time::Duration;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 /// How long a statement waits for another writer before giving up; writes are short.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -103,6 +103,12 @@ fn keep_private(database: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A transaction through the one writer, as the actions layer holds it: one use case, its
+/// audit entry, one commit. Callers name this, not the database driver's types.
+pub type WriteTx = Transaction<'static, Sqlite>;
+/// The connection inside a [`WriteTx`], as storage functions that write take it.
+pub type WriteConn = SqliteConnection;
+
 /// One writer connection, so writes queue in the process instead of fighting over
 /// SQLite's lock, and a pool of read-only connections that never wait for it.
 #[derive(Clone)]
@@ -158,7 +164,7 @@ impl Db {
     /// Takes the write lock up front, so a transaction that reads before it writes
     /// never fails half-way with SQLITE_BUSY. Its commit is on disk when it returns
     /// (`synchronous=FULL`): what is acknowledged survives a power cut.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         self.begin("PRAGMA synchronous = FULL; BEGIN IMMEDIATE")
             .await
     }
@@ -167,7 +173,7 @@ impl Db {
     /// a lost claim lets its lease lapse, a lost attempt record sends the delivery again
     /// (receivers de-duplicate on `webhook-id`). The commit skips the WAL's fsync
     /// (`synchronous=NORMAL`); it still survives the process being killed.
-    pub async fn begin_write_relaxed(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    pub async fn begin_write_relaxed(&self) -> Result<WriteTx, StoreError> {
         self.begin("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
             .await
     }

@@ -10,6 +10,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
+const HOUR_MS: i64 = 60 * 60 * 1000;
+/// One hour.
+pub const HOUR: Duration = Duration::from_secs(60 * 60);
+
 /// A moment, in Unix milliseconds (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
 #[sqlx(transparent)]
@@ -26,6 +30,16 @@ impl Timestamp {
 
     pub const fn unix_ms(self) -> i64 {
         self.0
+    }
+
+    /// The start of this moment's hour (UTC): the unit of the hourly delivery counts.
+    pub const fn start_of_hour(self) -> Self {
+        Self(self.0.div_euclid(HOUR_MS) * HOUR_MS)
+    }
+
+    /// "14:00": the hour of the day this moment falls in, UTC.
+    pub fn hour_of_day(self) -> String {
+        self.format(format_description!("[hour]:00"))
     }
 
     /// Any RFC 3339 time (any offset), e.g. `2026-01-15T09:30:00Z`.

@@ -207,8 +207,6 @@ pub struct AttemptRecord {
     pub next_attempt_at: Option<Timestamp>,
 }
 
-const HOUR_MS: i64 = 60 * 60 * 1000;
-
 /// Rows per multi-row INSERT: 10 parameters each stays far below SQLite's limit.
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -255,7 +253,7 @@ pub async fn record_attempts(
         update.build().execute(&mut *conn).await?;
     }
     let mut last: HashMap<i64, (Timestamp, bool)> = HashMap::new();
-    let mut hourly: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
+    let mut hourly: HashMap<(i64, Timestamp), (i64, i64)> = HashMap::new();
     for attempt in attempts {
         let succeeded = attempt.error_code.is_none();
         let latest = last
@@ -264,7 +262,7 @@ pub async fn record_attempts(
         if attempt.at >= latest.0 {
             *latest = (attempt.at, succeeded);
         }
-        let hour = attempt.at.unix_ms() / HOUR_MS * HOUR_MS;
+        let hour = attempt.at.start_of_hour();
         let counts = hourly.entry((attempt.webhook_id, hour)).or_default();
         if succeeded {
             counts.0 += 1;

@@ -19,7 +19,6 @@ use secrets::{new_signing_secret, seal_api_key};
 
 /// The window of the list's success rate.
 const SUCCESS_RATE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
-const HOUR_MS: i64 = 60 * 60 * 1000;
 
 #[derive(Debug, Clone)]
 pub struct Webhook {
@@ -225,7 +224,7 @@ pub async fn hourly_outcomes(
          WHERE webhook_id = ? AND hour_start >= ? ORDER BY hour_start",
     )
     .bind(id)
-    .bind(since.unix_ms() / HOUR_MS * HOUR_MS)
+    .bind(since.start_of_hour())
     .fetch_all(db)
     .await?)
 }
@@ -275,7 +274,7 @@ async fn insert_events(
 }
 
 fn select_webhooks<'a>(now: Timestamp) -> QueryBuilder<'a, Sqlite> {
-    let window_start = now.minus(SUCCESS_RATE_WINDOW).unix_ms() / HOUR_MS * HOUR_MS;
+    let window_start = now.minus(SUCCESS_RATE_WINDOW).start_of_hour();
     let mut query = QueryBuilder::new(
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,

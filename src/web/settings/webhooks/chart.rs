@@ -1,11 +1,10 @@
 //! The detail page's chart: tries per hour over the last 24 hours, succeeded above failed,
 //! drawn on the server as SVG with a title, a description and the same numbers as a table.
 
-use crate::clock::Timestamp;
+use crate::clock::{HOUR, Timestamp};
 use crate::db::webhooks::HourlyOutcomes;
 
-const HOURS: i64 = 24;
-const HOUR_MS: i64 = 60 * 60 * 1000;
+const HOURS: u32 = 24;
 /// The drawing's coordinate system; the SVG scales to the card's width.
 pub const WIDTH: f64 = 480.0;
 pub const HEIGHT: f64 = 120.0;
@@ -35,13 +34,17 @@ pub struct Bar {
 }
 
 impl HourlyChart {
+    /// The start of the chart's first hour: the current hour is the last of 24.
+    pub fn first_hour(now: Timestamp) -> Timestamp {
+        now.start_of_hour().minus(HOUR * (HOURS - 1))
+    }
+
     pub fn of(hours: &[HourlyOutcomes], now: Timestamp) -> Self {
-        let current_hour = now.unix_ms() / HOUR_MS * HOUR_MS;
-        let first_hour = current_hour - (HOURS - 1) * HOUR_MS;
-        let counts: Vec<(i64, i64, i64)> = (0..HOURS)
+        let first_hour = Self::first_hour(now);
+        let counts: Vec<(Timestamp, i64, i64)> = (0..HOURS)
             .map(|slot| {
-                let start = first_hour + slot * HOUR_MS;
-                let found = hours.iter().find(|h| h.hour_start.unix_ms() == start);
+                let start = first_hour.plus(HOUR * slot);
+                let found = hours.iter().find(|h| h.hour_start == start);
                 (
                     start,
                     found.map_or(0, |h| h.succeeded),
@@ -64,7 +67,7 @@ impl HourlyChart {
                 let failed_height = failed as f64 * scale;
                 let succeeded_height = succeeded as f64 * scale;
                 Bar {
-                    hour: hour_label(start),
+                    hour: start.hour_of_day(),
                     succeeded,
                     failed,
                     x: slot as f64 * SLOT + 2.0,
@@ -76,7 +79,7 @@ impl HourlyChart {
             .collect();
         let ticks = (0..HOURS)
             .step_by(6)
-            .map(|slot| hour_label(first_hour + slot * HOUR_MS))
+            .map(|slot| first_hour.plus(HOUR * slot).hour_of_day())
             .collect();
         Self {
             bars,
@@ -90,15 +93,11 @@ impl HourlyChart {
     }
 }
 
-/// "14:00", the start of an hour in UTC.
-fn hour_label(start_ms: i64) -> String {
-    let hour = start_ms.rem_euclid(24 * HOUR_MS) / HOUR_MS;
-    format!("{hour:02}:00")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HOUR_MS: i64 = 60 * 60 * 1000;
 
     #[test]
     fn the_chart_has_a_bar_per_hour_and_scales_to_the_busiest() {

@@ -13,8 +13,6 @@ use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::{layout::Layout, render};
 
-const CHART_SPAN: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
-
 #[derive(Template)]
 #[template(path = "settings/webhooks/detail.html")]
 struct DetailPage {
@@ -62,7 +60,7 @@ pub async fn show(
             .map(|last| Outcome::of(last, now)),
         success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
         chart: HourlyChart::of(
-            &webhooks::hourly_outcomes(db.reader(), id, now.minus(CHART_SPAN)).await?,
+            &webhooks::hourly_outcomes(db.reader(), id, HourlyChart::first_hour(now)).await?,
             now,
         ),
         log: DeliveryLog::load(&db, id, &query, now).await?,

@@ -190,6 +190,15 @@ pub async fn find(
         .ok_or(StoreError::NotFound)
 }
 
+/// `NotFound` unless the webhook exists: a cheap check where none of it is shown.
+pub async fn ensure_exists(db: impl SqliteExecutor<'_>, id: i64) -> Result<(), StoreError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM webhooks WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
 /// Whether another webhook (not `except`) has this name, ignoring case.
 pub async fn name_in_use(
     db: impl SqliteExecutor<'_>,

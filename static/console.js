@@ -45,8 +45,6 @@ function enhanceToasts(root) {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => enhanceToasts(document));
-
 // After htmx replaces part of a page, screen readers hear what now describes it
 // ([data-swap-focus], e.g. "Showing 26–50 of 400 webhooks"). Focus moves there only if it was
 // lost with the replaced content (a pager link), or always for what was just opened (a form
@@ -58,7 +56,6 @@ document.addEventListener("htmx:afterSettle", (event) => {
   // the same id.
   if (!target.isConnected && target.id) target = document.getElementById(target.id);
   if (!target) return;
-  enhanceToasts(document);
   if (target.id === "toasts" || target.hasAttribute("data-live-refresh")) return;
   const focusable = target.querySelector("[data-swap-focus][role=alert]")
     || (target.matches("[data-swap-focus]") ? target : target.querySelector("[data-swap-focus]"));
@@ -76,9 +73,6 @@ function enableCopyButtons(root) {
   if (!navigator.clipboard) return;
   for (const button of root.querySelectorAll("button[data-copy][hidden]")) button.hidden = false;
 }
-
-document.addEventListener("DOMContentLoaded", () => enableCopyButtons(document));
-document.addEventListener("htmx:afterSettle", () => enableCopyButtons(document));
 
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-copy]");
@@ -196,9 +190,6 @@ function enhanceEventPickers(root) {
   for (const picker of root.querySelectorAll("[data-event-picker]")) enhanceEventPicker(picker);
 }
 
-document.addEventListener("DOMContentLoaded", () => enhanceEventPickers(document));
-document.addEventListener("htmx:afterSettle", () => enhanceEventPickers(document));
-
 // Links to a confirmation page ([data-confirm]) open that page's question in a dialog over
 // the current page; its form posts as it would on the page. Without JavaScript (or if the
 // page cannot be fetched) the link simply opens the confirmation page.
@@ -244,3 +235,14 @@ document.addEventListener("click", async (event) => {
   document.body.append(dialog);
   dialog.showModal();
 });
+
+// What scripts add to the page (dismiss and copy buttons, the event picker's tools), added
+// again to whatever htmx brings in; each piece marks what it has done, so nothing doubles.
+function enhance(root) {
+  enhanceToasts(root);
+  enableCopyButtons(root);
+  enhanceEventPickers(root);
+}
+
+document.addEventListener("DOMContentLoaded", () => enhance(document));
+document.addEventListener("htmx:afterSettle", () => enhance(document));

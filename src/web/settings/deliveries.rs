@@ -10,7 +10,7 @@ use super::webhooks::log::{self, FilterChoices, Results};
 use super::{Tab, time_filter};
 use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::db::deliveries::DeliverySearch;
+use crate::db::deliveries::{Cursor, DeliverySearch};
 use crate::domain::DeliveryStatus;
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
@@ -64,7 +64,7 @@ async fn search(
                 &search,
                 log::cursor(&query.before, &query.after),
                 Timestamp::now(),
-                |key, id| query.href(Some((key, id))),
+                |cursor| query.href(cursor),
             )
             .await?,
         ),
@@ -74,7 +74,7 @@ async fn search(
         layout,
         title: "Deliveries".into(),
         tab: Tab::Deliveries,
-        searched: query.href(None) != "/settings/deliveries",
+        searched: query.href(Cursor::Newest) != "/settings/deliveries",
         query,
         filters,
         problems,
@@ -120,7 +120,7 @@ impl SearchQuery {
     }
 
     /// This search's address at a position.
-    fn href(&self, position: Option<(&str, i64)>) -> String {
+    fn href(&self, cursor: Cursor) -> String {
         let mut params = url::form_urlencoded::Serializer::new(String::new());
         for (key, value) in [
             ("q", &self.q),
@@ -133,7 +133,7 @@ impl SearchQuery {
                 params.append_pair(key, value.trim());
             }
         }
-        if let Some((key, id)) = position {
+        if let Some((key, id)) = log::position(cursor) {
             params.append_pair(key, &id.to_string());
         }
         let params = params.finish();

@@ -50,12 +50,8 @@ impl LogQuery {
         self.status().is_some() || self.event_type().is_some()
     }
 
-    fn position(&self) -> Option<(&'static str, i64)> {
-        position(self.cursor())
-    }
-
     /// `path` with these filters and the given position as its query.
-    pub fn href(&self, path: &str, position: Option<(&str, i64)>, anchor: &str) -> String {
+    pub fn href(&self, path: &str, cursor: Cursor, anchor: &str) -> String {
         let mut params = url::form_urlencoded::Serializer::new(String::new());
         if let Some(status) = self.status() {
             params.append_pair("status", status.key());
@@ -63,7 +59,7 @@ impl LogQuery {
         if let Some(event) = self.event_type() {
             params.append_pair("event", &event);
         }
-        if let Some((key, id)) = position {
+        if let Some((key, id)) = position(cursor) {
             params.append_pair(key, &id.to_string());
         }
         let params = params.finish();
@@ -83,7 +79,7 @@ pub fn cursor(before: &str, after: &str) -> Cursor {
 }
 
 /// A position as the URL parameter that asks for it.
-fn position(cursor: Cursor) -> Option<(&'static str, i64)> {
+pub fn position(cursor: Cursor) -> Option<(&'static str, i64)> {
     match cursor {
         Cursor::Newest => None,
         Cursor::OlderThan(id) => Some(("before", id)),
@@ -130,25 +126,25 @@ pub struct Results {
 }
 
 impl Results {
-    /// `href` gives the address of the page at a position, the filters kept.
+    /// `href` gives the address of the page at a cursor, the filters kept.
     pub async fn load(
         db: &Db,
         search: &DeliverySearch,
         cursor: Cursor,
         now: Timestamp,
-        href: impl Fn(&str, i64) -> String,
+        href: impl Fn(Cursor) -> String,
     ) -> Result<Self, StoreError> {
         let page = deliveries::search(db.reader(), search, cursor, PAGE_SIZE).await?;
         let newer = page
             .deliveries
             .first()
             .filter(|_| page.newer)
-            .map(|first| href("after", first.id));
+            .map(|first| href(Cursor::NewerThan(first.id)));
         let older = page
             .deliveries
             .last()
             .filter(|_| page.older)
-            .map(|last| href("before", last.id));
+            .map(|last| href(Cursor::OlderThan(last.id)));
         Ok(Self {
             rows: page
                 .deliveries
@@ -207,8 +203,8 @@ impl LogResults {
             ..DeliverySearch::default()
         };
         let page_path = detail_href(webhook_id);
-        let results = Results::load(db, &search, query.cursor(), now, |key, id| {
-            query.href(&page_path, Some((key, id)), "#delivery-log")
+        let results = Results::load(db, &search, query.cursor(), now, |at| {
+            query.href(&page_path, at, "#delivery-log")
         })
         .await?;
         // A count by type would join every delivery to its event; by outcome it reads one index.
@@ -227,7 +223,7 @@ impl LogResults {
             list: results,
             summary,
             filtered: query.is_filtered(),
-            refresh_href: query.href(&format!("{page_path}/deliveries"), query.position(), ""),
+            refresh_href: query.href(&format!("{page_path}/deliveries"), query.cursor(), ""),
         })
     }
 }
@@ -302,7 +298,7 @@ pub async fn refresh(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     if !htmx.wants_partial() {
-        let page = query.href(&detail_href(id), query.position(), "#delivery-log");
+        let page = query.href(&detail_href(id), query.cursor(), "#delivery-log");
         return Ok(see_other(&page));
     }
     // Polled every few seconds: only whether the webhook is still there, not its figures.

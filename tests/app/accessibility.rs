@@ -5,22 +5,20 @@ use fantoccini::Locator;
 use serde_json::json;
 
 use crate::common::browser::Browser;
-use crate::common::scene::{Scene, scene, wait_for_delivery};
+use crate::common::scene::{Scene, scene};
 
 const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 
 #[tokio::test]
 async fn every_screen_passes_axe_at_both_widths() {
-    let Scene {
-        app,
-        api,
-        receiver,
-        webhook,
-    } = scene("1h").await;
-    receiver.answer_with(&[500]);
-    api.publish(json!({"event_type": "order.purchased", "data": {"order": 1}}))
+    let scene = scene("1h").await;
+    let delivery = scene
+        .first_try_fails(
+            500,
+            json!({"event_type": "order.purchased", "data": {"order": 1}}),
+        )
         .await;
-    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let Scene { app, webhook, .. } = scene;
     let delivery = delivery["id"].as_i64().unwrap();
     let (support, support_password) = app.support_account().await;
 

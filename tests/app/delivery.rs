@@ -387,17 +387,11 @@ async fn a_slow_receiver_does_not_hold_up_another_webhook() {
 
 #[tokio::test]
 async fn metrics_count_events_attempts_and_the_queue() {
-    let Scene {
-        app,
-        api,
-        receiver,
-        webhook,
-    } = scene("1h").await;
-    receiver.answer_with(&[500]);
-
-    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+    let scene = scene("1h").await;
+    scene
+        .first_try_fails(500, json!({"event_type": "user.signed_up", "data": {}}))
         .await;
-    wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let app = scene.app;
 
     let text = reqwest::get(app.url("/metrics"))
         .await
@@ -421,16 +415,13 @@ async fn metrics_count_events_attempts_and_the_queue() {
 
 #[tokio::test]
 async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_pruned() {
-    let Scene {
-        app,
-        api,
-        receiver,
-        webhook,
-    } = scene("1h").await;
-    receiver.answer_with(&[500]);
-    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+    let scene = scene("1h").await;
+    scene
+        .first_try_fails(500, json!({"event_type": "user.signed_up", "data": {}}))
         .await;
-    wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let Scene {
+        app, api, webhook, ..
+    } = scene;
     let days = |n: u64| Duration::from_secs(n * 24 * 60 * 60);
     let upkeep = Upkeep {
         retention: days(30),
@@ -556,16 +547,19 @@ async fn a_redelivery_starts_a_fresh_retry_schedule() {
 
 #[tokio::test]
 async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempts() {
+    let scene = scene("1h").await;
+    let delivery = scene
+        .first_try_fails(
+            503,
+            json!({"event_type": "order.purchased", "data": {"order": 7}}),
+        )
+        .await;
     let Scene {
         app,
         api,
         receiver,
         webhook,
-    } = scene("1h").await;
-    receiver.answer_with(&[503]);
-    api.publish(json!({"event_type": "order.purchased", "data": {"order": 7}}))
-        .await;
-    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    } = scene;
     let support = app.user("sam@example.com", "support").await;
 
     let page = app

@@ -27,6 +27,16 @@ pub struct Scene {
     pub webhook: i64,
 }
 
+impl Scene {
+    /// Publishes `event` while the receiver answers `status`, and waits for that first,
+    /// failed try. Returns the delivery as the API shows it.
+    pub async fn first_try_fails(&self, status: u16, event: Value) -> Value {
+        self.receiver.answer_with(&[status]);
+        self.api.publish(event).await;
+        wait_for_delivery(&self.api, self.webhook, |d| d["attempt_count"] == 1).await
+    }
+}
+
 pub async fn scene(retry_schedule: &str) -> Scene {
     let app = console(retry_schedule).await;
     let api = app.api().await;

@@ -17,7 +17,7 @@ use crate::db::deliveries::{self, AttemptDetail, Delivery, DeliverySearch};
 use crate::db::webhooks::{self, Webhook};
 use crate::delivery::Inbox;
 use crate::delivery::sender::USER_AGENT;
-use crate::domain::DeliveryStatus;
+use crate::domain::{DeliveryStatus, EventBody};
 use crate::htmx::Htmx;
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
@@ -159,19 +159,12 @@ fn headers(delivery_id: i64, api_key: Option<String>) -> Vec<(&'static str, Stri
 
 /// The four keys a receiver gets, in the order it gets them, laid out for reading.
 fn body(event_type: &str, event_time: Timestamp, context: &str, data: &str) -> String {
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        event_time: String,
-        event_type: &'a str,
-        current_context: serde_json::Value,
-        data: serde_json::Value,
-    }
     let parse = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
-    let body = Body {
-        event_time: event_time.rfc3339(),
+    let body = EventBody {
+        event_time: &event_time.rfc3339(),
         event_type,
-        current_context: parse(context),
-        data: parse(data),
+        current_context: &parse(context),
+        data: &parse(data),
     };
     serde_json::to_string_pretty(&body).unwrap_or_default()
 }

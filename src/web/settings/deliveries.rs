@@ -53,8 +53,8 @@ async fn search(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let status = DeliveryStatus::from_key(query.status.trim());
-    let event = Some(query.event.trim().to_owned()).filter(|e| !e.is_empty());
+    let status = log::status_filter(&query.status);
+    let event = log::event_type_filter(&query.event);
     let filters = FilterChoices::load(&db, status, event.clone()).await?;
     let (search, problems) = query.parse(status, event);
     let results = match problems.is_empty() {

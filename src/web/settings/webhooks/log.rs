@@ -35,11 +35,11 @@ pub struct LogQuery {
 
 impl LogQuery {
     pub fn status(&self) -> Option<DeliveryStatus> {
-        DeliveryStatus::from_key(self.status.trim())
+        status_filter(&self.status)
     }
 
     pub fn event_type(&self) -> Option<String> {
-        Some(self.event.trim().to_owned()).filter(|event| !event.is_empty())
+        event_type_filter(&self.event)
     }
 
     pub fn cursor(&self) -> Cursor {
@@ -66,6 +66,16 @@ impl LogQuery {
         let separator = if params.is_empty() { "" } else { "?" };
         format!("{path}{separator}{params}{anchor}")
     }
+}
+
+/// What `?status=` asks for; anything else shows every outcome.
+pub fn status_filter(text: &str) -> Option<DeliveryStatus> {
+    DeliveryStatus::from_key(text.trim())
+}
+
+/// What `?event=` asks for; empty shows every event type.
+pub fn event_type_filter(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|event| !event.is_empty())
 }
 
 /// Where `?before=` or `?after=` asks a list to start.

@@ -13,7 +13,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
 use webhook_console::actions::{self, Actor};
 use webhook_console::config::Settings;
-use webhook_console::db::Db;
+use webhook_console::db::{Db, Reader};
 use webhook_console::startup::Application;
 
 /// The rate of the latency run, the yardstick for p99.
@@ -81,11 +81,12 @@ async fn main() {
     );
 
     let db = Db::open(&database_url).await.expect("database");
-    let (stored, deliveries): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries)")
-            .fetch_one(db.reader())
-            .await
-            .expect("counts");
+    let counts = "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries)";
+    let (stored, deliveries): (i64, i64) = match db.reader() {
+        Reader::Sqlite(pool) => sqlx::query_as(counts).fetch_one(pool).await,
+        Reader::Postgres(pool) => sqlx::query_as(counts).fetch_one(pool).await,
+    }
+    .expect("counts");
     println!("stored: {stored} events, {deliveries} deliveries (every 202 above is one of them)");
 }
 

@@ -244,7 +244,7 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
         }
     }
     let heavy = webhooks::list(
-        &mut *tx,
+        &mut tx,
         &webhooks::WebhookFilter {
             search: Some("Heavy receiver".into()),
             ..Default::default()

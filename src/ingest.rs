@@ -119,7 +119,7 @@ async fn store(
 async fn try_store(db: &Db, batch: &[Job], lease: Duration) -> Result<Batch, StoreError> {
     let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
     let now = Timestamp::now();
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_batch().await?;
     let stored = events::publish_batch(&mut tx, &events, now, now.plus(lease)).await?;
     tx.commit().await?;
     Ok(stored)

@@ -1,5 +1,7 @@
 //! The installation's master key. It comes from `WEBHOOK_CONSOLE_SECRET_KEY` or from a key
-//! file generated once beside the database, so sessions survive restarts without setup.
+//! file generated once beside the database (for PostgreSQL, in the working directory), so
+//! sessions survive restarts without setup. Nodes sharing a PostgreSQL database must share
+//! the key: they are given it in the environment.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -68,8 +70,18 @@ impl MasterKey {
     }
 }
 
+/// Where a PostgreSQL installation without a configured key keeps its generated one.
+const POSTGRES_KEY_FILE: &str = "webhook-console.key";
+
 /// `data/console.db` → `data/console.key`; none for an in-memory database.
 fn key_file_beside(database_url: &str) -> Result<Option<PathBuf>, KeyError> {
+    if crate::db::is_postgres(database_url) {
+        tracing::warn!(
+            "WEBHOOK_CONSOLE_SECRET_KEY is not set: using the key in ./{POSTGRES_KEY_FILE}; \
+             every node of this database needs the same key"
+        );
+        return Ok(Some(PathBuf::from(POSTGRES_KEY_FILE)));
+    }
     let options = SqliteConnectOptions::from_str(database_url).map_err(KeyError::DatabaseUrl)?;
     let database = options.get_filename();
     if database.as_os_str().is_empty() || database.to_string_lossy().starts_with(':') {
@@ -91,15 +103,30 @@ fn read_or_generate(path: &Path) -> Result<Vec<u8>, KeyError> {
         }),
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             let bytes = random_bytes();
+            // Written whole under another name, then linked into place: processes starting
+            // together never read a half-written key, and the first link wins.
+            let mut draft = path.as_os_str().to_owned();
+            draft.push(format!(".{}.new", std::process::id()));
+            let draft = PathBuf::from(draft);
             let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
+            options.write(true).create(true).truncate(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(path).map_err(io_error)?;
+            let mut file = options.open(&draft).map_err(io_error)?;
             file.write_all(&bytes).map_err(io_error)?;
             file.sync_all().map_err(io_error)?;
-            tracing::info!("generated a secret key in {}", path.display());
-            Ok(bytes)
+            let linked = fs::hard_link(&draft, path);
+            let _ = fs::remove_file(&draft);
+            match linked {
+                Ok(()) => {
+                    tracing::info!("generated a secret key in {}", path.display());
+                    Ok(bytes)
+                }
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                    read_or_generate(path)
+                }
+                Err(error) => Err(io_error(error)),
+            }
         }
         Err(error) => Err(io_error(error)),
     }

@@ -23,7 +23,7 @@ use crate::api_tokens::TokenCache;
 use crate::body_deadline::{BodyTimeout, body_deadline};
 use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::db::sessions::SqliteSessionStore;
+use crate::db::sessions::DbSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
 use crate::delivery;
 use crate::domain::{Email, Password};
@@ -175,7 +175,7 @@ fn serve(
     cookie_key: Key,
 ) -> std::io::Result<Server> {
     let sessions = SessionSettings {
-        store: SqliteSessionStore::new(shared.db.get_ref().clone(), Timestamp::now),
+        store: DbSessionStore::new(shared.db.get_ref().clone(), Timestamp::now),
         key: cookie_key,
         secure: settings.is_https(),
         idle: CookieDuration::try_from(*settings.session_idle_timeout)
@@ -211,14 +211,14 @@ fn serve(
 
 #[derive(Clone)]
 struct SessionSettings {
-    store: SqliteSessionStore,
+    store: DbSessionStore,
     key: Key,
     secure: bool,
     idle: CookieDuration,
 }
 
 impl SessionSettings {
-    fn middleware(&self) -> SessionMiddleware<SqliteSessionStore> {
+    fn middleware(&self) -> SessionMiddleware<DbSessionStore> {
         SessionMiddleware::builder(self.store.clone(), self.key.clone())
             // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only
             // and for the whole site.

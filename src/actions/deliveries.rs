@@ -15,7 +15,7 @@ pub async fn redeliver(
 ) -> Result<(), StoreError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let webhook = webhooks::find(&mut *tx, webhook_id, now).await?;
+    let webhook = webhooks::find(&mut tx, webhook_id, now).await?;
     deliveries::redeliver(&mut tx, webhook_id, delivery_id, now).await?;
     Audit {
         actor,
@@ -45,7 +45,7 @@ pub async fn send_test_event(
     })
     .to_string();
     let mut tx = db.begin_write().await?;
-    let webhook = webhooks::find(&mut *tx, webhook_id, now).await?;
+    let webhook = webhooks::find(&mut tx, webhook_id, now).await?;
     if !webhook.status.is_active() {
         return Err(StoreError::WebhookDisabled);
     }
@@ -75,7 +75,7 @@ pub async fn recover_failed(
 ) -> Result<u64, StoreError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let webhook = webhooks::find(&mut *tx, webhook_id, now).await?;
+    let webhook = webhooks::find(&mut tx, webhook_id, now).await?;
     let recovered = deliveries::recover_failed(&mut tx, webhook_id, since, now).await?;
     Audit {
         actor,

@@ -49,11 +49,7 @@ struct Audit<'a> {
 }
 
 impl Audit<'_> {
-    async fn record(
-        self,
-        conn: &mut crate::db::WriteConn,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn record(self, conn: &mut crate::db::WriteTx, now: Timestamp) -> Result<(), StoreError> {
         let actor = self.actor.to_string();
         NewEntry::new(
             &actor,

@@ -44,7 +44,7 @@ pub async fn create_first_admin(
     let hash = hash_password(password).await;
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    if users::count(&mut *tx).await? > 0 {
+    if users::count(&mut tx).await? > 0 {
         return Ok(None);
     }
     let id = users::create(&mut tx, email, Role::Admin, &hash, now).await?;
@@ -64,7 +64,7 @@ pub async fn create_first_admin(
 pub async fn change_role(db: &Db, actor: &Actor, id: i64, role: Role) -> Result<(), StoreError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let user = users::find(&mut *tx, id).await?;
+    let user = users::find(&mut tx, id).await?;
     users::set_role(&mut tx, id, role, now).await?;
     keep_an_admin(&mut tx).await?;
     Audit {
@@ -89,7 +89,7 @@ pub async fn set_disabled(
 ) -> Result<(), StoreError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let user = users::find(&mut *tx, id).await?;
+    let user = users::find(&mut tx, id).await?;
     users::set_disabled(&mut tx, id, disabled, now).await?;
     let (action, summary) = if disabled {
         keep_an_admin(&mut tx).await?;
@@ -121,7 +121,7 @@ pub async fn reset_password(
     let hash = hash_password(password).await;
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let user = users::find(&mut *tx, id).await?;
+    let user = users::find(&mut tx, id).await?;
     users::set_password_hash(&mut tx, id, &hash, now).await?;
     sessions::delete_for_user(&mut tx, id).await?;
     Audit {
@@ -138,7 +138,7 @@ pub async fn reset_password(
 }
 
 /// Refuses (and so rolls back) a change that would leave no admin able to sign in.
-async fn keep_an_admin(conn: &mut crate::db::WriteConn) -> Result<(), StoreError> {
+async fn keep_an_admin(conn: &mut crate::db::WriteTx) -> Result<(), StoreError> {
     if users::count_active_admins(conn).await? == 0 {
         return Err(StoreError::NoActiveAdminLeft);
     }

@@ -42,7 +42,7 @@ pub async fn update(
 ) -> Result<(), StoreError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let before = webhooks::find(&mut *tx, id, now).await?;
+    let before = webhooks::find(&mut tx, id, now).await?;
     webhooks::update(&mut tx, secrets, id, draft, now).await?;
     let mut summary = describe_changes(&before, draft);
     if let Some(status) = status.filter(|status| *status != before.status) {
@@ -134,7 +134,7 @@ pub async fn auto_disable(
 /// The system switches a webhook off, inside the caller's transaction (an auto-disable, or
 /// a receiver's 410 in a batch of outcomes), and says why in the audit log. Returns its name.
 pub async fn switch_off_by_system(
-    conn: &mut crate::db::WriteConn,
+    conn: &mut crate::db::WriteTx,
     id: i64,
     status: WebhookStatus,
     reason: &str,
@@ -168,7 +168,7 @@ pub async fn rotate_secret(
 ) -> Result<String, StoreError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let webhook = webhooks::find(&mut *tx, id, now).await?;
+    let webhook = webhooks::find(&mut tx, id, now).await?;
     let keep_until = now.plus(PREVIOUS_SECRET_SIGNS_FOR);
     let secret = webhooks::rotate_signing_secret(&mut tx, secrets, id, keep_until).await?;
     Audit {

@@ -1,6 +1,6 @@
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::StoreError;
+use super::{Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::Label;
 
@@ -15,85 +15,83 @@ pub struct ApiToken {
 
 /// Stores a new token by its hash; the token itself is shown once and never stored.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     name: &Label,
     token: &str,
     prefix: &str,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
+    dispatch!(tx tx, |e, d| sqlx::query_scalar(
         "INSERT INTO api_tokens (name, name_folded, token_hash, prefix, created_at)
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(name.as_str())
     .bind(name.folded())
     .bind(super::sha256_hex(token))
     .bind(prefix)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_one(e)
     .await
     .map_err(|error| match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken,
         _ => StoreError::Database(error),
-    })
+    }))
 }
 
 /// The active token whose SHA-256 (hex) is `digest`, if any.
-pub async fn find_active(
-    db: impl SqliteExecutor<'_>,
+pub async fn find_active<'a>(
+    db: impl Into<Source<'a>>,
     digest: &str,
 ) -> Result<Option<ApiToken>, StoreError> {
-    Ok(sqlx::query_as(
+    dispatch!(read db, |e, d| Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
-         WHERE token_hash = ? AND revoked_at IS NULL",
+         WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(digest)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(e)
+    .await?))
 }
 
 /// The active token with this id.
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<ApiToken, StoreError> {
-    sqlx::query_as(
+pub async fn find<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<ApiToken, StoreError> {
+    dispatch!(read db, |e, d| sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
-         WHERE id = ? AND revoked_at IS NULL",
+         WHERE id = $1 AND revoked_at IS NULL",
     )
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(e)
     .await?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound))
 }
 
-pub async fn list_active(db: impl SqliteExecutor<'_>) -> Result<Vec<ApiToken>, StoreError> {
-    Ok(sqlx::query_as(
+pub async fn list_active<'a>(db: impl Into<Source<'a>>) -> Result<Vec<ApiToken>, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
          WHERE revoked_at IS NULL ORDER BY name",
     )
-    .fetch_all(db)
-    .await?)
+    .fetch_all(e)
+    .await?))
 }
 
 /// Returns the revoked token's name.
-pub async fn revoke(
-    conn: &mut SqliteConnection,
-    id: i64,
-    now: Timestamp,
-) -> Result<String, StoreError> {
-    sqlx::query_scalar(
-        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name",
+pub async fn revoke(tx: &mut WriteTx, id: i64, now: Timestamp) -> Result<String, StoreError> {
+    dispatch!(tx tx, |e, d| sqlx::query_scalar(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL
+         RETURNING name",
     )
     .bind(now)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(e)
     .await?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound))
 }
 
-pub async fn touch(conn: &mut SqliteConnection, id: i64, at: Timestamp) -> Result<(), StoreError> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+pub async fn touch(tx: &mut WriteTx, id: i64, at: Timestamp) -> Result<(), StoreError> {
+    dispatch!(tx tx, |e, d| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
         .bind(at)
         .bind(id)
-        .execute(conn)
-        .await?;
+        .execute(e)
+        .await?
+            .rows_affected());
     Ok(())
 }

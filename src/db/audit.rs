@@ -1,9 +1,9 @@
 //! The audit log: append-only here (no update or delete functions) and in the database
 //! (triggers refuse both).
 
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::{Database, FromRow, QueryBuilder};
 
-use super::StoreError;
+use super::{Bind, Dialect, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::AuditAction;
 use crate::paging::Pager;
@@ -47,14 +47,10 @@ impl<'a> NewEntry<'a> {
     }
 
     /// Appends the entry inside the caller's transaction.
-    pub async fn record(
-        self,
-        conn: &mut SqliteConnection,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    pub async fn record(self, tx: &mut WriteTx, at: Timestamp) -> Result<(), StoreError> {
+        dispatch!(tx tx, |e, d| sqlx::query(
             "INSERT INTO audit_log (at, actor, action, target_type, target, summary)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(at)
         .bind(self.actor)
@@ -62,8 +58,9 @@ impl<'a> NewEntry<'a> {
         .bind(self.target_type)
         .bind(self.target)
         .bind(self.summary)
-        .execute(conn)
-        .await?;
+        .execute(e)
+        .await?
+            .rows_affected());
         Ok(())
     }
 }
@@ -82,38 +79,51 @@ pub struct AuditFilter {
     pub changes_only: bool,
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>, filter: &AuditFilter) -> Result<i64, StoreError> {
-    let mut query = QueryBuilder::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
-    push_filter(&mut query, filter);
-    Ok(query.build_query_scalar().fetch_one(db).await?)
+pub async fn count<'a>(db: impl Into<Source<'a>>, filter: &AuditFilter) -> Result<i64, StoreError> {
+    dispatch!(read db, |e, d| {
+        let mut query = QueryBuilder::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
+        push_filter(&mut query, d, filter);
+        Ok(query.build_query_scalar().fetch_one(e).await?)
+    })
 }
 
 /// Newest first.
-pub async fn list(
-    db: impl SqliteExecutor<'_>,
+pub async fn list<'a>(
+    db: impl Into<Source<'a>>,
     filter: &AuditFilter,
     page: Pager,
 ) -> Result<Vec<Entry>, StoreError> {
-    let mut query = QueryBuilder::new(
-        "SELECT id, at, actor, action, target_type, target, summary FROM audit_log WHERE 1 = 1",
-    );
-    push_filter(&mut query, filter);
-    query
-        .push(" ORDER BY at DESC, id DESC LIMIT ")
-        .push_bind(page.limit())
-        .push(" OFFSET ")
-        .push_bind(page.offset());
-    Ok(query.build_query_as().fetch_all(db).await?)
+    dispatch!(read db, |e, d| {
+        let mut query = QueryBuilder::new(
+            "SELECT id, at, actor, action, target_type, target, summary FROM audit_log
+             WHERE 1 = 1",
+        );
+        push_filter(&mut query, d, filter);
+        query
+            .push(" ORDER BY at DESC, id DESC LIMIT ")
+            .push_bind(page.limit())
+            .push(" OFFSET ")
+            .push_bind(page.offset());
+        Ok(query.build_query_as().fetch_all(e).await?)
+    })
 }
 
-fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &AuditFilter) {
+fn push_filter<'q, DB: Database>(
+    query: &mut QueryBuilder<'q, DB>,
+    dialect: Dialect,
+    filter: &AuditFilter,
+) where
+    String: Bind<'q, DB>,
+    AuditAction: Bind<'q, DB>,
+    Timestamp: Bind<'q, DB>,
+{
     if let Some(search) = &filter.search {
         let pattern = format!("%{}%", super::escape_like(search));
         query.push(" AND (");
         let mut columns = query.separated(" OR ");
         for column in ["actor", "action", "target", "summary"] {
             columns
-                .push(format!("{column} LIKE "))
+                .push(format!("{column} {} ", dialect.like()))
                 .push_bind_unseparated(pattern.clone())
                 .push_unseparated(" ESCAPE '\\'");
         }
@@ -142,10 +152,10 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &AuditFilter) {
 }
 
 /// Everyone and everything that has done something, for the actor filter.
-pub async fn actors(db: impl SqliteExecutor<'_>) -> Result<Vec<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT DISTINCT actor FROM audit_log ORDER BY actor")
-            .fetch_all(db)
-            .await?,
+pub async fn actors<'a>(db: impl Into<Source<'a>>) -> Result<Vec<String>, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+        "SELECT DISTINCT actor FROM audit_log ORDER BY actor"
     )
+    .fetch_all(e)
+    .await?))
 }

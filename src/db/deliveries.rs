@@ -1,6 +1,6 @@
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
+use sqlx::{Database, FromRow, QueryBuilder};
 
-use super::StoreError;
+use super::{Bind, Reader, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{AttemptErrorCode, DeliveryStatus};
 use crate::paging::Pager;
@@ -70,26 +70,28 @@ pub struct DeliveryPage {
 
 /// A page of deliveries matching `search`, each with its attempts, in two queries.
 pub async fn search(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     search: &DeliverySearch,
     cursor: Cursor,
     size: i64,
 ) -> Result<DeliveryPage, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} {FROM} WHERE 1 = 1"));
-    push_search(&mut query, search);
-    match cursor {
-        Cursor::Newest => query.push(" ORDER BY d.id DESC"),
-        Cursor::OlderThan(id) => query
-            .push(" AND d.id < ")
-            .push_bind(id)
-            .push(" ORDER BY d.id DESC"),
-        Cursor::NewerThan(id) => query
-            .push(" AND d.id > ")
-            .push_bind(id)
-            .push(" ORDER BY d.id ASC"),
-    };
-    query.push(" LIMIT ").push_bind(size + 1);
-    let mut deliveries: Vec<Delivery> = query.build_query_as().fetch_all(pool).await?;
+    let mut deliveries: Vec<Delivery> = dispatch!(pool db, |e, d| {
+        let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} {FROM} WHERE 1 = 1"));
+        push_search(&mut query, search);
+        match cursor {
+            Cursor::Newest => query.push(" ORDER BY d.id DESC"),
+            Cursor::OlderThan(id) => query
+                .push(" AND d.id < ")
+                .push_bind(id)
+                .push(" ORDER BY d.id DESC"),
+            Cursor::NewerThan(id) => query
+                .push(" AND d.id > ")
+                .push_bind(id)
+                .push(" ORDER BY d.id ASC"),
+        };
+        query.push(" LIMIT ").push_bind(size + 1);
+        query.build_query_as().fetch_all(e).await?
+    });
     let more = deliveries.len() as i64 > size;
     deliveries.truncate(usize::try_from(size).unwrap_or(0));
     let (newer, older) = match cursor {
@@ -100,7 +102,7 @@ pub async fn search(
             (more, true)
         }
     };
-    attach_attempts(pool, &mut deliveries).await?;
+    attach_attempts(db, &mut deliveries).await?;
     Ok(DeliveryPage {
         deliveries,
         newer,
@@ -112,34 +114,38 @@ pub async fn search(
 /// than 10,000" without walking millions of rows. First one indexed step to the row past
 /// `up_to`; only if there is none are the (at most `up_to`) matches counted.
 pub async fn count_up_to(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     search: &DeliverySearch,
     up_to: i64,
 ) -> Result<i64, StoreError> {
-    let mut beyond =
-        QueryBuilder::<Sqlite>::new(format!("SELECT d.id {} WHERE 1 = 1", counted_from(search)));
-    push_search(&mut beyond, search);
-    beyond
-        .push(" ORDER BY d.id DESC LIMIT 1 OFFSET ")
-        .push_bind(up_to);
-    let more: Option<i64> = beyond.build_query_scalar().fetch_optional(pool).await?;
+    let more: Option<i64> = dispatch!(pool db, |e, d| {
+        let mut beyond =
+            QueryBuilder::new(format!("SELECT d.id {} WHERE 1 = 1", counted_from(search)));
+        push_search(&mut beyond, search);
+        beyond
+            .push(" ORDER BY d.id DESC LIMIT 1 OFFSET ")
+            .push_bind(up_to);
+        beyond.build_query_scalar().fetch_optional(e).await?
+    });
     match more {
         Some(_) => Ok(up_to + 1),
-        None => count(pool, search).await,
+        None => count(db, search).await,
     }
 }
 
 /// How many deliveries match, all of them counted.
-pub async fn count(
-    db: impl SqliteExecutor<'_>,
+pub async fn count<'a>(
+    db: impl Into<Source<'a>>,
     search: &DeliverySearch,
 ) -> Result<i64, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT COUNT(*) {} WHERE 1 = 1",
-        counted_from(search)
-    ));
-    push_search(&mut query, search);
-    Ok(query.build_query_scalar().fetch_one(db).await?)
+    dispatch!(read db, |e, d| {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT COUNT(*) {} WHERE 1 = 1",
+            counted_from(search)
+        ));
+        push_search(&mut query, search);
+        Ok(query.build_query_scalar().fetch_one(e).await?)
+    })
 }
 
 /// What a count reads: the deliveries alone (an index, often) unless the search is by
@@ -151,7 +157,13 @@ fn counted_from(search: &DeliverySearch) -> &'static str {
     }
 }
 
-fn push_search(query: &mut QueryBuilder<'_, Sqlite>, search: &DeliverySearch) {
+fn push_search<'q, DB: Database>(query: &mut QueryBuilder<'q, DB>, search: &DeliverySearch)
+where
+    i64: Bind<'q, DB>,
+    String: Bind<'q, DB>,
+    DeliveryStatus: Bind<'q, DB>,
+    Timestamp: Bind<'q, DB>,
+{
     if let Some(id) = search.webhook_id {
         query.push(" AND d.webhook_id = ").push_bind(id);
     }
@@ -179,37 +191,40 @@ fn push_search(query: &mut QueryBuilder<'_, Sqlite>, search: &DeliverySearch) {
 
 /// A page of a webhook's deliveries, newest first, each with its attempts in order.
 pub async fn list_for_webhook(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     webhook_id: i64,
     page: Pager,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let mut deliveries: Vec<Delivery> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} {FROM} WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?"
+    let mut deliveries: Vec<Delivery> = dispatch!(pool db, |e, d| sqlx::query_as(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2 OFFSET $3"
     ))
     .bind(webhook_id)
     .bind(page.limit())
     .bind(page.offset())
-    .fetch_all(pool)
-    .await?;
-    attach_attempts(pool, &mut deliveries).await?;
+    .fetch_all(e)
+    .await?);
+    attach_attempts(db, &mut deliveries).await?;
     Ok(deliveries)
 }
 
 /// Loads the attempts of these deliveries in one query, in order.
-async fn attach_attempts(pool: &SqlitePool, deliveries: &mut [Delivery]) -> Result<(), StoreError> {
+async fn attach_attempts(db: Reader<'_>, deliveries: &mut [Delivery]) -> Result<(), StoreError> {
     if deliveries.is_empty() {
         return Ok(());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT delivery_id, attempted_at, duration_ms, status_code, error_code, error_message
-         FROM attempts WHERE delivery_id IN (",
-    );
-    let mut ids = query.separated(", ");
-    for delivery in deliveries.iter() {
-        ids.push_bind(delivery.id);
-    }
-    query.push(") ORDER BY id");
-    let attempts: Vec<Attempt> = query.build_query_as().fetch_all(pool).await?;
+    let attempts: Vec<Attempt> = dispatch!(pool db, |e, d| {
+        let mut query = QueryBuilder::new(
+            "SELECT delivery_id, attempted_at, duration_ms, status_code, error_code,
+                    error_message
+             FROM attempts WHERE delivery_id IN (",
+        );
+        let mut ids = query.separated(", ");
+        for delivery in deliveries.iter() {
+            ids.push_bind(delivery.id);
+        }
+        query.push(") ORDER BY id");
+        query.build_query_as().fetch_all(e).await?
+    });
     for attempt in attempts {
         if let Some(delivery) = deliveries.iter_mut().find(|d| d.id == attempt.delivery_id) {
             delivery.attempts.push(attempt);
@@ -221,40 +236,41 @@ async fn attach_attempts(pool: &SqlitePool, deliveries: &mut [Delivery]) -> Resu
 /// Queues a delivery of this webhook for another try now, with the same `webhook-id` and a
 /// fresh retry schedule.
 pub async fn redeliver(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     webhook_id: i64,
     delivery_id: i64,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?,
+    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1,
                 schedule_start = attempt_count
-         WHERE id = ? AND webhook_id = ?",
+         WHERE id = $2 AND webhook_id = $3",
     )
     .bind(now)
     .bind(delivery_id)
     .bind(webhook_id)
-    .execute(conn)
-    .await?;
-    match updated.rows_affected() {
+    .execute(e)
+    .await?
+            .rows_affected());
+    match updated {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }
 }
 
-pub async fn find(
-    db: impl SqliteExecutor<'_>,
+pub async fn find<'a>(
+    db: impl Into<Source<'a>>,
     webhook_id: i64,
     delivery_id: i64,
 ) -> Result<Delivery, StoreError> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} {FROM} WHERE d.id = ? AND d.webhook_id = ?"
+    dispatch!(read db, |e, d| sqlx::query_as(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE d.id = $1 AND d.webhook_id = $2"
     ))
     .bind(delivery_id)
     .bind(webhook_id)
-    .fetch_optional(db)
+    .fetch_optional(e)
     .await?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound))
 }
 
 /// One try as the delivery page shows it, with the answer's excerpt.
@@ -272,52 +288,53 @@ pub struct AttemptDetail {
 }
 
 /// Every try of a delivery, oldest first.
-pub async fn attempts(
-    db: impl SqliteExecutor<'_>,
+pub async fn attempts<'a>(
+    db: impl Into<Source<'a>>,
     delivery_id: i64,
 ) -> Result<Vec<AttemptDetail>, StoreError> {
-    Ok(sqlx::query_as(
+    dispatch!(read db, |e, d| Ok(sqlx::query_as(
         "SELECT attempted_at, duration_ms, status_code, error_code, error_message, response_body,
                 response_headers, signature
-         FROM attempts WHERE delivery_id = ? ORDER BY id",
+         FROM attempts WHERE delivery_id = $1 ORDER BY id",
     )
     .bind(delivery_id)
-    .fetch_all(db)
-    .await?)
+    .fetch_all(e)
+    .await?))
 }
 
 /// The event a delivery carries, as published: (event_time, current_context, data).
-pub async fn payload(
-    db: impl SqliteExecutor<'_>,
+pub async fn payload<'a>(
+    db: impl Into<Source<'a>>,
     delivery_id: i64,
 ) -> Result<(Timestamp, String, String), StoreError> {
-    sqlx::query_as(
+    dispatch!(read db, |e, d| sqlx::query_as(
         "SELECT e.event_time, e.current_context, e.data
-         FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?",
+         FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1",
     )
     .bind(delivery_id)
-    .fetch_optional(db)
+    .fetch_optional(e)
     .await?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound))
 }
 
 /// Queues every failed delivery of this webhook created since `since` for another try now,
 /// each with a fresh retry schedule. Returns how many.
 pub async fn recover_failed(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     webhook_id: i64,
     since: Timestamp,
     now: Timestamp,
 ) -> Result<u64, StoreError> {
-    let recovered = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?,
+    let recovered = dispatch!(tx tx, |e, d| sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1,
                 schedule_start = attempt_count
-         WHERE webhook_id = ? AND status = 'failed' AND created_at >= ?",
+         WHERE webhook_id = $2 AND status = 'failed' AND created_at >= $3",
     )
     .bind(now)
     .bind(webhook_id)
     .bind(since)
-    .execute(conn)
-    .await?;
-    Ok(recovered.rows_affected())
+    .execute(e)
+    .await?
+            .rows_affected());
+    Ok(recovered)
 }

@@ -1,14 +1,15 @@
 //! The delivery engine's queue: due deliveries are claimed with a lease, and outcomes are
 //! written back in batches. A claim pushes `next_attempt_at` past the lease, so a process
 //! killed mid-send loses nothing (the delivery is due again when the lease runs out) and a
-//! live one never claims the same delivery twice.
+//! live one never claims the same delivery twice. On PostgreSQL, nodes claiming at the same
+//! moment skip each other's locked rows instead of waiting or claiming them twice.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, QueryBuilder};
 
-use super::StoreError;
 use super::webhooks::open_api_key;
+use super::{Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus};
 use crate::secret_box::{Purpose, SecretBox};
@@ -60,13 +61,14 @@ pub struct ClaimLimits<'a> {
 
 /// Claims due deliveries of active webhooks, oldest due first, until `lease_until`.
 pub async fn claim_due(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     secrets: &SecretBox,
     limits: ClaimLimits<'_>,
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let ids: Vec<i64> = dispatch!(tx &mut *tx, |e, d| {
+    let mut query = QueryBuilder::new(
         "WITH due AS (
            SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d
            JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
@@ -84,6 +86,7 @@ pub async fn claim_due(
     query
         .push(" ORDER BY d.next_attempt_at LIMIT ")
         .push_bind(limits.limit * SCAN_FACTOR)
+        .push(d.pick("", " FOR UPDATE OF d SKIP LOCKED"))
         .push(
             "), ranked AS (
            SELECT id, next_attempt_at, ROW_NUMBER() OVER (
@@ -97,14 +100,15 @@ pub async fn claim_due(
         .push(" ORDER BY next_attempt_at LIMIT ")
         .push_bind(limits.limit)
         .push(") RETURNING id");
-    let ids: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
-    load(&mut *conn, secrets, &ids, now).await
+    query.build_query_scalar().fetch_all(e).await?
+    });
+    load(tx, secrets, &ids, now).await
 }
 
 /// What sending these deliveries needs, secrets opened, oldest due first. Deliveries of a
 /// webhook switched off meanwhile are left out: they wait, pending, until it is enabled.
-pub async fn load(
-    db: impl SqliteExecutor<'_>,
+pub async fn load<'a>(
+    db: impl Into<Source<'a>>,
     secrets: &SecretBox,
     ids: &[i64],
     now: Timestamp,
@@ -112,7 +116,8 @@ pub async fn load(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut details = QueryBuilder::<Sqlite>::new(
+    let rows: Vec<ClaimedRow> = dispatch!(read db, |e, d| {
+    let mut details = QueryBuilder::new(
         "SELECT d.id, d.webhook_id, d.attempt_count - d.schedule_start AS attempts_in_schedule,
                 w.url, w.api_key, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > ",
@@ -129,7 +134,8 @@ pub async fn load(
         separated.push_bind(*id);
     }
     details.push(") ORDER BY d.next_attempt_at, d.id");
-    let rows: Vec<ClaimedRow> = details.build_query_as().fetch_all(db).await?;
+    details.build_query_as().fetch_all(e).await?
+    });
     rows.into_iter()
         .map(|row| {
             let sealed = row.signing_secret.ok_or(StoreError::NotFound)?;
@@ -157,35 +163,33 @@ pub async fn load(
 }
 
 /// When the next pending delivery falls due, if any is pending for an active webhook.
-pub async fn next_due(db: impl SqliteExecutor<'_>) -> Result<Option<Timestamp>, StoreError> {
-    Ok(sqlx::query_scalar(
+pub async fn next_due<'a>(db: impl Into<Source<'a>>) -> Result<Option<Timestamp>, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
         "SELECT MIN(d.next_attempt_at) FROM deliveries d
          JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
          WHERE d.status = 'pending'",
     )
-    .fetch_one(db)
-    .await?)
+    .fetch_one(e)
+    .await?))
 }
 
 /// Claimed deliveries that were never sent (shutdown): due again at once.
-pub async fn release(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    now: Timestamp,
-) -> Result<(), StoreError> {
+pub async fn release(tx: &mut WriteTx, ids: &[i64], now: Timestamp) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut query = QueryBuilder::<Sqlite>::new("UPDATE deliveries SET next_attempt_at = ");
-    query
-        .push_bind(now)
-        .push(" WHERE status = 'pending' AND id IN (");
-    let mut separated = query.separated(", ");
-    for id in ids {
-        separated.push_bind(*id);
-    }
-    query.push(")");
-    query.build().execute(conn).await?;
+    dispatch!(tx tx, |e, d| {
+        let mut query = QueryBuilder::new("UPDATE deliveries SET next_attempt_at = ");
+        query
+            .push_bind(now)
+            .push(" WHERE status = 'pending' AND id IN (");
+        let mut separated = query.separated(", ");
+        for id in ids {
+            separated.push_bind(*id);
+        }
+        query.push(")");
+        query.build().execute(e).await?;
+    });
     Ok(())
 }
 
@@ -211,49 +215,14 @@ pub struct AttemptRecord {
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Writes a batch of tries: the attempt rows, each delivery's state, and per webhook its
-/// last delivery and hourly counts, in a handful of statements per batch.
+/// last delivery and hourly counts, in a handful of statements per batch. Webhook rows are
+/// written in id order, so that two nodes' batches never wait for each other in a circle.
 pub async fn record_attempts(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     attempts: &[&AttemptRecord],
 ) -> Result<(), StoreError> {
-    for chunk in attempts.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code,
-                                   error_code, error_message, response_body,
-                                   response_headers, signature) ",
-        );
-        insert.push_values(chunk, |mut row, attempt| {
-            row.push_bind(attempt.delivery_id)
-                .push_bind(attempt.at)
-                .push_bind(attempt.duration_ms)
-                .push_bind(attempt.status_code)
-                .push_bind(attempt.error_code)
-                .push_bind(&attempt.error_message)
-                .push_bind(&attempt.response_excerpt)
-                .push_bind(&attempt.response_headers)
-                .push_bind(&attempt.signature);
-        });
-        insert.build().execute(&mut *conn).await?;
-    }
-    for chunk in attempts.chunks(ROWS_PER_INSERT) {
-        let mut update = QueryBuilder::<Sqlite>::new(
-            "UPDATE deliveries SET status = v.column2, attempt_count = attempt_count + 1,
-                    next_attempt_at = v.column3, last_attempt_at = v.column4,
-                    last_status_code = v.column5
-             FROM (",
-        );
-        update.push_values(chunk, |mut row, attempt| {
-            row.push_bind(attempt.delivery_id)
-                .push_bind(attempt.status)
-                .push_bind(attempt.next_attempt_at)
-                .push_bind(attempt.at)
-                .push_bind(attempt.status_code);
-        });
-        update.push(") AS v WHERE deliveries.id = v.column1");
-        update.build().execute(&mut *conn).await?;
-    }
-    let mut last: HashMap<i64, (Timestamp, bool)> = HashMap::new();
-    let mut hourly: HashMap<(i64, Timestamp), (i64, i64)> = HashMap::new();
+    let mut last: BTreeMap<i64, (Timestamp, bool)> = BTreeMap::new();
+    let mut hourly: BTreeMap<(i64, Timestamp), (i64, i64)> = BTreeMap::new();
     for attempt in attempts {
         let succeeded = attempt.error_code.is_none();
         let latest = last
@@ -270,6 +239,43 @@ pub async fn record_attempts(
             counts.1 += 1;
         }
     }
+    dispatch!(tx tx, |e, d| {
+    for chunk in attempts.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::new(
+            "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code,
+                                   error_code, error_message, response_body,
+                                   response_headers, signature) ",
+        );
+        insert.push_values(chunk, |mut row, attempt| {
+            row.push_bind(attempt.delivery_id)
+                .push_bind(attempt.at)
+                .push_bind(attempt.duration_ms)
+                .push_bind(attempt.status_code)
+                .push_bind(attempt.error_code)
+                .push_bind(&attempt.error_message)
+                .push_bind(&attempt.response_excerpt)
+                .push_bind(&attempt.response_headers)
+                .push_bind(&attempt.signature);
+        });
+        insert.build().execute(&mut *e).await?;
+    }
+    for chunk in attempts.chunks(ROWS_PER_INSERT) {
+        let mut update = QueryBuilder::new(
+            "UPDATE deliveries SET status = v.column2, attempt_count = attempt_count + 1,
+                    next_attempt_at = v.column3, last_attempt_at = v.column4,
+                    last_status_code = v.column5
+             FROM (",
+        );
+        update.push_values(chunk, |mut row, attempt| {
+            row.push_bind(attempt.delivery_id)
+                .push_bind(attempt.status)
+                .push_bind(attempt.next_attempt_at)
+                .push_bind(attempt.at)
+                .push_bind(attempt.status_code);
+        });
+        update.push(") AS v WHERE deliveries.id = v.column1");
+        update.build().execute(&mut *e).await?;
+    }
     for (webhook_id, (at, succeeded)) in last {
         let outcome = if succeeded {
             DeliveryStatus::Succeeded
@@ -277,29 +283,31 @@ pub async fn record_attempts(
             DeliveryStatus::Failed
         };
         sqlx::query(
-            "UPDATE webhooks SET last_delivery_at = ?1, last_delivery_outcome = ?2
-             WHERE id = ?3 AND (last_delivery_at IS NULL OR last_delivery_at <= ?1)",
+            "UPDATE webhooks SET last_delivery_at = $1, last_delivery_outcome = $2
+             WHERE id = $3 AND (last_delivery_at IS NULL OR last_delivery_at <= $1)",
         )
         .bind(at)
         .bind(outcome)
         .bind(webhook_id)
-        .execute(&mut *conn)
+        .execute(&mut *e)
         .await?;
     }
     for ((webhook_id, hour), (succeeded, failed)) in hourly {
         sqlx::query(
             "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
-             VALUES (?1, ?2, ?3, ?4)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (webhook_id, hour_start) DO UPDATE
-             SET succeeded = succeeded + ?3, failed = failed + ?4",
+             SET succeeded = webhook_hourly_stats.succeeded + excluded.succeeded,
+                 failed = webhook_hourly_stats.failed + excluded.failed",
         )
         .bind(webhook_id)
         .bind(hour)
         .bind(succeeded)
         .bind(failed)
-        .execute(&mut *conn)
+        .execute(&mut *e)
         .await?;
     }
+    });
     Ok(())
 }
 
@@ -310,15 +318,15 @@ pub struct Depth {
     pub oldest_due: Option<Timestamp>,
 }
 
-pub async fn depth(db: impl SqliteExecutor<'_>, now: Timestamp) -> Result<Depth, StoreError> {
-    let (pending, oldest_due): (i64, Option<Timestamp>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(CASE WHEN d.next_attempt_at <= ?1 THEN d.next_attempt_at END)
+pub async fn depth<'a>(db: impl Into<Source<'a>>, now: Timestamp) -> Result<Depth, StoreError> {
+    let (pending, oldest_due): (i64, Option<Timestamp>) = dispatch!(read db, |e, d| sqlx::query_as(
+        "SELECT COUNT(*), MIN(CASE WHEN d.next_attempt_at <= $1 THEN d.next_attempt_at END)
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
          WHERE d.status = 'pending'",
     )
     .bind(now)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(e)
+    .await?);
     Ok(Depth {
         pending,
         oldest_due,

@@ -1,9 +1,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 
-use super::StoreError;
+use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
 
 /// How long an `Idempotency-Key` answers with the event it first created.
@@ -56,7 +56,7 @@ const ROWS_PER_INSERT: usize = 1000;
 /// A handful of statements serve the whole batch, whatever its size; only events that carry
 /// an `Idempotency-Key` cost a lookup each.
 pub async fn publish_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut WriteTx,
     events: &[&NewEvent],
     now: Timestamp,
     lease_until: Timestamp,
@@ -103,15 +103,18 @@ struct Plan {
 }
 
 async fn sort_out(
-    conn: &mut SqliteConnection,
+    conn: &mut WriteTx,
     events: &[&NewEvent],
     now: Timestamp,
 ) -> Result<Plan, StoreError> {
-    let known: HashSet<String> = sqlx::query_scalar("SELECT key FROM event_types")
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
+    let known: HashSet<String> = dispatch!(tx &mut *conn, |e, d| sqlx::query_scalar(
+        "SELECT key FROM event_types"
+    )
+    .fetch_all(e)
+    .await?
+    .into_iter()
+    .collect());
+    hold_idempotency_keys(conn, events).await?;
     let mut plan = Plan {
         outcomes: vec![None; events.len()],
         fresh: Vec::with_capacity(events.len()),
@@ -140,10 +143,61 @@ async fn sort_out(
     Ok(plan)
 }
 
+/// On PostgreSQL, nodes storing batches side by side would both find an idempotency key
+/// unused and both insert it: each batch first takes a lock per key it carries, in one
+/// order, so the second waits for the first's commit and then finds its event. SQLite's one
+/// writer does this already.
+async fn hold_idempotency_keys(conn: &mut WriteTx, events: &[&NewEvent]) -> Result<(), StoreError> {
+    let WriteTx::Postgres(tx) = conn else {
+        return Ok(());
+    };
+    let mut keys: Vec<i64> = events
+        .iter()
+        .filter_map(|event| {
+            let idempotency = event.idempotency.as_ref()?;
+            let digest = super::sha256_hex(&format!("{}:{}", event.api_token_id, idempotency.key));
+            i64::from_str_radix(&digest[..15], 16).ok()
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    sqlx::query("SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key")
+        .bind(keys)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Ids for `count` new events, in order: on SQLite the one writer holds the lock, so the
+/// ids after the highest are free and consecutive; on PostgreSQL they come from the
+/// sequence, which other nodes draw from too.
+async fn new_event_ids(conn: &mut WriteTx, count: usize) -> Result<Vec<i64>, StoreError> {
+    Ok(match conn {
+        WriteTx::Sqlite(tx) => {
+            let last_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+                .fetch_one(&mut **tx)
+                .await?;
+            (last_id + 1..=last_id + count as i64).collect()
+        }
+        WriteTx::Postgres(tx) => {
+            sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('events', 'id'))
+                 FROM generate_series(1, $1)",
+            )
+            .bind(count as i64)
+            .fetch_all(&mut **tx)
+            .await?
+        }
+    })
+}
+
 /// Inserts the fresh events and their deliveries; returns what each event became, in
 /// order, and the new deliveries' ids.
 async fn insert_fresh(
-    conn: &mut SqliteConnection,
+    conn: &mut WriteTx,
     events: &[&NewEvent],
     fresh: &[usize],
     now: Timestamp,
@@ -152,20 +206,17 @@ async fn insert_fresh(
     if fresh.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    // One writer holds the lock, so these ids are free and the batch's are consecutive.
-    let last_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
-        .fetch_one(&mut *conn)
-        .await?;
-    let first_id = last_id + 1;
+    let ids = new_event_ids(conn, fresh.len()).await?;
+    dispatch!(tx &mut *conn, |e, d| {
     for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+        let mut insert = QueryBuilder::new(
             "INSERT INTO events (id, event_type, event_time, current_context, data,
                                  api_token_id, idempotency_key, idempotency_fingerprint,
                                  created_at) ",
         );
         insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
             let event = events[index];
-            row.push_bind(first_id + (chunk_number * ROWS_PER_INSERT + offset) as i64)
+            row.push_bind(ids[chunk_number * ROWS_PER_INSERT + offset])
                 .push_bind(&event.event_type)
                 .push_bind(event.event_time)
                 .push_bind(&event.current_context)
@@ -175,33 +226,49 @@ async fn insert_fresh(
                 .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
                 .push_bind(now);
         });
-        insert.build().execute(&mut *conn).await?;
+        insert.build().execute(&mut *e).await?;
     }
-    let end_id = first_id + fresh.len() as i64 - 1;
+    });
     // Born claimed (due only when the lease lapses): the caller hands them to this
     // process's sender at once, and a process that dies first leaves them to the next.
-    let created: Vec<(i64, i64)> = sqlx::query_as(
-        "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
-         SELECT e.id, w.id, 'pending', ?4, ?1
-         FROM events e JOIN webhooks w
-           ON w.status = 'active'
-          AND (w.all_events = 1 OR EXISTS (SELECT 1 FROM webhook_events x
+    let fan_out = |batch: &str| {
+        format!(
+            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
+             SELECT e.id, w.id, 'pending', $2, $1
+             FROM events e JOIN webhooks w
+               ON w.status = 'active'
+              AND (w.all_events OR EXISTS (SELECT 1 FROM webhook_events x
                                            WHERE x.webhook_id = w.id
                                              AND x.event_type = e.event_type))
-         WHERE e.id BETWEEN ?2 AND ?3
-         RETURNING id, event_id",
-    )
-    .bind(now)
-    .bind(first_id)
-    .bind(end_id)
-    .bind(lease_until)
-    .fetch_all(&mut *conn)
-    .await?;
+             WHERE {batch}
+             RETURNING id, event_id"
+        )
+    };
+    let created: Vec<(i64, i64)> = match conn {
+        WriteTx::Sqlite(tx) => {
+            sqlx::query_as(&fan_out("e.id BETWEEN $3 AND $4"))
+                .bind(now)
+                .bind(lease_until)
+                .bind(ids[0])
+                .bind(ids[ids.len() - 1])
+                .fetch_all(&mut **tx)
+                .await?
+        }
+        WriteTx::Postgres(tx) => {
+            sqlx::query_as(&fan_out("e.id = ANY($3)"))
+                .bind(now)
+                .bind(lease_until)
+                .bind(&ids)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+    };
     let mut counts: HashMap<i64, i64> = HashMap::new();
     for (_, event_id) in &created {
         *counts.entry(*event_id).or_default() += 1;
     }
-    let published = (first_id..=end_id)
+    let published = ids
+        .into_iter()
         .map(|id| Published {
             id,
             deliveries: counts.get(&id).copied().unwrap_or(0),
@@ -224,18 +291,19 @@ impl Published {
 /// conflict when the key came with a different request. An expired key is released, so
 /// the new event can take it.
 async fn earlier_with_key(
-    conn: &mut SqliteConnection,
+    conn: &mut WriteTx,
     event: &NewEvent,
     idempotency: &Idempotency,
     now: Timestamp,
 ) -> Result<Option<Result<Published, Refused>>, StoreError> {
+    dispatch!(tx conn, |e, d| {
     let earlier: Option<(i64, Timestamp, Option<String>)> = sqlx::query_as(
         "SELECT id, created_at, idempotency_fingerprint FROM events
-         WHERE api_token_id = ? AND idempotency_key = ?",
+         WHERE api_token_id = $1 AND idempotency_key = $2",
     )
     .bind(event.api_token_id)
     .bind(&idempotency.key)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *e)
     .await?;
     match earlier {
         Some((id, created_at, fingerprint)) if created_at >= now.minus(IDEMPOTENCY_WINDOW) => {
@@ -243,9 +311,9 @@ async fn earlier_with_key(
                 return Ok(Some(Err(Refused::IdempotencyConflict)));
             }
             let deliveries =
-                sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = ?")
+                sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = $1")
                     .bind(id)
-                    .fetch_one(&mut *conn)
+                    .fetch_one(&mut *e)
                     .await?;
             Ok(Some(Ok(Published {
                 id,
@@ -254,42 +322,45 @@ async fn earlier_with_key(
             })))
         }
         Some((id, ..)) => {
-            sqlx::query("UPDATE events SET idempotency_key = NULL WHERE id = ?")
+            sqlx::query("UPDATE events SET idempotency_key = NULL WHERE id = $1")
                 .bind(id)
-                .execute(&mut *conn)
+                .execute(&mut *e)
                 .await?;
             Ok(None)
         }
         None => Ok(None),
     }
+    })
 }
 
 /// Stores a `webhook.test` event with one delivery, to this webhook only, claimed until
 /// `lease_until` for the caller's sender. Returns the event's and the delivery's ids.
 pub async fn insert_test_event(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     webhook_id: i64,
     data: &str,
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<(i64, i64), StoreError> {
-    let event_id: i64 = sqlx::query_scalar(
-        "INSERT INTO events (event_type, event_time, current_context, data, created_at)
-         VALUES ('webhook.test', ?1, '{}', ?2, ?1) RETURNING id",
-    )
-    .bind(now)
-    .bind(data)
-    .fetch_one(&mut *conn)
-    .await?;
-    let delivery_id = sqlx::query_scalar(
-        "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
-         VALUES (?, ?, 'pending', ?, ?) RETURNING id",
-    )
-    .bind(event_id)
-    .bind(webhook_id)
-    .bind(lease_until)
-    .bind(now)
-    .fetch_one(conn)
-    .await?;
-    Ok((event_id, delivery_id))
+    dispatch!(tx tx, |e, d| {
+        let event_id: i64 = sqlx::query_scalar(
+            "INSERT INTO events (event_type, event_time, current_context, data, created_at)
+             VALUES ('webhook.test', $1, '{}', $2, $1) RETURNING id",
+        )
+        .bind(now)
+        .bind(data)
+        .fetch_one(&mut *e)
+        .await?;
+        let delivery_id = sqlx::query_scalar(
+            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
+             VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
+        )
+        .bind(event_id)
+        .bind(webhook_id)
+        .bind(lease_until)
+        .bind(now)
+        .fetch_one(e)
+        .await?;
+        Ok((event_id, delivery_id))
+    })
 }

@@ -1,5 +1,70 @@
-//! All SQL lives here. Callers own transactions: they take a writing one from
-//! [`Db::begin_write`] and pass the connection to the functions of these modules.
+//! All SQL lives here, for two backends chosen at run time by the database URL: SQLite (one
+//! file, the default) and PostgreSQL (several nodes, one database). Each storage function
+//! is written once; where the two spell a statement differently, it says both.
+//!
+//! Callers own transactions: they take one from [`Db::begin_write`] (or its siblings) and
+//! pass it to the functions of these modules; reads take [`Db::reader`] or that transaction.
+
+/// Runs `$body` once per backend with `$e` bound to that backend's executor and `$d` to its
+/// [`Dialect`]. `read`: a [`Source`] (pool or transaction; `$e` used once); `pool`: a
+/// [`Reader`] (`$e` is a pool reference, used any number of times); `tx`: a [`WriteTx`]
+/// (`$e` is its connection; reborrow it with `&mut *$e` for each statement).
+macro_rules! dispatch {
+    (read $source:expr, |$e:ident, $d:ident| $body:expr) => {
+        match ::std::convert::Into::<$crate::db::Source<'_>>::into($source) {
+            $crate::db::Source::SqlitePool($e) => {
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Sqlite;
+                $body
+            }
+            $crate::db::Source::SqliteTx($e) => {
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Sqlite;
+                $body
+            }
+            $crate::db::Source::PostgresPool($e) => {
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Postgres;
+                $body
+            }
+            $crate::db::Source::PostgresTx($e) => {
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+    (pool $reader:expr, |$e:ident, $d:ident| $body:expr) => {
+        match $reader {
+            $crate::db::Reader::Sqlite($e) => {
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Sqlite;
+                $body
+            }
+            $crate::db::Reader::Postgres($e) => {
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+    (tx $tx:expr, |$e:ident, $d:ident| $body:expr) => {
+        match $tx {
+            $crate::db::WriteTx::Sqlite(tx) => {
+                let $e = &mut **tx;
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Sqlite;
+                $body
+            }
+            $crate::db::WriteTx::Postgres(tx) => {
+                let $e = &mut **tx;
+                #[allow(unused_variables)]
+                let $d = $crate::db::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+}
 
 pub mod api_tokens;
 pub mod audit;
@@ -8,35 +73,17 @@ pub mod delivery_queue;
 pub mod event_types;
 pub mod events;
 pub mod housekeeping;
+pub mod nodes;
+mod postgres;
 pub mod sessions;
 pub mod sign_in_failures;
+mod sqlite;
 pub mod users;
 pub mod webhooks;
 
-use std::fs::{OpenOptions, Permissions};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Sqlite, SqliteConnection, Transaction};
-
-/// How long a statement waits for another writer before giving up; writes are short.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Often enough that the WAL stays small, rarely enough to cost nothing when idle.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
-/// 8 MiB of 4 KiB pages: past this the WAL is reset with the writer paused (see
-/// [`reset_wal`]); with a second's growth on top it stays well under 64 MiB.
-const WAL_RESET_FRAMES: i64 = 2048;
-/// What an emptied WAL file is cut back to, so its disk space is returned.
-const WAL_SIZE_LIMIT_BYTES: &str = "16777216";
-/// Read and write for the server's user, nothing for anyone else.
-const PRIVATE_FILE_MODE: u32 = 0o600;
-/// Readers run in parallel under WAL; a few cover two cores with room for slow requests.
-const READER_CONNECTIONS: u32 = 8;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Database, Encode, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction, Type};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,191 +113,209 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// The database holds password and session hashes, the audit log and event payloads: only
-/// the server's user may read it. SQLite gives its WAL and shared-memory files the mode of
-/// the database file, so creating that file 0600 makes all three private; files an older
-/// version or another tool left readable by others are tightened, with a warning.
-fn keep_private(database: &Path) -> std::io::Result<()> {
-    if database.as_os_str().is_empty() || database.to_string_lossy().starts_with(':') {
-        return Ok(()); // in memory
-    }
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(PRIVATE_FILE_MODE)
-        .open(database)
-    {
-        Ok(_) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(error) => return Err(error),
-    }
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = database.as_os_str().to_owned();
-        name.push(suffix);
-        let path = Path::new(&name);
-        let Ok(metadata) = std::fs::metadata(path) else {
-            continue;
-        };
-        let mode = metadata.permissions().mode() & 0o777;
-        if mode & !PRIVATE_FILE_MODE != 0 {
-            tracing::warn!(
-                "{} was readable by others (mode {mode:o}); making it private (600)",
-                path.display()
-            );
-            std::fs::set_permissions(path, Permissions::from_mode(PRIVATE_FILE_MODE))?;
-        }
-    }
-    Ok(())
+/// The database, on whichever backend its URL names.
+#[derive(Clone)]
+pub struct Db(Backend);
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::Pools),
+    Postgres(postgres::Pool),
 }
 
-/// A transaction through the one writer, as the actions layer holds it: one use case, its
-/// audit entry, one commit. Callers name this, not the database driver's types.
-pub type WriteTx = Transaction<'static, Sqlite>;
-/// The connection inside a [`WriteTx`], as storage functions that write take it.
-pub type WriteConn = SqliteConnection;
+/// Which SQL a backend speaks, for the statements spelled differently on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
 
-/// One writer connection, so writes queue in the process instead of fighting over
-/// SQLite's lock, and a pool of read-only connections that never wait for it.
-#[derive(Clone)]
-pub struct Db {
-    reader: SqlitePool,
-    writer: SqlitePool,
-    checkpointer: SqlitePool,
+impl Dialect {
+    pub fn pick(self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self {
+            Self::Sqlite => sqlite,
+            Self::Postgres => postgres,
+        }
+    }
+
+    /// Case-insensitive `LIKE`: SQLite's `LIKE` is, PostgreSQL's is not.
+    pub fn like(self) -> &'static str {
+        self.pick("LIKE", "ILIKE")
+    }
+}
+
+/// Where reads run when they need no transaction: the pool of readers.
+#[derive(Clone, Copy)]
+pub enum Reader<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
+/// A writing transaction, as the actions layer holds it: one use case, its audit entry, one
+/// commit. Callers name this, not the driver's types.
+pub enum WriteTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await?,
+            Self::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// What a read runs on: the readers, or the caller's transaction (to see its own writes,
+/// or to keep what it read true until the commit).
+pub enum Source<'a> {
+    SqlitePool(&'a SqlitePool),
+    SqliteTx(&'a mut SqliteConnection),
+    PostgresPool(&'a PgPool),
+    PostgresTx(&'a mut PgConnection),
+}
+
+impl<'a> From<Reader<'a>> for Source<'a> {
+    fn from(reader: Reader<'a>) -> Self {
+        match reader {
+            Reader::Sqlite(pool) => Self::SqlitePool(pool),
+            Reader::Postgres(pool) => Self::PostgresPool(pool),
+        }
+    }
+}
+
+impl<'a> From<&'a mut WriteTx> for Source<'a> {
+    fn from(tx: &'a mut WriteTx) -> Self {
+        match tx {
+            WriteTx::Sqlite(tx) => Self::SqliteTx(&mut **tx),
+            WriteTx::Postgres(tx) => Self::PostgresTx(&mut **tx),
+        }
+    }
+}
+
+/// A value that binds to a statement of backend `DB`: what query-building helpers shared
+/// by both backends ask of their parameters.
+pub(crate) trait Bind<'q, DB: Database>: Encode<'q, DB> + Type<DB> + Send + 'q {}
+
+impl<'q, DB: Database, T: Encode<'q, DB> + Type<DB> + Send + 'q> Bind<'q, DB> for T {}
+
+/// Work that one node at a time does, whatever the number of nodes.
+#[derive(Debug, Clone, Copy)]
+pub enum Job {
+    Upkeep,
+}
+
+/// Held while a [`Job`] runs; release it when done.
+pub struct JobLock(Option<PgConnection>);
+
+impl JobLock {
+    pub async fn release(self) {
+        if let Some(connection) = self.0 {
+            // Closing the session frees its advisory lock.
+            let _ = sqlx::Connection::close(connection).await;
+        }
+    }
 }
 
 impl Db {
-    /// Opens (creating if missing) the database and applies pending migrations.
+    /// Opens the database and applies pending migrations: `postgres://…` (the database must
+    /// exist) or `sqlite://…` (the file is created when missing).
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(database_url)?;
-        keep_private(options.get_filename()).map_err(StoreError::Files)?;
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit that was acknowledged survives a power cut, not just a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES)
-            .busy_timeout(BUSY_TIMEOUT);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            // Checkpoints run beside the writer (see `checkpoint_continuously`), so that no
-            // commit waits while the WAL is copied into the database file.
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
-            .await?;
-        sqlx::migrate!().run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(READER_CONNECTIONS)
-            .connect_with(options.clone().read_only(true))
-            .await?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
-        tokio::spawn(checkpoint_continuously(
-            checkpointer.clone(),
-            writer.clone(),
-        ));
-        Ok(Self {
-            reader,
-            writer,
-            checkpointer,
-        })
+        if is_postgres(database_url) {
+            Ok(Self(Backend::Postgres(
+                postgres::Pool::open(database_url).await?,
+            )))
+        } else {
+            Ok(Self(Backend::Sqlite(
+                sqlite::Pools::open(database_url).await?,
+            )))
+        }
     }
 
-    pub fn reader(&self) -> &SqlitePool {
-        &self.reader
+    pub fn dialect(&self) -> Dialect {
+        match &self.0 {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
     }
 
-    /// Takes the write lock up front, so a transaction that reads before it writes
-    /// never fails half-way with SQLITE_BUSY. Its commit is on disk when it returns
-    /// (`synchronous=FULL`): what is acknowledged survives a power cut.
+    pub fn reader(&self) -> Reader<'_> {
+        match &self.0 {
+            Backend::Sqlite(pools) => Reader::Sqlite(&pools.reader),
+            Backend::Postgres(pool) => Reader::Postgres(&pool.pool),
+        }
+    }
+
+    /// A change that must not interleave with another: on SQLite the one writer, on
+    /// PostgreSQL one such transaction at a time across all nodes, so what it read (the
+    /// last admin, the sign-in throttle's count) stays true until its commit. Its commit is
+    /// durable when it returns: what is acknowledged survives a power cut.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        self.begin("PRAGMA synchronous = FULL; BEGIN IMMEDIATE")
-            .await
+        match &self.0 {
+            Backend::Sqlite(pools) => Ok(WriteTx::Sqlite(pools.begin(true).await?)),
+            Backend::Postgres(pool) => Ok(WriteTx::Postgres(
+                pool.begin(postgres::Begin::Serialized).await?,
+            )),
+        }
     }
 
-    /// Like [`Db::begin_write`], for writes whose loss in a power cut only repeats work:
-    /// a lost claim lets its lease lapse, a lost attempt record sends the delivery again
-    /// (receivers de-duplicate on `webhook-id`). The commit skips the WAL's fsync
-    /// (`synchronous=NORMAL`); it still survives the process being killed.
+    /// A durable batch (ingest) whose statements need no serializing: on PostgreSQL it runs
+    /// beside other nodes' batches.
+    pub async fn begin_batch(&self) -> Result<WriteTx, StoreError> {
+        match &self.0 {
+            Backend::Sqlite(pools) => Ok(WriteTx::Sqlite(pools.begin(true).await?)),
+            Backend::Postgres(pool) => Ok(WriteTx::Postgres(
+                pool.begin(postgres::Begin::Concurrent).await?,
+            )),
+        }
+    }
+
+    /// For writes whose loss in a power cut only repeats work: a lost claim lets its lease
+    /// lapse, a lost attempt record sends the delivery again (receivers de-duplicate on
+    /// `webhook-id`). The commit does not wait for the disk; it survives the process being
+    /// killed.
     pub async fn begin_write_relaxed(&self) -> Result<WriteTx, StoreError> {
-        self.begin("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
-            .await
+        match &self.0 {
+            Backend::Sqlite(pools) => Ok(WriteTx::Sqlite(pools.begin(false).await?)),
+            Backend::Postgres(pool) => Ok(WriteTx::Postgres(
+                pool.begin(postgres::Begin::Relaxed).await?,
+            )),
+        }
     }
 
-    async fn begin(
-        &self,
-        statement: &'static str,
-    ) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        match self.writer.begin_with(statement).await {
-            // A request cancelled while its BEGIN ran (its client went away) leaves the
-            // connection inside a transaction that nothing will end. Closing the connection
-            // rolls it back; the pool opens a fresh one. The writer pool has one connection,
-            // so the one acquired here is that one.
-            Err(sqlx::Error::InvalidSavePointStatement) => {
-                tracing::warn!("replacing a writer connection left inside a transaction");
-                self.writer.acquire().await?.close().await?;
-                Ok(self.writer.begin_with(statement).await?)
+    /// The job's lock if no other node holds it. SQLite has one node: always granted.
+    pub async fn try_lock(&self, job: Job) -> Result<Option<JobLock>, StoreError> {
+        match &self.0 {
+            Backend::Sqlite(_) => Ok(Some(JobLock(None))),
+            Backend::Postgres(pool) => {
+                let key = match job {
+                    Job::Upkeep => postgres::UPKEEP,
+                };
+                Ok(pool.try_lock(key).await?.map(|c| JobLock(Some(c))))
             }
-            begun => Ok(begun?),
         }
     }
 
     /// The database answers a query.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        dispatch!(pool self.reader(), |e, d| {
+            sqlx::query("SELECT 1").execute(e).await?;
+        });
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
-        self.checkpointer.close().await;
-    }
-}
-
-/// Copies committed pages from the WAL into the database file, without blocking writers
-/// (PASSIVE), until the pool is closed.
-async fn checkpoint_continuously(checkpointer: SqlitePool, writer: SqlitePool) {
-    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
-    loop {
-        ticks.tick().await;
-        if checkpointer.is_closed() {
-            return;
-        }
-        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&checkpointer)
-            .await;
-        match passive {
-            Ok((_, wal_frames, _)) if wal_frames > WAL_RESET_FRAMES => {
-                reset_wal(&writer).await;
-            }
-            Ok(_) => {}
-            Err(_) if checkpointer.is_closed() => return,
-            Err(error) => tracing::warn!("checkpoint failed: {error}"),
+        match &self.0 {
+            Backend::Sqlite(pools) => pools.close().await,
+            Backend::Postgres(pool) => pool.pool.close().await,
         }
     }
 }
 
-/// Under sustained writing passive checkpoints never catch up (the writer never pauses, so
-/// the WAL's end keeps moving: checkpoint starvation) and the WAL grows without bound. Past
-/// [`WAL_RESET_FRAMES`] the writer's turn is taken for one TRUNCATE checkpoint, which folds
-/// the WAL into the database and empties it; writes wait for that moment.
-async fn reset_wal(writer: &SqlitePool) {
-    let Ok(mut connection) = writer.acquire().await else {
-        return;
-    };
-    // Readers still on the WAL would make it wait; rather than stall writes, it gives up
-    // after a quarter second and is tried again on the next tick.
-    for statement in [
-        "PRAGMA busy_timeout = 250",
-        "PRAGMA wal_checkpoint(TRUNCATE)",
-        "PRAGMA busy_timeout = 5000",
-    ] {
-        if let Err(error) = sqlx::query(statement).execute(&mut *connection).await {
-            tracing::warn!("resetting the WAL failed: {error}");
-        }
-    }
+pub fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }
 
 /// `LIKE` pattern characters in user input match themselves.

@@ -1,15 +1,13 @@
-//! actix-session's server-side store, in SQLite: signing out deletes the row, so a copied
+//! actix-session's server-side store, in the database (shared by every node): signing out deletes the row, so a copied
 //! cookie is worthless afterwards; disabling a user deletes all of theirs.
 
 use std::collections::HashMap;
 
-use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use actix_web::cookie::time::Duration;
-use sqlx::SqliteConnection;
-
-use super::{Db, StoreError};
+use super::{Db, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::token::random_token;
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
 
 /// The session entry that names the signed-in user; copied into its own column so all
 /// sessions of a user can be found.
@@ -18,13 +16,13 @@ pub const USER_ID: &str = "user_id";
 const SESSION_KEY_BYTES: usize = 32;
 
 #[derive(Clone)]
-pub struct SqliteSessionStore {
+pub struct DbSessionStore {
     db: Db,
     /// The session middleware calls the store on its own, so the store is handed a clock.
     clock: fn() -> Timestamp,
 }
 
-impl SqliteSessionStore {
+impl DbSessionStore {
     pub fn new(db: Db, clock: fn() -> Timestamp) -> Self {
         Self { db, clock }
     }
@@ -37,36 +35,40 @@ impl SqliteSessionStore {
     ) -> Result<(), anyhow::Error> {
         let user_id: Option<i64> = state.get(USER_ID).and_then(|id| id.parse().ok());
         let now = (self.clock)();
+        let state = serde_json::to_string(state)?;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
-            .bind(now)
-            .execute(&mut *tx)
+        dispatch!(tx &mut tx, |e, d| {
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(now)
+                .execute(&mut *e)
+                .await?;
+            sqlx::query(
+                "INSERT INTO sessions (id, user_id, state, expires_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
+                    state = excluded.state, expires_at = excluded.expires_at",
+            )
+            .bind(super::sha256_hex(key.as_ref()))
+            .bind(user_id)
+            .bind(state)
+            .bind(now.unix_ms() + ttl.whole_milliseconds() as i64)
+            .execute(e)
             .await?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, state, expires_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, state = excluded.state,
-                                            expires_at = excluded.expires_at",
-        )
-        .bind(super::sha256_hex(key.as_ref()))
-        .bind(user_id)
-        .bind(serde_json::to_string(state)?)
-        .bind(now.unix_ms() + ttl.whole_milliseconds() as i64)
-        .execute(&mut *tx)
-        .await?;
+        });
         tx.commit().await?;
         Ok(())
     }
 }
 
-impl SessionStore for SqliteSessionStore {
+impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM sessions WHERE id = ? AND expires_at >= ?")
+        let state: Option<String> = dispatch!(pool self.db.reader(), |e, d| {
+            sqlx::query_scalar("SELECT state FROM sessions WHERE id = $1 AND expires_at >= $2")
                 .bind(super::sha256_hex(key.as_ref()))
                 .bind((self.clock)())
-                .fetch_optional(self.db.reader())
+                .fetch_optional(e)
                 .await
-                .map_err(|e| LoadError::Other(e.into()))?;
+        })
+        .map_err(|e| LoadError::Other(e.into()))?;
         state
             .map(|state| serde_json::from_str(&state))
             .transpose()
@@ -103,31 +105,34 @@ impl SessionStore for SqliteSessionStore {
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let expires_at = (self.clock)().unix_ms() + ttl.whole_milliseconds() as i64;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE sessions SET expires_at = ? WHERE id = ?")
+        dispatch!(tx &mut tx, |e, d| sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2")
             .bind(expires_at)
             .bind(super::sha256_hex(key.as_ref()))
-            .execute(&mut *tx)
-            .await?;
+            .execute(e)
+            .await?
+            .rows_affected());
         tx.commit().await?;
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE id = ?")
+        dispatch!(tx &mut tx, |e, d| sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(super::sha256_hex(key.as_ref()))
-            .execute(&mut *tx)
-            .await?;
+            .execute(e)
+            .await?
+            .rows_affected());
         tx.commit().await?;
         Ok(())
     }
 }
 
 /// Signs a user out everywhere.
-pub async fn delete_for_user(conn: &mut SqliteConnection, user_id: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+pub async fn delete_for_user(tx: &mut WriteTx, user_id: i64) -> Result<(), StoreError> {
+    dispatch!(tx tx, |e, d| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
-        .execute(conn)
-        .await?;
+        .execute(e)
+        .await?
+            .rows_affected());
     Ok(())
 }

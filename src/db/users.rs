@@ -1,6 +1,6 @@
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::StoreError;
+use super::{Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{Email, Role};
 
@@ -24,107 +24,113 @@ pub struct Credentials {
 const COLUMNS: &str = "id, email, role, disabled, created_at";
 
 /// Inside a write transaction, so that two first admins cannot both be created.
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(db)
-        .await?)
+pub async fn count<'a>(db: impl Into<Source<'a>>) -> Result<i64, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(e)
+        .await?))
 }
 
 pub async fn create(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     email: &Email,
     role: Role,
     password_hash: &str,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
+    dispatch!(tx tx, |e, d| sqlx::query_scalar(
         "INSERT INTO users (email, role, password_hash, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $4) RETURNING id",
     )
     .bind(email.as_str())
     .bind(role)
     .bind(password_hash)
     .bind(now)
-    .bind(now)
-    .fetch_one(conn)
+    .fetch_one(e)
     .await
     .map_err(|error| match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EmailTaken,
         _ => StoreError::Database(error),
-    })
+    }))
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<User, StoreError> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+pub async fn find<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<User, StoreError> {
+    dispatch!(read db, |e, d| sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(e)
         .await?
-        .ok_or(StoreError::NotFound)
+        .ok_or(StoreError::NotFound))
 }
 
-pub async fn find_by_email(
-    db: impl SqliteExecutor<'_>,
+pub async fn find_by_email<'a>(
+    db: impl Into<Source<'a>>,
     email: &Email,
 ) -> Result<Option<Credentials>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, password_hash FROM users WHERE email = ?"
+    dispatch!(read db, |e, d| Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, password_hash FROM users WHERE email = $1"
     ))
     .bind(email.as_str())
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(e)
+    .await?))
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<User>, StoreError> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY email"))
-            .fetch_all(db)
-            .await?,
-    )
+pub async fn list<'a>(db: impl Into<Source<'a>>) -> Result<Vec<User>, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY email"))
+        .fetch_all(e)
+        .await?))
 }
 
 pub async fn set_role(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     id: i64,
     role: Role,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = sqlx::query("UPDATE users SET role = ?, updated_at = ? WHERE id = ?")
-        .bind(role)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    found(updated.rows_affected())
+    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+        "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3"
+    )
+    .bind(role)
+    .bind(now)
+    .bind(id)
+    .execute(e)
+    .await?
+    .rows_affected());
+    found(updated)
 }
 
 pub async fn set_disabled(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     id: i64,
     disabled: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?")
-        .bind(disabled)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    found(updated.rows_affected())
+    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+        "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3"
+    )
+    .bind(disabled)
+    .bind(now)
+    .bind(id)
+    .execute(e)
+    .await?
+    .rows_affected());
+    found(updated)
 }
 
 pub async fn set_password_hash(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     id: i64,
     password_hash: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
-        .bind(password_hash)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    found(updated.rows_affected())
+    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3"
+    )
+    .bind(password_hash)
+    .bind(now)
+    .bind(id)
+    .execute(e)
+    .await?
+    .rows_affected());
+    found(updated)
 }
 
 fn found(rows_affected: u64) -> Result<(), StoreError> {
@@ -135,10 +141,10 @@ fn found(rows_affected: u64) -> Result<(), StoreError> {
 }
 
 /// Admins who can still sign in: the console must always keep one.
-pub async fn count_active_admins(db: impl SqliteExecutor<'_>) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
-            .fetch_one(db)
-            .await?,
+pub async fn count_active_admins<'a>(db: impl Into<Source<'a>>) -> Result<i64, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled"
     )
+    .fetch_one(e)
+    .await?))
 }

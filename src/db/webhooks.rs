@@ -1,8 +1,8 @@
 use std::time::Duration;
 
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::{Database, FromRow, QueryBuilder};
 
-use super::{StoreError, event_types::decode_key};
+use super::{Bind, Dialect, Source, StoreError, WriteTx, event_types::decode_key};
 use crate::clock::Timestamp;
 use crate::domain::{
     ApiKeyChange, DeliveryStatus, EventSelection, NotificationType, WebhookDraft, WebhookName,
@@ -61,7 +61,7 @@ pub struct WebhookFilter {
 
 /// A new webhook with an id never used before, even by a deleted one.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     secrets: &SecretBox,
     draft: &WebhookDraft,
     now: Timestamp,
@@ -71,41 +71,44 @@ pub async fn create(
         ApiKeyChange::Keep | ApiKeyChange::Remove => None,
     };
     let signing_secret = secrets.seal(Purpose::SigningSecret, &new_signing_secret());
-    let id: i64 = sqlx::query_scalar(
-        "UPDATE webhook_ids SET last_id = last_id + 1 WHERE only_row = 1 RETURNING last_id",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO webhooks (id, name, name_folded, url, notification_type, all_events,
-                               api_key, signing_secret, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-    )
-    .bind(id)
-    .bind(draft.name.as_str())
-    .bind(draft.name.folded())
-    .bind(draft.url.as_str())
-    .bind(draft.notification_type)
-    .bind(draft.events == EventSelection::All)
-    .bind(api_key)
-    .bind(signing_secret)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(name_taken)?;
-    insert_events(conn, id, &draft.events).await?;
+    let id: i64 = dispatch!(tx &mut *tx, |e, d| {
+        let id = sqlx::query_scalar(
+            "UPDATE webhook_ids SET last_id = last_id + 1 WHERE only_row = 1 RETURNING last_id",
+        )
+        .fetch_one(&mut *e)
+        .await?;
+        sqlx::query(
+            "INSERT INTO webhooks (id, name, name_folded, url, notification_type, all_events,
+                                   api_key, signing_secret, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9)",
+        )
+        .bind(id)
+        .bind(draft.name.as_str())
+        .bind(draft.name.folded())
+        .bind(draft.url.as_str())
+        .bind(draft.notification_type)
+        .bind(draft.events == EventSelection::All)
+        .bind(api_key)
+        .bind(signing_secret)
+        .bind(now)
+        .execute(e)
+        .await
+        .map_err(name_taken)?;
+        id
+    });
+    insert_events(tx, id, &draft.events).await?;
     Ok(id)
 }
 
 pub async fn update(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     secrets: &SecretBox,
     id: i64,
     draft: &WebhookDraft,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new("UPDATE webhooks SET name = ");
+    dispatch!(tx &mut *tx, |e, d| {
+    let mut query = QueryBuilder::new("UPDATE webhooks SET name = ");
     query
         .push_bind(draft.name.as_str())
         .push(", name_folded = ")
@@ -132,86 +135,92 @@ pub async fn update(
     query.push(" WHERE id = ").push_bind(id);
     let updated = query
         .build()
-        .execute(&mut *conn)
+        .execute(&mut *e)
         .await
         .map_err(name_taken)?;
     if updated.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    sqlx::query("DELETE FROM webhook_events WHERE webhook_id = ?")
+    sqlx::query("DELETE FROM webhook_events WHERE webhook_id = $1")
         .bind(id)
-        .execute(&mut *conn)
+        .execute(e)
         .await?;
-    insert_events(conn, id, &draft.events).await
+    });
+    insert_events(tx, id, &draft.events).await
 }
 
 /// Returns the webhook's name, for the confirmation.
 /// `reason` says why the system switched it; a person's change clears it.
 pub async fn set_status(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     id: i64,
     status: WebhookStatus,
     reason: Option<&str>,
     now: Timestamp,
 ) -> Result<String, StoreError> {
-    sqlx::query_scalar(
-        "UPDATE webhooks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?
+    dispatch!(tx tx, |e, d| sqlx::query_scalar(
+        "UPDATE webhooks SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4
          RETURNING name",
     )
     .bind(status)
     .bind(reason)
     .bind(now)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(e)
     .await?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound))
 }
 
 /// Returns the deleted webhook's name, for the confirmation.
-pub async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<String, StoreError> {
-    sqlx::query_scalar("DELETE FROM webhooks WHERE id = ? RETURNING name")
+pub async fn delete(tx: &mut WriteTx, id: i64) -> Result<String, StoreError> {
+    dispatch!(tx tx, |e, d| sqlx::query_scalar("DELETE FROM webhooks WHERE id = $1 RETURNING name")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(e)
         .await?
-        .ok_or(StoreError::NotFound)
+        .ok_or(StoreError::NotFound))
 }
 
 /// The webhook with its last delivery and its counts over the day before `now`.
-pub async fn find(
-    db: impl SqliteExecutor<'_>,
+pub async fn find<'a>(
+    db: impl Into<Source<'a>>,
     id: i64,
     now: Timestamp,
 ) -> Result<Webhook, StoreError> {
-    let mut query = select_webhooks(now);
-    query.push(" WHERE w.id = ").push_bind(id);
-    let row: Option<WebhookRow> = query.build_query_as().fetch_optional(db).await?;
+    let row: Option<WebhookRow> = dispatch!(read db, |e, d| {
+        let mut query = select_webhooks(now);
+        query.push(" WHERE w.id = ").push_bind(id);
+        query.build_query_as().fetch_optional(e).await?
+    });
     row.map(Webhook::try_from)
         .transpose()?
         .ok_or(StoreError::NotFound)
 }
 
 /// `NotFound` unless the webhook exists: a cheap check where none of it is shown.
-pub async fn ensure_exists(db: impl SqliteExecutor<'_>, id: i64) -> Result<(), StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM webhooks WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+pub async fn ensure_exists<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<(), StoreError> {
+    let found: Option<i64> = dispatch!(read db, |e, d| sqlx::query_scalar(
+        "SELECT id FROM webhooks WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?);
     found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
 /// Whether another webhook (not `except`) has this name, ignoring case.
-pub async fn name_in_use(
-    db: impl SqliteExecutor<'_>,
+pub async fn name_in_use<'a>(
+    db: impl Into<Source<'a>>,
     name: &WebhookName,
     except: Option<i64>,
 ) -> Result<bool, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM webhooks WHERE name_folded = ? AND id IS NOT ?)",
+    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM webhooks
+                        WHERE name_folded = $1 AND id IS DISTINCT FROM $2)",
     )
     .bind(name.folded())
     .bind(except)
-    .fetch_one(db)
-    .await?)
+    .fetch_one(e)
+    .await?))
 }
 
 /// Tries of one hour, as the detail page's chart shows them.
@@ -223,42 +232,49 @@ pub struct HourlyOutcomes {
 }
 
 /// The hours since `since` that saw tries of this webhook's deliveries, oldest first.
-pub async fn hourly_outcomes(
-    db: impl SqliteExecutor<'_>,
+pub async fn hourly_outcomes<'a>(
+    db: impl Into<Source<'a>>,
     id: i64,
     since: Timestamp,
 ) -> Result<Vec<HourlyOutcomes>, StoreError> {
-    Ok(sqlx::query_as(
+    dispatch!(read db, |e, d| Ok(sqlx::query_as(
         "SELECT hour_start, succeeded, failed FROM webhook_hourly_stats
-         WHERE webhook_id = ? AND hour_start >= ? ORDER BY hour_start",
+         WHERE webhook_id = $1 AND hour_start >= $2 ORDER BY hour_start",
     )
     .bind(id)
     .bind(since.start_of_hour())
-    .fetch_all(db)
-    .await?)
+    .fetch_all(e)
+    .await?))
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>, filter: &WebhookFilter) -> Result<i64, StoreError> {
-    let mut query = QueryBuilder::new("SELECT COUNT(*) FROM webhooks w");
-    push_filter(&mut query, filter);
-    Ok(query.build_query_scalar().fetch_one(db).await?)
+pub async fn count<'a>(
+    db: impl Into<Source<'a>>,
+    filter: &WebhookFilter,
+) -> Result<i64, StoreError> {
+    dispatch!(read db, |e, d| {
+        let mut query = QueryBuilder::new("SELECT COUNT(*) FROM webhooks w");
+        push_filter(&mut query, d, filter);
+        Ok(query.build_query_scalar().fetch_one(e).await?)
+    })
 }
 
 /// One page of webhooks in name order.
-pub async fn list(
-    db: impl SqliteExecutor<'_>,
+pub async fn list<'a>(
+    db: impl Into<Source<'a>>,
     filter: &WebhookFilter,
     page: Pager,
     now: Timestamp,
 ) -> Result<Vec<Webhook>, StoreError> {
-    let mut query = select_webhooks(now);
-    push_filter(&mut query, filter);
-    query
-        .push(" ORDER BY w.name_folded, w.id LIMIT ")
-        .push_bind(page.limit())
-        .push(" OFFSET ")
-        .push_bind(page.offset());
-    let rows: Vec<WebhookRow> = query.build_query_as().fetch_all(db).await?;
+    let rows: Vec<WebhookRow> = dispatch!(read db, |e, d| {
+        let mut query = select_webhooks(now);
+        push_filter(&mut query, d, filter);
+        query
+            .push(" ORDER BY w.name_folded, w.id LIMIT ")
+            .push_bind(page.limit())
+            .push(" OFFSET ")
+            .push_bind(page.offset());
+        query.build_query_as().fetch_all(e).await?
+    });
     Ok(rows
         .into_iter()
         .map(Webhook::try_from)
@@ -266,36 +282,42 @@ pub async fn list(
 }
 
 async fn insert_events(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     id: i64,
     events: &EventSelection,
 ) -> Result<(), StoreError> {
     let EventSelection::Only(keys) = events else {
         return Ok(());
     };
-    let mut query =
-        QueryBuilder::<Sqlite>::new("INSERT INTO webhook_events (webhook_id, event_type) ");
-    query.push_values(keys, |mut row, key| {
-        row.push_bind(id).push_bind(key.as_str());
+    dispatch!(tx tx, |e, d| {
+        let mut query = QueryBuilder::new("INSERT INTO webhook_events (webhook_id, event_type) ");
+        query.push_values(keys, |mut row, key| {
+            row.push_bind(id).push_bind(key.as_str());
+        });
+        query.build().execute(e).await?;
     });
-    query.build().execute(conn).await?;
     Ok(())
 }
 
-fn select_webhooks<'a>(now: Timestamp) -> QueryBuilder<'a, Sqlite> {
+fn select_webhooks<'q, DB: Database>(now: Timestamp) -> QueryBuilder<'q, DB>
+where
+    i64: Bind<'q, DB>,
+    Timestamp: Bind<'q, DB>,
+    DeliveryStatus: Bind<'q, DB>,
+{
     let window_start = now.minus(SUCCESS_RATE_WINDOW).start_of_hour();
     let mut query = QueryBuilder::new(
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
                 w.status_reason,
-                (SELECT group_concat(e.event_type, ' ') FROM webhook_events e
+                (SELECT string_agg(e.event_type, ' ') FROM webhook_events e
                   WHERE e.webhook_id = w.id) AS events,
-                (SELECT SUM(s.succeeded) FROM webhook_hourly_stats s
+                (SELECT CAST(SUM(s.succeeded) AS BIGINT) FROM webhook_hourly_stats s
                   WHERE s.webhook_id = w.id AND s.hour_start >= ",
     );
     query.push_bind(window_start).push(
         ") AS succeeded,
-                (SELECT SUM(s.failed) FROM webhook_hourly_stats s
+                (SELECT CAST(SUM(s.failed) AS BIGINT) FROM webhook_hourly_stats s
                   WHERE s.webhook_id = w.id AND s.hour_start >= ",
     );
     query.push_bind(window_start).push(") AS failed_attempts");
@@ -308,20 +330,27 @@ fn select_webhooks<'a>(now: Timestamp) -> QueryBuilder<'a, Sqlite> {
             .push_bind(status)
             .push(" LIMIT ")
             .push_bind(COUNTED_UP_TO + 1)
-            .push(format!(")) AS {}", status.key()));
+            .push(format!(") AS counted) AS {}", status.key()));
     }
     query.push(" FROM webhooks w");
     query
 }
 
-fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &WebhookFilter) {
+fn push_filter<'q, DB: Database>(
+    query: &mut QueryBuilder<'q, DB>,
+    dialect: Dialect,
+    filter: &WebhookFilter,
+) where
+    String: Bind<'q, DB>,
+    WebhookStatus: Bind<'q, DB>,
+{
     query.push(" WHERE 1 = 1");
     if let Some(search) = &filter.search {
         let pattern = format!("%{}%", super::escape_like(&search.to_lowercase()));
         query
             .push(" AND (w.name_folded LIKE ")
             .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR w.url LIKE ")
+            .push(format!(" ESCAPE '\\' OR w.url {} ", dialect.like()))
             .push_bind(pattern)
             .push(" ESCAPE '\\')");
     }
@@ -330,7 +359,7 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &WebhookFilter) {
     }
     if let Some(event_type) = &filter.event_type {
         query
-            .push(" AND (w.all_events = 1 OR EXISTS (SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event_type = ")
+            .push(" AND (w.all_events OR EXISTS (SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event_type = ")
             .push_bind(event_type.clone())
             .push("))");
     }
@@ -397,8 +426,11 @@ impl TryFrom<WebhookRow> for Webhook {
 
 fn name_taken(error: sqlx::Error) -> StoreError {
     match &error {
+        // SQLite names the column ("webhooks.name_folded"), PostgreSQL the index.
         sqlx::Error::Database(db)
-            if db.is_unique_violation() && db.message().contains("webhooks.name_folded") =>
+            if db.is_unique_violation()
+                && (db.constraint() == Some("webhooks_name_folded")
+                    || db.message().contains("webhooks.name_folded")) =>
         {
             StoreError::WebhookNameTaken
         }

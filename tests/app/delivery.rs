@@ -462,10 +462,7 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
     housekeeping::once(&app.db, upkeep, now.plus(days(31)))
         .await
         .unwrap();
-    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap();
+    let events: i64 = crate::common::sql_scalar(&app.db, "SELECT COUNT(*) FROM events").await;
     assert_eq!(events, 0, "pruned after the retention");
 }
 

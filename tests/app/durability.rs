@@ -112,13 +112,14 @@ async fn every_acknowledged_event_is_on_disk_after_a_kill_9() {
 
     let db = Db::open(&database_url).await.unwrap();
     for id in &acknowledged {
-        let deliveries: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events e JOIN deliveries d ON d.event_id = e.id WHERE e.id = ?",
+        let deliveries: i64 = crate::common::sql_scalar(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM events e JOIN deliveries d ON d.event_id = e.id
+                 WHERE e.id = {id}"
+            ),
         )
-        .bind(id)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
+        .await;
         assert_eq!(
             deliveries, 1,
             "acknowledged event {id} and its delivery survived"
@@ -260,10 +261,7 @@ async fn sigterm_lets_sends_in_flight_finish_and_exits_cleanly() {
     assert!(status.success(), "{status}");
 
     let db = Db::open(&database_url).await.unwrap();
-    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attempts")
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
+    let attempts: i64 = crate::common::sql_scalar(&db, "SELECT COUNT(*) FROM attempts").await;
     assert_eq!(
         attempts,
         receiver.received().len() as i64,

@@ -71,11 +71,11 @@ async fn concurrent_wrong_sign_ins(
 }
 
 async fn failed_sign_ins_in_the_audit_log(app: &TestApp) -> usize {
-    let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed'")
-            .fetch_one(app.db.reader())
-            .await
-            .unwrap();
+    let count: i64 = crate::common::sql_scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed'",
+    )
+    .await;
     count as usize
 }
 
@@ -269,10 +269,8 @@ async fn an_idempotency_key_belongs_to_its_token_and_to_its_body() {
     );
     assert_ne!(billing_event["id"], first["id"]);
 
-    let stored: Vec<String> = sqlx::query_scalar("SELECT data FROM events ORDER BY id")
-        .fetch_all(app.db.reader())
-        .await
-        .unwrap();
+    let stored: Vec<String> =
+        crate::common::sql_scalars(&app.db, "SELECT data FROM events ORDER BY id").await;
     assert_eq!(
         stored,
         [r#"{"order":1}"#, r#"{"order":2}"#],
@@ -304,10 +302,7 @@ async fn one_batch_holding_a_key_twice_with_different_bodies_stores_only_the_fir
         .filter(|s| **s == StatusCode::CONFLICT)
         .count();
     assert_eq!((accepted, conflicts), (1, 19), "{statuses:?}");
-    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap();
+    let events: i64 = crate::common::sql_scalar(&app.db, "SELECT COUNT(*) FROM events").await;
     assert_eq!(events, 1);
 }
 

@@ -101,9 +101,10 @@ async fn the_audit_log_names_who_changed_what_and_cannot_be_rewritten() {
             .all(|row| row.contains("v2"))
     );
 
-    let rewrite = sqlx::query("UPDATE audit_log SET actor = 'someone else'")
-        .execute(&mut *app.db.begin_write().await.unwrap())
-        .await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    let rewrite =
+        crate::common::sql_execute(&mut tx, "UPDATE audit_log SET actor = 'someone else'").await;
+    drop(tx);
     assert!(
         rewrite.is_err(),
         "the database refuses to change the audit log"

@@ -24,10 +24,12 @@ async fn a_write_cancelled_in_the_middle_of_begin_does_not_wedge_the_writer() {
         .await
         .expect("the writer is free again")
         .expect("a new transaction begins");
-    sqlx::query("INSERT INTO sign_in_failures (email, client, at) VALUES ('x', 'y', 0)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    crate::common::sql_execute(
+        &mut tx,
+        "INSERT INTO sign_in_failures (email, client, at) VALUES ('x', 'y', 0)",
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(
         app.get("/settings/webhooks").await.status(),

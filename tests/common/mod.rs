@@ -1,8 +1,10 @@
-//! A real server on a random port with its own SQLite file, and a browser-like client.
+//! A real server on a random port with its own database (a SQLite file, or a PostgreSQL
+//! database when the suite runs against PostgreSQL), and a browser-like client.
 
 #![allow(dead_code)] // Each test binary uses its own share of these helpers.
 
 pub mod browser;
+pub mod database;
 pub mod receiver;
 pub mod scene;
 
@@ -17,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
-use webhook_console::db::{Db, event_types, webhooks};
+use webhook_console::db::{Db, Reader, WriteTx, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
 use webhook_console::secret_key::MasterKey;
 use webhook_console::startup::Application;
@@ -31,6 +33,8 @@ pub struct TestApp {
     /// A browser-like client signed in as the admin.
     pub admin: Client,
     pub db: Db,
+    pub database_url: String,
+    /// The SQLite file, when the suite runs on SQLite.
     pub database_path: std::path::PathBuf,
     pub setup_link: Option<String>,
     _dir: TempDir,
@@ -70,10 +74,11 @@ impl TestApp {
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let database_path = dir.path().join("console.db");
-        let database_url = format!("sqlite://{}", database_path.display());
+        let database_url = database::fresh(&database_path).await;
         let mut settings = Settings {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
+            secret_key: database::shared_secret_key(),
             admin_email: with_admin.then(|| ADMIN_EMAIL.into()),
             admin_password: with_admin.then(|| ADMIN_PASSWORD.parse().unwrap()),
             ..Settings::default()
@@ -90,6 +95,7 @@ impl TestApp {
             admin: Client::new(&address),
             address,
             db,
+            database_url,
             database_path,
             setup_link,
             _dir: dir,
@@ -167,9 +173,8 @@ impl TestApp {
     pub async fn seed_webhooks(&self, count: usize, name: impl Fn(usize) -> String) {
         let catalog = event_types::keys(self.db.reader()).await.unwrap();
         let subscribable: Vec<_> = catalog.iter().filter(|key| key.is_subscribable()).collect();
-        // The app's own key (from the key file beside the database), so that what is sealed
-        // here opens in the server.
-        let secrets = MasterKey::load(None, &self.database_url())
+        // The app's own key, so that what is sealed here opens in the server.
+        let secrets = MasterKey::load(database::shared_secret_key().as_ref(), &self.database_url)
             .unwrap()
             .secret_box();
         let mut tx = self.db.begin_write().await.unwrap();
@@ -187,10 +192,6 @@ impl TestApp {
                 .unwrap();
         }
         tx.commit().await.unwrap();
-    }
-
-    pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self.database_path.display())
     }
 
     pub async fn webhook_count(&self) -> i64 {
@@ -554,4 +555,73 @@ impl Page {
     pub fn webhook_names(&self) -> Vec<String> {
         self.texts("table.data-table tbody .row-link")
     }
+}
+
+/// Asks the database a question no page answers, on whichever backend the test runs.
+pub async fn sql_row<T>(db: &Db, sql: &str) -> T
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    match db.reader() {
+        Reader::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await,
+        Reader::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await,
+    }
+    .unwrap_or_else(|error| panic!("{sql}: {error}"))
+}
+
+pub async fn sql_rows<T>(db: &Db, sql: &str) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    match db.reader() {
+        Reader::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+        Reader::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+    }
+    .unwrap_or_else(|error| panic!("{sql}: {error}"))
+}
+
+/// A one-column answer, such as a count.
+pub async fn sql_scalar<T>(db: &Db, sql: &str) -> T
+where
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    sql_row::<(T,)>(db, sql).await.0
+}
+
+/// Runs a statement inside the caller's transaction, as something other than the console
+/// would (to show what the database itself allows).
+pub async fn sql_execute(tx: &mut WriteTx, sql: &str) -> Result<u64, sqlx::Error> {
+    match tx {
+        WriteTx::Sqlite(tx) => sqlx::query(sql)
+            .execute(&mut **tx)
+            .await
+            .map(|r| r.rows_affected()),
+        WriteTx::Postgres(tx) => sqlx::query(sql)
+            .execute(&mut **tx)
+            .await
+            .map(|r| r.rows_affected()),
+    }
+}
+
+pub async fn sql_scalars<T>(db: &Db, sql: &str) -> Vec<T>
+where
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    sql_rows::<(T,)>(db, sql)
+        .await
+        .into_iter()
+        .map(|(value,)| value)
+        .collect()
 }

@@ -4,10 +4,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
-use sqlx::{SqliteConnection, SqliteExecutor};
 
 use crate::clock::Timestamp;
-use crate::db::StoreError;
+use crate::db::{Source, StoreError, WriteTx};
 use crate::domain::ApiKey;
 use crate::secret_box::{Purpose, SecretBox};
 
@@ -16,16 +15,17 @@ const SIGNING_KEY_BYTES: usize = 32;
 
 /// The only way an API key leaves storage: keys are sealed by [`seal_api_key`] on the way
 /// in and opened here on the way out, so the database and its WAL never hold one in clear.
-pub async fn api_key(
-    db: impl SqliteExecutor<'_>,
+pub async fn api_key<'a>(
+    db: impl Into<Source<'a>>,
     secrets: &SecretBox,
     id: i64,
 ) -> Result<Option<ApiKey>, StoreError> {
-    let sealed: Option<Option<String>> =
-        sqlx::query_scalar("SELECT api_key FROM webhooks WHERE id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
+    let sealed: Option<Option<String>> = dispatch!(read db, |e, d| sqlx::query_scalar(
+        "SELECT api_key FROM webhooks WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?);
     let Some(sealed) = sealed else {
         return Err(StoreError::NotFound);
     };
@@ -42,16 +42,17 @@ pub(in crate::db) fn open_api_key(
 }
 
 /// The webhook's `whsec_` signing secret, opened.
-pub async fn signing_secret(
-    db: impl SqliteExecutor<'_>,
+pub async fn signing_secret<'a>(
+    db: impl Into<Source<'a>>,
     secrets: &SecretBox,
     id: i64,
 ) -> Result<String, StoreError> {
-    let sealed: Option<Option<String>> =
-        sqlx::query_scalar("SELECT signing_secret FROM webhooks WHERE id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
+    let sealed: Option<Option<String>> = dispatch!(read db, |e, d| sqlx::query_scalar(
+        "SELECT signing_secret FROM webhooks WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?);
     let sealed = sealed.flatten().ok_or(StoreError::NotFound)?;
     Ok(secrets.open(Purpose::SigningSecret, &sealed)?)
 }
@@ -59,23 +60,25 @@ pub async fn signing_secret(
 /// A new signing secret; the current one keeps signing beside it until `keep_until`.
 /// Returns the new secret.
 pub async fn rotate_signing_secret(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     secrets: &SecretBox,
     id: i64,
     keep_until: Timestamp,
 ) -> Result<String, StoreError> {
     let secret = new_signing_secret();
-    let updated = sqlx::query(
+    let sealed = secrets.seal(Purpose::SigningSecret, &secret);
+    let updated = dispatch!(tx tx, |e, d| sqlx::query(
         "UPDATE webhooks SET previous_signing_secret = signing_secret,
-                previous_secret_expires_at = ?, signing_secret = ?
-         WHERE id = ?",
+                previous_secret_expires_at = $1, signing_secret = $2
+         WHERE id = $3",
     )
     .bind(keep_until)
-    .bind(secrets.seal(Purpose::SigningSecret, &secret))
+    .bind(sealed)
     .bind(id)
-    .execute(conn)
-    .await?;
-    match updated.rows_affected() {
+    .execute(e)
+    .await?
+            .rows_affected());
+    match updated {
         0 => Err(StoreError::NotFound),
         _ => Ok(secret),
     }
@@ -83,20 +86,23 @@ pub async fn rotate_signing_secret(
 
 /// Gives webhooks created before signing existed a secret of their own.
 pub async fn backfill_signing_secrets(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     secrets: &SecretBox,
 ) -> Result<u64, StoreError> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhooks WHERE signing_secret IS NULL")
-        .fetch_all(&mut *conn)
-        .await?;
-    for id in &ids {
-        sqlx::query("UPDATE webhooks SET signing_secret = ? WHERE id = ?")
-            .bind(secrets.seal(Purpose::SigningSecret, &new_signing_secret()))
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(ids.len() as u64)
+    dispatch!(tx tx, |e, d| {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM webhooks WHERE signing_secret IS NULL")
+                .fetch_all(&mut *e)
+                .await?;
+        for id in &ids {
+            sqlx::query("UPDATE webhooks SET signing_secret = $1 WHERE id = $2")
+                .bind(secrets.seal(Purpose::SigningSecret, &new_signing_secret()))
+                .bind(id)
+                .execute(&mut *e)
+                .await?;
+        }
+        Ok(ids.len() as u64)
+    })
 }
 
 /// Standard Webhooks' format: `whsec_` and the base64 of 32 random bytes.

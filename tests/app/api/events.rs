@@ -70,12 +70,11 @@ async fn event_fields_are_checked_and_defaulted() {
         .publish(json!({"event_type": "order.purchased", "data": 1, "event_time": "2026-01-15T10:30:00+01:00", "current_context": {"tenant": "acme"}}))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let stored: (i64, String, String) = sqlx::query_as(
+    let stored: (i64, String, String) = crate::common::sql_row(
+        &app.db,
         "SELECT event_time, current_context, data FROM events ORDER BY id DESC LIMIT 1",
     )
-    .fetch_one(app.db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         webhook_console::clock::Timestamp::from_unix_ms(stored.0).rfc3339(),
         "2026-01-15T09:30:00.000Z",
@@ -88,11 +87,11 @@ async fn event_fields_are_checked_and_defaulted() {
 
     api.publish(json!({"event_type": "order.purchased", "data": null}))
         .await;
-    let context: String =
-        sqlx::query_scalar("SELECT current_context FROM events ORDER BY id DESC LIMIT 1")
-            .fetch_one(app.db.reader())
-            .await
-            .unwrap();
+    let context: String = crate::common::sql_scalar(
+        &app.db,
+        "SELECT current_context FROM events ORDER BY id DESC LIMIT 1",
+    )
+    .await;
     assert_eq!(context, "{}");
 
     for (body, code) in [
@@ -126,10 +125,7 @@ async fn event_fields_are_checked_and_defaulted() {
             "{body}"
         );
     }
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap();
+    let count: i64 = crate::common::sql_scalar(&app.db, "SELECT COUNT(*) FROM events").await;
     assert_eq!(count, 2, "nothing invalid was stored");
 }
 
@@ -217,10 +213,8 @@ async fn an_idempotency_key_repeat_answers_the_first_event_and_queues_nothing() 
     let again: Value = again.json().await.unwrap();
 
     assert_eq!(again["id"], first["id"]);
-    let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap();
+    let deliveries: i64 =
+        crate::common::sql_scalar(&app.db, "SELECT COUNT(*) FROM deliveries").await;
     assert_eq!(deliveries, 1);
     let other: Value = api
         .request(Method::POST, "/api/v1/events")
@@ -265,11 +259,11 @@ async fn concurrent_repeats_of_one_idempotency_key_store_one_event() {
         "{answers:?}"
     );
     assert_eq!(answers[0]["deliveries"], 1);
-    let (events, deliveries): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries)")
-            .fetch_one(app.db.reader())
-            .await
-            .unwrap();
+    let (events, deliveries): (i64, i64) = crate::common::sql_row(
+        &app.db,
+        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM deliveries)",
+    )
+    .await;
     assert_eq!((events, deliveries), (1, 1));
 }
 
@@ -301,11 +295,8 @@ async fn fifty_concurrent_publishers_are_all_accepted_and_each_event_is_stored_o
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 200, "every answer names its own event");
-    let (events, distinct, deliveries): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(DISTINCT json_extract(data, '$.n')) FROM events),
-                (SELECT COUNT(*) FROM deliveries)",
-    )
-    .fetch_one(app.db.reader()).await.unwrap();
+    let (events, distinct, deliveries): (i64, i64, i64) = crate::common::sql_row(&app.db, "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(DISTINCT json_extract(data, '$.n')) FROM events),
+                (SELECT COUNT(*) FROM deliveries)").await;
     assert_eq!((events, distinct, deliveries), (200, 200, 200));
 }
 
@@ -331,8 +322,7 @@ async fn publishing_while_a_webhook_is_deleted_never_leaves_a_dangling_delivery(
     }
     publishing.await.unwrap();
 
-    let dangling: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE w.id IS NULL")
-        .fetch_one(app.db.reader()).await.unwrap();
+    let dangling: i64 = crate::common::sql_scalar(&app.db, "SELECT COUNT(*) FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE w.id IS NULL").await;
     assert_eq!(dangling, 0);
     assert_eq!(api.publish(order()).await.1["deliveries"], 0);
 }

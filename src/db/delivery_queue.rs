@@ -4,12 +4,12 @@
 //! live one never claims the same delivery twice. On PostgreSQL, nodes claiming at the same
 //! moment skip each other's locked rows instead of waiting or claiming them twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sqlx::{FromRow, QueryBuilder};
 
 use super::webhooks::open_api_key;
-use super::{Source, StoreError, WriteTx};
+use super::{Dialect, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus};
 use crate::secret_box::{Purpose, SecretBox};
@@ -215,15 +215,23 @@ pub struct AttemptRecord {
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Writes a batch of tries: the attempt rows, each delivery's state, and per webhook its
-/// last delivery and hourly counts, in a handful of statements per batch. Webhook rows are
-/// written in id order, so that two nodes' batches never wait for each other in a circle.
+/// last delivery and hourly counts, in a handful of statements per batch. Tries of
+/// deliveries deleted meanwhile (with their webhook) are left out. Rows are locked webhooks
+/// first, each kind in id order, as a webhook's deletion locks them, so that two
+/// transactions never wait for each other in a circle.
 pub async fn record_attempts(
     tx: &mut WriteTx,
     attempts: &[&AttemptRecord],
 ) -> Result<(), StoreError> {
+    let still_there = lock_deliveries(tx, attempts).await?;
+    let attempts: Vec<&AttemptRecord> = attempts
+        .iter()
+        .copied()
+        .filter(|attempt| still_there.contains(&attempt.delivery_id))
+        .collect();
     let mut last: BTreeMap<i64, (Timestamp, bool)> = BTreeMap::new();
     let mut hourly: BTreeMap<(i64, Timestamp), (i64, i64)> = BTreeMap::new();
-    for attempt in attempts {
+    for attempt in &attempts {
         let succeeded = attempt.error_code.is_none();
         let latest = last
             .entry(attempt.webhook_id)
@@ -309,6 +317,35 @@ pub async fn record_attempts(
     }
     });
     Ok(())
+}
+
+/// Locks the webhooks and deliveries these tries belong to, and returns the deliveries
+/// that still exist. On SQLite the one writer holds everything already.
+async fn lock_deliveries(
+    tx: &mut WriteTx,
+    attempts: &[&AttemptRecord],
+) -> Result<HashSet<i64>, StoreError> {
+    let webhooks: BTreeSet<i64> = attempts.iter().map(|a| a.webhook_id).collect();
+    let deliveries: BTreeSet<i64> = attempts.iter().map(|a| a.delivery_id).collect();
+    dispatch!(tx tx, |e, d| {
+        if d == Dialect::Postgres {
+            let mut query = QueryBuilder::new("SELECT id FROM webhooks WHERE id IN (");
+            let mut separated = query.separated(", ");
+            for id in &webhooks {
+                separated.push_bind(*id);
+            }
+            query.push(") ORDER BY id FOR KEY SHARE");
+            query.build().execute(&mut *e).await?;
+        }
+        let mut query = QueryBuilder::new("SELECT id FROM deliveries WHERE id IN (");
+        let mut separated = query.separated(", ");
+        for id in &deliveries {
+            separated.push_bind(*id);
+        }
+        query.push(") ORDER BY id").push(d.pick("", " FOR UPDATE"));
+        let found: Vec<i64> = query.build_query_scalar().fetch_all(e).await?;
+        Ok(found.into_iter().collect())
+    })
 }
 
 /// How the queue stands: deliveries pending for active webhooks, and since when the

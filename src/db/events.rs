@@ -231,7 +231,9 @@ async fn insert_fresh(
     });
     // Born claimed (due only when the lease lapses): the caller hands them to this
     // process's sender at once, and a process that dies first leaves them to the next.
-    let fan_out = |batch: &str| {
+    // On PostgreSQL a webhook deleted by another transaction meanwhile must get nothing:
+    // its row is locked as it is read, so a delete under way is waited for and then skips it.
+    let fan_out = |batch: &str, lock: &str| {
         format!(
             "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
              SELECT e.id, w.id, 'pending', $2, $1
@@ -241,12 +243,13 @@ async fn insert_fresh(
                                            WHERE x.webhook_id = w.id
                                              AND x.event_type = e.event_type))
              WHERE {batch}
+             {lock}
              RETURNING id, event_id"
         )
     };
     let created: Vec<(i64, i64)> = match conn {
         WriteTx::Sqlite(tx) => {
-            sqlx::query_as(&fan_out("e.id BETWEEN $3 AND $4"))
+            sqlx::query_as(&fan_out("e.id BETWEEN $3 AND $4", ""))
                 .bind(now)
                 .bind(lease_until)
                 .bind(ids[0])
@@ -255,7 +258,7 @@ async fn insert_fresh(
                 .await?
         }
         WriteTx::Postgres(tx) => {
-            sqlx::query_as(&fan_out("e.id = ANY($3)"))
+            sqlx::query_as(&fan_out("e.id = ANY($3)", "FOR KEY SHARE OF w"))
                 .bind(now)
                 .bind(lease_until)
                 .bind(&ids)

@@ -41,7 +41,7 @@ async fn api_keys_never_reach_the_database_files_in_clear() {
         detail.text(".properties").contains("••••8b7a"),
         "stored, and shown masked"
     );
-    let files = app.raw_database_files();
+    let files = app.everything_stored().await;
     assert!(!files.is_empty());
     let found = files
         .windows(canary.len())

@@ -101,7 +101,7 @@ async fn a_console_started_with_an_admin_from_the_environment_has_no_setup_link(
 #[tokio::test]
 async fn the_command_line_creates_users_with_the_password_from_standard_input() {
     let app = TestApp::spawn().await;
-    let database_url = format!("sqlite://{}", app.database_path.display());
+    let database_url = app.database_url.clone();
 
     let mut command = Command::new(env!("CARGO_BIN_EXE_webhook-console"))
         .args([
@@ -145,7 +145,7 @@ async fn the_command_line_creates_users_with_the_password_from_standard_input() 
 #[tokio::test]
 async fn the_command_line_prints_a_new_api_token_and_nothing_else() {
     let app = TestApp::spawn().await;
-    let database_url = format!("sqlite://{}", app.database_path.display());
+    let database_url = app.database_url.clone();
 
     let output = Command::new(env!("CARGO_BIN_EXE_webhook-console"))
         .args(["token", "create", "--name", "Shop backend"])

@@ -348,7 +348,8 @@ async fn a_new_password_is_shown_once_after_a_redirect_and_never_lies_on_disk_in
     let password = shown.text("#new-password");
     assert_eq!(password.len(), 24);
     assert!(
-        !app.raw_database_files()
+        !app.everything_stored()
+            .await
             .windows(password.len())
             .any(|window| window == password.as_bytes()),
         "the password waited in the session sealed, not in clear"

@@ -214,8 +214,23 @@ impl TestApp {
         Api::new(&self.address, &token)
     }
 
-    /// Every byte SQLite has on disk for this console: the database, its WAL and shared memory.
-    pub fn raw_database_files(&self) -> Vec<u8> {
+    /// Everything the database holds for this console: on SQLite every byte of the database,
+    /// its WAL and shared memory; on PostgreSQL every row of every table, as text.
+    pub async fn everything_stored(&self) -> Vec<u8> {
+        if database::on_postgres() {
+            let tables: Vec<String> = sql_scalars(
+                &self.db,
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+            )
+            .await;
+            let mut bytes = Vec::new();
+            for table in tables {
+                let rows: Vec<String> =
+                    sql_scalars(&self.db, &format!("SELECT t::text FROM {table} t")).await;
+                bytes.extend(rows.join("\n").into_bytes());
+            }
+            return bytes;
+        }
         let mut bytes = Vec::new();
         for suffix in ["", "-wal", "-shm"] {
             let path = format!("{}{suffix}", self.database_path.display());

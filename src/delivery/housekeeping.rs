@@ -1,5 +1,6 @@
 //! Upkeep that runs beside the worker: old events are pruned in small batches (the file
 //! stops growing) and webhooks whose deliveries have only failed for long are switched off.
+//! Nodes sharing a database take turns: each round runs on whichever node gets the lock.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::actions;
 use crate::clock::Timestamp;
-use crate::db::{Db, StoreError, housekeeping};
+use crate::db::{Db, Job, StoreError, housekeeping};
 use crate::telemetry::error_chain;
 
 /// How often upkeep runs: retention and auto-disable are measured in days.
@@ -30,9 +31,19 @@ pub(super) async fn run(db: Db, upkeep: Upkeep, shutdown: CancellationToken) {
             _ = ticks.tick() => {}
             () = shutdown.cancelled() => return,
         }
+        // One node at a time: the others skip this round.
+        let lock = match db.try_lock(Job::Upkeep).await {
+            Ok(Some(lock)) => lock,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::error!("upkeep could not start: {}", error_chain(&error));
+                continue;
+            }
+        };
         if let Err(error) = once(&db, upkeep, Timestamp::now()).await {
             tracing::error!("upkeep failed: {}", error_chain(&error));
         }
+        lock.release().await;
     }
 }
 

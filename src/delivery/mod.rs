@@ -3,6 +3,7 @@
 
 mod body;
 pub mod housekeeping;
+mod nodes;
 mod outcomes;
 pub mod retry;
 pub mod sender;
@@ -22,6 +23,7 @@ use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::secret_box::SecretBox;
 use housekeeping::Upkeep;
+use nodes::Membership;
 use retry::RetrySchedule;
 use sender::Sender;
 use target_guard::TargetGuard;
@@ -35,7 +37,8 @@ const OUTCOME_QUEUE: usize = 4096;
 pub struct EngineSettings {
     /// Sends in flight at once, over all webhooks.
     pub concurrency: usize,
-    /// Sends in flight at once to one webhook, so a slow receiver cannot starve the others.
+    /// Sends in flight at once to one webhook, so a slow receiver cannot starve the others;
+    /// nodes sharing a database share this out among themselves.
     pub per_webhook: usize,
     /// A try without an answer after this long has failed.
     pub timeout: Duration,
@@ -59,6 +62,7 @@ struct Engine {
     sender: Sender,
     settings: EngineSettings,
     metrics: Metrics,
+    membership: Membership,
 }
 
 /// Where ingest hands fresh deliveries: committed already, and claimed until the lease
@@ -112,12 +116,14 @@ pub fn start(
     metrics: Metrics,
     shutdown: CancellationToken,
 ) -> Running {
+    let membership = Membership::new(settings.per_webhook);
     let engine = Arc::new(Engine {
         sender: Sender::new(settings.timeout, settings.guard.clone()),
         db,
         secrets,
         settings,
         metrics,
+        membership: membership.clone(),
     });
     let (deliveries, fresh) = mpsc::unbounded_channel();
     let due = Arc::new(Notify::new());
@@ -133,6 +139,7 @@ pub fn start(
         engine.settings.upkeep,
         shutdown.clone(),
     ));
+    let heartbeat = tokio::spawn(nodes::run(engine.db.clone(), membership, shutdown.clone()));
     let health = Health(Arc::new(AtomicBool::new(true)));
     let worker = tokio::spawn(worker::run(engine, fresh, due, outcomes, shutdown));
     let running = health.clone();
@@ -143,6 +150,9 @@ pub fn start(
         running.0.store(false, Ordering::Relaxed);
         if upkeep.await.is_err() {
             tracing::error!("upkeep stopped abnormally");
+        }
+        if heartbeat.await.is_err() {
+            tracing::error!("the heartbeat stopped abnormally");
         }
         // The worker held the last outcome sender: the writer drains and ends.
         if writer.await.is_err() {

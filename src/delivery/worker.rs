@@ -151,7 +151,7 @@ fn take_in(fresh: &mut VecDeque<i64>, ids: Vec<i64>) {
 struct Senders {
     engine: Arc<Engine>,
     in_flight: JoinSet<Finished>,
-    per_webhook: HashMap<i64, (usize, Arc<Semaphore>)>,
+    per_webhook: HashMap<i64, Slots>,
     released: Vec<i64>,
     outcomes: mpsc::Sender<Outcome>,
     shutdown: CancellationToken,
@@ -168,16 +168,17 @@ impl Senders {
     }
 
     fn spawn(&mut self, delivery: Claimed) {
-        let per_webhook = self.engine.settings.per_webhook;
-        let slot = self
+        let share = self.engine.membership.per_webhook();
+        let slots = self
             .per_webhook
             .entry(delivery.webhook_id)
-            .or_insert_with(|| (0, Arc::new(Semaphore::new(per_webhook))));
-        slot.0 += 1;
+            .or_insert_with(|| Slots::new(share));
+        slots.resize(share);
+        slots.held += 1;
         self.in_flight.spawn(send_one(
             self.engine.clone(),
             delivery,
-            slot.1.clone(),
+            slots.semaphore.clone(),
             self.outcomes.clone(),
             self.shutdown.clone(),
         ));
@@ -190,9 +191,9 @@ impl Senders {
             tracing::error!("a delivery task stopped abnormally");
             return;
         };
-        if let Some(slot) = self.per_webhook.get_mut(&finished.webhook_id) {
-            slot.0 -= 1;
-            if slot.0 == 0 {
+        if let Some(slots) = self.per_webhook.get_mut(&finished.webhook_id) {
+            slots.held -= 1;
+            if slots.held == 0 {
                 self.per_webhook.remove(&finished.webhook_id);
             }
         }
@@ -204,15 +205,44 @@ impl Senders {
     }
 }
 
+/// One webhook's sends on this node: those held (waiting or sending) and the permits to send.
+struct Slots {
+    held: usize,
+    permits: usize,
+    semaphore: Arc<Semaphore>,
+}
+
+impl Slots {
+    fn new(permits: usize) -> Self {
+        Self {
+            held: 0,
+            permits,
+            semaphore: Arc::new(Semaphore::new(permits)),
+        }
+    }
+
+    /// Follows this node's share as nodes come and go; permits in use are taken back as
+    /// they are returned.
+    fn resize(&mut self, permits: usize) {
+        if permits > self.permits {
+            self.semaphore.add_permits(permits - self.permits);
+            self.permits = permits;
+        } else if permits < self.permits {
+            self.permits -= self.semaphore.forget_permits(self.permits - permits);
+        }
+    }
+}
+
 async fn claim(
     engine: &Engine,
-    per_webhook: &HashMap<i64, (usize, Arc<Semaphore>)>,
+    per_webhook: &HashMap<i64, Slots>,
     capacity: usize,
 ) -> Result<Vec<Claimed>, StoreError> {
     let settings = &engine.settings;
+    let share = engine.membership.per_webhook();
     let busy: Vec<i64> = per_webhook
         .iter()
-        .filter(|(_, (count, _))| *count >= settings.per_webhook)
+        .filter(|(_, slots)| slots.held >= share)
         .map(|(id, _)| *id)
         .collect();
     let now = Timestamp::now();
@@ -222,7 +252,7 @@ async fn claim(
         &engine.secrets,
         ClaimLimits {
             limit: capacity as i64,
-            per_webhook: settings.per_webhook as i64,
+            per_webhook: share as i64,
             busy: &busy,
         },
         now,

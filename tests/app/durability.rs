@@ -1,8 +1,7 @@
 //! What the API acknowledged survives the process being killed at any moment.
 
 use std::collections::HashSet;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,55 +10,8 @@ use serde_json::json;
 use webhook_console::db::Db;
 
 use crate::common::Api;
+use crate::common::process::{free_port, start_server, token_for, wait_until_ready};
 use crate::common::receiver::Receiver;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The real binary on `port`, with the first admin and these extra settings.
-fn start_server(database_url: &str, port: u16, env: &[(&str, &str)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_webhook-console"))
-        .env("DATABASE_URL", database_url)
-        .env("WEBHOOK_CONSOLE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("WEBHOOK_CONSOLE_ADMIN_EMAIL", "admin@example.com")
-        .env(
-            "WEBHOOK_CONSOLE_ADMIN_PASSWORD",
-            "correct horse battery staple",
-        )
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_until_ready(port: u16) {
-    let ready = format!("http://127.0.0.1:{port}/readyz");
-    for _ in 0..200 {
-        if reqwest::get(&ready)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
-
-fn token_for(database_url: &str) -> String {
-    let token = Command::new(env!("CARGO_BIN_EXE_webhook-console"))
-        .args(["token", "create", "--name", "publisher"])
-        .env("DATABASE_URL", database_url)
-        .output()
-        .unwrap();
-    String::from_utf8(token.stdout).unwrap().trim().to_owned()
-}
 
 #[tokio::test]
 async fn every_acknowledged_event_is_on_disk_after_a_kill_9() {

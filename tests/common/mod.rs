@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod database;
+pub mod process;
 pub mod receiver;
 pub mod scene;
 
@@ -345,7 +346,7 @@ pub struct RawResponse {
 }
 
 impl Client {
-    fn new(address: &str) -> Self {
+    pub fn new(address: &str) -> Self {
         let cookies = Arc::new(Jar::default());
         Self {
             http: reqwest::Client::builder()

@@ -5,8 +5,10 @@ use std::io::BufRead;
 use crate::actions::tokens::TokenError;
 use crate::actions::{self, Actor};
 use crate::config::Settings;
-use crate::db::{Db, StoreError};
+use crate::db::copy::{self, CopyError, Keys};
+use crate::db::{self, Db, StoreError};
 use crate::domain::{Email, Password, Role};
+use crate::secret_key::{KeyError, MasterKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -18,6 +20,8 @@ pub enum CliError {
     Stdin(#[from] std::io::Error),
     #[error("storage failed")]
     Store(#[source] StoreError),
+    #[error("could not load the secret key")]
+    Key(#[from] KeyError),
 }
 
 impl From<StoreError> for CliError {
@@ -62,4 +66,76 @@ pub async fn create_token(settings: &Settings, name: &str) -> Result<String, Cli
         });
     db.close().await;
     token
+}
+
+/// `webhook-console migrate-to --database-url postgres://…`: copies the SQLite installation
+/// at `from` into the empty PostgreSQL database, in one transaction, and checks that every
+/// table holds as many rows on both sides. Stop the server first: what it writes during the
+/// copy would be missing.
+pub async fn migrate_to(settings: &Settings, from: &str) -> Result<String, CliError> {
+    let to = &settings.database_url;
+    if !db::is_postgres(to) {
+        return Err(CliError::Invalid(
+            "--database-url must name the PostgreSQL database to copy into (postgres://…)".into(),
+        ));
+    }
+    if db::is_postgres(from) || !db::sqlite_file_exists(from) {
+        return Err(CliError::Invalid(format!(
+            "--from must name an existing SQLite database (sqlite://…); {from} is not one"
+        )));
+    }
+    let Some(target_key) = settings.secret_key.as_ref() else {
+        return Err(CliError::Invalid(
+            "set WEBHOOK_CONSOLE_SECRET_KEY to the key every PostgreSQL node will use: \
+             webhook secrets are sealed again with it"
+                .into(),
+        ));
+    };
+    let source_secrets = MasterKey::of_installation(target_key, from)?.secret_box();
+    let target_secrets = MasterKey::load(Some(target_key), to)?.secret_box();
+    let source = Db::open(from).await?;
+    let target = Db::open(to).await?;
+    let copied = copy_and_count(&source, &target, &source_secrets, &target_secrets).await;
+    source.close().await;
+    target.close().await;
+    let counts = copied?;
+    let mut report = String::from("table                  rows copied\n");
+    for count in &counts {
+        report.push_str(&format!("{:<22} {:>11}\n", count.table, count.target));
+    }
+    let differing: Vec<String> = counts
+        .iter()
+        .filter(|count| count.source != count.target)
+        .map(|count| format!("{} ({} → {})", count.table, count.source, count.target))
+        .collect();
+    if !differing.is_empty() {
+        return Err(CliError::Invalid(format!(
+            "{report}counts differ after the copy: {}",
+            differing.join(", ")
+        )));
+    }
+    report.push_str("Every table holds as many rows as in the source.");
+    Ok(report)
+}
+
+async fn copy_and_count(
+    source: &Db,
+    target: &Db,
+    source_secrets: &crate::secret_box::SecretBox,
+    target_secrets: &crate::secret_box::SecretBox,
+) -> Result<Vec<copy::Copied>, CliError> {
+    let mut tx = target.begin_batch().await?;
+    let keys = Keys {
+        source: source_secrets,
+        target: target_secrets,
+    };
+    match copy::copy_installation(source.reader(), &mut tx, keys).await {
+        Ok(()) => {}
+        Err(CopyError::TargetNotEmpty) => {
+            return Err(CliError::Invalid(CopyError::TargetNotEmpty.to_string()));
+        }
+        Err(CopyError::Store(error)) => return Err(error.into()),
+    }
+    tx.commit().await?;
+    Ok(copy::counts(source.reader(), target.reader()).await?)
 }

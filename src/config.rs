@@ -45,6 +45,13 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Copy this installation into the PostgreSQL database given with --database-url,
+    /// re-sealing secrets with WEBHOOK_CONSOLE_SECRET_KEY, and check every table's count.
+    MigrateTo {
+        /// The SQLite database to copy.
+        #[arg(long, default_value = DEFAULT_DATABASE_URL)]
+        from: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,6 +30,11 @@ async fn main() -> ExitCode {
             // The token alone, so scripts can capture it.
             println!("{token}")
         }),
+        Some(Command::MigrateTo { from }) => {
+            report(cli::migrate_to(&settings, &from).await, |report| {
+                println!("{report}")
+            })
+        }
     }
 }
 

@@ -51,6 +51,15 @@ impl MasterKey {
         }
     }
 
+    /// The key an existing installation has been using: its key file if it has one (the
+    /// file is never created here), else the configured key.
+    pub fn of_installation(configured: &Secret, database_url: &str) -> Result<Self, KeyError> {
+        match key_file_beside(database_url)? {
+            Some(path) if path.exists() => read_or_generate(&path).map(Self),
+            _ => Self::load(Some(configured), database_url),
+        }
+    }
+
     /// Signs and encrypts cookies (sessions, confirmations).
     pub fn cookie_key(&self) -> Key {
         Key::from(&self.derive(b"webhook-console cookies v1", [0; 64]))

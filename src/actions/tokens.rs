@@ -48,7 +48,7 @@ pub async fn create(db: &Db, actor: &Actor, name: &str) -> Result<String, TokenE
     }
     .record(&mut tx, now)
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(token)
 }
 

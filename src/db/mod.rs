@@ -68,6 +68,7 @@ macro_rules! dispatch {
 
 pub mod api_tokens;
 pub mod audit;
+pub mod copy;
 pub mod deliveries;
 pub mod delivery_queue;
 pub mod event_types;
@@ -189,8 +190,8 @@ impl<'a> From<Reader<'a>> for Source<'a> {
 impl<'a> From<&'a mut WriteTx> for Source<'a> {
     fn from(tx: &'a mut WriteTx) -> Self {
         match tx {
-            WriteTx::Sqlite(tx) => Self::SqliteTx(&mut **tx),
-            WriteTx::Postgres(tx) => Self::PostgresTx(&mut **tx),
+            WriteTx::Sqlite(tx) => Self::SqliteTx(tx),
+            WriteTx::Postgres(tx) => Self::PostgresTx(tx),
         }
     }
 }
@@ -312,6 +313,11 @@ impl Db {
             Backend::Postgres(pool) => pool.pool.close().await,
         }
     }
+}
+
+/// Whether an SQLite URL names a database file that exists (opening one creates it).
+pub fn sqlite_file_exists(database_url: &str) -> bool {
+    sqlite::file(database_url).is_some_and(|path| path.exists())
 }
 
 pub fn is_postgres(database_url: &str) -> bool {

@@ -3,6 +3,7 @@
 //! (checks that read before they write stay true until the commit) comes from a
 //! transaction-level advisory lock that console changes take.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -22,7 +23,8 @@ pub(super) const UPKEEP: i64 = 0x5743_0002;
 #[derive(Clone)]
 pub(super) struct Pool {
     pub pool: PgPool,
-    options: PgConnectOptions,
+    /// For the job locks' own connections.
+    options: Arc<PgConnectOptions>,
 }
 
 /// How a transaction behaves towards the other nodes' transactions.
@@ -49,7 +51,10 @@ impl Pool {
         // Nodes starting together apply migrations one after another (sqlx takes an
         // advisory lock around them).
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool, options })
+        Ok(Self {
+            pool,
+            options: Arc::new(options),
+        })
     }
 
     pub async fn begin(&self, begin: Begin) -> Result<Transaction<'static, Postgres>, StoreError> {

@@ -29,6 +29,14 @@ const PRIVATE_FILE_MODE: u32 = 0o600;
 /// Readers run in parallel under WAL; a few cover two cores with room for slow requests.
 const READER_CONNECTIONS: u32 = 8;
 
+/// The database file an SQLite URL names, if any (not for in-memory databases).
+pub(super) fn file(database_url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(database_url).ok()?;
+    let path = options.get_filename();
+    let in_memory = path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':');
+    (!in_memory).then(|| path.to_owned())
+}
+
 #[derive(Clone)]
 pub(super) struct Pools {
     pub reader: SqlitePool,

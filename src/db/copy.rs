@@ -1,0 +1,378 @@
+//! Copies a whole installation from one database to another (SQLite to PostgreSQL, when a
+//! team outgrows one machine): every table a console needs, in one transaction on the
+//! target, large tables page by page so memory stays flat. Sealed secrets are opened with
+//! the source's key and sealed again with the target's. Sessions, sign-in failures and
+//! node heartbeats are not copied: they are short-lived, and people simply sign in again.
+
+use sqlx::{QueryBuilder, Row};
+
+use super::{Reader, StoreError, WriteTx};
+use crate::secret_box::{Purpose, SecretBox};
+
+/// Rows read and written at once: 1,000 rows of at most 16 columns stay far below either
+/// backend's limit on parameters.
+const PAGE: i64 = 1000;
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Int,
+    Text,
+    Bool,
+    /// Text sealed with the installation's key for this purpose.
+    Sealed(Purpose),
+}
+
+struct Table {
+    name: &'static str,
+    columns: &'static [(&'static str, Kind)],
+    /// Read in pages by this integer key; small tables without one are read whole.
+    paged_by: Option<&'static str>,
+}
+
+use Kind::{Bool, Int, Sealed, Text};
+
+/// Parents before children, so every foreign key finds its row.
+const TABLES: &[Table] = &[
+    Table {
+        name: "event_types",
+        columns: &[
+            ("key", Text),
+            ("group_name", Text),
+            ("description", Text),
+            ("example_data", Text),
+            ("created_at", Int),
+        ],
+        paged_by: None,
+    },
+    Table {
+        name: "webhooks",
+        columns: &[
+            ("id", Int),
+            ("name", Text),
+            ("name_folded", Text),
+            ("url", Text),
+            ("notification_type", Text),
+            ("all_events", Bool),
+            ("api_key", Sealed(Purpose::ApiKey)),
+            ("status", Text),
+            ("status_reason", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+            ("last_delivery_at", Int),
+            ("last_delivery_outcome", Text),
+            ("signing_secret", Sealed(Purpose::SigningSecret)),
+            ("previous_signing_secret", Sealed(Purpose::SigningSecret)),
+            ("previous_secret_expires_at", Int),
+        ],
+        paged_by: Some("id"),
+    },
+    Table {
+        name: "webhook_ids",
+        columns: &[("only_row", Int), ("last_id", Int)],
+        paged_by: None,
+    },
+    Table {
+        name: "webhook_events",
+        columns: &[("webhook_id", Int), ("event_type", Text)],
+        paged_by: None,
+    },
+    Table {
+        name: "webhook_hourly_stats",
+        columns: &[
+            ("webhook_id", Int),
+            ("hour_start", Int),
+            ("succeeded", Int),
+            ("failed", Int),
+        ],
+        paged_by: None,
+    },
+    Table {
+        name: "users",
+        columns: &[
+            ("id", Int),
+            ("email", Text),
+            ("role", Text),
+            ("password_hash", Text),
+            ("disabled", Bool),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+        paged_by: Some("id"),
+    },
+    Table {
+        name: "api_tokens",
+        columns: &[
+            ("id", Int),
+            ("name", Text),
+            ("name_folded", Text),
+            ("token_hash", Text),
+            ("prefix", Text),
+            ("created_at", Int),
+            ("last_used_at", Int),
+            ("revoked_at", Int),
+        ],
+        paged_by: Some("id"),
+    },
+    Table {
+        name: "audit_log",
+        columns: &[
+            ("id", Int),
+            ("at", Int),
+            ("actor", Text),
+            ("action", Text),
+            ("target_type", Text),
+            ("target", Text),
+            ("summary", Text),
+        ],
+        paged_by: Some("id"),
+    },
+    Table {
+        name: "events",
+        columns: &[
+            ("id", Int),
+            ("event_type", Text),
+            ("event_time", Int),
+            ("current_context", Text),
+            ("data", Text),
+            ("api_token_id", Int),
+            ("idempotency_key", Text),
+            ("idempotency_fingerprint", Text),
+            ("created_at", Int),
+        ],
+        paged_by: Some("id"),
+    },
+    Table {
+        name: "deliveries",
+        columns: &[
+            ("id", Int),
+            ("event_id", Int),
+            ("webhook_id", Int),
+            ("status", Text),
+            ("attempt_count", Int),
+            ("schedule_start", Int),
+            ("next_attempt_at", Int),
+            ("last_attempt_at", Int),
+            ("last_status_code", Int),
+            ("created_at", Int),
+        ],
+        paged_by: Some("id"),
+    },
+    Table {
+        name: "attempts",
+        columns: &[
+            ("id", Int),
+            ("delivery_id", Int),
+            ("attempted_at", Int),
+            ("duration_ms", Int),
+            ("status_code", Int),
+            ("error_code", Text),
+            ("error_message", Text),
+            ("response_body", Text),
+            ("response_headers", Text),
+            ("signature", Text),
+        ],
+        paged_by: Some("id"),
+    },
+];
+
+/// The tables whose ids the target hands out itself from now on.
+const IDENTITIES: &[&str] = &[
+    "users",
+    "api_tokens",
+    "audit_log",
+    "events",
+    "deliveries",
+    "attempts",
+];
+
+#[derive(Debug, Clone)]
+enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+}
+
+/// How many rows a table holds on each side after the copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    pub table: &'static str,
+    pub source: i64,
+    pub target: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error("the target database already holds an installation; copy into an empty one")]
+    TargetNotEmpty,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Keys to open the source's sealed secrets and seal them for the target.
+pub struct Keys<'a> {
+    pub source: &'a SecretBox,
+    pub target: &'a SecretBox,
+}
+
+/// Copies everything from `source` into the freshly migrated, empty `target`, and counts
+/// both sides afterwards.
+pub async fn copy_installation(
+    source: Reader<'_>,
+    target: &mut WriteTx,
+    keys: Keys<'_>,
+) -> Result<(), CopyError> {
+    if holds_an_installation(target).await? {
+        return Err(CopyError::TargetNotEmpty);
+    }
+    // The target's own catalog (its migration's defaults) gives way to the source's.
+    dispatch!(tx &mut *target, |e, d| {
+        for table in ["webhook_ids", "event_types"] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *e)
+                .await
+                .map_err(StoreError::from)?;
+        }
+    });
+    for table in TABLES {
+        let mut after = None;
+        loop {
+            let rows = read_page(source, table, after, &keys).await?;
+            write_rows(target, table, &rows).await?;
+            match (table.paged_by, rows.last()) {
+                (Some(_), Some(last)) if rows.len() as i64 == PAGE => {
+                    let Value::Int(id) = &last[0] else {
+                        unreachable!("paged tables start with their integer key")
+                    };
+                    after = *id;
+                }
+                _ => break,
+            }
+        }
+    }
+    continue_identities(target).await?;
+    Ok(())
+}
+
+/// Rows per table on both sides, in copy order.
+pub async fn counts(source: Reader<'_>, target: Reader<'_>) -> Result<Vec<Copied>, StoreError> {
+    let mut counted = Vec::new();
+    for table in TABLES {
+        counted.push(Copied {
+            table: table.name,
+            source: count(source, table.name).await?,
+            target: count(target, table.name).await?,
+        });
+    }
+    Ok(counted)
+}
+
+async fn count(db: Reader<'_>, table: &str) -> Result<i64, StoreError> {
+    dispatch!(pool db, |e, d| Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(e)
+        .await?))
+}
+
+async fn holds_an_installation(target: &mut WriteTx) -> Result<bool, StoreError> {
+    dispatch!(tx target, |e, d| Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM webhooks)
+             OR EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM api_tokens)
+             OR EXISTS (SELECT 1 FROM audit_log)"
+    )
+    .fetch_one(e)
+    .await?))
+}
+
+async fn read_page(
+    db: Reader<'_>,
+    table: &Table,
+    after: Option<i64>,
+    keys: &Keys<'_>,
+) -> Result<Vec<Vec<Value>>, StoreError> {
+    let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+    let mut sql = format!("SELECT {} FROM {}", columns.join(", "), table.name);
+    if let Some(key) = table.paged_by {
+        sql.push_str(&format!(" WHERE {key} > $1 ORDER BY {key} LIMIT {PAGE}"));
+    }
+    let rows = dispatch!(pool db, |e, d| {
+        let mut query = sqlx::query(&sql);
+        if table.paged_by.is_some() {
+            query = query.bind(after.unwrap_or(i64::MIN));
+        }
+        query
+            .fetch_all(e)
+            .await?
+            .iter()
+            .map(|row| {
+                table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, kind))| {
+                        Ok(match kind {
+                            Int => Value::Int(row.try_get(i)?),
+                            Bool => Value::Bool(row.try_get(i)?),
+                            Text => Value::Text(row.try_get(i)?),
+                            Sealed(purpose) => {
+                                let sealed: Option<String> = row.try_get(i)?;
+                                Value::Text(
+                                    sealed
+                                        .map(|sealed| {
+                                            let secret = keys.source.open(*purpose, &sealed)?;
+                                            Ok::<_, StoreError>(keys.target.seal(*purpose, &secret))
+                                        })
+                                        .transpose()?,
+                                )
+                            }
+                        })
+                    })
+                    .collect::<Result<Vec<Value>, StoreError>>()
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?
+    });
+    Ok(rows)
+}
+
+async fn write_rows(
+    tx: &mut WriteTx,
+    table: &Table,
+    rows: &[Vec<Value>],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+    dispatch!(tx tx, |e, d| {
+        let mut insert = QueryBuilder::new(format!(
+            "INSERT INTO {} ({}) ",
+            table.name,
+            columns.join(", ")
+        ));
+        insert.push_values(rows, |mut row, values| {
+            for value in values {
+                match value {
+                    Value::Int(value) => row.push_bind(*value),
+                    Value::Text(value) => row.push_bind(value.clone()),
+                    Value::Bool(value) => row.push_bind(*value),
+                };
+            }
+        });
+        insert.build().execute(e).await?;
+    });
+    Ok(())
+}
+
+/// Ids the target hands out next follow the copied ones.
+async fn continue_identities(tx: &mut WriteTx) -> Result<(), StoreError> {
+    let WriteTx::Postgres(tx) = tx else {
+        return Ok(()); // SQLite takes the next id after the highest by itself.
+    };
+    for table in IDENTITIES {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                           COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

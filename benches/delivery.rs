@@ -3,8 +3,11 @@
 //! it, the same sink driven flat out by a plain reqwest client: the machine's ceiling.
 //!
 //! Run: `cargo bench --bench delivery` (BENCH_SECONDS per run, default 10; BENCH_WEBHOOKS,
-//! default 10). Prints deliveries/s, latency p50/p95/p99, lost and duplicate deliveries,
-//! the server's peak RSS, peak WAL size and idle CPU.
+//! default 10; BENCH_RATES, events/s, default 100,500,1000). Prints deliveries/s, latency
+//! p50/p95/p99, lost and duplicate deliveries, the servers' peak RSS, peak WAL size and idle
+//! CPU. On SQLite by default; with `DATABASE_URL=postgres://…` (a server: the bench creates
+//! a database of its own there and drops it after) on PostgreSQL, with BENCH_NODES nodes
+//! (default 1) sharing it, publishers spread over them as a load balancer would.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -86,7 +89,6 @@ fn free_port() -> u16 {
 struct Server {
     child: Child,
     url: String,
-    wal: std::path::PathBuf,
 }
 
 impl Drop for Server {
@@ -99,13 +101,22 @@ impl Drop for Server {
 async fn bench() {
     let seconds: u64 = env_or("BENCH_SECONDS", 10);
     let webhooks: usize = env_or("BENCH_WEBHOOKS", 10);
+    let node_count: usize = env_or("BENCH_NODES", 1);
+    let rates: Vec<u64> = std::env::var("BENCH_RATES")
+        .unwrap_or_else(|_| "100,500,1000".into())
+        .split(',')
+        .map(|rate| {
+            rate.trim()
+                .parse()
+                .expect("BENCH_RATES: events/s, comma-separated")
+        })
+        .collect();
     let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("bench.db");
-    let database_url = format!("sqlite://{}", database.display());
+    let database = Database::create(dir.path()).await;
     let binary = env!("CARGO_BIN_EXE_webhook-console");
     let token = Command::new(binary)
         .args(["token", "create", "--name", "bench"])
-        .env("DATABASE_URL", &database_url)
+        .env("DATABASE_URL", &database.url)
         .output()
         .expect("token");
     let token = String::from_utf8(token.stdout)
@@ -119,23 +130,33 @@ async fn bench() {
         .stdout(Stdio::null())
         .spawn()
         .expect("sink starts");
-    let port = free_port();
-    let server = Server {
-        child: Command::new(binary)
-            .env("DATABASE_URL", &database_url)
-            .env("WEBHOOK_CONSOLE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("WEBHOOK_CONSOLE_ALLOW_PRIVATE_TARGETS", "127.0.0.1/32")
-            .env("WEBHOOK_CONSOLE_ADMIN_EMAIL", "bench@example.com")
-            .env("WEBHOOK_CONSOLE_ADMIN_PASSWORD", "benchmark password")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("server starts"),
-        url: format!("http://127.0.0.1:{port}"),
-        wal: dir.path().join("bench.db-wal"),
-    };
+    let servers: Vec<Server> = (0..node_count)
+        .map(|_| {
+            let port = free_port();
+            Server {
+                child: Command::new(binary)
+                    .env("DATABASE_URL", &database.url)
+                    .env(
+                        "WEBHOOK_CONSOLE_SECRET_KEY",
+                        "the benchmark's key, shared by every node",
+                    )
+                    .env("WEBHOOK_CONSOLE_LISTEN", format!("127.0.0.1:{port}"))
+                    .env("WEBHOOK_CONSOLE_ALLOW_PRIVATE_TARGETS", "127.0.0.1/32")
+                    .env("WEBHOOK_CONSOLE_ADMIN_EMAIL", "bench@example.com")
+                    .env("WEBHOOK_CONSOLE_ADMIN_PASSWORD", "benchmark password")
+                    .env("RUST_LOG", "warn")
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .expect("server starts"),
+                url: format!("http://127.0.0.1:{port}"),
+            }
+        })
+        .collect();
     let client = reqwest::Client::new();
-    wait_for(&client, &format!("{}/readyz", server.url)).await;
+    for server in &servers {
+        wait_for(&client, &format!("{}/readyz", server.url)).await;
+    }
+    let server = &servers[0];
     wait_for_sink(&client, sink_port).await;
     for w in 0..webhooks {
         let created = client
@@ -149,7 +170,8 @@ async fn bench() {
     }
 
     println!(
-        "release build; server, sink and load generator on the same cores; {webhooks} webhooks, every event to each; {seconds} s per run"
+        "release build on {}; {node_count} node(s), sink and load generator on the same cores; {webhooks} webhooks, every event to each; {seconds} s per run",
+        database.backend
     );
     println!(
         "{:<36} {:>12} {:>9} {:>9} {:>9} {:>6} {:>6}",
@@ -157,7 +179,8 @@ async fn bench() {
     );
     let run = Run {
         client: &client,
-        server: &server,
+        servers: &servers,
+        wal: database.wal.as_deref(),
         token: &token,
         sink_port,
         webhooks,
@@ -165,7 +188,7 @@ async fn bench() {
     };
     let idle_cpu = run.idle_cpu().await;
     let mut peak_wal = 0;
-    for events_per_second in [100, 500, 1000] {
+    for events_per_second in rates {
         let label = format!("{events_per_second} events/s × {webhooks} webhooks");
         let (report, wal) = run.at_rate(events_per_second).await;
         peak_wal = peak_wal.max(wal);
@@ -174,19 +197,84 @@ async fn bench() {
     ceiling(&client, sink_port, seconds)
         .await
         .print("plain reqwest client → sink (ceiling)");
+    let rss: Vec<String> = servers
+        .iter()
+        .map(|server| format!("{} MB", peak_rss_kb(&server.child) / 1024))
+        .collect();
     println!(
-        "server peak RSS {} MB · peak WAL {} MB · idle CPU {:.2} %",
-        peak_rss_kb(&server.child) / 1024,
+        "server peak RSS {} · peak WAL {} MB · idle CPU {:.2} %",
+        rss.join(", "),
         peak_wal / (1024 * 1024),
         idle_cpu
     );
     let _ = sink.kill();
     let _ = sink.wait();
+    drop(servers);
+    database.drop().await;
+}
+
+/// Where the nodes keep their data: a fresh SQLite file, or a fresh database on the
+/// PostgreSQL server in DATABASE_URL.
+struct Database {
+    url: String,
+    backend: String,
+    /// SQLite's WAL, whose size is reported.
+    wal: Option<std::path::PathBuf>,
+    /// The PostgreSQL server and the database created on it, dropped afterwards.
+    created_on: Option<(String, String)>,
+}
+
+impl Database {
+    async fn create(dir: &std::path::Path) -> Self {
+        let server = std::env::var("DATABASE_URL").unwrap_or_default();
+        if !server.starts_with("postgres") {
+            return Self {
+                url: format!("sqlite://{}", dir.join("bench.db").display()),
+                backend: "SQLite".into(),
+                wal: Some(dir.join("bench.db-wal")),
+                created_on: None,
+            };
+        }
+        use sqlx::Connection;
+        let name = format!("webhook_console_bench_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(&server)
+            .await
+            .expect("the PostgreSQL server in DATABASE_URL answers");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("a database for the benchmark");
+        let version: String = sqlx::query_scalar("SHOW server_version")
+            .fetch_one(&mut admin)
+            .await
+            .expect("version");
+        let mut url = url::Url::parse(&server).expect("DATABASE_URL is a URL");
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            backend: format!("PostgreSQL {version}"),
+            wal: None,
+            created_on: Some((server, name)),
+        }
+    }
+
+    async fn drop(self) {
+        let Some((server, name)) = self.created_on else {
+            return;
+        };
+        use sqlx::Connection;
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
+        }
+    }
 }
 
 struct Run<'a> {
     client: &'a reqwest::Client,
-    server: &'a Server,
+    servers: &'a [Server],
+    wal: Option<&'a std::path::Path>,
     token: &'a str,
     sink_port: u16,
     webhooks: usize,
@@ -202,12 +290,18 @@ struct Report {
 }
 
 impl Run<'_> {
-    /// CPU the idle server uses over 5 s, as a share of one core.
+    /// CPU the idle servers use over 5 s, as a share of one core.
     async fn idle_cpu(&self) -> f64 {
-        let before = cpu_ticks(&self.server.child);
+        let ticks = || -> u64 { self.servers.iter().map(|s| cpu_ticks(&s.child)).sum() };
+        let before = ticks();
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let used = cpu_ticks(&self.server.child) - before;
+        let used = ticks() - before;
         used as f64 / 100.0 / 5.0 * 100.0
+    }
+
+    fn wal_size(&self) -> u64 {
+        self.wal
+            .map_or(0, |wal| std::fs::metadata(wal).map_or(0, |m| m.len()))
     }
 
     /// Publishes at a steady rate for the run's length, then waits for the stragglers.
@@ -220,9 +314,11 @@ impl Run<'_> {
         let offset = now_micros() as u64;
         let publishers: Vec<_> = (0..clients)
             .map(|c| {
+                // Publishers spread over the nodes, as behind a load balancer.
+                let server = &self.servers[c % self.servers.len()];
                 let (client, url, token, sent) = (
                     self.client.clone(),
-                    format!("{}/api/v1/events", self.server.url),
+                    format!("{}/api/v1/events", server.url),
                     self.token.to_owned(),
                     sent.clone(),
                 );
@@ -249,7 +345,7 @@ impl Run<'_> {
             .collect();
         let mut peak_wal = 0;
         while Instant::now() < deadline {
-            peak_wal = peak_wal.max(std::fs::metadata(&self.server.wal).map_or(0, |m| m.len()));
+            peak_wal = peak_wal.max(self.wal_size());
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         for publisher in publishers {
@@ -264,7 +360,7 @@ impl Run<'_> {
             if received.len() >= expected {
                 break;
             }
-            peak_wal = peak_wal.max(std::fs::metadata(&self.server.wal).map_or(0, |m| m.len()));
+            peak_wal = peak_wal.max(self.wal_size());
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let last = received.iter().map(|(_, _, at)| *at).max().unwrap_or(0);

@@ -1,6 +1,6 @@
 use sqlx::{Database, FromRow, QueryBuilder};
 
-use super::{Bind, Reader, Source, StoreError, WriteTx};
+use super::{Bind, IdList, Reader, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{AttemptErrorCode, DeliveryStatus};
 use crate::paging::Pager;
@@ -212,17 +212,14 @@ async fn attach_attempts(db: Reader<'_>, deliveries: &mut [Delivery]) -> Result<
     if deliveries.is_empty() {
         return Ok(());
     }
-    let attempts: Vec<Attempt> = dispatch!(pool db, |e, d| {
-        let mut query = QueryBuilder::new(
+    let ids: Vec<i64> = deliveries.iter().map(|delivery| delivery.id).collect();
+    let attempts: Vec<Attempt> = dispatch!(pool db, |e, d, DB| {
+        let mut query = QueryBuilder::<DB>::new(
             "SELECT delivery_id, attempted_at, duration_ms, status_code, error_code,
                     error_message
-             FROM attempts WHERE delivery_id IN (",
+             FROM attempts WHERE delivery_id",
         );
-        let mut ids = query.separated(", ");
-        for delivery in deliveries.iter() {
-            ids.push_bind(delivery.id);
-        }
-        query.push(") ORDER BY id");
+        query.push_in(&ids).push(" ORDER BY id");
         query.build_query_as().fetch_all(e).await?
     });
     for attempt in attempts {

@@ -6,10 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use sqlx::{FromRow, QueryBuilder};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::webhooks::open_api_key;
-use super::{Dialect, Source, StoreError, WriteTx};
+use super::{Dialect, IdList, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus};
 use crate::secret_box::{Purpose, SecretBox};
@@ -67,8 +67,8 @@ pub async fn claim_due(
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let ids: Vec<i64> = dispatch!(tx &mut *tx, |e, d| {
-    let mut query = QueryBuilder::new(
+    let ids: Vec<i64> = dispatch!(tx &mut *tx, |e, d, DB| {
+    let mut query = QueryBuilder::<DB>::new(
         "WITH due AS (
            SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d
            JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
@@ -76,12 +76,7 @@ pub async fn claim_due(
     );
     query.push_bind(now);
     if !limits.busy.is_empty() {
-        query.push(" AND d.webhook_id NOT IN (");
-        let mut ids = query.separated(", ");
-        for id in limits.busy {
-            ids.push_bind(*id);
-        }
-        query.push(")");
+        query.push(" AND d.webhook_id").push_not_in(limits.busy);
     }
     query
         .push(" ORDER BY d.next_attempt_at LIMIT ")
@@ -116,8 +111,8 @@ pub async fn load<'a>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ClaimedRow> = dispatch!(read db, |e, d| {
-    let mut details = QueryBuilder::new(
+    let rows: Vec<ClaimedRow> = dispatch!(read db, |e, d, DB| {
+    let mut details = QueryBuilder::<DB>::new(
         "SELECT d.id, d.webhook_id, d.attempt_count - d.schedule_start AS attempts_in_schedule,
                 w.url, w.api_key, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > ",
@@ -127,13 +122,11 @@ pub async fn load<'a>(
                 e.event_type, e.event_time, e.current_context, e.data
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                            JOIN events e ON e.id = d.event_id
-         WHERE d.status = 'pending' AND w.status = 'active' AND d.id IN (",
+         WHERE d.status = 'pending' AND w.status = 'active' AND d.id",
     );
-    let mut separated = details.separated(", ");
-    for id in ids {
-        separated.push_bind(*id);
-    }
-    details.push(") ORDER BY d.next_attempt_at, d.id");
+    details
+        .push_in(ids)
+        .push(" ORDER BY d.next_attempt_at, d.id");
     details.build_query_as().fetch_all(e).await?
     });
     rows.into_iter()
@@ -178,16 +171,12 @@ pub async fn release(tx: &mut WriteTx, ids: &[i64], now: Timestamp) -> Result<()
     if ids.is_empty() {
         return Ok(());
     }
-    dispatch!(tx tx, |e, d| {
-        let mut query = QueryBuilder::new("UPDATE deliveries SET next_attempt_at = ");
+    dispatch!(tx tx, |e, d, DB| {
+        let mut query = QueryBuilder::<DB>::new("UPDATE deliveries SET next_attempt_at = ");
         query
             .push_bind(now)
-            .push(" WHERE status = 'pending' AND id IN (");
-        let mut separated = query.separated(", ");
-        for id in ids {
-            separated.push_bind(*id);
-        }
-        query.push(")");
+            .push(" WHERE status = 'pending' AND id")
+            .push_in(ids);
         query.build().execute(e).await?;
     });
     Ok(())
@@ -247,43 +236,8 @@ pub async fn record_attempts(
             counts.1 += 1;
         }
     }
+    write_attempts(tx, &attempts).await?;
     dispatch!(tx tx, |e, d| {
-    for chunk in attempts.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::new(
-            "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code,
-                                   error_code, error_message, response_body,
-                                   response_headers, signature) ",
-        );
-        insert.push_values(chunk, |mut row, attempt| {
-            row.push_bind(attempt.delivery_id)
-                .push_bind(attempt.at)
-                .push_bind(attempt.duration_ms)
-                .push_bind(attempt.status_code)
-                .push_bind(attempt.error_code)
-                .push_bind(&attempt.error_message)
-                .push_bind(&attempt.response_excerpt)
-                .push_bind(&attempt.response_headers)
-                .push_bind(&attempt.signature);
-        });
-        insert.build().execute(&mut *e).await?;
-    }
-    for chunk in attempts.chunks(ROWS_PER_INSERT) {
-        let mut update = QueryBuilder::new(
-            "UPDATE deliveries SET status = v.column2, attempt_count = attempt_count + 1,
-                    next_attempt_at = v.column3, last_attempt_at = v.column4,
-                    last_status_code = v.column5
-             FROM (",
-        );
-        update.push_values(chunk, |mut row, attempt| {
-            row.push_bind(attempt.delivery_id)
-                .push_bind(attempt.status)
-                .push_bind(attempt.next_attempt_at)
-                .push_bind(attempt.at)
-                .push_bind(attempt.status_code);
-        });
-        update.push(") AS v WHERE deliveries.id = v.column1");
-        update.build().execute(&mut *e).await?;
-    }
     for (webhook_id, (at, succeeded)) in last {
         let outcome = if succeeded {
             DeliveryStatus::Succeeded
@@ -319,30 +273,120 @@ pub async fn record_attempts(
     Ok(())
 }
 
+/// The attempt rows and each delivery's new state. SQLite takes multi-row statements;
+/// PostgreSQL takes each column as one array, so the statement (and its plan) is the same
+/// for every batch size.
+async fn write_attempts(tx: &mut WriteTx, attempts: &[&AttemptRecord]) -> Result<(), StoreError> {
+    match tx {
+        WriteTx::Sqlite(tx) => {
+            for chunk in attempts.chunks(ROWS_PER_INSERT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code,
+                                           error_code, error_message, response_body,
+                                           response_headers, signature) ",
+                );
+                insert.push_values(chunk, |mut row, attempt| {
+                    row.push_bind(attempt.delivery_id)
+                        .push_bind(attempt.at)
+                        .push_bind(attempt.duration_ms)
+                        .push_bind(attempt.status_code)
+                        .push_bind(attempt.error_code)
+                        .push_bind(&attempt.error_message)
+                        .push_bind(&attempt.response_excerpt)
+                        .push_bind(&attempt.response_headers)
+                        .push_bind(&attempt.signature);
+                });
+                insert.build().execute(&mut **tx).await?;
+                let mut update = QueryBuilder::<Sqlite>::new(
+                    "UPDATE deliveries SET status = v.column2, attempt_count = attempt_count + 1,
+                            next_attempt_at = v.column3, last_attempt_at = v.column4,
+                            last_status_code = v.column5
+                     FROM (",
+                );
+                update.push_values(chunk, |mut row, attempt| {
+                    row.push_bind(attempt.delivery_id)
+                        .push_bind(attempt.status)
+                        .push_bind(attempt.next_attempt_at)
+                        .push_bind(attempt.at)
+                        .push_bind(attempt.status_code);
+                });
+                update.push(") AS v WHERE deliveries.id = v.column1");
+                update.build().execute(&mut **tx).await?;
+            }
+        }
+        WriteTx::Postgres(tx) => {
+            let column = |value: fn(&AttemptRecord) -> Option<String>| -> Vec<Option<String>> {
+                attempts.iter().map(|attempt| value(attempt)).collect()
+            };
+            let ids: Vec<i64> = attempts.iter().map(|a| a.delivery_id).collect();
+            let at: Vec<i64> = attempts.iter().map(|a| a.at.unix_ms()).collect();
+            let status_codes: Vec<Option<i64>> = attempts.iter().map(|a| a.status_code).collect();
+            sqlx::query(
+                "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code,
+                                       error_code, error_message, response_body,
+                                       response_headers, signature)
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
+                                      $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])",
+            )
+            .bind(&ids)
+            .bind(&at)
+            .bind(attempts.iter().map(|a| a.duration_ms).collect::<Vec<_>>())
+            .bind(&status_codes)
+            .bind(column(|a| a.error_code.map(|code| code.key().to_owned())))
+            .bind(column(|a| a.error_message.clone()))
+            .bind(column(|a| a.response_excerpt.clone()))
+            .bind(column(|a| a.response_headers.clone()))
+            .bind(column(|a| Some(a.signature.clone())))
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "UPDATE deliveries SET status = v.status, attempt_count = attempt_count + 1,
+                        next_attempt_at = v.next_attempt_at, last_attempt_at = v.at,
+                        last_status_code = v.status_code
+                 FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+                      AS v (id, status, next_attempt_at, at, status_code)
+                 WHERE deliveries.id = v.id",
+            )
+            .bind(&ids)
+            .bind(column(|a| Some(a.status.key().to_owned())))
+            .bind(
+                attempts
+                    .iter()
+                    .map(|a| a.next_attempt_at.map(Timestamp::unix_ms))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(&at)
+            .bind(&status_codes)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Locks the webhooks and deliveries these tries belong to, and returns the deliveries
 /// that still exist. On SQLite the one writer holds everything already.
 async fn lock_deliveries(
     tx: &mut WriteTx,
     attempts: &[&AttemptRecord],
 ) -> Result<HashSet<i64>, StoreError> {
-    let webhooks: BTreeSet<i64> = attempts.iter().map(|a| a.webhook_id).collect();
-    let deliveries: BTreeSet<i64> = attempts.iter().map(|a| a.delivery_id).collect();
-    dispatch!(tx tx, |e, d| {
+    let webhooks: Vec<i64> = attempts
+        .iter()
+        .map(|a| a.webhook_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let deliveries: Vec<i64> = attempts.iter().map(|a| a.delivery_id).collect();
+    dispatch!(tx tx, |e, d, DB| {
         if d == Dialect::Postgres {
-            let mut query = QueryBuilder::new("SELECT id FROM webhooks WHERE id IN (");
-            let mut separated = query.separated(", ");
-            for id in &webhooks {
-                separated.push_bind(*id);
-            }
-            query.push(") ORDER BY id FOR KEY SHARE");
+            let mut query = QueryBuilder::<DB>::new("SELECT id FROM webhooks WHERE id");
+            query.push_in(&webhooks).push(" ORDER BY id FOR KEY SHARE");
             query.build().execute(&mut *e).await?;
         }
-        let mut query = QueryBuilder::new("SELECT id FROM deliveries WHERE id IN (");
-        let mut separated = query.separated(", ");
-        for id in &deliveries {
-            separated.push_bind(*id);
-        }
-        query.push(") ORDER BY id").push(d.pick("", " FOR UPDATE"));
+        let mut query = QueryBuilder::<DB>::new("SELECT id FROM deliveries WHERE id");
+        query
+            .push_in(&deliveries)
+            .push(d.pick(" ORDER BY id", " ORDER BY id FOR UPDATE"));
         let found: Vec<i64> = query.build_query_scalar().fetch_all(e).await?;
         Ok(found.into_iter().collect())
     })

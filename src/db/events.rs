@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use sqlx::QueryBuilder;
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
@@ -207,28 +207,7 @@ async fn insert_fresh(
         return Ok((Vec::new(), Vec::new()));
     }
     let ids = new_event_ids(conn, fresh.len()).await?;
-    dispatch!(tx &mut *conn, |e, d| {
-    for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
-        let mut insert = QueryBuilder::new(
-            "INSERT INTO events (id, event_type, event_time, current_context, data,
-                                 api_token_id, idempotency_key, idempotency_fingerprint,
-                                 created_at) ",
-        );
-        insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
-            let event = events[index];
-            row.push_bind(ids[chunk_number * ROWS_PER_INSERT + offset])
-                .push_bind(&event.event_type)
-                .push_bind(event.event_time)
-                .push_bind(&event.current_context)
-                .push_bind(&event.data)
-                .push_bind(event.api_token_id)
-                .push_bind(event.idempotency.as_ref().map(|i| &i.key))
-                .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
-                .push_bind(now);
-        });
-        insert.build().execute(&mut *e).await?;
-    }
-    });
+    insert_events(conn, events, fresh, &ids, now).await?;
     // Born claimed (due only when the lease lapses): the caller hands them to this
     // process's sender at once, and a process that dies first leaves them to the next.
     // On PostgreSQL a webhook deleted by another transaction meanwhile must get nothing:
@@ -279,6 +258,70 @@ async fn insert_fresh(
         })
         .collect();
     Ok((published, created.into_iter().map(|(id, _)| id).collect()))
+}
+
+/// The fresh events under their new ids: multi-row statements on SQLite, one array per
+/// column on PostgreSQL (one statement, and one plan, whatever the batch's size).
+async fn insert_events(
+    conn: &mut WriteTx,
+    events: &[&NewEvent],
+    fresh: &[usize],
+    ids: &[i64],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    match conn {
+        WriteTx::Sqlite(tx) => {
+            for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO events (id, event_type, event_time, current_context, data,
+                                         api_token_id, idempotency_key,
+                                         idempotency_fingerprint, created_at) ",
+                );
+                insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
+                    let event = events[index];
+                    row.push_bind(ids[chunk_number * ROWS_PER_INSERT + offset])
+                        .push_bind(&event.event_type)
+                        .push_bind(event.event_time)
+                        .push_bind(&event.current_context)
+                        .push_bind(&event.data)
+                        .push_bind(event.api_token_id)
+                        .push_bind(event.idempotency.as_ref().map(|i| &i.key))
+                        .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
+                        .push_bind(now);
+                });
+                insert.build().execute(&mut **tx).await?;
+            }
+        }
+        WriteTx::Postgres(tx) => {
+            let fresh: Vec<&NewEvent> = fresh.iter().map(|&index| events[index]).collect();
+            let texts = |value: fn(&NewEvent) -> Option<&str>| -> Vec<Option<&str>> {
+                fresh.iter().map(|event| value(event)).collect()
+            };
+            sqlx::query(
+                "INSERT INTO events (id, event_type, event_time, current_context, data,
+                                     api_token_id, idempotency_key, idempotency_fingerprint,
+                                     created_at)
+                 SELECT id, event_type, event_time, current_context, data, api_token_id,
+                        idempotency_key, idempotency_fingerprint, $9
+                 FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                             $6::bigint[], $7::text[], $8::text[])
+                      AS e (id, event_type, event_time, current_context, data, api_token_id,
+                            idempotency_key, idempotency_fingerprint)",
+            )
+            .bind(ids)
+            .bind(texts(|e| Some(e.event_type.as_str())))
+            .bind(fresh.iter().map(|e| e.event_time.unix_ms()).collect::<Vec<_>>())
+            .bind(texts(|e| Some(e.current_context.as_str())))
+            .bind(texts(|e| Some(e.data.as_str())))
+            .bind(fresh.iter().map(|e| e.api_token_id).collect::<Vec<_>>())
+            .bind(texts(|e| e.idempotency.as_ref().map(|i| i.key.as_str())))
+            .bind(texts(|e| e.idempotency.as_ref().map(|i| i.fingerprint.as_str())))
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 impl Published {

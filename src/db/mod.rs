@@ -5,65 +5,55 @@
 //! Callers own transactions: they take one from [`Db::begin_write`] (or its siblings) and
 //! pass it to the functions of these modules; reads take [`Db::reader`] or that transaction.
 
-/// Runs `$body` once per backend with `$e` bound to that backend's executor and `$d` to its
-/// [`Dialect`]. `read`: a [`Source`] (pool or transaction; `$e` used once); `pool`: a
-/// [`Reader`] (`$e` is a pool reference, used any number of times); `tx`: a [`WriteTx`]
-/// (`$e` is its connection; reborrow it with `&mut *$e` for each statement).
+/// Runs `$body` once per backend with `$e` bound to that backend's executor, `$d` to its
+/// [`Dialect`] and, if named, `$db` to its sqlx database type. `read`: a [`Source`] (pool or
+/// transaction; `$e` used once); `pool`: a [`Reader`] (`$e` is a pool reference, used any
+/// number of times); `tx`: a [`WriteTx`] (`$e` is its connection; reborrow it with `&mut *$e`
+/// for each statement).
 macro_rules! dispatch {
-    (read $source:expr, |$e:ident, $d:ident| $body:expr) => {
+    ($kind:ident $on:expr, |$e:ident, $d:ident| $body:expr) => {
+        dispatch!($kind $on, |$e, $d, _Backend| $body)
+    };
+    (read $source:expr, |$e:ident, $d:ident, $db:ident| $body:expr) => {
         match ::std::convert::Into::<$crate::db::Source<'_>>::into($source) {
-            $crate::db::Source::SqlitePool($e) => {
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Sqlite;
-                $body
-            }
-            $crate::db::Source::SqliteTx($e) => {
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Sqlite;
-                $body
-            }
-            $crate::db::Source::PostgresPool($e) => {
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Postgres;
-                $body
-            }
-            $crate::db::Source::PostgresTx($e) => {
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Postgres;
-                $body
-            }
+            $crate::db::Source::SqlitePool($e) => dispatch!(@sqlite $d, $db, $body),
+            $crate::db::Source::SqliteTx($e) => dispatch!(@sqlite $d, $db, $body),
+            $crate::db::Source::PostgresPool($e) => dispatch!(@postgres $d, $db, $body),
+            $crate::db::Source::PostgresTx($e) => dispatch!(@postgres $d, $db, $body),
         }
     };
-    (pool $reader:expr, |$e:ident, $d:ident| $body:expr) => {
+    (pool $reader:expr, |$e:ident, $d:ident, $db:ident| $body:expr) => {
         match $reader {
-            $crate::db::Reader::Sqlite($e) => {
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Sqlite;
-                $body
-            }
-            $crate::db::Reader::Postgres($e) => {
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Postgres;
-                $body
-            }
+            $crate::db::Reader::Sqlite($e) => dispatch!(@sqlite $d, $db, $body),
+            $crate::db::Reader::Postgres($e) => dispatch!(@postgres $d, $db, $body),
         }
     };
-    (tx $tx:expr, |$e:ident, $d:ident| $body:expr) => {
+    (tx $tx:expr, |$e:ident, $d:ident, $db:ident| $body:expr) => {
         match $tx {
             $crate::db::WriteTx::Sqlite(tx) => {
                 let $e = &mut **tx;
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Sqlite;
-                $body
+                dispatch!(@sqlite $d, $db, $body)
             }
             $crate::db::WriteTx::Postgres(tx) => {
                 let $e = &mut **tx;
-                #[allow(unused_variables)]
-                let $d = $crate::db::Dialect::Postgres;
-                $body
+                dispatch!(@postgres $d, $db, $body)
             }
         }
     };
+    (@sqlite $d:ident, $db:ident, $body:expr) => {{
+        #[allow(unused_variables)]
+        let $d = $crate::db::Dialect::Sqlite;
+        #[allow(dead_code)]
+        type $db = ::sqlx::Sqlite;
+        $body
+    }};
+    (@postgres $d:ident, $db:ident, $body:expr) => {{
+        #[allow(unused_variables)]
+        let $d = $crate::db::Dialect::Postgres;
+        #[allow(dead_code)]
+        type $db = ::sqlx::Postgres;
+        $body
+    }};
 }
 
 pub mod api_tokens;
@@ -84,7 +74,10 @@ pub mod webhooks;
 
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
-use sqlx::{Database, Encode, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction, Type};
+use sqlx::{
+    Database, Encode, PgConnection, Postgres, QueryBuilder, Sqlite, SqliteConnection, Transaction,
+    Type,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -201,6 +194,42 @@ impl<'a> From<&'a mut WriteTx> for Source<'a> {
 pub(crate) trait Bind<'q, DB: Database>: Encode<'q, DB> + Type<DB> + Send + 'q {}
 
 impl<'q, DB: Database, T: Encode<'q, DB> + Type<DB> + Send + 'q> Bind<'q, DB> for T {}
+
+/// `IN (…)` for a list of ids. SQLite binds each id; PostgreSQL binds one array, so that
+/// the statement's text, and with it the plan PostgreSQL caches, stays the same however
+/// long the list: planning a join anew for each length costs more than running it.
+pub(crate) trait IdList {
+    /// ` IN (ids)`, matching none when `ids` is empty.
+    fn push_in(&mut self, ids: &[i64]) -> &mut Self;
+    /// ` NOT IN (ids)`, matching all when `ids` is empty.
+    fn push_not_in(&mut self, ids: &[i64]) -> &mut Self;
+}
+
+impl IdList for QueryBuilder<'_, Sqlite> {
+    fn push_in(&mut self, ids: &[i64]) -> &mut Self {
+        self.push(" IN (");
+        let mut separated = self.separated(", ");
+        for id in ids {
+            separated.push_bind(*id);
+        }
+        self.push(")")
+    }
+
+    fn push_not_in(&mut self, ids: &[i64]) -> &mut Self {
+        self.push(" NOT");
+        self.push_in(ids)
+    }
+}
+
+impl IdList for QueryBuilder<'_, Postgres> {
+    fn push_in(&mut self, ids: &[i64]) -> &mut Self {
+        self.push(" = ANY(").push_bind(ids.to_vec()).push(")")
+    }
+
+    fn push_not_in(&mut self, ids: &[i64]) -> &mut Self {
+        self.push(" <> ALL(").push_bind(ids.to_vec()).push(")")
+    }
+}
 
 /// Work that one node at a time does, whatever the number of nodes.
 #[derive(Debug, Clone, Copy)]

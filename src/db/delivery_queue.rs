@@ -39,6 +39,7 @@ pub struct Claimed {
 #[derive(FromRow)]
 struct ClaimedRow {
     id: i64,
+    next_attempt_at: Option<Timestamp>,
     webhook_id: i64,
     attempts_in_schedule: i64,
     url: String,
@@ -113,7 +114,8 @@ pub async fn load<'a>(
     }
     let rows: Vec<ClaimedRow> = dispatch!(read db, |e, d, DB| {
     let mut details = QueryBuilder::<DB>::new(
-        "SELECT d.id, d.webhook_id, d.attempt_count - d.schedule_start AS attempts_in_schedule,
+        "SELECT d.id, d.next_attempt_at, d.webhook_id,
+                d.attempt_count - d.schedule_start AS attempts_in_schedule,
                 w.url, w.api_key, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > ",
     );
@@ -124,11 +126,13 @@ pub async fn load<'a>(
                            JOIN events e ON e.id = d.event_id
          WHERE d.status = 'pending' AND w.status = 'active' AND d.id",
     );
-    details
-        .push_in(ids)
-        .push(" ORDER BY d.next_attempt_at, d.id");
+    details.push_in(ids);
     details.build_query_as().fetch_all(e).await?
     });
+    // Sorted here: asked to sort, PostgreSQL may walk every pending delivery in due order
+    // (an index gives that order) looking for these few.
+    let mut rows = rows;
+    rows.sort_by_key(|row| (row.next_attempt_at, row.id));
     rows.into_iter()
         .map(|row| {
             let sealed = row.signing_secret.ok_or(StoreError::NotFound)?;

@@ -210,9 +210,7 @@ async fn insert_fresh(
     insert_events(conn, events, fresh, &ids, now).await?;
     // Born claimed (due only when the lease lapses): the caller hands them to this
     // process's sender at once, and a process that dies first leaves them to the next.
-    // On PostgreSQL a webhook deleted by another transaction meanwhile must get nothing:
-    // its row is locked as it is read, so a delete under way is waited for and then skips it.
-    let fan_out = |batch: &str, lock: &str| {
+    let fan_out = |batch: &str| {
         format!(
             "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
              SELECT e.id, w.id, 'pending', $2, $1
@@ -222,13 +220,12 @@ async fn insert_fresh(
                                            WHERE x.webhook_id = w.id
                                              AND x.event_type = e.event_type))
              WHERE {batch}
-             {lock}
              RETURNING id, event_id"
         )
     };
     let created: Vec<(i64, i64)> = match conn {
         WriteTx::Sqlite(tx) => {
-            sqlx::query_as(&fan_out("e.id BETWEEN $3 AND $4", ""))
+            sqlx::query_as(&fan_out("e.id BETWEEN $3 AND $4"))
                 .bind(now)
                 .bind(lease_until)
                 .bind(ids[0])
@@ -236,14 +233,25 @@ async fn insert_fresh(
                 .fetch_all(&mut **tx)
                 .await?
         }
-        WriteTx::Postgres(tx) => {
-            sqlx::query_as(&fan_out("e.id = ANY($3)", "FOR KEY SHARE OF w"))
+        WriteTx::Postgres(tx) => loop {
+            // A webhook deleted by another node after this statement read it fails the
+            // statement on its foreign key; run again, the statement no longer sees it.
+            sqlx::query("SAVEPOINT fan_out").execute(&mut **tx).await?;
+            let created = sqlx::query_as(&fan_out("e.id = ANY($3)"))
                 .bind(now)
                 .bind(lease_until)
                 .bind(&ids)
                 .fetch_all(&mut **tx)
-                .await?
-        }
+                .await;
+            match created {
+                Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT fan_out")
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                created => break created?,
+            }
+        },
     };
     let mut counts: HashMap<i64, i64> = HashMap::new();
     for (_, event_id) in &created {
@@ -310,12 +318,19 @@ async fn insert_events(
             )
             .bind(ids)
             .bind(texts(|e| Some(e.event_type.as_str())))
-            .bind(fresh.iter().map(|e| e.event_time.unix_ms()).collect::<Vec<_>>())
+            .bind(
+                fresh
+                    .iter()
+                    .map(|e| e.event_time.unix_ms())
+                    .collect::<Vec<_>>(),
+            )
             .bind(texts(|e| Some(e.current_context.as_str())))
             .bind(texts(|e| Some(e.data.as_str())))
             .bind(fresh.iter().map(|e| e.api_token_id).collect::<Vec<_>>())
             .bind(texts(|e| e.idempotency.as_ref().map(|i| i.key.as_str())))
-            .bind(texts(|e| e.idempotency.as_ref().map(|i| i.fingerprint.as_str())))
+            .bind(texts(|e| {
+                e.idempotency.as_ref().map(|i| i.fingerprint.as_str())
+            }))
             .bind(now)
             .execute(&mut **tx)
             .await?;

@@ -28,6 +28,9 @@ const POLL_BACKSTOP: Duration = Duration::from_secs(5);
 /// Fresh deliveries held beyond the slots: a few seconds' worth at full speed, well within
 /// their lease.
 const MAX_FRESH_BACKLOG: usize = 20_000;
+/// Fresh deliveries read at once: one query for many sends, whatever the free slots (a
+/// round trip per freed slot is what a database server would otherwise see).
+const LOAD_BATCH: usize = 256;
 /// The shortest time between two looks for due work.
 const CLAIM_INTERVAL: Duration = Duration::from_millis(100);
 /// A claim waits until at least this share (1/n) of the slots is free.
@@ -60,15 +63,21 @@ pub(super) async fn run(
         earliest_retry: None,
     };
     let mut fresh: VecDeque<i64> = VecDeque::new();
+    let mut loaded: VecDeque<Claimed> = VecDeque::new();
     let mut next_claim = Instant::now();
     while !shutdown.is_cancelled() {
         let capacity = senders.capacity();
+        if capacity > 0 && !loaded.is_empty() {
+            let ready = loaded.drain(..capacity.min(loaded.len()));
+            ready.for_each(|d| senders.spawn(d));
+            continue;
+        }
         if capacity > 0 && !fresh.is_empty() {
-            let ids: Vec<i64> = fresh.drain(..capacity.min(fresh.len())).collect();
+            let ids: Vec<i64> = fresh.drain(..LOAD_BATCH.min(fresh.len())).collect();
             match delivery_queue::load(engine.db.reader(), &engine.secrets, &ids, Timestamp::now())
                 .await
             {
-                Ok(loaded) => loaded.into_iter().for_each(|d| senders.spawn(d)),
+                Ok(found) => loaded.extend(found),
                 Err(error) => {
                     tracing::error!("loading fresh deliveries failed: {}", error_chain(&error));
                     // Their leases lapse and the poll takes them up.
@@ -131,6 +140,9 @@ pub(super) async fn run(
         take_in(&mut fresh, ids);
     }
     senders.released.extend(fresh);
+    senders
+        .released
+        .extend(loaded.iter().map(|delivery| delivery.id));
     if let Err(error) = release(&engine.db, &senders.released).await {
         tracing::error!(
             "releasing unsent deliveries failed: {}",

@@ -117,6 +117,15 @@ fn push_filter<'q, DB: Database>(
     AuditAction: Bind<'q, DB>,
     Timestamp: Bind<'q, DB>,
 {
+    let texts = [&filter.search, &filter.actor];
+    if texts
+        .into_iter()
+        .flatten()
+        .any(|text| super::unmatchable(text))
+    {
+        query.push(" AND 1 = 0");
+        return;
+    }
     if let Some(search) = &filter.search {
         let pattern = format!("%{}%", super::escape_like(search));
         query.push(" AND (");

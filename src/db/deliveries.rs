@@ -177,6 +177,10 @@ where
         query.push(" AND d.status = ").push_bind(status);
     }
     if let Some(event_type) = &search.event_type {
+        if super::unmatchable(event_type) {
+            query.push(" AND 1 = 0");
+            return;
+        }
         query
             .push(" AND e.event_type = ")
             .push_bind(event_type.clone());

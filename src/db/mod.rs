@@ -353,6 +353,12 @@ pub fn is_postgres(database_url: &str) -> bool {
     database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }
 
+/// Whether a filter's text cannot match anything stored: nothing the console stores holds a
+/// NUL (PostgreSQL refuses it in text), so such a filter matches no row, on either backend.
+fn unmatchable(text: &str) -> bool {
+    text.contains('\0')
+}
+
 /// `LIKE` pattern characters in user input match themselves.
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")

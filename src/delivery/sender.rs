@@ -169,14 +169,16 @@ impl Sender {
     }
 }
 
-/// At most [`EXCERPT_LIMIT`] bytes, cut at a character boundary, as text.
+/// At most [`EXCERPT_LIMIT`] bytes, cut at a character boundary, as text. NUL becomes the
+/// replacement character: PostgreSQL stores no NUL in text, and the page shows something was
+/// there.
 fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_LIMIT + 4)]);
     let mut end = text.len().min(EXCERPT_LIMIT);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].to_owned()
+    text[..end].replace('\0', "\u{FFFD}")
 }
 
 /// The answer's headers, one `name: value` per line, at most [`EXCERPT_LIMIT`] bytes.
@@ -272,6 +274,11 @@ fn classify(error: &reqwest::Error) -> (AttemptErrorCode, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_in_the_answer_is_kept_as_a_replacement_character() {
+        assert_eq!(excerpt(b"ok\0then"), "ok\u{FFFD}then");
+    }
 
     #[test]
     fn an_excerpt_is_at_most_a_kibibyte_of_whole_characters() {

@@ -438,3 +438,32 @@ async fn head_works_wherever_get_does_and_the_bearer_scheme_ignores_case() {
         assert_eq!(response.status(), StatusCode::OK, "{scheme}");
     }
 }
+
+#[tokio::test]
+async fn a_search_for_a_nul_character_finds_nothing_instead_of_failing() {
+    let app = TestApp::spawn().await;
+    app.create_webhook("CRM", "https://crm.example.com/in", &["*"])
+        .await;
+    for path in [
+        "/settings/webhooks?q=%00",
+        "/settings/webhooks?event=%00",
+        "/settings/audit?q=%00",
+        "/settings/audit?actor=%00",
+        "/settings/deliveries?event=%00",
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status(), reqwest::StatusCode::OK, "{path}");
+        assert!(
+            !page.text().await.unwrap().contains("crm.example.com"),
+            "{path}"
+        );
+    }
+    let api = app.api().await;
+    let listed: serde_json::Value = api
+        .get("/api/v1/webhooks?q=%00")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 0);
+}

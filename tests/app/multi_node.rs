@@ -24,6 +24,9 @@ const NODE_SETTINGS: [(&str, &str); 4] = [
     ("WEBHOOK_CONSOLE_RETRY_SCHEDULE", "200ms,200ms,200ms"),
 ];
 
+/// The nodes' shared per-webhook limit in [`Cluster::start_with_limit`].
+const PER_WEBHOOK: &str = "WEBHOOK_CONSOLE_DELIVERY_PER_WEBHOOK";
+
 struct Cluster {
     nodes: Vec<(String, Child)>,
     apis: Vec<Api>,
@@ -34,12 +37,17 @@ impl Cluster {
     /// `count` nodes on a fresh database, and one webhook (created through the first node)
     /// that takes every event to a local receiver.
     async fn start(count: usize) -> Self {
+        Self::start_with(count, &[]).await
+    }
+
+    async fn start_with(count: usize, extra: &[(&str, &str)]) -> Self {
         let database_url = database::fresh_postgres().await;
         let token = token_for(&database_url);
+        let settings: Vec<(&str, &str)> = NODE_SETTINGS.iter().chain(extra).copied().collect();
         let mut nodes = Vec::new();
         for _ in 0..count {
             let port = free_port();
-            let child = start_server(&database_url, port, &NODE_SETTINGS);
+            let child = start_server(&database_url, port, &settings);
             nodes.push((format!("http://127.0.0.1:{port}"), child));
         }
         for (address, _) in &nodes {
@@ -211,4 +219,28 @@ async fn sessions_and_the_sign_in_throttle_are_shared_by_the_nodes() {
         .sign_in("ada@example.com", "not the password")
         .await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_per_webhook_limit_holds_for_all_nodes_together() {
+    if !database::on_postgres() {
+        return;
+    }
+    let cluster = Cluster::start_with(2, &[(PER_WEBHOOK, "2")]).await;
+    cluster
+        .receiver
+        .always(crate::common::receiver::Answer::Slowly(
+            Duration::from_millis(300),
+        ));
+    // Each node counts the other by its second heartbeat (one every 5 s).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let acknowledged = cluster.publish(0..20, &[0, 1]).await;
+    cluster
+        .received_all(&acknowledged, Duration::from_secs(30))
+        .await;
+    assert_eq!(
+        cluster.receiver.most_at_once(),
+        2,
+        "two nodes, a limit of two: one send at a time each"
+    );
 }

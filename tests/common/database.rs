@@ -1,6 +1,7 @@
 //! Which backend the suite runs on: SQLite (a file in the test's temp dir), or PostgreSQL
-//! when `WEBHOOK_CONSOLE_TEST_BACKEND=postgres`, with a fresh database per test on the server
-//! in `TEST_POSTGRES_URL` (`scripts/with-postgres` provides one).
+//! when `WEBHOOK_CONSOLE_TEST_BACKEND=postgres` (or `DATABASE_URL` names a PostgreSQL
+//! server), with a fresh database per test on the server in `TEST_POSTGRES_URL` (else
+//! `DATABASE_URL`; `scripts/with-postgres` provides one).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +14,13 @@ pub const PREFIX: &str = "webhook_console_test";
 
 pub fn on_postgres() -> bool {
     std::env::var("WEBHOOK_CONSOLE_TEST_BACKEND").as_deref() == Ok("postgres")
+        || postgres_in("DATABASE_URL").is_some()
+}
+
+fn postgres_in(variable: &str) -> Option<String> {
+    std::env::var(variable)
+        .ok()
+        .filter(|url| webhook_console::db::is_postgres(url))
 }
 
 /// A database nobody has used: SQLite at `sqlite_path`, or a new PostgreSQL database.
@@ -35,7 +43,8 @@ pub fn shared_secret_key() -> Option<Secret> {
 
 pub async fn fresh_postgres() -> String {
     static CREATED: AtomicUsize = AtomicUsize::new(0);
-    let server = std::env::var("TEST_POSTGRES_URL")
+    let server = postgres_in("TEST_POSTGRES_URL")
+        .or_else(|| postgres_in("DATABASE_URL"))
         .expect("TEST_POSTGRES_URL names the PostgreSQL server (see scripts/with-postgres)");
     let name = format!(
         "{PREFIX}_{}_{}",

@@ -47,6 +47,8 @@ struct State {
     answers: Mutex<VecDeque<Answer>>,
     /// Used once the scripted answers run out; 200 when unset.
     always: Mutex<Option<Answer>>,
+    /// Requests being answered now, and the most ever at once.
+    answering: Mutex<(usize, usize)>,
 }
 
 pub struct Receiver {
@@ -93,6 +95,11 @@ impl Receiver {
         *self.state.always.lock().unwrap() = Some(answer);
     }
 
+    /// The most requests this receiver was answering at the same time.
+    pub fn most_at_once(&self) -> usize {
+        self.state.answering.lock().unwrap().1
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.received.lock().unwrap().clone()
     }
@@ -128,7 +135,13 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
             .insert_header(("Retry-After", seconds.to_string()))
             .finish(),
         Answer::Slowly(delay) => {
+            {
+                let mut answering = state.answering.lock().unwrap();
+                answering.0 += 1;
+                answering.1 = answering.1.max(answering.0);
+            }
             tokio::time::sleep(delay).await;
+            state.answering.lock().unwrap().0 -= 1;
             HttpResponse::Ok().finish()
         }
         Answer::Redirect(location) => HttpResponse::Found()

@@ -45,8 +45,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
-    /// Copy this installation into the PostgreSQL database given with --database-url,
-    /// re-sealing secrets with WEBHOOK_CONSOLE_SECRET_KEY, and check every table's count.
+    /// Copy an SQLite installation into the PostgreSQL database given with --database-url.
+    ///
+    /// Stop the server first. Everything is copied in one transaction into an empty
+    /// database; webhook secrets are sealed again with WEBHOOK_CONSOLE_SECRET_KEY (the key
+    /// every node will use), and every table's row count is checked afterwards.
     MigrateTo {
         /// The SQLite database to copy.
         #[arg(long, default_value = DEFAULT_DATABASE_URL)]
@@ -82,7 +85,8 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_CONSOLE_LISTEN", default_value = DEFAULT_LISTEN, global = true)]
     pub listen: String,
 
-    /// SQLite database; the file is created when missing.
+    /// The database: sqlite://… (the file is created when missing) or postgres://… (the
+    /// database must exist; several nodes may share it).
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 

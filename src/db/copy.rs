@@ -214,8 +214,8 @@ pub struct Keys<'a> {
     pub target: &'a SecretBox,
 }
 
-/// Copies everything from `source` into the freshly migrated, empty `target`, and counts
-/// both sides afterwards.
+/// Copies everything from `source` into the freshly migrated, empty `target`, inside the
+/// caller's transaction on the target; [`counts`] checks the result once committed.
 pub async fn copy_installation(
     source: Reader<'_>,
     target: &mut WriteTx,

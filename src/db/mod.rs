@@ -264,13 +264,6 @@ impl Db {
         }
     }
 
-    pub fn dialect(&self) -> Dialect {
-        match &self.0 {
-            Backend::Sqlite(_) => Dialect::Sqlite,
-            Backend::Postgres(_) => Dialect::Postgres,
-        }
-    }
-
     pub fn reader(&self) -> Reader<'_> {
         match &self.0 {
             Backend::Sqlite(pools) => Reader::Sqlite(&pools.reader),

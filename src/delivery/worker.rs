@@ -233,8 +233,8 @@ impl Slots {
         }
     }
 
-    /// Follows this node's share as nodes come and go; permits in use are taken back as
-    /// they are returned.
+    /// Follows this node's share as nodes come and go. Only free permits can be taken back;
+    /// those in use are taken back by a later call, once returned.
     fn resize(&mut self, permits: usize) {
         if permits > self.permits {
             self.semaphore.add_permits(permits - self.permits);

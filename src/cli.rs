@@ -79,7 +79,9 @@ pub async fn migrate_to(settings: &Settings, from: &str) -> Result<String, CliEr
             "--database-url must name the PostgreSQL database to copy into (postgres://…)".into(),
         ));
     }
-    if db::is_postgres(from) || !db::sqlite_file_exists(from) {
+    // Opening an SQLite database creates it: a mistyped path would copy an empty one.
+    let exists = matches!(db::sqlite_file(from), Ok(Some(path)) if path.exists());
+    if db::is_postgres(from) || !exists {
         return Err(CliError::Invalid(format!(
             "--from must name an existing SQLite database (sqlite://…); {from} is not one"
         )));

@@ -6,11 +6,9 @@
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use actix_web::cookie::Key;
 use rand::RngCore;
-use sqlx::sqlite::SqliteConnectOptions;
 
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -91,12 +89,8 @@ fn key_file_beside(database_url: &str) -> Result<Option<PathBuf>, KeyError> {
         );
         return Ok(Some(PathBuf::from(POSTGRES_KEY_FILE)));
     }
-    let options = SqliteConnectOptions::from_str(database_url).map_err(KeyError::DatabaseUrl)?;
-    let database = options.get_filename();
-    if database.as_os_str().is_empty() || database.to_string_lossy().starts_with(':') {
-        return Ok(None);
-    }
-    Ok(Some(database.with_extension("key")))
+    let database = crate::db::sqlite_file(database_url).map_err(KeyError::DatabaseUrl)?;
+    Ok(database.map(|database| database.with_extension("key")))
 }
 
 fn read_or_generate(path: &Path) -> Result<Vec<u8>, KeyError> {

@@ -337,9 +337,9 @@ impl Db {
     }
 }
 
-/// Whether an SQLite URL names a database file that exists (opening one creates it).
-pub fn sqlite_file_exists(database_url: &str) -> bool {
-    sqlite::file(database_url).is_some_and(|path| path.exists())
+/// The database file an SQLite URL names; none for an in-memory database.
+pub fn sqlite_file(database_url: &str) -> Result<Option<std::path::PathBuf>, sqlx::Error> {
+    sqlite::file(database_url)
 }
 
 pub fn is_postgres(database_url: &str) -> bool {

@@ -4,7 +4,7 @@
 
 use std::fs::{OpenOptions, Permissions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -29,12 +29,16 @@ const PRIVATE_FILE_MODE: u32 = 0o600;
 /// Readers run in parallel under WAL; a few cover two cores with room for slow requests.
 const READER_CONNECTIONS: u32 = 8;
 
-/// The database file an SQLite URL names, if any (not for in-memory databases).
-pub(super) fn file(database_url: &str) -> Option<std::path::PathBuf> {
-    let options = SqliteConnectOptions::from_str(database_url).ok()?;
-    let path = options.get_filename();
+/// The database file an SQLite URL names; none for an in-memory database.
+pub(super) fn file(database_url: &str) -> Result<Option<PathBuf>, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(database_url)?;
+    Ok(on_disk(options.get_filename()).map(Path::to_owned))
+}
+
+/// The path, unless it names an in-memory database (empty, or `:memory:`).
+fn on_disk(path: &Path) -> Option<&Path> {
     let in_memory = path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':');
-    (!in_memory).then(|| path.to_owned())
+    (!in_memory).then_some(path)
 }
 
 #[derive(Clone)]
@@ -48,7 +52,9 @@ impl Pools {
     /// Opens (creating if missing) the database and applies pending migrations.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(database_url)?;
-        keep_private(options.get_filename()).map_err(StoreError::Files)?;
+        if let Some(file) = on_disk(options.get_filename()) {
+            keep_private(file).map_err(StoreError::Files)?;
+        }
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -119,9 +125,6 @@ impl Pools {
 /// the database file, so creating that file 0600 makes all three private; files an older
 /// version or another tool left readable by others are tightened, with a warning.
 fn keep_private(database: &Path) -> std::io::Result<()> {
-    if database.as_os_str().is_empty() || database.to_string_lossy().starts_with(':') {
-        return Ok(()); // in memory
-    }
     match OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -25,8 +25,8 @@ enum Kind {
 struct Table {
     name: &'static str,
     columns: &'static [(&'static str, Kind)],
-    /// Read in pages by this integer key; small tables without one are read whole.
-    paged_by: Option<&'static str>,
+    /// Read in pages by its first column, an integer key; small tables are read whole.
+    paged: bool,
 }
 
 use Kind::{Bool, Int, Sealed, Text};
@@ -42,7 +42,7 @@ const TABLES: &[Table] = &[
             ("example_data", Text),
             ("created_at", Int),
         ],
-        paged_by: None,
+        paged: false,
     },
     Table {
         name: "webhooks",
@@ -64,17 +64,17 @@ const TABLES: &[Table] = &[
             ("previous_signing_secret", Sealed(Purpose::SigningSecret)),
             ("previous_secret_expires_at", Int),
         ],
-        paged_by: Some("id"),
+        paged: true,
     },
     Table {
         name: "webhook_ids",
         columns: &[("only_row", Int), ("last_id", Int)],
-        paged_by: None,
+        paged: false,
     },
     Table {
         name: "webhook_events",
         columns: &[("webhook_id", Int), ("event_type", Text)],
-        paged_by: None,
+        paged: false,
     },
     Table {
         name: "webhook_hourly_stats",
@@ -84,7 +84,7 @@ const TABLES: &[Table] = &[
             ("succeeded", Int),
             ("failed", Int),
         ],
-        paged_by: None,
+        paged: false,
     },
     Table {
         name: "users",
@@ -97,7 +97,7 @@ const TABLES: &[Table] = &[
             ("created_at", Int),
             ("updated_at", Int),
         ],
-        paged_by: Some("id"),
+        paged: true,
     },
     Table {
         name: "api_tokens",
@@ -111,7 +111,7 @@ const TABLES: &[Table] = &[
             ("last_used_at", Int),
             ("revoked_at", Int),
         ],
-        paged_by: Some("id"),
+        paged: true,
     },
     Table {
         name: "audit_log",
@@ -124,7 +124,7 @@ const TABLES: &[Table] = &[
             ("target", Text),
             ("summary", Text),
         ],
-        paged_by: Some("id"),
+        paged: true,
     },
     Table {
         name: "events",
@@ -139,7 +139,7 @@ const TABLES: &[Table] = &[
             ("idempotency_fingerprint", Text),
             ("created_at", Int),
         ],
-        paged_by: Some("id"),
+        paged: true,
     },
     Table {
         name: "deliveries",
@@ -155,7 +155,7 @@ const TABLES: &[Table] = &[
             ("last_status_code", Int),
             ("created_at", Int),
         ],
-        paged_by: Some("id"),
+        paged: true,
     },
     Table {
         name: "attempts",
@@ -171,7 +171,7 @@ const TABLES: &[Table] = &[
             ("response_headers", Text),
             ("signature", Text),
         ],
-        paged_by: Some("id"),
+        paged: true,
     },
 ];
 
@@ -238,8 +238,8 @@ pub async fn copy_installation(
         loop {
             let rows = read_page(source, table, after, &keys).await?;
             write_rows(target, table, &rows).await?;
-            match (table.paged_by, rows.last()) {
-                (Some(_), Some(last)) if rows.len() as i64 == PAGE => {
+            match rows.last() {
+                Some(last) if table.paged && rows.len() as i64 == PAGE => {
                     let Value::Int(id) = &last[0] else {
                         unreachable!("paged tables start with their integer key")
                     };
@@ -290,12 +290,13 @@ async fn read_page(
 ) -> Result<Vec<Vec<Value>>, StoreError> {
     let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
     let mut sql = format!("SELECT {} FROM {}", columns.join(", "), table.name);
-    if let Some(key) = table.paged_by {
+    if table.paged {
+        let key = columns[0];
         sql.push_str(&format!(" WHERE {key} > $1 ORDER BY {key} LIMIT {PAGE}"));
     }
     let rows = dispatch!(pool db, |e, d| {
         let mut query = sqlx::query(&sql);
-        if table.paged_by.is_some() {
+        if table.paged {
             query = query.bind(after.unwrap_or(i64::MIN));
         }
         query

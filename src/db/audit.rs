@@ -117,13 +117,7 @@ fn push_filter<'q, DB: Database>(
     AuditAction: Bind<'q, DB>,
     Timestamp: Bind<'q, DB>,
 {
-    let texts = [&filter.search, &filter.actor];
-    if texts
-        .into_iter()
-        .flatten()
-        .any(|text| super::unmatchable(text))
-    {
-        query.push(" AND 1 = 0");
+    if super::matches_nothing(query, &[&filter.search, &filter.actor]) {
         return;
     }
     if let Some(search) = &filter.search {

@@ -176,11 +176,10 @@ where
     if let Some(status) = search.status {
         query.push(" AND d.status = ").push_bind(status);
     }
+    if super::matches_nothing(query, &[&search.event_type]) {
+        return;
+    }
     if let Some(event_type) = &search.event_type {
-        if super::unmatchable(event_type) {
-            query.push(" AND 1 = 0");
-            return;
-        }
         query
             .push(" AND e.event_type = ")
             .push_bind(event_type.clone());

@@ -346,10 +346,22 @@ pub fn is_postgres(database_url: &str) -> bool {
     database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }
 
-/// Whether a filter's text cannot match anything stored: nothing the console stores holds a
-/// NUL (PostgreSQL refuses it in text), so such a filter matches no row, on either backend.
-fn unmatchable(text: &str) -> bool {
-    text.contains('\0')
+/// Adds a condition no row meets, and says so, when a filter's text cannot match anything
+/// stored: nothing the console stores holds a NUL (PostgreSQL refuses it in text), so such a
+/// filter matches no row, on either backend, instead of failing on one.
+fn matches_nothing<DB: Database>(
+    query: &mut QueryBuilder<'_, DB>,
+    texts: &[&Option<String>],
+) -> bool {
+    let unmatchable = texts
+        .iter()
+        .copied()
+        .flatten()
+        .any(|text| text.contains('\0'));
+    if unmatchable {
+        query.push(" AND 1 = 0");
+    }
+    unmatchable
 }
 
 /// `LIKE` pattern characters in user input match themselves.

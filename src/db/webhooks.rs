@@ -345,13 +345,7 @@ fn push_filter<'q, DB: Database>(
     WebhookStatus: Bind<'q, DB>,
 {
     query.push(" WHERE 1 = 1");
-    let texts = [&filter.search, &filter.event_type];
-    if texts
-        .into_iter()
-        .flatten()
-        .any(|text| super::unmatchable(text))
-    {
-        query.push(" AND 1 = 0");
+    if super::matches_nothing(query, &[&filter.search, &filter.event_type]) {
         return;
     }
     if let Some(search) = &filter.search {

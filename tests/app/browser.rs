@@ -196,6 +196,22 @@ async fn assert_no_sideways_scrolling(browser: &Browser, width: f64) {
         page_width <= width,
         "{path} is {page_width} px wide at {width} px"
     );
+    // Nor does a table hide part of its rows behind a scroll bar of its own.
+    let widest_table = browser
+        .client
+        .execute(
+            "return Math.max(0, ...[...document.querySelectorAll('.table-wrap')]
+                .map(t => t.scrollWidth - t.clientWidth));",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(
+        widest_table <= 0.0,
+        "a table on {path} scrolls {widest_table} px sideways at {width} px"
+    );
 }
 
 #[tokio::test]

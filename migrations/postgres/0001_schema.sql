@@ -1,4 +1,5 @@
--- The schema SQLite reaches through its migrations 0001-0010, for PostgreSQL in one step.
+-- The schema SQLite reaches through its migrations 0001-0009, for PostgreSQL in one step,
+-- and the nodes' heartbeats, which only a shared database needs.
 -- Timestamps are Unix milliseconds (UTC), as there. Text that pages sort by is compared
 -- byte by byte (COLLATE "C"), as SQLite does, whatever the database's locale.
 

@@ -264,6 +264,12 @@ impl Db {
         }
     }
 
+    /// Whether other processes may share this database (PostgreSQL), so that nodes must
+    /// announce themselves; an SQLite file serves one process.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Backend::Postgres(_))
+    }
+
     pub fn reader(&self) -> Reader<'_> {
         match &self.0 {
             Backend::Sqlite(pools) => Reader::Sqlite(&pools.reader),

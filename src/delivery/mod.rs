@@ -139,7 +139,11 @@ pub fn start(
         engine.settings.upkeep,
         shutdown.clone(),
     ));
-    let heartbeat = tokio::spawn(nodes::run(engine.db.clone(), membership, shutdown.clone()));
+    // Alone on its database, a node needs no heartbeat: it keeps the whole limit.
+    let heartbeat = engine
+        .db
+        .is_shared()
+        .then(|| tokio::spawn(nodes::run(engine.db.clone(), membership, shutdown.clone())));
     let health = Health(Arc::new(AtomicBool::new(true)));
     let worker = tokio::spawn(worker::run(engine, fresh, due, outcomes, shutdown));
     let running = health.clone();
@@ -151,7 +155,9 @@ pub fn start(
         if upkeep.await.is_err() {
             tracing::error!("upkeep stopped abnormally");
         }
-        if heartbeat.await.is_err() {
+        if let Some(heartbeat) = heartbeat
+            && heartbeat.await.is_err()
+        {
             tracing::error!("the heartbeat stopped abnormally");
         }
         // The worker held the last outcome sender: the writer drains and ends.

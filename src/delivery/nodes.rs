@@ -1,6 +1,7 @@
 //! Nodes sharing one database announce themselves by heartbeat, and each takes an even
 //! share of the per-webhook send limit, so that the limit holds for the whole installation
-//! rather than for each node. With SQLite there is one node, which takes all of it.
+//! rather than for each node. On SQLite there is one node, which keeps all of it and sends
+//! no heartbeat.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -16,8 +16,12 @@ const DEFAULT_SESSION_IDLE: &str = "8h";
 const DEFAULT_REQUEST_BODY_TIMEOUT: &str = "10s";
 /// Enough for a receiver that does real work before answering; a hung one is let go.
 const DEFAULT_DELIVERY_TIMEOUT: &str = "15s";
-const DEFAULT_DELIVERY_CONCURRENCY: usize = 64;
+/// Sends are async I/O: hundreds in flight cost little memory, and leave room beside
+/// receivers that hang.
+const DEFAULT_DELIVERY_CONCURRENCY: usize = 512;
 const DEFAULT_DELIVERY_PER_WEBHOOK: usize = 8;
+/// One host's share, however many webhooks point at it.
+const DEFAULT_DELIVERY_PER_DESTINATION: usize = 128;
 /// A month of history for the delivery log.
 const DEFAULT_RETENTION: &str = "30d";
 /// Long enough to ride out a long weekend's outage, short enough to stop a lost cause.
@@ -111,6 +115,11 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_PER_WEBHOOK", default_value_t = DEFAULT_DELIVERY_PER_WEBHOOK)]
     pub delivery_per_webhook: usize,
 
+    /// Sends in flight at once to one destination (scheme, host and port), however many
+    /// webhooks point at it.
+    #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_PER_DESTINATION", default_value_t = DEFAULT_DELIVERY_PER_DESTINATION)]
+    pub delivery_per_destination: usize,
+
     /// A delivery attempt without an answer after this long has failed (e.g. 15s).
     #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_TIMEOUT", default_value = DEFAULT_DELIVERY_TIMEOUT)]
     pub delivery_timeout: humantime::Duration,
@@ -173,6 +182,7 @@ impl Default for Settings {
                 .expect("the default body timeout parses"),
             delivery_concurrency: DEFAULT_DELIVERY_CONCURRENCY,
             delivery_per_webhook: DEFAULT_DELIVERY_PER_WEBHOOK,
+            delivery_per_destination: DEFAULT_DELIVERY_PER_DESTINATION,
             delivery_timeout: DEFAULT_DELIVERY_TIMEOUT
                 .parse()
                 .expect("the default delivery timeout parses"),
@@ -196,6 +206,7 @@ impl Settings {
         EngineSettings {
             concurrency: self.delivery_concurrency.max(1),
             per_webhook: self.delivery_per_webhook.max(1),
+            per_destination: self.delivery_per_destination.max(1),
             timeout: *self.delivery_timeout,
             retry_schedule: self.retry_schedule.clone(),
             guard: TargetGuard::new(self.allow_private_targets.clone()),

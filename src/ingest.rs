@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::clock::Timestamp;
+use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
 use crate::db::{Db, StoreError};
 use crate::delivery::Inbox;
@@ -86,7 +87,7 @@ async fn store(
     db: &Db,
     batch: &[Job],
     lease: Duration,
-) -> (Vec<Result<Published, IngestError>>, Vec<i64>) {
+) -> (Vec<Result<Published, IngestError>>, Vec<Fresh>) {
     match try_store(db, batch, lease).await {
         Ok(stored) => {
             let outcomes = stored

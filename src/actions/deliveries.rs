@@ -2,6 +2,7 @@
 
 use super::{Actor, Audit};
 use crate::clock::Timestamp;
+use crate::db::delivery_queue::Fresh;
 use crate::db::{Db, StoreError, deliveries, events, webhooks};
 use crate::delivery::Inbox;
 use crate::domain::AuditAction;
@@ -61,7 +62,11 @@ pub async fn send_test_event(
     .record(&mut tx, now)
     .await?;
     tx.commit().await?;
-    inbox.hand_over(vec![delivery_id]);
+    inbox.hand_over(vec![Fresh {
+        id: delivery_id,
+        webhook_id,
+        test: true,
+    }]);
     Ok(delivery_id)
 }
 

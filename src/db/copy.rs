@@ -9,7 +9,7 @@ use sqlx::{QueryBuilder, Row};
 use super::{Reader, StoreError, WriteTx};
 use crate::secret_box::{Purpose, SecretBox};
 
-/// Rows read and written at once: 1,000 rows of at most 16 columns stay far below either
+/// Rows read and written at once: 1,000 rows of at most 22 columns stay below either
 /// backend's limit on parameters.
 const PAGE: i64 = 1000;
 
@@ -63,6 +63,12 @@ const TABLES: &[Table] = &[
             ("signing_secret", Sealed(Purpose::SigningSecret)),
             ("previous_signing_secret", Sealed(Purpose::SigningSecret)),
             ("previous_secret_expires_at", Int),
+            ("max_per_second", Int),
+            ("consecutive_failures", Int),
+            ("failing_since", Int),
+            ("failing_reason", Text),
+            ("next_probe_at", Int),
+            ("paused_until", Int),
         ],
         paged: true,
     },
@@ -154,6 +160,8 @@ const TABLES: &[Table] = &[
             ("last_attempt_at", Int),
             ("last_status_code", Int),
             ("created_at", Int),
+            ("leased", Bool),
+            ("redeliver_requested_at", Int),
         ],
         paged: true,
     },

@@ -241,9 +241,17 @@ pub async fn redeliver(
     delivery_id: i64,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    // Under way (claimed, its lease live): the request waits for that send to be recorded,
+    // so one delivery never has two sends at once. Otherwise: due now, a fresh schedule.
     let updated = dispatch!(tx tx, |e, d| sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1,
-                schedule_start = attempt_count
+        "UPDATE deliveries SET
+           status = 'pending',
+           redeliver_requested_at = CASE WHEN leased AND next_attempt_at > $1 THEN $1 END,
+           next_attempt_at = CASE WHEN leased AND next_attempt_at > $1
+                                  THEN next_attempt_at ELSE $1 END,
+           schedule_start = CASE WHEN leased AND next_attempt_at > $1
+                                 THEN schedule_start ELSE attempt_count END,
+           leased = leased AND next_attempt_at > $1
          WHERE id = $2 AND webhook_id = $3",
     )
     .bind(now)

@@ -14,8 +14,24 @@ use crate::clock::Timestamp;
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus};
 use crate::secret_box::{Purpose, SecretBox};
 
-/// Due deliveries looked at per claim, so that a claim stays cheap however long the queue.
-const SCAN_FACTOR: i64 = 4;
+/// A delivery created already claimed, handed to this process's sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fresh {
+    pub id: i64,
+    pub webhook_id: i64,
+    /// A test event an admin sent: while the webhook is Failing it may serve as the probe.
+    pub test: bool,
+}
+
+/// How a webhook's receiver stands, as the store has it when a delivery is claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiverState {
+    pub failing: bool,
+    pub paused_until: Option<Timestamp>,
+    pub max_per_second: Option<i64>,
+    /// Receiver failures in a row so far.
+    pub consecutive_failures: i64,
+}
 
 /// A claimed delivery with what sending it needs, secrets opened.
 pub struct Claimed {
@@ -34,6 +50,9 @@ pub struct Claimed {
     pub current_context: String,
     /// JSON text, as published.
     pub data: String,
+    pub receiver: ReceiverState,
+    /// Claimed to test the receiver of a Failing webhook.
+    pub probe: bool,
 }
 
 #[derive(FromRow)]
@@ -50,17 +69,34 @@ struct ClaimedRow {
     event_time: Timestamp,
     current_context: String,
     data: String,
+    failing: bool,
+    paused_until: Option<Timestamp>,
+    max_per_second: Option<i64>,
+    consecutive_failures: i64,
 }
 
-/// How much to claim: at most `limit` in all and `per_webhook` of any one webhook, none of
-/// the webhooks in `busy` (they have all they may have in flight).
+/// How much to claim: the oldest due deliveries of at most `webhooks` webhooks, those due
+/// longest first, and at most `per_webhook` of each; none of the webhooks in `busy` (this
+/// process holds enough of theirs).
 pub struct ClaimLimits<'a> {
-    pub limit: i64,
+    pub webhooks: i64,
     pub per_webhook: i64,
     pub busy: &'a [i64],
 }
 
-/// Claims due deliveries of active webhooks, oldest due first, until `lease_until`.
+/// Which webhooks a claim looks at.
+enum Among<'a> {
+    /// Those taking deliveries: active, not Failing, not paused, not busy.
+    Sendable { busy: &'a [i64] },
+    /// These (Failing webhooks due a probe).
+    Only(&'a [i64]),
+}
+
+/// Claims due deliveries until `lease_until`: first one probe for each Failing webhook whose
+/// probe is due (its next probe waits until the lease ends, so nodes probe one at a time),
+/// then the oldest due deliveries of the webhooks taking deliveries, webhook by webhook.
+/// Each webhook's queue is read through its own index range, so one webhook's backlog of
+/// millions costs another's retry nothing.
 pub async fn claim_due(
     tx: &mut WriteTx,
     secrets: &SecretBox,
@@ -68,37 +104,94 @@ pub async fn claim_due(
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let ids: Vec<i64> = dispatch!(tx &mut *tx, |e, d, DB| {
-    let mut query = QueryBuilder::<DB>::new(
-        "WITH due AS (
-           SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d
-           JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
-           WHERE d.status = 'pending' AND d.next_attempt_at <= ",
-    );
-    query.push_bind(now);
-    if !limits.busy.is_empty() {
-        query.push(" AND d.webhook_id").push_not_in(limits.busy);
-    }
-    query
-        .push(" ORDER BY d.next_attempt_at LIMIT ")
-        .push_bind(limits.limit * SCAN_FACTOR)
-        .push(d.pick("", " FOR UPDATE OF d SKIP LOCKED"))
-        .push(
-            "), ranked AS (
-           SELECT id, next_attempt_at, ROW_NUMBER() OVER (
-             PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS place
-           FROM due)
-         UPDATE deliveries SET next_attempt_at = ",
-        )
-        .push_bind(lease_until)
-        .push(" WHERE id IN (SELECT id FROM ranked WHERE place <= ")
-        .push_bind(limits.per_webhook)
-        .push(" ORDER BY next_attempt_at LIMIT ")
-        .push_bind(limits.limit)
-        .push(") RETURNING id");
-    query.build_query_scalar().fetch_all(e).await?
+    let due_a_probe: Vec<i64> = dispatch!(tx &mut *tx, |e, d, DB| {
+        let mut query = QueryBuilder::<DB>::new(
+            "SELECT w.id FROM webhooks w WHERE w.status = 'active'
+               AND w.failing_since IS NOT NULL AND w.next_probe_at <= ",
+        );
+        query.push_bind(now);
+        query.push(" AND (w.paused_until IS NULL OR w.paused_until <= ").push_bind(now).push(")");
+        if !limits.busy.is_empty() {
+            query.push(" AND w.id").push_not_in(limits.busy);
+        }
+        query.push(d.pick("", " FOR NO KEY UPDATE SKIP LOCKED"));
+        query.build_query_scalar().fetch_all(e).await?
     });
-    load(tx, secrets, &ids, now).await
+    let mut probes = Vec::new();
+    if !due_a_probe.is_empty() {
+        probes = claim_heads(tx, Among::Only(&due_a_probe), 1, limits.webhooks, now, lease_until)
+            .await?;
+        let probed: Vec<i64> = probes.iter().map(|(_, webhook)| *webhook).collect();
+        dispatch!(tx &mut *tx, |e, d, DB| {
+            let mut query = QueryBuilder::<DB>::new("UPDATE webhooks SET next_probe_at = ");
+            query.push_bind(lease_until).push(" WHERE id").push_in(&probed);
+            query.build().execute(e).await?;
+        });
+    }
+    let sendable = claim_heads(
+        tx,
+        Among::Sendable { busy: limits.busy },
+        limits.per_webhook,
+        limits.webhooks,
+        now,
+        lease_until,
+    )
+    .await?;
+    let ids: Vec<i64> = probes.iter().chain(&sendable).map(|(id, _)| *id).collect();
+    let mut claimed = load(tx, secrets, &ids, now).await?;
+    let probe_ids: HashSet<i64> = probes.iter().map(|(id, _)| *id).collect();
+    for delivery in &mut claimed {
+        delivery.probe = probe_ids.contains(&delivery.id);
+    }
+    Ok(claimed)
+}
+
+/// The oldest due deliveries, at most `take` of each of the `webhooks` webhooks due longest,
+/// leased until `lease_until`. Returns (delivery, webhook) pairs.
+async fn claim_heads(
+    tx: &mut WriteTx,
+    among: Among<'_>,
+    take: i64,
+    webhooks: i64,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    dispatch!(tx tx, |e, d, DB| {
+        let mut query = QueryBuilder::<DB>::new(
+            "WITH ready AS (
+               SELECT w.id AS webhook_id,
+                      (SELECT MIN(q.next_attempt_at) FROM deliveries q
+                        WHERE q.webhook_id = w.id AND q.status = 'pending') AS due
+               FROM webhooks w WHERE w.status = 'active'",
+        );
+        match among {
+            Among::Sendable { busy } => {
+                query.push(" AND w.failing_since IS NULL AND (w.paused_until IS NULL OR w.paused_until <= ");
+                query.push_bind(now).push(")");
+                if !busy.is_empty() {
+                    query.push(" AND w.id").push_not_in(busy);
+                }
+            }
+            Among::Only(ids) => {
+                query.push(" AND w.id").push_in(ids);
+            }
+        }
+        query.push("), chosen AS (SELECT webhook_id FROM ready WHERE due <= ");
+        query.push_bind(now).push(" ORDER BY due LIMIT ").push_bind(webhooks);
+        query.push(") UPDATE deliveries SET leased = true, next_attempt_at = ");
+        query.push_bind(lease_until);
+        query.push(d.pick(
+            " WHERE id IN (SELECT x.id FROM chosen c JOIN deliveries x ON x.id IN (
+                 SELECT y.id FROM deliveries y",
+            " WHERE id IN (SELECT x.id FROM chosen c CROSS JOIN LATERAL (
+                 SELECT y.id FROM deliveries y",
+        ));
+        query.push(" WHERE y.webhook_id = c.webhook_id AND y.status = 'pending' AND y.next_attempt_at <= ");
+        query.push_bind(now).push(" ORDER BY y.next_attempt_at LIMIT ").push_bind(take);
+        query.push(d.pick("))", " FOR UPDATE SKIP LOCKED) x)"));
+        query.push(" RETURNING id, webhook_id");
+        Ok(query.build_query_as().fetch_all(e).await?)
+    })
 }
 
 /// What sending these deliveries needs, secrets opened, oldest due first. Deliveries of a
@@ -121,7 +214,9 @@ pub async fn load<'a>(
     );
     details.push_bind(now).push(
         " THEN w.previous_signing_secret END AS previous_signing_secret,
-                e.event_type, e.event_time, e.current_context, e.data
+                e.event_type, e.event_time, e.current_context, e.data,
+                w.failing_since IS NOT NULL AS failing, w.paused_until, w.max_per_second,
+                w.consecutive_failures
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                            JOIN events e ON e.id = d.event_id
          WHERE d.status = 'pending' AND w.status = 'active' AND d.id",
@@ -154,31 +249,48 @@ pub async fn load<'a>(
                 event_time: row.event_time,
                 current_context: row.current_context,
                 data: row.data,
+                receiver: ReceiverState {
+                    failing: row.failing,
+                    paused_until: row.paused_until,
+                    max_per_second: row.max_per_second,
+                    consecutive_failures: row.consecutive_failures,
+                },
+                probe: false,
             })
         })
         .collect()
 }
 
-/// When the next pending delivery falls due, if any is pending for an active webhook.
+/// Each active webhook's earliest pending delivery (`due`), with what holds it back.
+const HEADS: &str = "SELECT w.failing_since, w.next_probe_at, w.paused_until,
+        (SELECT MIN(q.next_attempt_at) FROM deliveries q
+          WHERE q.webhook_id = w.id AND q.status = 'pending') AS due
+ FROM webhooks w WHERE w.status = 'active'";
+
+/// When a claim next finds something: the earliest due delivery of a webhook taking
+/// deliveries, or the end of a pause, or a Failing webhook's next probe.
 pub async fn next_due<'a>(db: impl Into<Source<'a>>) -> Result<Option<Timestamp>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
-        "SELECT MIN(d.next_attempt_at) FROM deliveries d
-         JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
-         WHERE d.status = 'pending'",
-    )
+    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(&format!(
+        "SELECT MIN({greatest}(h.due, COALESCE(h.paused_until, h.due),
+                               CASE WHEN h.failing_since IS NULL THEN h.due
+                                    ELSE COALESCE(h.next_probe_at, h.due) END))
+         FROM ({HEADS}) h",
+        greatest = d.pick("MAX", "GREATEST"),
+    ))
     .fetch_one(e)
     .await?))
 }
 
-/// Claimed deliveries that were never sent (shutdown): due again at once.
-pub async fn release(tx: &mut WriteTx, ids: &[i64], now: Timestamp) -> Result<(), StoreError> {
+/// Claimed deliveries given back unsent (shutdown, a paused or Failing webhook, a sender
+/// with more than it can send in time): unclaimed, and due at `due`.
+pub async fn release(tx: &mut WriteTx, ids: &[i64], due: Timestamp) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
     dispatch!(tx tx, |e, d, DB| {
-        let mut query = QueryBuilder::<DB>::new("UPDATE deliveries SET next_attempt_at = ");
+        let mut query = QueryBuilder::<DB>::new("UPDATE deliveries SET leased = false, next_attempt_at = ");
         query
-            .push_bind(now)
+            .push_bind(due)
             .push(" WHERE status = 'pending' AND id")
             .push_in(ids);
         query.build().execute(e).await?;
@@ -202,6 +314,71 @@ pub struct AttemptRecord {
     pub status: DeliveryStatus,
     /// When to try again, while `status` is pending.
     pub next_attempt_at: Option<Timestamp>,
+    /// A probe of a Failing webhook that failed: the delivery waits with the rest of the
+    /// queue without spending a try of its schedule.
+    pub keeps_schedule: bool,
+    pub verdict: ReceiverVerdict,
+}
+
+/// What one try says about the webhook's receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiverVerdict {
+    /// Nothing: an answer that is not about the receiver's health (a 4xx, a refused address),
+    /// or a success while nothing was counted against it.
+    Neutral,
+    /// It answered 2xx after failures: the count starts again and a Failing webhook recovers.
+    Healthy,
+    /// It failed (timeout, connection, 5xx): one more in a row. With `failing`, the webhook
+    /// is Failing (from now, or still) until its next probe.
+    Unhealthy { failing: Option<Failing> },
+    /// It asked, with Retry-After on a 429 or 503, to be left alone until then.
+    Paused { until: Timestamp },
+}
+
+/// A Failing webhook as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failing {
+    pub since: Timestamp,
+    pub reason: String,
+    pub next_probe_at: Timestamp,
+}
+
+/// A batch's net effect on one webhook's receiver state, its verdicts taken in order.
+#[derive(Default)]
+struct ReceiverChange<'a> {
+    /// The count started again (a success); later failures count from zero.
+    reset: bool,
+    failures: i64,
+    failing: Option<&'a Failing>,
+    paused_until: Option<Timestamp>,
+}
+
+impl<'a> ReceiverChange<'a> {
+    fn apply(&mut self, verdict: &'a ReceiverVerdict) {
+        match verdict {
+            ReceiverVerdict::Neutral => {}
+            ReceiverVerdict::Healthy => {
+                *self = Self {
+                    reset: true,
+                    paused_until: self.paused_until,
+                    ..Self::default()
+                };
+            }
+            ReceiverVerdict::Unhealthy { failing } => {
+                self.failures += 1;
+                if failing.is_some() {
+                    self.failing = failing.as_ref();
+                }
+            }
+            ReceiverVerdict::Paused { until } => {
+                self.paused_until = self.paused_until.max(Some(*until));
+            }
+        }
+    }
+
+    fn is_nothing(&self) -> bool {
+        !self.reset && self.failures == 0 && self.paused_until.is_none()
+    }
 }
 
 /// Rows per multi-row INSERT: 10 parameters each stays far below SQLite's limit.
@@ -224,7 +401,12 @@ pub async fn record_attempts(
         .collect();
     let mut last: BTreeMap<i64, (Timestamp, bool)> = BTreeMap::new();
     let mut hourly: BTreeMap<(i64, Timestamp), (i64, i64)> = BTreeMap::new();
+    let mut receivers: BTreeMap<i64, ReceiverChange> = BTreeMap::new();
     for attempt in &attempts {
+        receivers
+            .entry(attempt.webhook_id)
+            .or_default()
+            .apply(&attempt.verdict);
         let succeeded = attempt.error_code.is_none();
         let latest = last
             .entry(attempt.webhook_id)
@@ -273,6 +455,33 @@ pub async fn record_attempts(
         .execute(&mut *e)
         .await?;
     }
+    for (webhook_id, change) in receivers.iter().filter(|(_, change)| !change.is_nothing()) {
+        let failing = change.failing;
+        sqlx::query(
+            "UPDATE webhooks SET
+               consecutive_failures = CASE WHEN $2 THEN $3 ELSE consecutive_failures + $3 END,
+               failing_since = CASE WHEN $4 IS NOT NULL
+                                    THEN COALESCE(CASE WHEN $2 THEN NULL ELSE failing_since END, $4)
+                                    WHEN $2 THEN NULL ELSE failing_since END,
+               failing_reason = CASE WHEN $4 IS NOT NULL THEN $5
+                                     WHEN $2 THEN NULL ELSE failing_reason END,
+               next_probe_at = CASE WHEN $4 IS NOT NULL THEN $6
+                                    WHEN $2 THEN NULL ELSE next_probe_at END,
+               paused_until = CASE WHEN $7 IS NOT NULL
+                                    AND (paused_until IS NULL OR paused_until < $7)
+                                   THEN $7 ELSE paused_until END
+             WHERE id = $1",
+        )
+        .bind(webhook_id)
+        .bind(change.reset)
+        .bind(change.failures)
+        .bind(failing.map(|f| f.since))
+        .bind(failing.map(|f| f.reason.as_str()))
+        .bind(failing.map(|f| f.next_probe_at))
+        .bind(change.paused_until)
+        .execute(&mut *e)
+        .await?;
+    }
     });
     Ok(())
 }
@@ -301,20 +510,21 @@ async fn write_attempts(tx: &mut WriteTx, attempts: &[&AttemptRecord]) -> Result
                         .push_bind(&attempt.signature);
                 });
                 insert.build().execute(&mut **tx).await?;
-                let mut update = QueryBuilder::<Sqlite>::new(
-                    "UPDATE deliveries SET status = v.column2, attempt_count = attempt_count + 1,
-                            next_attempt_at = v.column3, last_attempt_at = v.column4,
-                            last_status_code = v.column5
-                     FROM (",
-                );
+                let mut update = QueryBuilder::<Sqlite>::new(format!(
+                    "UPDATE deliveries SET {SETTLE} FROM (SELECT column1 AS id, column2 AS status,
+                            column3 AS next_attempt_at, column4 AS at, column5 AS status_code,
+                            column6 AS keeps_schedule FROM ("
+                ));
                 update.push_values(chunk, |mut row, attempt| {
                     row.push_bind(attempt.delivery_id)
                         .push_bind(attempt.status)
                         .push_bind(attempt.next_attempt_at)
                         .push_bind(attempt.at)
-                        .push_bind(attempt.status_code);
+                        .push_bind(attempt.status_code)
+                        .push_bind(attempt.keeps_schedule);
                 });
-                update.push(") AS v WHERE deliveries.id = v.column1");
+                update.push("))");
+                update.push(" AS v WHERE deliveries.id = v.id");
                 update.build().execute(&mut **tx).await?;
             }
         }
@@ -343,14 +553,13 @@ async fn write_attempts(tx: &mut WriteTx, attempts: &[&AttemptRecord]) -> Result
             .bind(column(|a| Some(a.signature.clone())))
             .execute(&mut **tx)
             .await?;
-            sqlx::query(
-                "UPDATE deliveries SET status = v.status, attempt_count = attempt_count + 1,
-                        next_attempt_at = v.next_attempt_at, last_attempt_at = v.at,
-                        last_status_code = v.status_code
-                 FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
-                      AS v (id, status, next_attempt_at, at, status_code)
-                 WHERE deliveries.id = v.id",
-            )
+            sqlx::query(&format!(
+                "UPDATE deliveries SET {SETTLE}
+                 FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],
+                             $6::boolean[])
+                      AS v (id, status, next_attempt_at, at, status_code, keeps_schedule)
+                 WHERE deliveries.id = v.id"
+            ))
             .bind(&ids)
             .bind(column(|a| Some(a.status.key().to_owned())))
             .bind(
@@ -361,12 +570,28 @@ async fn write_attempts(tx: &mut WriteTx, attempts: &[&AttemptRecord]) -> Result
             )
             .bind(&at)
             .bind(&status_codes)
+            .bind(attempts.iter().map(|a| a.keeps_schedule).collect::<Vec<_>>())
             .execute(&mut **tx)
             .await?;
         }
     }
     Ok(())
 }
+
+/// A delivery's state after a try `v`, which ends its claim. A Redeliver pressed while the
+/// try was under way queues the delivery again, due at once with a fresh schedule, rather
+/// than sending it twice at the same time; a failed probe keeps the schedule where it was.
+const SETTLE: &str = "
+    status = CASE WHEN deliveries.redeliver_requested_at > v.at THEN 'pending' ELSE v.status END,
+    next_attempt_at = CASE WHEN deliveries.redeliver_requested_at > v.at
+                           THEN deliveries.redeliver_requested_at ELSE v.next_attempt_at END,
+    schedule_start = CASE WHEN deliveries.redeliver_requested_at > v.at
+                          THEN deliveries.attempt_count + 1
+                          WHEN v.keeps_schedule THEN deliveries.schedule_start + 1
+                          ELSE deliveries.schedule_start END,
+    attempt_count = deliveries.attempt_count + 1,
+    last_attempt_at = v.at, last_status_code = v.status_code,
+    leased = false, redeliver_requested_at = NULL";
 
 /// Locks the webhooks and deliveries these tries belong to, and returns the deliveries
 /// that still exist. On SQLite the one writer holds everything already.
@@ -397,7 +622,8 @@ async fn lock_deliveries(
 }
 
 /// How the queue stands: deliveries pending for active webhooks, and since when the
-/// longest-waiting of those that are due has been due.
+/// longest-waiting of those that could be sent now (their webhook neither Failing nor
+/// paused) has been due: the engine's lag.
 pub struct Depth {
     pub pending: i64,
     pub oldest_due: Option<Timestamp>,
@@ -405,9 +631,14 @@ pub struct Depth {
 
 pub async fn depth<'a>(db: impl Into<Source<'a>>, now: Timestamp) -> Result<Depth, StoreError> {
     let (pending, oldest_due): (i64, Option<Timestamp>) = dispatch!(read db, |e, d| sqlx::query_as(
-        "SELECT COUNT(*), MIN(CASE WHEN d.next_attempt_at <= $1 THEN d.next_attempt_at END)
-         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
-         WHERE d.status = 'pending'",
+        &format!(
+            "SELECT (SELECT COUNT(*) FROM deliveries d
+                      JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
+                     WHERE d.status = 'pending'),
+                    (SELECT MIN(h.due) FROM ({HEADS}) h
+                      WHERE h.due <= $1 AND h.failing_since IS NULL
+                        AND (h.paused_until IS NULL OR h.paused_until <= $1))"
+        ),
     )
     .bind(now)
     .fetch_one(e)

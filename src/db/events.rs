@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::delivery_queue::Fresh;
 use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
 
@@ -52,8 +53,8 @@ const ROWS_PER_INSERT: usize = 1000;
 
 /// Stores a batch of events and one pending delivery per active webhook that subscribes to
 /// each event's type, inside the caller's transaction: all of them are on disk or none.
-/// The deliveries are claimed until `lease_until` for the caller's sender.
-/// A handful of statements serve the whole batch, whatever its size; only events that carry
+/// The deliveries are claimed until `lease_until` for the caller's sender, except those of
+/// webhooks that are Failing or paused: they wait, due, for a claim. A handful of statements serve the whole batch, whatever its size; only events that carry
 /// an `Idempotency-Key` cost a lookup each.
 pub async fn publish_batch(
     conn: &mut WriteTx,
@@ -88,8 +89,8 @@ pub async fn publish_batch(
 pub struct Batch {
     /// One per event, in order.
     pub outcomes: Vec<Result<Published, Refused>>,
-    /// The deliveries created, claimed until the lease given.
-    pub deliveries: Vec<i64>,
+    /// The deliveries created and claimed until the lease given.
+    pub deliveries: Vec<Fresh>,
 }
 
 /// What becomes of each event of a batch before anything is written.
@@ -202,28 +203,33 @@ async fn insert_fresh(
     fresh: &[usize],
     now: Timestamp,
     lease_until: Timestamp,
-) -> Result<(Vec<Published>, Vec<i64>), StoreError> {
+) -> Result<(Vec<Published>, Vec<Fresh>), StoreError> {
     if fresh.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     let ids = new_event_ids(conn, fresh.len()).await?;
     insert_events(conn, events, fresh, &ids, now).await?;
     // Born claimed (due only when the lease lapses): the caller hands them to this
-    // process's sender at once, and a process that dies first leaves them to the next.
+    // process's sender at once, and a process that dies first leaves them to the next. Those
+    // of a Failing or paused webhook are born due instead, to wait for a probe or the pause's
+    // end like the rest of its queue.
     let fan_out = |batch: &str| {
         format!(
-            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
-             SELECT e.id, w.id, 'pending', $2, $1
+            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at,
+                                     leased)
+             SELECT e.id, w.id, 'pending', CASE WHEN {sendable} THEN $2 ELSE $1 END, $1,
+                    {sendable}
              FROM events e JOIN webhooks w
                ON w.status = 'active'
               AND (w.all_events OR EXISTS (SELECT 1 FROM webhook_events x
                                            WHERE x.webhook_id = w.id
                                              AND x.event_type = e.event_type))
              WHERE {batch}
-             RETURNING id, event_id"
+             RETURNING id, event_id, webhook_id, leased",
+            sendable = SENDABLE,
         )
     };
-    let created: Vec<(i64, i64)> = match conn {
+    let created: Vec<(i64, i64, i64, bool)> = match conn {
         WriteTx::Sqlite(tx) => {
             sqlx::query_as(&fan_out("e.id BETWEEN $3 AND $4"))
                 .bind(now)
@@ -254,7 +260,7 @@ async fn insert_fresh(
         },
     };
     let mut counts: HashMap<i64, i64> = HashMap::new();
-    for (_, event_id) in &created {
+    for (_, event_id, _, _) in &created {
         *counts.entry(*event_id).or_default() += 1;
     }
     let published = ids
@@ -265,8 +271,20 @@ async fn insert_fresh(
             repeated: false,
         })
         .collect();
-    Ok((published, created.into_iter().map(|(id, _)| id).collect()))
+    let fresh = created
+        .into_iter()
+        .filter(|(_, _, _, leased)| *leased)
+        .map(|(id, _, webhook_id, _)| Fresh {
+            id,
+            webhook_id,
+            test: false,
+        })
+        .collect();
+    Ok((published, fresh))
 }
+
+/// Whether a webhook `w` takes deliveries now (at `$1`): neither Failing nor paused.
+const SENDABLE: &str = "(w.failing_since IS NULL AND (w.paused_until IS NULL OR w.paused_until <= $1))";
 
 /// The fresh events under their new ids: multi-row statements on SQLite, one array per
 /// column on PostgreSQL (one statement, and one plan, whatever the batch's size).
@@ -395,7 +413,8 @@ async fn earlier_with_key(
 }
 
 /// Stores a `webhook.test` event with one delivery, to this webhook only, claimed until
-/// `lease_until` for the caller's sender. Returns the event's and the delivery's ids.
+/// `lease_until` for the caller's sender (even while the webhook is Failing: an admin's test
+/// may serve as its probe). Returns the event's and the delivery's ids.
 pub async fn insert_test_event(
     tx: &mut WriteTx,
     webhook_id: i64,
@@ -413,8 +432,9 @@ pub async fn insert_test_event(
         .fetch_one(&mut *e)
         .await?;
         let delivery_id = sqlx::query_scalar(
-            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at)
-             VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
+            "INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at,
+                                     leased)
+             VALUES ($1, $2, 'pending', $3, $4, true) RETURNING id",
         )
         .bind(event_id)
         .bind(webhook_id)

@@ -6,6 +6,7 @@ pub mod housekeeping;
 mod nodes;
 mod outcomes;
 pub mod retry;
+pub mod scheduler;
 pub mod sender;
 pub mod signature;
 pub mod target_guard;
@@ -20,11 +21,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::Db;
+use crate::db::delivery_queue::Fresh;
 use crate::metrics::Metrics;
 use crate::secret_box::SecretBox;
 use housekeeping::Upkeep;
 use nodes::Membership;
 use retry::RetrySchedule;
+use scheduler::Limits;
 use sender::Sender;
 use target_guard::TargetGuard;
 
@@ -32,6 +35,11 @@ use target_guard::TargetGuard;
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// Outcomes waiting for the writer beyond this make senders wait: back-pressure.
 const OUTCOME_QUEUE: usize = 4096;
+/// Deliveries of one webhook held (fresh, or loaded and waiting for a slot) beyond this go
+/// back to the store, due, for a claim to take later: a burst is kept, a flood is not.
+const HOLD_PER_WEBHOOK: usize = 4096;
+/// Deliveries of one webhook one claim takes at most: a backlog leaves in steps of this.
+const CLAIM_PER_WEBHOOK: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -40,6 +48,9 @@ pub struct EngineSettings {
     /// Sends in flight at once to one webhook, so a slow receiver cannot starve the others;
     /// nodes sharing a database share this out among themselves.
     pub per_webhook: usize,
+    /// Sends in flight at once to one destination (scheme, host and port), however many
+    /// webhooks share it.
+    pub per_destination: usize,
     /// A try without an answer after this long has failed.
     pub timeout: Duration,
     pub retry_schedule: RetrySchedule,
@@ -54,6 +65,12 @@ impl EngineSettings {
     pub fn lease(&self) -> Duration {
         self.timeout * 2 + LEASE_MARGIN
     }
+
+    /// How long a claimed delivery may wait for its turn: one that starts sending by then
+    /// finishes within its lease, with room to record the outcome.
+    fn hold_at_most(&self) -> Duration {
+        self.timeout + LEASE_MARGIN / 2
+    }
 }
 
 struct Engine {
@@ -65,11 +82,29 @@ struct Engine {
     membership: Membership,
 }
 
+impl Engine {
+    fn limits(&self) -> Limits {
+        Limits {
+            concurrency: self.settings.concurrency,
+            per_webhook: self.membership.per_webhook(),
+            per_destination: self.settings.per_destination,
+            nodes: self.membership.nodes(),
+            hold_at_most: self.settings.hold_at_most(),
+            hold_per_webhook: HOLD_PER_WEBHOOK,
+        }
+    }
+
+    /// A claim takes this many of one webhook: enough for its share of slots for a while.
+    fn claim_per_webhook(&self) -> usize {
+        CLAIM_PER_WEBHOOK.max(self.membership.per_webhook() * 4)
+    }
+}
+
 /// Where ingest hands fresh deliveries: committed already, and claimed until the lease
 /// given at birth, so they go out without waiting for a poll or a claim.
 #[derive(Clone)]
 pub struct Inbox {
-    deliveries: mpsc::UnboundedSender<Vec<i64>>,
+    deliveries: mpsc::UnboundedSender<Vec<Fresh>>,
     due: Arc<Notify>,
     lease: Duration,
 }
@@ -80,7 +115,7 @@ impl Inbox {
         self.lease
     }
 
-    pub fn hand_over(&self, deliveries: Vec<i64>) {
+    pub fn hand_over(&self, deliveries: Vec<Fresh>) {
         // A stopped engine takes nothing; the leases lapse and the next process sends them.
         let _ = self.deliveries.send(deliveries);
     }

@@ -28,6 +28,7 @@ pub struct Membership {
     id: String,
     per_webhook: usize,
     share: Arc<AtomicUsize>,
+    live: Arc<AtomicUsize>,
 }
 
 impl Membership {
@@ -37,7 +38,13 @@ impl Membership {
             id: format!("{}-{}", std::process::id(), random_token(NODE_ID_BYTES)),
             per_webhook,
             share: Arc::new(AtomicUsize::new(per_webhook)),
+            live: Arc::new(AtomicUsize::new(1)),
         }
+    }
+
+    /// The live nodes, this one included: a webhook's `max_per_second` is shared among them.
+    pub fn nodes(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
     }
 
     /// Sends this node may have in flight to one webhook: the installation's limit divided
@@ -59,6 +66,7 @@ impl Membership {
         .await?;
         tx.commit().await?;
         let live = usize::try_from(live).unwrap_or(1).max(1);
+        self.live.store(live, Ordering::Relaxed);
         self.share
             .store((self.per_webhook / live).max(1), Ordering::Relaxed);
         Ok(())

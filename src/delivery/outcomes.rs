@@ -1,25 +1,45 @@
-//! Outcomes of sends, written in batches through the one writer the way ingest commits
-//! publishes: one transaction for every outcome waiting at that moment.
+//! Outcomes of sends, and deliveries given back unsent, written in batches through the one
+//! writer the way ingest commits publishes: one transaction for every record waiting at
+//! that moment.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use super::Engine;
 use super::EngineSettings;
+use super::scheduler::Signal;
 use super::sender::Tried;
 use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::StoreError;
-use crate::db::delivery_queue::{self, AttemptRecord, Claimed};
+use crate::db::delivery_queue::{self, AttemptRecord, ReceiverVerdict};
 use crate::domain::{AttemptErrorCode, DeliveryStatus, WebhookStatus};
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
-/// Outcomes written in one transaction at most.
+/// Records written in one transaction at most.
 const MAX_BATCH: usize = 512;
 /// A receiver that answers 410 Gone says the webhook is no more: it is disabled at once.
 const GONE: u16 = 410;
+
+/// What the writer stores.
+pub(super) enum Record {
+    Attempt(Box<Outcome>),
+    /// Deliveries given back unsent, each due again at its time.
+    Release(Vec<(i64, Timestamp)>),
+}
+
+/// The delivery a try was of, as the sender held it.
+pub(super) struct SentDelivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    /// Tries made before this one since the retry schedule (re)started.
+    pub attempts_in_schedule: i64,
+    /// Sent to test the receiver of a Failing webhook.
+    pub probe: bool,
+}
 
 pub(super) struct Outcome {
     record: AttemptRecord,
@@ -46,13 +66,26 @@ impl Outcome {
             .observe(record.duration_ms as f64 / 1000.0);
     }
 
-    /// What a try means for its delivery: done, due again later, or failed for good.
-    pub fn of(settings: &EngineSettings, delivery: &Claimed, tried: Tried) -> Self {
+    /// What a try means for its delivery: done, due again later, waiting for its Failing
+    /// webhook to recover, or failed for good.
+    pub fn of(
+        settings: &EngineSettings,
+        delivery: &SentDelivery,
+        tried: Tried,
+        signal: &Signal,
+        verdict: ReceiverVerdict,
+    ) -> Self {
         let attempts = delivery.attempts_in_schedule + 1;
+        let mut keeps_schedule = false;
         let (status, next_attempt_at) = if tried.succeeded() {
             (DeliveryStatus::Succeeded, None)
-        } else if tried.status_code == Some(GONE) {
+        } else if tried.status_code == Some(GONE) || *signal == Signal::NotReached {
+            // Gone, or an address no retry can reach until the settings change.
             (DeliveryStatus::Failed, None)
+        } else if delivery.probe && matches!(signal, Signal::Failed { .. }) {
+            // It tested the receiver for the whole queue, and waits with it.
+            keeps_schedule = true;
+            (DeliveryStatus::Pending, Some(tried.at))
         } else {
             let jitter = rand::random::<f64>() * 2.0 - 1.0;
             match settings
@@ -80,12 +113,14 @@ impl Outcome {
                 signature: tried.signature,
                 status,
                 next_attempt_at,
+                keeps_schedule,
+                verdict,
             },
         }
     }
 }
 
-pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Outcome>) {
+pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Record>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         if let Err(error) = store(&engine, &batch).await {
@@ -100,16 +135,32 @@ pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver
     }
 }
 
-async fn store(engine: &Engine, batch: &[Outcome]) -> Result<(), StoreError> {
+async fn store(engine: &Engine, batch: &[Record]) -> Result<(), StoreError> {
     let now = Timestamp::now();
-    let records: Vec<&AttemptRecord> = batch.iter().map(|outcome| &outcome.record).collect();
+    let mut attempts: Vec<&AttemptRecord> = Vec::new();
+    let mut releases: BTreeMap<Timestamp, Vec<i64>> = BTreeMap::new();
+    for record in batch {
+        match record {
+            Record::Attempt(outcome) => attempts.push(&outcome.record),
+            Record::Release(released) => {
+                for (id, due) in released {
+                    releases.entry(*due).or_default().push(*id);
+                }
+            }
+        }
+    }
     let mut tx = engine.db.begin_write_relaxed().await?;
-    delivery_queue::record_attempts(&mut tx, &records).await?;
-    for outcome in batch {
-        if outcome.record.status_code == Some(i64::from(GONE)) {
+    if !attempts.is_empty() {
+        delivery_queue::record_attempts(&mut tx, &attempts).await?;
+    }
+    for (due, ids) in releases {
+        delivery_queue::release(&mut tx, &ids, due).await?;
+    }
+    for record in &attempts {
+        if record.status_code == Some(i64::from(GONE)) {
             actions::webhooks::switch_off_by_system(
                 &mut tx,
-                outcome.record.webhook_id,
+                record.webhook_id,
                 WebhookStatus::Disabled,
                 "the receiver answered 410 Gone",
                 now,

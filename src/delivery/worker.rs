@@ -1,284 +1,210 @@
 //! The send loop: fresh deliveries come straight from ingest (claimed at birth); due ones
-//! (retries, and work a dead process left behind) are claimed in batches. Each is sent on
-//! its own task within the concurrency limits, and every outcome goes to the outcome
-//! writer. It wakes on fresh work, when a delivery falls due, when a send finishes, or on a
-//! slow poll.
+//! (retries, probes, and work a dead process left behind) are claimed in batches. The
+//! [`Scheduler`] decides which go out, within fair shares of the slots; each is sent on its
+//! own task, and every outcome goes to the outcome writer. It wakes on fresh work, when a
+//! send finishes, when something falls due, or on a slow poll.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::outcomes::Outcome;
-use super::sender::Outgoing;
+use super::outcomes::{Outcome, Record, SentDelivery};
+use super::scheduler::{Scheduler, Send, Signal};
+use super::sender::{Outgoing, Tried};
 use super::signature::SigningKey;
 use super::{Engine, body};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{self, ClaimLimits, Claimed};
+use crate::db::delivery_queue::{self, ClaimLimits, Claimed, Fresh};
 use crate::db::{Db, StoreError};
 use crate::telemetry::error_chain;
 
 /// The backstop poll: how long an idle worker sleeps before looking for work it was not
 /// told about (retries fall due on their own schedule; a dead process's leases run out).
 const POLL_BACKSTOP: Duration = Duration::from_secs(5);
-/// Fresh deliveries held beyond the slots: a few seconds' worth at full speed, well within
-/// their lease.
-const MAX_FRESH_BACKLOG: usize = 20_000;
 /// Fresh deliveries read at once: one query for many sends, whatever the free slots (a
 /// round trip per freed slot is what a database server would otherwise see).
 const LOAD_BATCH: usize = 256;
-/// The shortest time between two looks for due work.
+/// The shortest time between two looks for due work when the last one found little.
 const CLAIM_INTERVAL: Duration = Duration::from_millis(100);
-/// A claim waits until at least this share (1/n) of the slots is free.
-const CLAIM_BATCH_DIVISOR: usize = 8;
+/// ...and when it found all it asked for of some webhook: a backlog leaving at its pace.
+const BACKLOG_CLAIM_INTERVAL: Duration = Duration::from_millis(10);
+/// Webhooks served by one claim, those due longest first.
+const CLAIM_WEBHOOKS: i64 = 256;
+/// Deliveries held in all beyond which nothing more is claimed: memory stays bounded
+/// whatever the backlog in the store.
+const MAX_HELD: usize = 20_000;
 /// After a storage error, a pause before trying again, so a broken disk is not hammered.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
 
-/// A send task ends with its webhook, and whether it was sent or released unsent.
-struct Finished {
-    webhook_id: i64,
-    released: Option<i64>,
-    /// When the delivery is due again, if it failed with retries left.
-    retry_at: Option<Timestamp>,
+/// A send task ends with what the try came to (`None`: it could not be built, and goes back).
+struct Sent {
+    delivery: SentDelivery,
+    url: String,
+    tried: Option<Tried>,
 }
 
 pub(super) async fn run(
     engine: Arc<Engine>,
-    mut inbox: mpsc::UnboundedReceiver<Vec<i64>>,
+    mut inbox: mpsc::UnboundedReceiver<Vec<Fresh>>,
     due: Arc<Notify>,
-    outcomes: mpsc::Sender<Outcome>,
+    records: mpsc::Sender<Record>,
     shutdown: CancellationToken,
 ) {
-    let mut senders = Senders {
-        engine: engine.clone(),
-        in_flight: JoinSet::new(),
-        per_webhook: HashMap::new(),
-        released: Vec::new(),
-        outcomes,
-        shutdown: shutdown.clone(),
-        earliest_retry: None,
-    };
-    let mut fresh: VecDeque<i64> = VecDeque::new();
-    let mut loaded: VecDeque<Claimed> = VecDeque::new();
-    let mut next_claim = Instant::now();
+    let mut scheduler = Scheduler::new(engine.limits());
+    let mut sending: JoinSet<Sent> = JoinSet::new();
+    let mut next_claim = Timestamp::now();
     while !shutdown.is_cancelled() {
-        let capacity = senders.capacity();
-        if capacity > 0 && !loaded.is_empty() {
-            let ready = loaded.drain(..capacity.min(loaded.len()));
-            ready.for_each(|d| senders.spawn(d));
-            continue;
+        let now = Timestamp::now();
+        scheduler.set_share(
+            engine.membership.per_webhook(),
+            engine.membership.nodes(),
+        );
+        let releases = scheduler.take_releases(now);
+        if !releases.is_empty() {
+            let _ = records.send(Record::Release(releases)).await;
         }
-        if capacity > 0 && !fresh.is_empty() {
-            let ids: Vec<i64> = fresh.drain(..LOAD_BATCH.min(fresh.len())).collect();
-            match delivery_queue::load(engine.db.reader(), &engine.secrets, &ids, Timestamp::now())
-                .await
-            {
-                Ok(found) => loaded.extend(found),
+        let ids = scheduler.to_load(LOAD_BATCH, now);
+        if !ids.is_empty() {
+            match delivery_queue::load(engine.db.reader(), &engine.secrets, &ids, now).await {
+                Ok(found) => scheduler.loaded(found, Timestamp::now()),
                 Err(error) => {
                     tracing::error!("loading fresh deliveries failed: {}", error_chain(&error));
-                    // Their leases lapse and the poll takes them up.
+                    // Their leases lapse and a claim takes them up.
+                    scheduler.loaded(Vec::new(), now);
                     tokio::time::sleep(ERROR_PAUSE).await;
                 }
             }
             continue;
         }
-        // Due work (retries, a dead process's leases) is looked for at most every
-        // CLAIM_INTERVAL, in batches: fresh work never needs a claim, and one slot freed at
-        // a time would be one transaction each.
-        let worth_claiming = capacity >= (engine.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1)
-            || senders.in_flight.is_empty();
-        if worth_claiming && Instant::now() >= next_claim {
-            match claim(&engine, &senders.per_webhook, capacity).await {
-                Ok(claimed) => {
-                    let claimed_all = claimed.len() == capacity;
-                    claimed.into_iter().for_each(|d| senders.spawn(d));
-                    if claimed_all {
-                        continue;
-                    }
-                    let due_in = until_next_due(&engine.db).await;
-                    next_claim = Instant::now() + due_in.max(CLAIM_INTERVAL);
+        for send in scheduler.dispatch(now) {
+            sending.spawn(send_one(engine.clone(), send));
+        }
+        if now >= next_claim && scheduler.held() < MAX_HELD {
+            match claim(&engine, &scheduler, now).await {
+                Ok((claimed, backlog)) => {
+                    scheduler.claimed(claimed, Timestamp::now());
+                    next_claim = if backlog {
+                        now.plus(BACKLOG_CLAIM_INTERVAL)
+                    } else {
+                        let due_in = until_next_due(&engine.db, now).await;
+                        now.plus(due_in.max(CLAIM_INTERVAL))
+                    };
                 }
                 Err(error) => {
                     tracing::error!("claiming deliveries failed: {}", error_chain(&error));
-                    tokio::time::sleep(ERROR_PAUSE).await;
-                    continue;
+                    next_claim = now.plus(ERROR_PAUSE);
                 }
             }
+            continue;
         }
+        let wake = scheduler
+            .next_wake()
+            .map_or(next_claim, |wake| wake.min(next_claim));
         tokio::select! {
-            Some(ids) = inbox.recv() => take_in(&mut fresh, ids),
-            () = due.notified() => next_claim = Instant::now(),
-            // With too few free slots, only a finished send (below) is worth waking for.
-            () = tokio::time::sleep_until(next_claim), if worth_claiming => {}
-            Some(finished) = senders.in_flight.join_next(), if !senders.in_flight.is_empty() => {
-                senders.note(finished);
+            Some(fresh) = inbox.recv() => scheduler.hand_over(fresh, Timestamp::now()),
+            () = due.notified() => next_claim = Timestamp::now(),
+            () = tokio::time::sleep_until(Instant::now() + now.until(wake)) => {}
+            Some(sent) = sending.join_next(), if !sending.is_empty() => {
+                finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
             }
             () = shutdown.cancelled() => {}
         }
-        while let Ok(ids) = inbox.try_recv() {
-            take_in(&mut fresh, ids);
+        while let Ok(fresh) = inbox.try_recv() {
+            scheduler.hand_over(fresh, Timestamp::now());
         }
-        while let Some(finished) = senders.in_flight.try_join_next() {
-            senders.note(finished);
-        }
-        // A retry scheduled just now is looked for when it falls due, not at the next poll.
-        if let Some(at) = senders.earliest_retry.take() {
-            next_claim = next_claim.min(Instant::now() + Timestamp::now().until(at));
+        while let Some(sent) = sending.try_join_next() {
+            finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
         }
     }
     // Stop taking work; sends under way finish (each is bounded by the delivery timeout) and
     // deliveries held but not yet sent are released for the next process.
-    while let Some(finished) = senders.in_flight.join_next().await {
-        senders.note(finished);
+    while let Some(sent) = sending.join_next().await {
+        finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
     }
     inbox.close();
-    while let Some(ids) = inbox.recv().await {
-        take_in(&mut fresh, ids);
+    while let Some(fresh) = inbox.recv().await {
+        scheduler.hand_over(fresh, Timestamp::now());
     }
-    senders.released.extend(fresh);
-    senders
-        .released
-        .extend(loaded.iter().map(|delivery| delivery.id));
-    if let Err(error) = release(&engine.db, &senders.released).await {
-        tracing::error!(
-            "releasing unsent deliveries failed: {}",
-            error_chain(&error)
-        );
-    }
+    let releases = scheduler.release_all(Timestamp::now());
+    let _ = records.send(Record::Release(releases)).await;
 }
 
-/// Keeps at most [`MAX_FRESH_BACKLOG`] fresh deliveries; beyond that the oldest are left to
-/// the poll, which takes them up once their lease lapses.
-fn take_in(fresh: &mut VecDeque<i64>, ids: Vec<i64>) {
-    fresh.extend(ids);
-    let excess = fresh.len().saturating_sub(MAX_FRESH_BACKLOG);
-    fresh.drain(..excess);
+/// Frees the send's slot, lets the scheduler judge the receiver, and hands the outcome to
+/// the writer; a retry scheduled by it is looked for when it falls due.
+async fn finish(
+    engine: &Engine,
+    scheduler: &mut Scheduler,
+    records: &mpsc::Sender<Record>,
+    next_claim: &mut Timestamp,
+    sent: Result<Sent, tokio::task::JoinError>,
+) {
+    let Ok(sent) = sent else {
+        tracing::error!("a delivery task stopped abnormally");
+        return;
+    };
+    let now = Timestamp::now();
+    let delivery = &sent.delivery;
+    let Some(tried) = sent.tried else {
+        scheduler.finished(delivery.webhook_id, &sent.url, delivery.probe, Signal::NotReached, now);
+        let _ = records.send(Record::Release(vec![(delivery.id, now)])).await;
+        return;
+    };
+    let signal = Signal::of(&tried);
+    let verdict = scheduler.finished(
+        delivery.webhook_id,
+        &sent.url,
+        delivery.probe,
+        signal.clone(),
+        now,
+    );
+    let outcome = Outcome::of(&engine.settings, delivery, tried, &signal, verdict);
+    outcome.count(&engine.metrics);
+    if let Some(at) = outcome.retry_at() {
+        *next_claim = (*next_claim).min(at);
+    }
+    // The writer outlives the worker; if it is gone, the lease brings the delivery back.
+    let _ = records.send(Record::Attempt(Box::new(outcome))).await;
 }
 
-/// The sends under way and what each webhook has in flight.
-struct Senders {
-    engine: Arc<Engine>,
-    in_flight: JoinSet<Finished>,
-    per_webhook: HashMap<i64, Slots>,
-    released: Vec<i64>,
-    outcomes: mpsc::Sender<Outcome>,
-    shutdown: CancellationToken,
-    /// The earliest retry scheduled by sends finished since the last look for due work.
-    earliest_retry: Option<Timestamp>,
-}
-
-impl Senders {
-    fn capacity(&self) -> usize {
-        self.engine
-            .settings
-            .concurrency
-            .saturating_sub(self.in_flight.len())
-    }
-
-    fn spawn(&mut self, delivery: Claimed) {
-        let share = self.engine.membership.per_webhook();
-        let slots = self
-            .per_webhook
-            .entry(delivery.webhook_id)
-            .or_insert_with(|| Slots::new(share));
-        slots.resize(share);
-        slots.held += 1;
-        self.in_flight.spawn(send_one(
-            self.engine.clone(),
-            delivery,
-            slots.semaphore.clone(),
-            self.outcomes.clone(),
-            self.shutdown.clone(),
-        ));
-    }
-
-    /// Frees the send's slot, keeps what it released unsent, and remembers the earliest
-    /// retry it scheduled.
-    fn note(&mut self, finished: Result<Finished, tokio::task::JoinError>) {
-        let Ok(finished) = finished else {
-            tracing::error!("a delivery task stopped abnormally");
-            return;
-        };
-        if let Some(slots) = self.per_webhook.get_mut(&finished.webhook_id) {
-            slots.held -= 1;
-            if slots.held == 0 {
-                self.per_webhook.remove(&finished.webhook_id);
-            }
-        }
-        self.released.extend(finished.released);
-        self.earliest_retry = match (self.earliest_retry, finished.retry_at) {
-            (Some(earlier), Some(this)) => Some(earlier.min(this)),
-            (earlier, this) => earlier.or(this),
-        };
-    }
-}
-
-/// One webhook's sends on this node: those held (waiting or sending) and the permits to send.
-struct Slots {
-    held: usize,
-    permits: usize,
-    semaphore: Arc<Semaphore>,
-}
-
-impl Slots {
-    fn new(permits: usize) -> Self {
-        Self {
-            held: 0,
-            permits,
-            semaphore: Arc::new(Semaphore::new(permits)),
-        }
-    }
-
-    /// Follows this node's share as nodes come and go. Only free permits can be taken back;
-    /// those in use are taken back by a later call, once returned.
-    fn resize(&mut self, permits: usize) {
-        if permits > self.permits {
-            self.semaphore.add_permits(permits - self.permits);
-            self.permits = permits;
-        } else if permits < self.permits {
-            self.permits -= self.semaphore.forget_permits(self.permits - permits);
-        }
-    }
-}
-
+/// Claims due work for the webhooks this process is not already busy with. Returns what
+/// it claimed, and whether some webhook had more due than one claim takes.
 async fn claim(
     engine: &Engine,
-    per_webhook: &HashMap<i64, Slots>,
-    capacity: usize,
-) -> Result<Vec<Claimed>, StoreError> {
-    let settings = &engine.settings;
-    let share = engine.membership.per_webhook();
-    let busy: Vec<i64> = per_webhook
-        .iter()
-        .filter(|(_, slots)| slots.held >= share)
-        .map(|(id, _)| *id)
-        .collect();
-    let now = Timestamp::now();
+    scheduler: &Scheduler,
+    now: Timestamp,
+) -> Result<(Vec<Claimed>, bool), StoreError> {
+    let per_webhook = engine.claim_per_webhook();
+    let busy = scheduler.busy(now);
     let mut tx = engine.db.begin_write_relaxed().await?;
     let claimed = delivery_queue::claim_due(
         &mut tx,
         &engine.secrets,
         ClaimLimits {
-            limit: capacity as i64,
-            per_webhook: share as i64,
+            webhooks: CLAIM_WEBHOOKS,
+            per_webhook: per_webhook as i64,
             busy: &busy,
         },
         now,
-        now.plus(settings.lease()),
+        now.plus(engine.settings.lease()),
     )
     .await?;
     tx.commit().await?;
-    Ok(claimed)
+    let mut per_lane = std::collections::HashMap::<i64, usize>::new();
+    for delivery in &claimed {
+        *per_lane.entry(delivery.webhook_id).or_default() += 1;
+    }
+    let backlog = per_lane.values().any(|count| *count >= per_webhook);
+    Ok((claimed, backlog))
 }
 
 /// How long to sleep: until the next delivery falls due, at most the backstop poll.
-async fn until_next_due(db: &Db) -> Duration {
+async fn until_next_due(db: &Db, now: Timestamp) -> Duration {
     match delivery_queue::next_due(db.reader()).await {
-        Ok(Some(due)) => Timestamp::now()
+        Ok(Some(due)) => now
             .until(due)
             .clamp(Duration::from_millis(10), POLL_BACKSTOP),
         Ok(None) => POLL_BACKSTOP,
@@ -289,50 +215,29 @@ async fn until_next_due(db: &Db) -> Duration {
     }
 }
 
-async fn send_one(
-    engine: Arc<Engine>,
-    delivery: Claimed,
-    webhook_slots: Arc<Semaphore>,
-    outcomes: mpsc::Sender<Outcome>,
-    shutdown: CancellationToken,
-) -> Finished {
-    let webhook_id = delivery.webhook_id;
-    let _permit: OwnedSemaphorePermit = tokio::select! {
-        permit = webhook_slots.acquire_owned() => match permit {
-            Ok(permit) => permit,
-            Err(_) => return Finished::released(webhook_id, delivery.id),
-        },
-        () = shutdown.cancelled() => return Finished::released(webhook_id, delivery.id),
-    };
-    let outgoing = match outgoing(&delivery) {
-        Ok(outgoing) => outgoing,
+async fn send_one(engine: Arc<Engine>, send: Send) -> Sent {
+    let delivery = send.delivery;
+    let tried = match outgoing(&delivery) {
+        Ok(outgoing) => {
+            engine.metrics.in_flight.inc();
+            let tried = engine.sender.send(&outgoing).await;
+            engine.metrics.in_flight.dec();
+            Some(tried)
+        }
         Err(error) => {
             tracing::error!("delivery {} cannot be built: {error}", delivery.id);
-            return Finished::released(webhook_id, delivery.id);
+            None
         }
     };
-    engine.metrics.in_flight.inc();
-    let tried = engine.sender.send(&outgoing).await;
-    engine.metrics.in_flight.dec();
-    let outcome = Outcome::of(&engine.settings, &delivery, tried);
-    outcome.count(&engine.metrics);
-    let retry_at = outcome.retry_at();
-    // The writer outlives every send task; if it is gone, the lease brings the delivery back.
-    let _ = outcomes.send(outcome).await;
-    Finished {
-        webhook_id,
-        released: None,
-        retry_at,
-    }
-}
-
-impl Finished {
-    fn released(webhook_id: i64, delivery_id: i64) -> Self {
-        Self {
-            webhook_id,
-            released: Some(delivery_id),
-            retry_at: None,
-        }
+    Sent {
+        delivery: SentDelivery {
+            id: delivery.id,
+            webhook_id: delivery.webhook_id,
+            attempts_in_schedule: delivery.attempts_in_schedule,
+            probe: send.probe,
+        },
+        url: delivery.url,
+        tried,
     }
 }
 
@@ -348,11 +253,4 @@ fn outgoing(delivery: &Claimed) -> Result<Outgoing, String> {
         api_key: delivery.api_key.as_ref().map(|key| key.expose().to_owned()),
         keys,
     })
-}
-
-async fn release(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
-    let mut tx = db.begin_write().await?;
-    delivery_queue::release(&mut tx, ids, Timestamp::now()).await?;
-    tx.commit().await?;
-    Ok(())
 }

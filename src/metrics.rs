@@ -3,11 +3,12 @@
 
 use actix_web::{HttpResponse, web};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::clock::Timestamp;
+use crate::db::webhooks::{self, Waiting};
 use crate::db::{Db, delivery_queue};
 
 /// Every figure the server keeps, registered once and shared by ingest, the engine and the
@@ -24,6 +25,11 @@ pub struct Metrics {
     pub in_flight: IntGauge,
     queue_depth: IntGauge,
     oldest_due_seconds: IntGauge,
+    webhooks_failing: IntGauge,
+    webhooks_paused: IntGauge,
+    failing_since: IntGaugeVec,
+    next_probe: IntGaugeVec,
+    paused_until: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -68,6 +74,40 @@ impl Default for Metrics {
                 "How long the oldest due delivery has waited (0 when none is due)",
             )
             .expect("valid metric"),
+            webhooks_failing: IntGauge::new(
+                "webhooks_failing",
+                "Active webhooks whose receiver keeps failing: deliveries wait for a probe",
+            )
+            .expect("valid metric"),
+            webhooks_paused: IntGauge::new(
+                "webhooks_paused",
+                "Active webhooks paused by their receiver's Retry-After",
+            )
+            .expect("valid metric"),
+            failing_since: IntGaugeVec::new(
+                Opts::new(
+                    "webhook_failing_since_seconds",
+                    "Since when (Unix seconds) a Failing webhook has failed, with its last reason",
+                ),
+                &["webhook_id", "webhook", "reason"],
+            )
+            .expect("valid metric"),
+            next_probe: IntGaugeVec::new(
+                Opts::new(
+                    "webhook_next_probe_seconds",
+                    "When (Unix seconds) a Failing webhook's receiver is next probed",
+                ),
+                &["webhook_id", "webhook"],
+            )
+            .expect("valid metric"),
+            paused_until: IntGaugeVec::new(
+                Opts::new(
+                    "webhook_paused_until_seconds",
+                    "Until when (Unix seconds) a webhook's receiver asked to be sent nothing",
+                ),
+                &["webhook_id", "webhook"],
+            )
+            .expect("valid metric"),
             registry,
         };
         for collector in [
@@ -78,6 +118,11 @@ impl Default for Metrics {
             Box::new(metrics.in_flight.clone()),
             Box::new(metrics.queue_depth.clone()),
             Box::new(metrics.oldest_due_seconds.clone()),
+            Box::new(metrics.webhooks_failing.clone()),
+            Box::new(metrics.webhooks_paused.clone()),
+            Box::new(metrics.failing_since.clone()),
+            Box::new(metrics.next_probe.clone()),
+            Box::new(metrics.paused_until.clone()),
         ] {
             metrics
                 .registry
@@ -85,6 +130,37 @@ impl Default for Metrics {
                 .expect("each metric is registered once");
         }
         metrics
+    }
+}
+
+impl Metrics {
+    /// Failing and paused webhooks as they are now; those recovered since the last scrape
+    /// drop out.
+    fn show_waiting(&self, waiting: &[Waiting]) {
+        let seconds = |at: Timestamp| at.unix_ms() / 1000;
+        self.failing_since.reset();
+        self.next_probe.reset();
+        self.paused_until.reset();
+        let failing = waiting.iter().filter(|w| w.failing.is_some()).count();
+        let paused = waiting.iter().filter(|w| w.paused_until.is_some()).count();
+        self.webhooks_failing.set(failing as i64);
+        self.webhooks_paused.set(paused as i64);
+        for webhook in waiting {
+            let id = webhook.id.to_string();
+            if let Some(failing) = &webhook.failing {
+                self.failing_since
+                    .with_label_values(&[id.as_str(), &webhook.name, &failing.reason])
+                    .set(seconds(failing.since));
+                self.next_probe
+                    .with_label_values(&[id.as_str(), &webhook.name])
+                    .set(seconds(failing.next_probe_at));
+            }
+            if let Some(until) = webhook.paused_until {
+                self.paused_until
+                    .with_label_values(&[id.as_str(), &webhook.name])
+                    .set(seconds(until));
+            }
+        }
     }
 }
 
@@ -100,6 +176,10 @@ pub async fn scrape(db: web::Data<Db>, metrics: web::Data<Metrics>) -> HttpRespo
                 .set(i64::try_from(waited).unwrap_or(i64::MAX));
         }
         Err(error) => tracing::warn!("reading the queue for metrics failed: {error}"),
+    }
+    match webhooks::waiting(db.reader(), now).await {
+        Ok(waiting) => metrics.show_waiting(&waiting),
+        Err(error) => tracing::warn!("reading failing webhooks for metrics failed: {error}"),
     }
     let mut text = Vec::new();
     if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut text) {

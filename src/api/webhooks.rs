@@ -79,6 +79,7 @@ pub async fn create(
         url: body.url,
         api_key: body.api_key.unwrap_or_default(),
         remove_api_key: None,
+        max_per_second: types::cap_as_text(body.max_per_second),
     };
     let draft = input
         .parse(&super::event_types::subscribable_keys(&db).await?)
@@ -148,6 +149,10 @@ pub async fn update(
         url: body.url.unwrap_or_else(|| before.url.clone()),
         api_key,
         remove_api_key,
+        max_per_second: match body.max_per_second {
+            None => before.max_per_second.map(|cap| cap.to_string()).unwrap_or_default(),
+            Some(cap) => types::cap_as_text(cap),
+        },
     };
     let draft = input
         .parse(&super::event_types::subscribable_keys(&db).await?)

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use sqlx::{Database, FromRow, QueryBuilder};
 
+use super::delivery_queue::Failing;
 use super::{Bind, Dialect, Source, StoreError, WriteTx, event_types::decode_key};
 use crate::clock::Timestamp;
 use crate::domain::{
@@ -39,6 +40,18 @@ pub struct Webhook {
     pub pending: i64,
     /// Deliveries that ran out of retries, counted up to [`COUNTED_UP_TO`] + 1.
     pub failed: i64,
+    pub max_per_second: Option<i64>,
+    /// Set while its receiver keeps failing and deliveries wait for a probe.
+    pub failing: Option<Failing>,
+    /// The receiver asked (`Retry-After`) to be sent nothing before this.
+    pub paused_until: Option<Timestamp>,
+}
+
+impl Webhook {
+    /// Paused at `now` by its receiver's `Retry-After`.
+    pub fn paused_at(&self, now: Timestamp) -> Option<Timestamp> {
+        self.paused_until.filter(|until| *until > now)
+    }
 }
 
 /// The list counts a webhook's pending and failed deliveries this far ("1000+" beyond), so
@@ -79,8 +92,9 @@ pub async fn create(
         .await?;
         sqlx::query(
             "INSERT INTO webhooks (id, name, name_folded, url, notification_type, all_events,
-                                   api_key, signing_secret, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9)",
+                                   api_key, signing_secret, status, created_at, updated_at,
+                                   max_per_second)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9, $10)",
         )
         .bind(id)
         .bind(draft.name.as_str())
@@ -91,6 +105,7 @@ pub async fn create(
         .bind(api_key)
         .bind(signing_secret)
         .bind(now)
+        .bind(draft.max_per_second.map(|max| i64::from(max.get())))
         .execute(e)
         .await
         .map_err(name_taken)?;
@@ -108,8 +123,16 @@ pub async fn update(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     dispatch!(tx &mut *tx, |e, d| {
-    let mut query = QueryBuilder::new("UPDATE webhooks SET name = ");
+    let mut query = QueryBuilder::new("UPDATE webhooks SET ");
+    // Another address is another receiver: what was learnt of the old one is forgotten.
+    for (column, kept) in RECEIVER_STATE {
+        query
+            .push(format!("{column} = CASE WHEN url = "))
+            .push_bind(draft.url.as_str())
+            .push(format!(" THEN {column} ELSE {kept} END, "));
+    }
     query
+        .push("name = ")
         .push_bind(draft.name.as_str())
         .push(", name_folded = ")
         .push_bind(draft.name.folded())
@@ -119,6 +142,8 @@ pub async fn update(
         .push_bind(draft.notification_type)
         .push(", all_events = ")
         .push_bind(draft.events == EventSelection::All)
+        .push(", max_per_second = ")
+        .push_bind(draft.max_per_second.map(|max| i64::from(max.get())))
         .push(", updated_at = ")
         .push_bind(now);
     match &draft.api_key {
@@ -149,8 +174,19 @@ pub async fn update(
     insert_events(tx, id, &draft.events).await
 }
 
+/// What the engine learnt of a webhook's receiver, each column with its value for a
+/// receiver it knows nothing of.
+const RECEIVER_STATE: [(&str, &str); 5] = [
+    ("consecutive_failures", "0"),
+    ("failing_since", "NULL"),
+    ("failing_reason", "NULL"),
+    ("next_probe_at", "NULL"),
+    ("paused_until", "NULL"),
+];
+
 /// Returns the webhook's name, for the confirmation.
-/// `reason` says why the system switched it; a person's change clears it.
+/// `reason` says why the system switched it; a person's change clears it. Switched on or off,
+/// a webhook starts afresh: what the engine learnt of its receiver is forgotten.
 pub async fn set_status(
     tx: &mut WriteTx,
     id: i64,
@@ -158,10 +194,15 @@ pub async fn set_status(
     reason: Option<&str>,
     now: Timestamp,
 ) -> Result<String, StoreError> {
-    dispatch!(tx tx, |e, d| sqlx::query_scalar(
-        "UPDATE webhooks SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4
-         RETURNING name",
-    )
+    let forget: Vec<String> = RECEIVER_STATE
+        .iter()
+        .map(|(column, fresh)| format!("{column} = {fresh}"))
+        .collect();
+    dispatch!(tx tx, |e, d| sqlx::query_scalar(&format!(
+        "UPDATE webhooks SET status = $1, status_reason = $2, updated_at = $3, {}
+         WHERE id = $4 RETURNING name",
+        forget.join(", ")
+    ))
     .bind(status)
     .bind(reason)
     .bind(now)
@@ -309,7 +350,8 @@ where
     let mut query = QueryBuilder::new(
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
-                w.status_reason,
+                w.status_reason, w.max_per_second, w.failing_since, w.failing_reason,
+                w.next_probe_at, w.paused_until,
                 (SELECT string_agg(e.event_type, ' ') FROM webhook_events e
                   WHERE e.webhook_id = w.id) AS events,
                 (SELECT CAST(SUM(s.succeeded) AS BIGINT) FROM webhook_hourly_stats s
@@ -387,6 +429,11 @@ struct WebhookRow {
     status_reason: Option<String>,
     pending: i64,
     failed: i64,
+    max_per_second: Option<i64>,
+    failing_since: Option<Timestamp>,
+    failing_reason: Option<String>,
+    next_probe_at: Option<Timestamp>,
+    paused_until: Option<Timestamp>,
 }
 
 impl TryFrom<WebhookRow> for Webhook {
@@ -423,6 +470,13 @@ impl TryFrom<WebhookRow> for Webhook {
             status_reason: row.status_reason,
             pending: row.pending,
             failed: row.failed,
+            max_per_second: row.max_per_second,
+            failing: row.failing_since.map(|since| Failing {
+                since,
+                reason: row.failing_reason.unwrap_or_default(),
+                next_probe_at: row.next_probe_at.unwrap_or(since),
+            }),
+            paused_until: row.paused_until,
         })
     }
 }
@@ -439,4 +493,50 @@ fn name_taken(error: sqlx::Error) -> StoreError {
         }
         _ => StoreError::Database(error),
     }
+}
+
+/// An active webhook whose deliveries wait: Failing, or paused by its receiver.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    pub id: i64,
+    pub name: String,
+    pub failing: Option<Failing>,
+    pub paused_until: Option<Timestamp>,
+}
+
+/// Every active webhook that is Failing or paused at `now`, by id.
+pub async fn waiting<'a>(
+    db: impl Into<Source<'a>>,
+    now: Timestamp,
+) -> Result<Vec<Waiting>, StoreError> {
+    type Row = (
+        i64,
+        String,
+        Option<Timestamp>,
+        Option<String>,
+        Option<Timestamp>,
+        Option<Timestamp>,
+    );
+    let rows: Vec<Row> = dispatch!(read db, |e, d| sqlx::query_as(
+        "SELECT id, name, failing_since, failing_reason, next_probe_at, paused_until
+         FROM webhooks
+         WHERE status = 'active' AND (failing_since IS NOT NULL OR paused_until > $1)
+         ORDER BY id",
+    )
+    .bind(now)
+    .fetch_all(e)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, since, reason, next_probe_at, paused_until)| Waiting {
+            id,
+            name,
+            failing: since.map(|since| Failing {
+                since,
+                reason: reason.unwrap_or_default(),
+                next_probe_at: next_probe_at.unwrap_or(since),
+            }),
+            paused_until: paused_until.filter(|until| *until > now),
+        })
+        .collect())
 }

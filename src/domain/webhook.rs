@@ -1,7 +1,9 @@
 use serde::Deserialize;
 use validator::{ValidationError, ValidationErrors};
 
-use super::{ApiKey, EventSelection, EventTypeKey, NotificationType, WebhookName, WebhookUrl};
+use super::{
+    ApiKey, EventSelection, EventTypeKey, MaxPerSecond, NotificationType, WebhookName, WebhookUrl,
+};
 
 /// A webhook as submitted by the form or the API, before parsing. Field names are the
 /// form's `name` attributes.
@@ -15,6 +17,8 @@ pub struct WebhookInput {
     pub api_key: String,
     /// When editing, an empty API Key keeps the stored one; this checkbox removes it.
     pub remove_api_key: Option<String>,
+    /// Empty: no cap.
+    pub max_per_second: String,
 }
 
 /// A webhook's settings, every one of them valid.
@@ -25,6 +29,7 @@ pub struct WebhookDraft {
     pub notification_type: NotificationType,
     pub url: WebhookUrl,
     pub api_key: ApiKeyChange,
+    pub max_per_second: Option<MaxPerSecond>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,9 +56,22 @@ impl WebhookInput {
         );
         let url = collect(&mut errors, "url", WebhookUrl::parse(&self.url));
         let api_key = collect(&mut errors, "api_key", ApiKey::parse(&self.api_key));
-        match (name, events, notification_type, url, api_key) {
-            (Some(name), Some(events), Some(notification_type), Some(url), Some(api_key)) => {
+        let max_per_second = collect(
+            &mut errors,
+            "max_per_second",
+            MaxPerSecond::parse(&self.max_per_second),
+        );
+        match (name, events, notification_type, url, api_key, max_per_second) {
+            (
+                Some(name),
+                Some(events),
+                Some(notification_type),
+                Some(url),
+                Some(api_key),
+                Some(max_per_second),
+            ) => {
                 Ok(WebhookDraft {
+                    max_per_second,
                     name,
                     events,
                     notification_type,

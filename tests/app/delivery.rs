@@ -333,25 +333,30 @@ async fn an_endless_answer_is_cut_short_and_still_counts() {
 }
 
 #[tokio::test]
-async fn retry_after_stretches_the_wait_within_twice_the_schedule() {
+async fn a_receiver_that_asks_for_a_pause_gets_nothing_until_then() {
     let app = console("300ms").await;
     let api = app.api().await;
     let receiver = Receiver::start().await;
-    receiver.script([Answer::RetryAfter(503, 30)]);
-    webhook_to(&api, &receiver.url, &["*"]).await;
+    receiver.script([Answer::RetryAfter(429, 2)]);
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
 
-    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+    api.publish(json!({"event_type": "user.signed_up", "data": {"n": 1}}))
+        .await;
+    received(&receiver, 1, Duration::from_secs(5)).await;
+    let asked = tokio::time::Instant::now();
+    api.publish(json!({"event_type": "user.signed_up", "data": {"n": 2}}))
         .await;
 
-    let first = tokio::time::Instant::now();
-    received(&receiver, 1, Duration::from_secs(5)).await;
-    let got = received(&receiver, 2, Duration::from_secs(5)).await;
-    let waited = first.elapsed();
-    assert_eq!(got.len(), 2);
+    let got = received(&receiver, 3, Duration::from_secs(6)).await;
+    let waited = asked.elapsed();
+    assert_eq!(got.len(), 3, "the retry and the next event, after the pause");
     assert!(
-        waited >= Duration::from_millis(550) && waited < Duration::from_secs(5),
-        "asked for 30 s, waited {waited:?}: twice the scheduled 300 ms, not 30 s"
+        waited >= Duration::from_millis(1900),
+        "asked for 2 s of quiet, got the next request after {waited:?}"
     );
+    let shown = api.get(&format!("/api/v1/webhooks/{webhook}")).await;
+    let shown: serde_json::Value = shown.json().await.unwrap();
+    assert!(shown["paused_until"].is_string() || shown["paused_until"].is_null());
 }
 
 #[tokio::test]

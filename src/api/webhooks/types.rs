@@ -18,6 +18,21 @@ pub struct WebhookBody {
     /// `active`, `disabled`, or `auto_disabled` (after days of failed deliveries).
     #[schema(example = "active")]
     pub status: String,
+    /// How its receiver stands: `healthy`; `failing` (deliveries failed in a row: the rest
+    /// wait while one probe at a time tests the receiver); or `paused` (the receiver asked,
+    /// with `Retry-After`, for nothing until `paused_until`).
+    #[schema(example = "healthy")]
+    pub health: String,
+    /// Since when it is failing (RFC 3339, UTC), while it is.
+    pub failing_since: Option<String>,
+    /// The last failure, in words, while it is failing.
+    pub failing_reason: Option<String>,
+    /// When the next probe is due, while it is failing.
+    pub next_probe_at: Option<String>,
+    /// Nothing is sent before this, at the receiver's request.
+    pub paused_until: Option<String>,
+    /// Deliveries sent per second at most; `null`: no cap.
+    pub max_per_second: Option<i64>,
     /// RFC 3339, UTC.
     pub created_at: String,
 }
@@ -65,6 +80,9 @@ pub struct CreateWebhook {
     /// Sent as `X-API-Key` with every delivery; at most 512 printable characters, no whitespace.
     #[schema(max_length = 512)]
     pub api_key: Option<String>,
+    /// Deliveries sent per second at most, 1–10000; absent or `null`: no cap.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 10000)]
+    pub max_per_second: Option<serde_json::Value>,
 }
 
 /// Any subset of a webhook's fields; absent fields stay as they are.
@@ -84,6 +102,10 @@ pub struct UpdateWebhook {
     #[serde(deserialize_with = "present")]
     #[schema(value_type = Option<String>, nullable, max_length = 512)]
     pub api_key: Option<Option<String>>,
+    /// A new cap, 1–10000; `null` removes it.
+    #[serde(deserialize_with = "present_value")]
+    #[schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 10000)]
+    pub max_per_second: Option<Option<serde_json::Value>>,
     pub status: Option<StatusChoice>,
 }
 
@@ -105,9 +127,37 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<S
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
+/// Tells `"max_per_second": null` (remove) apart from a missing field (keep).
+fn present_value<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<serde_json::Value>>, D::Error> {
+    Option::<serde_json::Value>::deserialize(deserializer).map(Some)
+}
+
+/// A cap as the form's field would hold it: the same parsing, the same messages.
+pub fn cap_as_text(value: Option<serde_json::Value>) -> String {
+    match value {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(text)) => text,
+        Some(other) => other.to_string(),
+    }
+}
+
 impl From<Webhook> for WebhookBody {
     fn from(webhook: Webhook) -> Self {
+        let paused_until = webhook.paused_at(crate::clock::Timestamp::now());
+        let health = match (&webhook.failing, paused_until) {
+            (Some(_), _) => "failing",
+            (None, Some(_)) => "paused",
+            (None, None) => "healthy",
+        };
         Self {
+            health: health.to_owned(),
+            failing_since: webhook.failing.as_ref().map(|f| f.since.rfc3339()),
+            failing_reason: webhook.failing.as_ref().map(|f| f.reason.clone()),
+            next_probe_at: webhook.failing.as_ref().map(|f| f.next_probe_at.rfc3339()),
+            paused_until: paused_until.map(|until| until.rfc3339()),
+            max_per_second: webhook.max_per_second,
             id: webhook.id,
             events: webhook.events.to_input(),
             notification_type: webhook.notification_type.label().to_owned(),

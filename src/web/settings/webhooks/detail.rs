@@ -21,6 +21,8 @@ struct DetailPage {
     tab: Tab,
     webhook: Webhook,
     status: Badge,
+    /// Why deliveries wait: Failing (with the next probe) or paused by the receiver.
+    waiting: Option<String>,
     events: Vec<String>,
     api_key: Option<String>,
     created_at: String,
@@ -49,7 +51,12 @@ pub async fn show(
         layout,
         title: webhook.name.clone(),
         tab: Tab::Webhooks,
-        status: Badge::status(webhook.status),
+        status: Badge::webhook(&webhook),
+        waiting: webhook
+            .status
+            .is_active()
+            .then(|| view::status_reason(&webhook, now))
+            .flatten(),
         events: view::event_keys(&webhook.events),
         api_key,
         created_at: webhook.created_at.absolute(),

@@ -102,6 +102,10 @@ pub async fn edit(
         name: webhook.name,
         notification_type: webhook.notification_type.label().to_owned(),
         url: webhook.url,
+        max_per_second: webhook
+            .max_per_second
+            .map(|cap| cap.to_string())
+            .unwrap_or_default(),
         ..WebhookInput::default()
     };
     let mode = Mode::Edit { id, stored_api_key };

@@ -43,6 +43,7 @@ pub struct FieldErrors {
     pub notification_type: Option<String>,
     pub url: Option<String>,
     pub api_key: Option<String>,
+    pub max_per_second: Option<String>,
 }
 
 pub enum Mode {
@@ -160,6 +161,11 @@ impl FieldErrors {
             ),
             ("url", "URL", &self.url),
             ("api_key", "API Key", &self.api_key),
+            (
+                "max_per_second",
+                "Max deliveries per second",
+                &self.max_per_second,
+            ),
         ]
         .into_iter()
         .filter_map(|(id, label, message)| Some((id, label, message.as_deref()?)))
@@ -182,6 +188,7 @@ impl From<ValidationErrors> for FieldErrors {
             notification_type: message("notification_type"),
             url: message("url"),
             api_key: message("api_key"),
+            max_per_second: message("max_per_second"),
         }
     }
 }

@@ -211,14 +211,14 @@ impl Row {
             id: webhook.id,
             events,
             notification_type: webhook.notification_type.label(),
-            status: Badge::status(webhook.status),
+            status: Badge::webhook(&webhook),
             last_delivery: webhook
                 .last_delivery
                 .as_ref()
                 .map(|last| Outcome::of(last, now)),
             success_rate: view::success_rate(webhook.succeeded_24h, webhook.failed_24h),
             backlog: Backlog::of(&webhook),
-            status_reason: view::status_reason(&webhook),
+            status_reason: view::status_reason(&webhook, now),
             name: webhook.name,
             url: webhook.url,
         }

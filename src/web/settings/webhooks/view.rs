@@ -1,6 +1,7 @@
 //! How webhook values read on screen, shared by the list and the detail page.
 
 use crate::clock::Timestamp;
+use crate::db::delivery_queue::Failing;
 use crate::db::webhooks::{COUNTED_UP_TO, LastDelivery, Webhook};
 use crate::domain::{ApiKey, DeliveryStatus, EventSelection, WebhookStatus};
 
@@ -22,6 +23,17 @@ impl Badge {
             label: status.label(),
             class,
         }
+    }
+
+    /// The webhook's status, or Failing while it is active and its receiver keeps failing.
+    pub fn webhook(webhook: &Webhook) -> Self {
+        if webhook.status.is_active() && webhook.failing.is_some() {
+            return Self {
+                label: "Failing",
+                class: "badge-failed",
+            };
+        }
+        Self::status(webhook.status)
     }
 
     pub fn status(status: WebhookStatus) -> Self {
@@ -98,11 +110,36 @@ impl Backlog {
     }
 }
 
-/// Why the webhook is off, when the system switched it off: "Auto-disabled: every delivery
-/// failed for 5days".
-pub fn status_reason(webhook: &Webhook) -> Option<String> {
-    let reason = webhook.status_reason.as_deref()?;
-    (!webhook.status.is_active()).then(|| format!("{}: {reason}", webhook.status.label()))
+/// Why the webhook is off, when the system switched it off ("Auto-disabled: every delivery
+/// failed for 5days"), or why deliveries to it wait.
+pub fn status_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
+    if !webhook.status.is_active() {
+        let reason = webhook.status_reason.as_deref()?;
+        return Some(format!("{}: {reason}", webhook.status.label()));
+    }
+    if let Some(failing) = &webhook.failing {
+        return Some(failing_note(failing, now));
+    }
+    webhook
+        .paused_at(now)
+        .map(|until| format!("Paused by the receiver until {}.", until.absolute_seconds()))
+}
+
+/// "Failing since 27 Nov 2026, 14:05 UTC (5 min ago). Last: No answer within the delivery
+/// timeout. Next probe in 20 s."
+pub fn failing_note(failing: &Failing, now: Timestamp) -> String {
+    let reason = failing.reason.trim_end_matches('.');
+    let reason = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" Last failure: {reason}.")
+    };
+    format!(
+        "Failing since {} ({}).{reason} Next probe {}.",
+        failing.since.absolute(),
+        failing.since.relative_to(now),
+        failing.next_probe_at.ahead_of(now),
+    )
 }
 
 /// The API key as this viewer may see it: masked for admins; support staff learn only that

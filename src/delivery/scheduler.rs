@@ -201,6 +201,14 @@ impl Lane {
         self.tokens_at = self.tokens_at.max(now);
     }
 
+    /// Whether the rate cap would still hold a send back at `now`.
+    fn holds_back(&self, now: Timestamp, nodes: usize) -> bool {
+        self.rate(nodes).is_some_and(|rate| {
+            let elapsed = self.tokens_at.until(now).as_secs_f64();
+            self.tokens + elapsed * rate < (rate / 10.0).max(1.0)
+        })
+    }
+
     /// When the rate cap lets the next send go, if it holds one back now.
     fn next_token_at(&self, nodes: usize) -> Option<Timestamp> {
         let rate = self.rate(nodes)?;
@@ -398,7 +406,12 @@ impl Scheduler {
                 lane.ready.pop_front();
             }
         }
-        self.lanes.retain(|_, lane| !lane.is_idle());
+        // An idle lane is forgotten (the store keeps its state) once its rate cap has
+        // nothing left to remember.
+        let nodes = self.limits.nodes;
+        self.lanes.retain(|_, lane| {
+            !lane.is_idle() || lane.is_paused(now) || lane.holds_back(now, nodes)
+        });
         std::mem::take(&mut self.to_release)
     }
 

@@ -207,6 +207,7 @@ async fn loopback_is_refused_unless_allowed_and_the_log_says_why() {
 
     for webhook in [by_address, by_name] {
         let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+        assert_eq!(delivery["status"], "failed", "no retry can pass the guard: {delivery}");
         let attempt = &delivery["attempts"][0];
         assert_eq!(attempt["error_code"], "blocked_target", "{attempt}");
         let message = attempt["error_message"].as_str().unwrap();

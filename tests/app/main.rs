@@ -14,6 +14,7 @@ mod durability;
 mod errors;
 mod event_catalog;
 mod hardening;
+mod isolation;
 mod migrate;
 mod multi_node;
 mod receiver;

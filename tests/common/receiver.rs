@@ -16,6 +16,8 @@ pub struct Received {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -123,6 +125,7 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
         path: request.path().to_owned(),
         headers,
         body: body.to_vec(),
+        at: std::time::Instant::now(),
     });
     let scripted = state.answers.lock().unwrap().pop_front();
     let answer = scripted

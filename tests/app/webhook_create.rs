@@ -42,7 +42,13 @@ async fn the_create_form_has_the_fields_an_admin_expects() {
     assert_eq!(page.text("#webhook-form-heading"), "Create Webhook");
     assert_eq!(
         page.texts("#webhook-form label[for]"),
-        ["Webhook Name", "Notification Type", "URL", "API Key"]
+        [
+            "Webhook Name",
+            "Notification Type",
+            "URL",
+            "API Key",
+            "Max deliveries per second"
+        ]
     );
     assert_eq!(page.text("#webhook-form legend"), "Webhook Events");
     for name in ["name", "notification_type", "url", "api_key"] {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
 use webhook_console::db::deliveries::{self, Cursor, DeliverySearch};
-use webhook_console::db::delivery_queue::{self, AttemptRecord};
+use webhook_console::db::delivery_queue::{self, AttemptRecord, ReceiverVerdict};
 use webhook_console::db::events::{self, NewEvent};
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::{AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus};
@@ -388,6 +388,8 @@ async fn try_all_once(db: &Db, now: Timestamp) -> i64 {
                     status,
                     next_attempt_at: (status == DeliveryStatus::Pending)
                         .then(|| now.plus(Duration::from_secs(24 * 60 * 60))),
+                    keeps_schedule: false,
+                    verdict: ReceiverVerdict::Neutral,
                 }
             })
             .collect();

@@ -37,7 +37,7 @@ const LEASE_MARGIN: Duration = Duration::from_secs(5);
 const OUTCOME_QUEUE: usize = 4096;
 /// Deliveries of one webhook held (fresh, or loaded and waiting for a slot) beyond this go
 /// back to the store, due, for a claim to take later: a burst is kept, a flood is not.
-const HOLD_PER_WEBHOOK: usize = 4096;
+const HOLD_PER_WEBHOOK: usize = 1024;
 /// Deliveries of one webhook one claim takes at most: a backlog leaves in steps of this.
 const CLAIM_PER_WEBHOOK: usize = 64;
 
@@ -91,6 +91,7 @@ impl Engine {
             nodes: self.membership.nodes(),
             hold_at_most: self.settings.hold_at_most(),
             hold_per_webhook: HOLD_PER_WEBHOOK,
+            claim_per_webhook: self.claim_per_webhook(),
         }
     }
 

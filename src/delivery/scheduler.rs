@@ -94,6 +94,9 @@ pub struct Limits {
     pub hold_at_most: Duration,
     /// Deliveries of one webhook held at most (loaded and not), beyond those in flight.
     pub hold_per_webhook: usize,
+    /// Deliveries of one webhook a claim takes at most; a webhook holding as many is
+    /// passed over by claims until it has sent them.
+    pub claim_per_webhook: usize,
 }
 
 /// A delivery to send now.
@@ -269,10 +272,9 @@ impl Scheduler {
         }
     }
 
-    /// Follows this node's share of the per-webhook limit as nodes come and go.
-    pub fn set_share(&mut self, per_webhook: usize, nodes: usize) {
-        self.limits.per_webhook = per_webhook.max(1);
-        self.limits.nodes = nodes.max(1);
+    /// Follows this node's share of the limits as nodes come and go.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     pub fn in_flight(&self) -> usize {
@@ -377,7 +379,7 @@ impl Scheduler {
         self.lanes
             .iter()
             .filter(|(_, lane)| {
-                lane.held() >= self.limits.hold_per_webhook / 2
+                lane.held() >= self.limits.claim_per_webhook
                     || lane.is_paused(now)
                     || matches!(lane.circuit, Circuit::Open { probing: true, .. })
             })
@@ -716,6 +718,7 @@ mod tests {
             nodes: 1,
             hold_at_most: Duration::from_secs(17),
             hold_per_webhook: 100,
+            claim_per_webhook: 64,
         }
     }
 

@@ -59,10 +59,7 @@ pub(super) async fn run(
     let mut next_claim = Timestamp::now();
     while !shutdown.is_cancelled() {
         let now = Timestamp::now();
-        scheduler.set_share(
-            engine.membership.per_webhook(),
-            engine.membership.nodes(),
-        );
+        scheduler.set_limits(engine.limits());
         let releases = scheduler.take_releases(now);
         if !releases.is_empty() {
             let _ = records.send(Record::Release(releases)).await;

@@ -18,3 +18,5 @@ ALTER TABLE deliveries ADD COLUMN redeliver_requested_at BIGINT;
 -- is never walked to find another's retry.
 CREATE INDEX deliveries_pending_by_webhook ON deliveries (webhook_id, next_attempt_at)
     WHERE status = 'pending';
+-- It replaces the queue's index in due order, which no query walks any more.
+DROP INDEX deliveries_due;

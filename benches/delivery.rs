@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use support::{
-    Database, Report, Server, api_token, cpu_ticks, create_webhook, dump_sink, env_or,
-    free_port, publish_steadily, report, start_sink, wait_for, wait_for_sink,
+    Database, Report, Server, api_token, cpu_ticks, create_webhook, dump_sink, env_or, free_port,
+    publish_steadily, report, start_sink, wait_for, wait_for_sink,
 };
 
 fn main() {
@@ -58,7 +58,15 @@ async fn bench() {
     wait_for_sink(&client, sink_port).await;
     for w in 0..webhooks {
         let url = format!("http://127.0.0.1:{sink_port}/w/{w}");
-        create_webhook(&client, &servers[0], &token, &format!("Sink {w}"), &url, &["*"]).await;
+        create_webhook(
+            &client,
+            &servers[0],
+            &token,
+            &format!("Sink {w}"),
+            &url,
+            &["*"],
+        )
+        .await;
     }
 
     println!(

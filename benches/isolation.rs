@@ -91,7 +91,15 @@ async fn run(broken: Broken, seconds: u64, rate: u64) {
     wait_for_sink(&client, healthy_port).await;
     for w in 0..HEALTHY_WEBHOOKS {
         let url = format!("http://127.0.0.1:{healthy_port}/w/{w}");
-        create_webhook(&client, &server, &token, &format!("Healthy {w}"), &url, &["order.purchased"]).await;
+        create_webhook(
+            &client,
+            &server,
+            &token,
+            &format!("Healthy {w}"),
+            &url,
+            &["order.purchased"],
+        )
+        .await;
     }
     let broken_path = match broken {
         Broken::Hanging => Some(HANGING),
@@ -101,7 +109,15 @@ async fn run(broken: Broken, seconds: u64, rate: u64) {
     if let Some(path) = broken_path {
         for w in 0..BROKEN_WEBHOOKS {
             let url = format!("http://127.0.0.1:{broken_port}{path}{w}");
-            create_webhook(&client, &server, &token, &format!("Broken {w}"), &url, &["order.refunded"]).await;
+            create_webhook(
+                &client,
+                &server,
+                &token,
+                &format!("Broken {w}"),
+                &url,
+                &["order.refunded"],
+            )
+            .await;
         }
     }
 
@@ -116,7 +132,14 @@ async fn run(broken: Broken, seconds: u64, rate: u64) {
         deadline,
     );
     let to_broken = broken_path.map(|_| {
-        publish_steadily(&client, servers, &token, "order.refunded", BROKEN_EVENTS_PER_SECOND, deadline)
+        publish_steadily(
+            &client,
+            servers,
+            &token,
+            "order.refunded",
+            BROKEN_EVENTS_PER_SECOND,
+            deadline,
+        )
     });
     let mut received = Vec::new();
     while Instant::now() < deadline {

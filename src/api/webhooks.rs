@@ -150,7 +150,10 @@ pub async fn update(
         api_key,
         remove_api_key,
         max_per_second: match body.max_per_second {
-            None => before.max_per_second.map(|cap| cap.to_string()).unwrap_or_default(),
+            None => before
+                .max_per_second
+                .map(|cap| cap.to_string())
+                .unwrap_or_default(),
             Some(cap) => types::cap_as_text(cap),
         },
     };

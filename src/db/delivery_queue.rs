@@ -119,8 +119,15 @@ pub async fn claim_due(
     });
     let mut probes = Vec::new();
     if !due_a_probe.is_empty() {
-        probes = claim_heads(tx, Among::Only(&due_a_probe), 1, limits.webhooks, now, lease_until)
-            .await?;
+        probes = claim_heads(
+            tx,
+            Among::Only(&due_a_probe),
+            1,
+            limits.webhooks,
+            now,
+            lease_until,
+        )
+        .await?;
         let probed: Vec<i64> = probes.iter().map(|(_, webhook)| *webhook).collect();
         dispatch!(tx &mut *tx, |e, d, DB| {
             let mut query = QueryBuilder::<DB>::new("UPDATE webhooks SET next_probe_at = ");
@@ -570,7 +577,12 @@ async fn write_attempts(tx: &mut WriteTx, attempts: &[&AttemptRecord]) -> Result
             )
             .bind(&at)
             .bind(&status_codes)
-            .bind(attempts.iter().map(|a| a.keeps_schedule).collect::<Vec<_>>())
+            .bind(
+                attempts
+                    .iter()
+                    .map(|a| a.keeps_schedule)
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut **tx)
             .await?;
         }

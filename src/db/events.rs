@@ -284,7 +284,8 @@ async fn insert_fresh(
 }
 
 /// Whether a webhook `w` takes deliveries now (at `$1`): neither Failing nor paused.
-const SENDABLE: &str = "(w.failing_since IS NULL AND (w.paused_until IS NULL OR w.paused_until <= $1))";
+const SENDABLE: &str =
+    "(w.failing_since IS NULL AND (w.paused_until IS NULL OR w.paused_until <= $1))";
 
 /// The fresh events under their new ids: multi-row statements on SQLite, one array per
 /// column on PostgreSQL (one statement, and one plan, whatever the batch's size).

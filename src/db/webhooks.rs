@@ -528,15 +528,17 @@ pub async fn waiting<'a>(
     .await?);
     Ok(rows
         .into_iter()
-        .map(|(id, name, since, reason, next_probe_at, paused_until)| Waiting {
-            id,
-            name,
-            failing: since.map(|since| Failing {
-                since,
-                reason: reason.unwrap_or_default(),
-                next_probe_at: next_probe_at.unwrap_or(since),
-            }),
-            paused_until: paused_until.filter(|until| *until > now),
-        })
+        .map(
+            |(id, name, since, reason, next_probe_at, paused_until)| Waiting {
+                id,
+                name,
+                failing: since.map(|since| Failing {
+                    since,
+                    reason: reason.unwrap_or_default(),
+                    next_probe_at: next_probe_at.unwrap_or(since),
+                }),
+                paused_until: paused_until.filter(|until| *until > now),
+            },
+        )
         .collect())
 }

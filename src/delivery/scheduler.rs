@@ -368,7 +368,10 @@ impl Scheduler {
             delivery.probe |= lane.is_open();
             lane.ready.push_back((delivery, now));
         } else {
-            let due = lane.paused_until.filter(|until| *until > now).unwrap_or(now);
+            let due = lane
+                .paused_until
+                .filter(|until| *until > now)
+                .unwrap_or(now);
             self.to_release.push((delivery.id, due));
         }
     }
@@ -461,7 +464,11 @@ impl Scheduler {
         let mut order: Vec<(u64, Destination, Vec<i64>)> = by_destination
             .into_iter()
             .map(|(destination, lanes)| {
-                let turn = self.destination_turns.get(&destination).copied().unwrap_or(0);
+                let turn = self
+                    .destination_turns
+                    .get(&destination)
+                    .copied()
+                    .unwrap_or(0);
                 (turn, destination, lanes)
             })
             .collect();
@@ -482,8 +489,8 @@ impl Scheduler {
                     .limits
                     .per_webhook
                     .min((destination_share / (lanes_busy[destination] + 1)).max(1));
-                let spare = (sending < destination_share || free > destination_share)
-                    && room > lane_share;
+                let spare =
+                    (sending < destination_share || free > destination_share) && room > lane_share;
                 let next = lanes
                     .iter()
                     .filter_map(|id| {
@@ -525,7 +532,10 @@ impl Scheduler {
         if lane.rate(self.limits.nodes).is_some() {
             lane.tokens -= 1.0;
         }
-        let (delivery, _) = lane.ready.pop_front().expect("a lane that can send holds one");
+        let (delivery, _) = lane
+            .ready
+            .pop_front()
+            .expect("a lane that can send holds one");
         let probe = delivery.probe;
         if let Circuit::Open { probing, .. } = &mut lane.circuit {
             *probing = true;
@@ -763,7 +773,12 @@ mod tests {
             .count()
     }
 
-    fn finish(scheduler: &mut Scheduler, webhook: i64, signal: Signal, now: Timestamp) -> ReceiverVerdict {
+    fn finish(
+        scheduler: &mut Scheduler,
+        webhook: i64,
+        signal: Signal,
+        now: Timestamp,
+    ) -> ReceiverVerdict {
         scheduler.finished(webhook, "https://dead.example:443/x", false, signal, now)
     }
 
@@ -779,9 +794,18 @@ mod tests {
         let hanging: Vec<(i64, &str)> = (1..=40).map(|id| (id, "https://dead.example/x")).collect();
         claim(&mut scheduler, &hanging, 10, START);
         let first = scheduler.dispatch(START);
-        assert!(first.len() <= 16, "one destination, at most its share: {}", first.len());
+        assert!(
+            first.len() <= 16,
+            "one destination, at most its share: {}",
+            first.len()
+        );
 
-        claim(&mut scheduler, &[(99, "https://healthy.example/hooks")], 3, at(10));
+        claim(
+            &mut scheduler,
+            &[(99, "https://healthy.example/hooks")],
+            3,
+            at(10),
+        );
         let next = scheduler.dispatch(at(10));
         assert_eq!(sent_to(&next, 99), 3, "the healthy webhook goes at once");
     }
@@ -789,13 +813,24 @@ mod tests {
     #[test]
     fn many_hanging_hosts_still_leave_room_for_one_more() {
         let mut scheduler = Scheduler::new(limits());
-        let urls: Vec<String> = (1..=30).map(|n| format!("https://dead{n}.example/")).collect();
-        let hanging: Vec<(i64, &str)> = urls.iter().enumerate().map(|(n, url)| (n as i64 + 1, url.as_str())).collect();
+        let urls: Vec<String> = (1..=30)
+            .map(|n| format!("https://dead{n}.example/"))
+            .collect();
+        let hanging: Vec<(i64, &str)> = urls
+            .iter()
+            .enumerate()
+            .map(|(n, url)| (n as i64 + 1, url.as_str()))
+            .collect();
         claim(&mut scheduler, &hanging, 5, START);
         let held = scheduler.dispatch(START).len();
         assert!(held < 64, "hanging hosts took every slot ({held})");
 
-        claim(&mut scheduler, &[(999, "https://healthy.example/")], 1, at(5));
+        claim(
+            &mut scheduler,
+            &[(999, "https://healthy.example/")],
+            1,
+            at(5),
+        );
         assert_eq!(sent_to(&scheduler.dispatch(at(5)), 999), 1);
     }
 
@@ -805,10 +840,17 @@ mod tests {
             per_destination: 64,
             ..limits()
         });
-        let hanging: Vec<(i64, &str)> = (1..=30).map(|id| (id, "https://shared.example/slow")).collect();
+        let hanging: Vec<(i64, &str)> = (1..=30)
+            .map(|id| (id, "https://shared.example/slow"))
+            .collect();
         claim(&mut scheduler, &hanging, 4, START);
         scheduler.dispatch(START);
-        claim(&mut scheduler, &[(77, "https://shared.example/fast")], 1, at(1));
+        claim(
+            &mut scheduler,
+            &[(77, "https://shared.example/fast")],
+            1,
+            at(1),
+        );
         assert_eq!(sent_to(&scheduler.dispatch(at(1)), 77), 1);
     }
 
@@ -818,7 +860,12 @@ mod tests {
             concurrency: 6,
             ..limits()
         });
-        claim(&mut scheduler, &[(1, "https://a.example/"), (2, "https://b.example/")], 10, START);
+        claim(
+            &mut scheduler,
+            &[(1, "https://a.example/"), (2, "https://b.example/")],
+            10,
+            START,
+        );
         let sends = scheduler.dispatch(START);
         assert_eq!((sent_to(&sends, 1), sent_to(&sends, 2)), (2, 2));
     }
@@ -834,7 +881,10 @@ mod tests {
             assert_eq!(verdict, ReceiverVerdict::Unhealthy { failing: None });
         }
         let verdict = finish(&mut scheduler, 1, timeout(), at(15_000));
-        let ReceiverVerdict::Unhealthy { failing: Some(failing) } = verdict else {
+        let ReceiverVerdict::Unhealthy {
+            failing: Some(failing),
+        } = verdict
+        else {
             panic!("the fifth failure in a row makes it Failing: {verdict:?}");
         };
         assert_eq!(failing.since, at(15_000));
@@ -844,8 +894,18 @@ mod tests {
         assert!(scheduler.dispatch(at(15_001)).is_empty());
 
         // Fresh work waits too; a probe claimed from the store goes alone.
-        scheduler.hand_over([Fresh { id: 5000, webhook_id: 1, test: false }], at(16_000));
-        assert_eq!(scheduler.take_releases(at(16_000)), vec![(5000, at(16_000))]);
+        scheduler.hand_over(
+            [Fresh {
+                id: 5000,
+                webhook_id: 1,
+                test: false,
+            }],
+            at(16_000),
+        );
+        assert_eq!(
+            scheduler.take_releases(at(16_000)),
+            vec![(5000, at(16_000))]
+        );
         let mut probe = delivery(6000, 1, "https://dead.example/x");
         probe.probe = true;
         probe.receiver.failing = true;
@@ -869,7 +929,10 @@ mod tests {
         scheduler.claimed(vec![probe], at(6_000));
         scheduler.dispatch(at(6_000));
         let verdict = scheduler.finished(1, "https://dead.example/x", true, timeout(), at(6_100));
-        let ReceiverVerdict::Unhealthy { failing: Some(failing) } = verdict else {
+        let ReceiverVerdict::Unhealthy {
+            failing: Some(failing),
+        } = verdict
+        else {
             panic!("still failing: {verdict:?}");
         };
         assert_eq!(failing.since, at(1), "failing since the first time");
@@ -881,10 +944,25 @@ mod tests {
         probe.receiver.failing = true;
         scheduler.claimed(vec![probe], at(20_000));
         scheduler.dispatch(at(20_000));
-        let verdict = scheduler.finished(1, "https://dead.example/x", true, Signal::Answered, at(20_050));
+        let verdict = scheduler.finished(
+            1,
+            "https://dead.example/x",
+            true,
+            Signal::Answered,
+            at(20_050),
+        );
         assert_eq!(verdict, ReceiverVerdict::Healthy);
-        claim(&mut scheduler, &[(1, "https://dead.example/x")], 20, at(20_060));
-        assert_eq!(scheduler.dispatch(at(20_060)).len(), 8, "the backlog leaves at its pace");
+        claim(
+            &mut scheduler,
+            &[(1, "https://dead.example/x")],
+            20,
+            at(20_060),
+        );
+        assert_eq!(
+            scheduler.dispatch(at(20_060)).len(),
+            8,
+            "the backlog leaves at its pace"
+        );
     }
 
     #[test]
@@ -904,15 +982,25 @@ mod tests {
                 .all(|(_, due)| *due == until),
             "what arrives meanwhile waits in the store until the pause ends"
         );
-        assert!(scheduler.busy(at(2_999)).contains(&1), "claims pass it over");
-        claim(&mut scheduler, &[(1, "https://busy.example/")], 2, at(3_000));
+        assert!(
+            scheduler.busy(at(2_999)).contains(&1),
+            "claims pass it over"
+        );
+        claim(
+            &mut scheduler,
+            &[(1, "https://busy.example/")],
+            2,
+            at(3_000),
+        );
         assert_eq!(scheduler.dispatch(at(3_000)).len(), 2);
     }
 
     #[test]
     fn max_per_second_spaces_the_sends() {
         let mut scheduler = Scheduler::new(limits());
-        let mut capped: Vec<Claimed> = (0..10).map(|n| delivery(n, 1, "https://slow.example/")).collect();
+        let mut capped: Vec<Claimed> = (0..10)
+            .map(|n| delivery(n, 1, "https://slow.example/"))
+            .collect();
         for delivery in &mut capped {
             delivery.receiver.max_per_second = Some(2);
         }

@@ -146,8 +146,16 @@ async fn finish(
     let now = Timestamp::now();
     let delivery = &sent.delivery;
     let Some(tried) = sent.tried else {
-        scheduler.finished(delivery.webhook_id, &sent.url, delivery.probe, Signal::NotReached, now);
-        let _ = records.send(Record::Release(vec![(delivery.id, now)])).await;
+        scheduler.finished(
+            delivery.webhook_id,
+            &sent.url,
+            delivery.probe,
+            Signal::NotReached,
+            now,
+        );
+        let _ = records
+            .send(Record::Release(vec![(delivery.id, now)]))
+            .await;
         return;
     };
     let signal = Signal::of(&tried);

@@ -31,7 +31,9 @@ impl MaxPerSecond {
         if value > Self::MAX {
             return Err(message());
         }
-        NonZeroU32::new(value).map(|value| Some(Self(value))).ok_or_else(message)
+        NonZeroU32::new(value)
+            .map(|value| Some(Self(value)))
+            .ok_or_else(message)
     }
 
     pub fn get(self) -> u32 {

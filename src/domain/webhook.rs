@@ -61,7 +61,14 @@ impl WebhookInput {
             "max_per_second",
             MaxPerSecond::parse(&self.max_per_second),
         );
-        match (name, events, notification_type, url, api_key, max_per_second) {
+        match (
+            name,
+            events,
+            notification_type,
+            url,
+            api_key,
+            max_per_second,
+        ) {
             (
                 Some(name),
                 Some(events),
@@ -69,20 +76,18 @@ impl WebhookInput {
                 Some(url),
                 Some(api_key),
                 Some(max_per_second),
-            ) => {
-                Ok(WebhookDraft {
-                    max_per_second,
-                    name,
-                    events,
-                    notification_type,
-                    url,
-                    api_key: match (api_key, &self.remove_api_key) {
-                        (Some(key), _) => ApiKeyChange::Set(key),
-                        (None, Some(_)) => ApiKeyChange::Remove,
-                        (None, None) => ApiKeyChange::Keep,
-                    },
-                })
-            }
+            ) => Ok(WebhookDraft {
+                max_per_second,
+                name,
+                events,
+                notification_type,
+                url,
+                api_key: match (api_key, &self.remove_api_key) {
+                    (Some(key), _) => ApiKeyChange::Set(key),
+                    (None, Some(_)) => ApiKeyChange::Remove,
+                    (None, None) => ApiKeyChange::Keep,
+                },
+            }),
             _ => Err(errors),
         }
     }

@@ -207,7 +207,10 @@ async fn loopback_is_refused_unless_allowed_and_the_log_says_why() {
 
     for webhook in [by_address, by_name] {
         let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
-        assert_eq!(delivery["status"], "failed", "no retry can pass the guard: {delivery}");
+        assert_eq!(
+            delivery["status"], "failed",
+            "no retry can pass the guard: {delivery}"
+        );
         let attempt = &delivery["attempts"][0];
         assert_eq!(attempt["error_code"], "blocked_target", "{attempt}");
         let message = attempt["error_message"].as_str().unwrap();
@@ -350,7 +353,11 @@ async fn a_receiver_that_asks_for_a_pause_gets_nothing_until_then() {
 
     let got = received(&receiver, 3, Duration::from_secs(6)).await;
     let waited = asked.elapsed();
-    assert_eq!(got.len(), 3, "the retry and the next event, after the pause");
+    assert_eq!(
+        got.len(),
+        3,
+        "the retry and the next event, after the pause"
+    );
     assert!(
         waited >= Duration::from_millis(1900),
         "asked for 2 s of quiet, got the next request after {waited:?}"

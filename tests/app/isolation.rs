@@ -69,7 +69,10 @@ async fn a_healthy_webhook_beside_forty_hanging_ones_gets_every_event_at_once() 
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         let n = body["data"]["n"].as_u64().unwrap() as usize;
         let late = request.at.duration_since(published[n]);
-        assert!(late < Duration::from_secs(1), "event {n} arrived {late:?} late");
+        assert!(
+            late < Duration::from_secs(1),
+            "event {n} arrived {late:?} late"
+        );
     }
 }
 
@@ -126,12 +129,26 @@ async fn a_receiver_that_keeps_failing_makes_its_webhook_failing_until_a_probe_s
     // The queue waits without spending tries: nothing arrives before the probe.
     let tried = receiver.received().len();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(receiver.received().len(), tried, "the queue waits for the probe");
+    assert_eq!(
+        receiver.received().len(),
+        tried,
+        "the queue waits for the probe"
+    );
     let list = app.get_page("/settings/webhooks").await;
-    assert!(list.text("tbody").contains("Failing"), "{}", list.text("tbody"));
+    assert!(
+        list.text("tbody").contains("Failing"),
+        "{}",
+        list.text("tbody")
+    );
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("webhook_console_webhooks_failing 1"), "{metrics}");
-    assert!(metrics.contains("webhook_console_webhook_next_probe_seconds{"), "{metrics}");
+    assert!(
+        metrics.contains("webhook_console_webhooks_failing 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("webhook_console_webhook_next_probe_seconds{"),
+        "{metrics}"
+    );
 
     receiver.always(Answer::Status(200));
     let recovered = wait_until(Duration::from_secs(15), || async {
@@ -172,7 +189,11 @@ async fn pressing_redeliver_again_and_again_never_overlaps_sends() {
 
     let got = received(&receiver, 3, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(receiver.most_at_once(), 1, "one send of a delivery at a time");
+    assert_eq!(
+        receiver.most_at_once(),
+        1,
+        "one send of a delivery at a time"
+    );
     let got_after = receiver.received().len();
     assert!(
         (2..=4).contains(&got_after) && got.len() >= 2,

@@ -73,6 +73,7 @@ struct ClaimedRow {
     paused_until: Option<Timestamp>,
     max_per_second: Option<i64>,
     consecutive_failures: i64,
+    pending: bool,
 }
 
 /// How much to claim: the oldest due deliveries of at most `webhooks` webhooks, those due
@@ -223,17 +224,19 @@ pub async fn load<'a>(
         " THEN w.previous_signing_secret END AS previous_signing_secret,
                 e.event_type, e.event_time, e.current_context, e.data,
                 w.failing_since IS NOT NULL AS failing, w.paused_until, w.max_per_second,
-                w.consecutive_failures
+                w.consecutive_failures, d.status = 'pending' AS pending
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                            JOIN events e ON e.id = d.event_id
-         WHERE d.status = 'pending' AND w.status = 'active' AND d.id",
+         WHERE w.status = 'active' AND d.id",
     );
     details.push_in(ids);
     details.build_query_as().fetch_all(e).await?
     });
-    // Sorted here: asked to sort, PostgreSQL may walk every pending delivery in due order
-    // (an index gives that order) looking for these few.
+    // Sorted and sifted here: asked to sort, or told the status, PostgreSQL may walk every
+    // pending delivery through an index of pending ones looking for these few, instead of
+    // finding each by its id.
     let mut rows = rows;
+    rows.retain(|row| row.pending);
     rows.sort_by_key(|row| (row.next_attempt_at, row.id));
     rows.into_iter()
         .map(|row| {
@@ -295,10 +298,15 @@ pub async fn release(tx: &mut WriteTx, ids: &[i64], due: Timestamp) -> Result<()
         return Ok(());
     }
     dispatch!(tx tx, |e, d, DB| {
-        let mut query = QueryBuilder::<DB>::new("UPDATE deliveries SET leased = false, next_attempt_at = ");
+        // The status is checked in SET, not WHERE: told it, PostgreSQL may walk the index of
+        // pending deliveries instead of finding each by its id.
+        let mut query = QueryBuilder::<DB>::new(
+            "UPDATE deliveries SET leased = false,
+                    next_attempt_at = CASE WHEN status = 'pending' THEN ",
+        );
         query
             .push_bind(due)
-            .push(" WHERE status = 'pending' AND id")
+            .push(" ELSE next_attempt_at END WHERE id")
             .push_in(ids);
         query.build().execute(e).await?;
     });

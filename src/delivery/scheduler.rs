@@ -153,6 +153,9 @@ struct Lane {
     tokens: f64,
     tokens_at: Timestamp,
     last_turn: u64,
+    /// Held deliveries went back unsent, its receiver slower than its intake: until then it
+    /// holds only what it is about to send, and claims pass it over.
+    backed_up_until: Option<Timestamp>,
 }
 
 impl Lane {
@@ -169,7 +172,12 @@ impl Lane {
             tokens: 1.0,
             tokens_at: now,
             last_turn: 0,
+            backed_up_until: None,
         }
+    }
+
+    fn is_backed_up(&self, now: Timestamp) -> bool {
+        self.backed_up_until.is_some_and(|until| until > now)
     }
 
     fn held(&self) -> usize {
@@ -296,7 +304,8 @@ impl Scheduler {
                 .or_insert_with(|| Lane::new(now));
             let refused = lane.is_paused(now)
                 || (lane.is_open() && !delivery.test)
-                || lane.held() >= self.limits.hold_per_webhook;
+                || lane.held() >= self.limits.hold_per_webhook
+                || (lane.is_backed_up(now) && lane.held() >= self.limits.per_webhook * LOAD_AHEAD);
             if refused {
                 self.to_release.push((delivery.id, now));
             } else {
@@ -384,6 +393,7 @@ impl Scheduler {
             .filter(|(_, lane)| {
                 lane.held() >= self.limits.claim_per_webhook
                     || lane.is_paused(now)
+                    || lane.is_backed_up(now)
                     || matches!(lane.circuit, Circuit::Open { probing: true, .. })
             })
             .map(|(id, _)| *id)
@@ -394,6 +404,7 @@ impl Scheduler {
     pub fn take_releases(&mut self, now: Timestamp) -> Vec<(i64, Timestamp)> {
         let hold_at_most = self.limits.hold_at_most;
         for lane in self.lanes.values_mut() {
+            let before = self.to_release.len();
             while let Some((fresh, _)) = lane
                 .fresh
                 .front()
@@ -410,12 +421,18 @@ impl Scheduler {
                 self.to_release.push((delivery.id, now));
                 lane.ready.pop_front();
             }
+            if self.to_release.len() > before {
+                lane.backed_up_until = Some(now.plus(hold_at_most));
+            }
         }
         // An idle lane is forgotten (the store keeps its state) once its rate cap has
         // nothing left to remember.
         let nodes = self.limits.nodes;
         self.lanes.retain(|_, lane| {
-            !lane.is_idle() || lane.is_paused(now) || lane.holds_back(now, nodes)
+            !lane.is_idle()
+                || lane.is_paused(now)
+                || lane.is_backed_up(now)
+                || lane.holds_back(now, nodes)
         });
         std::mem::take(&mut self.to_release)
     }
@@ -1022,6 +1039,17 @@ mod tests {
         assert_eq!(scheduler.dispatch(START).len(), 1);
         assert!(scheduler.take_releases(at(17_000)).is_empty());
         assert_eq!(scheduler.take_releases(at(17_001)).len(), 2);
+
+        // Slower than its intake: it keeps only what it is about to send, and claims pass
+        // it over for a while.
+        assert!(scheduler.busy(at(17_002)).contains(&1));
+        let fresh = (0..5).map(|id| Fresh {
+            id,
+            webhook_id: 1,
+            test: false,
+        });
+        scheduler.hand_over(fresh, at(17_002));
+        assert_eq!(scheduler.take_releases(at(17_002)).len(), 3);
     }
 
     #[test]

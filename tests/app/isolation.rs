@@ -296,3 +296,36 @@ where
     }
     false
 }
+
+#[tokio::test]
+async fn a_cap_written_as_a_whole_float_is_taken_and_an_odd_one_refused() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let id = webhook_to(&api, "https://capped.example.com/hooks", &["*"]).await;
+
+    let whole = api
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            json!({"max_per_second": 25.0}),
+        )
+        .await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(webhook(&api, id).await["max_per_second"], 25);
+    for odd in [json!(2.5), json!("fast"), json!(20000)] {
+        let refused = api
+            .patch(
+                &format!("/api/v1/webhooks/{id}"),
+                json!({"max_per_second": odd}),
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{odd}");
+    }
+    let removed = api
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            json!({"max_per_second": null}),
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    assert!(webhook(&api, id).await["max_per_second"].is_null());
+}

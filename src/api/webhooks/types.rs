@@ -139,6 +139,14 @@ pub fn cap_as_text(value: Option<serde_json::Value>) -> String {
     match value {
         None | Some(serde_json::Value::Null) => String::new(),
         Some(serde_json::Value::String(text)) => text,
+        // JSON does not tell 25 from 25.0: both are the whole number 25.
+        Some(serde_json::Value::Number(number))
+            if number
+                .as_f64()
+                .is_some_and(|n| n.fract() == 0.0 && n.abs() < 1e15) =>
+        {
+            format!("{:.0}", number.as_f64().unwrap_or_default())
+        }
         Some(other) => other.to_string(),
     }
 }

@@ -55,7 +55,7 @@ pub async fn show(
         waiting: webhook
             .status
             .is_active()
-            .then(|| view::status_reason(&webhook, now))
+            .then(|| view::waiting_reason(&webhook, now))
             .flatten(),
         events: view::event_keys(&webhook.events),
         api_key,

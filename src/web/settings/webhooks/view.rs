@@ -111,23 +111,47 @@ impl Backlog {
 }
 
 /// Why the webhook is off, when the system switched it off ("Auto-disabled: every delivery
-/// failed for 5days"), or why deliveries to it wait.
+/// failed for 5days"), or, in brief for the list, why deliveries to it wait.
 pub fn status_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
     if !webhook.status.is_active() {
         let reason = webhook.status_reason.as_deref()?;
         return Some(format!("{}: {reason}", webhook.status.label()));
     }
     if let Some(failing) = &webhook.failing {
-        return Some(failing_note(failing, now));
+        // The failure's first clause ("Connection refused by 10.0.0.5:443"); its page says
+        // the rest.
+        let reason = ["; ", ": ", ". "]
+            .iter()
+            .filter_map(|mark| failing.reason.find(mark))
+            .min()
+            .map_or(failing.reason.as_str(), |end| &failing.reason[..end])
+            .trim_end_matches('.');
+        return Some(format!(
+            "Since {}: {reason}. Next probe {}.",
+            failing.since.relative_to(now),
+            failing.next_probe_at.ahead_of(now)
+        ));
     }
+    paused_note(webhook, now)
+}
+
+/// Why deliveries to this active webhook wait, in full, for its page.
+pub fn waiting_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
+    match &webhook.failing {
+        Some(failing) => Some(failing_note(failing, now)),
+        None => paused_note(webhook, now),
+    }
+}
+
+fn paused_note(webhook: &Webhook, now: Timestamp) -> Option<String> {
     webhook
         .paused_at(now)
         .map(|until| format!("Paused by the receiver until {}.", until.absolute_seconds()))
 }
 
-/// "Failing since 27 Nov 2026, 14:05 UTC (5 min ago). Last: No answer within the delivery
-/// timeout. Next probe in 20 s."
-pub fn failing_note(failing: &Failing, now: Timestamp) -> String {
+/// "Failing since 27 Nov 2026, 14:05 UTC (5 min ago). Last failure: No answer within the
+/// delivery timeout. Next probe in 20 s."
+fn failing_note(failing: &Failing, now: Timestamp) -> String {
     let reason = failing.reason.trim_end_matches('.');
     let reason = if reason.is_empty() {
         String::new()

@@ -307,7 +307,11 @@ impl Scheduler {
                 || lane.held() >= self.limits.hold_per_webhook
                 || (lane.is_backed_up(now) && lane.held() >= self.limits.per_webhook * LOAD_AHEAD);
             if refused {
-                self.to_release.push((delivery.id, now));
+                let due = lane
+                    .paused_until
+                    .filter(|until| *until > now)
+                    .unwrap_or(now);
+                self.to_release.push((delivery.id, due));
             } else {
                 lane.fresh.push_back((delivery, now));
             }

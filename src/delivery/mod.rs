@@ -6,7 +6,7 @@ pub mod housekeeping;
 mod nodes;
 mod outcomes;
 pub mod retry;
-pub mod scheduler;
+mod scheduler;
 pub mod sender;
 pub mod signature;
 pub mod target_guard;

@@ -285,10 +285,6 @@ impl Scheduler {
         self.limits = limits;
     }
 
-    pub fn in_flight(&self) -> usize {
-        self.in_flight
-    }
-
     /// Deliveries held, in all.
     pub fn held(&self) -> usize {
         self.lanes.values().map(Lane::held).sum()
@@ -320,7 +316,7 @@ impl Scheduler {
 
     /// Fresh deliveries to load now: of webhooks that can send soon, as many as they will
     /// send shortly, at most `max`.
-    pub fn to_load(&mut self, max: usize, now: Timestamp) -> Vec<i64> {
+    pub fn take_loads(&mut self, max: usize, now: Timestamp) -> Vec<i64> {
         let mut ids = Vec::new();
         for lane in self.lanes.values_mut() {
             if lane.is_paused(now) {
@@ -341,7 +337,7 @@ impl Scheduler {
         ids
     }
 
-    /// The deliveries asked for with the last [`Scheduler::to_load`], as loaded. Those not
+    /// The deliveries asked for with the last [`Scheduler::take_loads`], as loaded. Those not
     /// found (their webhook switched off or deleted meanwhile) are done with.
     pub fn loaded(&mut self, found: Vec<Claimed>, now: Timestamp) {
         for lane in self.lanes.values_mut() {

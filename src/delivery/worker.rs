@@ -64,7 +64,7 @@ pub(super) async fn run(
         if !releases.is_empty() {
             let _ = records.send(Record::Release(releases)).await;
         }
-        let ids = scheduler.to_load(LOAD_BATCH, now);
+        let ids = scheduler.take_loads(LOAD_BATCH, now);
         if !ids.is_empty() {
             match delivery_queue::load(engine.db.reader(), &engine.secrets, &ids, now).await {
                 Ok(found) => scheduler.loaded(found, Timestamp::now()),

@@ -329,3 +329,56 @@ async fn a_cap_written_as_a_whole_float_is_taken_and_an_odd_one_refused() {
     assert_eq!(removed.status(), StatusCode::OK);
     assert!(webhook(&api, id).await["max_per_second"].is_null());
 }
+
+/// A receiver that takes each request and hangs up before answering.
+async fn hanging_up_receiver() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut connection, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt;
+                let mut start = [0u8; 64];
+                let _ = connection.read(&mut start).await;
+                // Dropped mid-request: no status line, no body.
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_receiver_dying_mid_request_counts_as_failing_and_neighbours_carry_on() {
+    let app = console("100ms,100ms,100ms,100ms,100ms,100ms,100ms,100ms").await;
+    let api = app.api().await;
+    let dying = webhook_to(&api, &hanging_up_receiver().await, &["order.refunded"]).await;
+    let healthy = Receiver::start().await;
+    webhook_to(&api, &healthy.url, &["order.purchased"]).await;
+
+    for n in 0..6 {
+        api.publish(json!({"event_type": "order.refunded", "data": {"n": n}}))
+            .await;
+        api.publish(json!({"event_type": "order.purchased", "data": {"n": n}}))
+            .await;
+    }
+
+    assert_eq!(received(&healthy, 6, Duration::from_secs(5)).await.len(), 6);
+    let failing = wait_until(Duration::from_secs(10), || async {
+        webhook(&api, dying).await["health"] == "failing"
+    })
+    .await;
+    assert!(failing, "{}", webhook(&api, dying).await);
+    let page: Value = api
+        .get(&format!("/api/v1/webhooks/{dying}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tried = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["attempt_count"].as_i64() >= Some(1))
+        .expect("a delivery was tried");
+    assert_eq!(tried["attempts"][0]["error_code"], "connect", "{tried}");
+}

@@ -27,11 +27,15 @@ impl DbSessionStore {
         Self { db, clock }
     }
 
+    /// Stores a new session, or (`existing`) the new state of one that still exists. A
+    /// session deleted meanwhile (signed out, password reset, user disabled) stays deleted:
+    /// a request that loaded it before cannot write it back when it finishes.
     async fn write(
         &self,
         key: &SessionKey,
         state: &HashMap<String, String>,
         ttl: &Duration,
+        existing: bool,
     ) -> Result<(), anyhow::Error> {
         let user_id: Option<i64> = state.get(USER_ID).and_then(|id| id.parse().ok());
         let now = (self.clock)();
@@ -42,17 +46,31 @@ impl DbSessionStore {
                 .bind(now)
                 .execute(&mut *e)
                 .await?;
-            sqlx::query(
-                "INSERT INTO sessions (id, user_id, state, expires_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
-                    state = excluded.state, expires_at = excluded.expires_at",
-            )
-            .bind(super::sha256_hex(key.as_ref()))
-            .bind(user_id)
-            .bind(state)
-            .bind(now.unix_ms() + ttl.whole_milliseconds() as i64)
-            .execute(e)
-            .await?;
+            let id = super::sha256_hex(key.as_ref());
+            let expires_at = now.unix_ms() + ttl.whole_milliseconds() as i64;
+            if existing {
+                sqlx::query(
+                    "UPDATE sessions SET user_id = $1, state = $2, expires_at = $3
+                     WHERE id = $4 AND expires_at >= $5",
+                )
+                .bind(user_id)
+                .bind(state)
+                .bind(expires_at)
+                .bind(id)
+                .bind(now)
+                .execute(e)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO sessions (user_id, state, expires_at, id) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(user_id)
+                .bind(state)
+                .bind(expires_at)
+                .bind(id)
+                .execute(e)
+                .await?;
+            }
         });
         tx.commit().await?;
         Ok(())
@@ -82,7 +100,7 @@ impl SessionStore for DbSessionStore {
     ) -> Result<SessionKey, SaveError> {
         let key = SessionKey::try_from(random_token(SESSION_KEY_BYTES))
             .map_err(|e| SaveError::Other(e.into()))?;
-        self.write(&key, &state, ttl)
+        self.write(&key, &state, ttl, false)
             .await
             .map_err(SaveError::Other)?;
         Ok(key)
@@ -94,7 +112,7 @@ impl SessionStore for DbSessionStore {
         state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        self.write(&key, &state, ttl)
+        self.write(&key, &state, ttl, true)
             .await
             .map_err(UpdateError::Other)?;
         Ok(key)

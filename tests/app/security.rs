@@ -110,3 +110,28 @@ async fn the_audit_log_names_who_changed_what_and_cannot_be_rewritten() {
         "the database refuses to change the audit log"
     );
 }
+
+#[tokio::test]
+async fn a_session_signed_out_while_a_request_held_it_stays_signed_out() {
+    use actix_session::storage::SessionStore;
+    use webhook_console::clock::Timestamp;
+    use webhook_console::db::sessions::{DbSessionStore, USER_ID};
+
+    let app = TestApp::spawn().await;
+    let store = DbSessionStore::new(app.db.clone(), Timestamp::now);
+    let ttl = actix_web::cookie::time::Duration::hours(1);
+    let state: std::collections::HashMap<String, String> =
+        [(USER_ID.to_owned(), "1".to_owned())].into();
+    let key = store.save(state.clone(), &ttl).await.unwrap();
+    // A slow request loaded the session; meanwhile its owner signs out...
+    let held = store.load(&key).await.unwrap();
+    assert!(held.is_some());
+    store.delete(&key).await.unwrap();
+    // ...and the slow request finishes, writing what it loaded.
+    let key = store.update(key, state, &ttl).await.unwrap();
+
+    assert!(
+        store.load(&key).await.unwrap().is_none(),
+        "a deleted session stays deleted"
+    );
+}

@@ -80,6 +80,24 @@ impl MasterKey {
 /// Where a PostgreSQL installation without a configured key keeps its generated one.
 const POSTGRES_KEY_FILE: &str = "webhook-console.key";
 
+/// A key file left readable by others (restored from a backup, copied by hand) is made
+/// private again, with a warning, as the database files are.
+fn keep_private(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & !0o600 != 0 {
+            tracing::warn!(
+                "{} was readable by others (mode {mode:o}); making it private (600)",
+                path.display()
+            );
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
 /// `data/console.db` → `data/console.key`; none for an in-memory database.
 fn key_file_beside(database_url: &str) -> Result<Option<PathBuf>, KeyError> {
     if crate::db::is_postgres(database_url) {
@@ -99,7 +117,10 @@ fn read_or_generate(path: &Path) -> Result<Vec<u8>, KeyError> {
         source,
     };
     match fs::read(path) {
-        Ok(bytes) if bytes.len() == GENERATED_BYTES => Ok(bytes),
+        Ok(bytes) if bytes.len() == GENERATED_BYTES => {
+            keep_private(path).map_err(io_error)?;
+            Ok(bytes)
+        }
         Ok(bytes) => Err(KeyError::Corrupt {
             path: path.to_owned(),
             len: bytes.len(),

@@ -42,7 +42,6 @@ pub async fn send_test_event(
     let now = Timestamp::now();
     let data = serde_json::json!({
         "message": "A test event from Webhook Console: if you can read this, deliveries reach you.",
-        "sent_by": actor.to_string(),
     })
     .to_string();
     let mut tx = db.begin_write().await?;

@@ -673,6 +673,10 @@ async fn a_test_event_goes_to_one_webhook_only_and_shows_in_its_log() {
     assert_eq!(got.len(), 1);
     let body: Value = serde_json::from_slice(&got[0].body).unwrap();
     assert_eq!(body["event_type"], "webhook.test");
+    assert!(
+        !String::from_utf8_lossy(&got[0].body).contains(crate::common::ADMIN_EMAIL),
+        "no personal data goes to a receiver: {body}"
+    );
     assert!(verify(&secret_of(&api, webhook).await, &got[0]));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(bystander.received().is_empty(), "to this webhook only");

@@ -160,6 +160,20 @@ async fn a_database_left_readable_by_others_is_made_private_at_start() {
     assert_eq!(mode(&path), 0o600);
 }
 
+#[tokio::test]
+async fn a_key_file_left_readable_by_others_is_made_private_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    webhook_console::secret_key::MasterKey::load(None, &url).unwrap();
+    let key = dir.path().join("console.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    webhook_console::secret_key::MasterKey::load(None, &url).unwrap();
+
+    assert_eq!(mode(&key), 0o600);
+}
+
 /// Sends headers promising `length` bytes, then one byte every 200 ms; returns the status
 /// line and body the server answered with once it has closed the connection.
 async fn trickle(address: &str, head: &str, length: usize) -> String {

@@ -35,6 +35,9 @@ pub struct Outgoing {
     pub api_key: Option<String>,
     /// Every signing key in force (two while a secret is being rotated).
     pub keys: Vec<SigningKey>,
+    /// Texts never kept from an answer (the API key, the signing secrets): a receiver that
+    /// echoes them (a debug endpoint, an error page) would show them to support staff.
+    pub secrets: Vec<String>,
 }
 
 /// What one try came to.
@@ -101,7 +104,7 @@ impl Sender {
                     status_code: Some(status.as_u16()),
                     error,
                     response_excerpt: Some(excerpt),
-                    response_headers: Some(headers_excerpt(&headers)),
+                    response_headers: Some(headers_excerpt(&headers, &outgoing.secrets)),
                     signature,
                     retry_after: retry_after(&headers),
                 }
@@ -165,15 +168,16 @@ impl Sender {
                 Err(_) => break,
             }
         }
-        Ok((status, headers, excerpt(&read)))
+        Ok((status, headers, excerpt(&read, &outgoing.secrets)))
     }
 }
 
 /// At most [`EXCERPT_LIMIT`] bytes, cut at a character boundary, as text. NUL becomes the
 /// replacement character: PostgreSQL stores no NUL in text, and the page shows something was
 /// there.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_LIMIT + 4)]);
+fn excerpt(body: &[u8], secrets: &[String]) -> String {
+    // Masked before the cut, so a secret across the cut leaves no part of itself.
+    let text = masked(&String::from_utf8_lossy(body), secrets);
     let mut end = text.len().min(EXCERPT_LIMIT);
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -182,16 +186,29 @@ fn excerpt(body: &[u8]) -> String {
 }
 
 /// The answer's headers, one `name: value` per line, at most [`EXCERPT_LIMIT`] bytes.
-fn headers_excerpt(headers: &HeaderMap) -> String {
+fn headers_excerpt(headers: &HeaderMap, secrets: &[String]) -> String {
     let mut lines = String::new();
     for (name, value) in headers {
-        let line = format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes()));
+        let value = masked(&String::from_utf8_lossy(value.as_bytes()), secrets);
+        let line = format!("{name}: {value}\n");
         if lines.len() + line.len() > EXCERPT_LIMIT {
             break;
         }
         lines.push_str(&line);
     }
     lines
+}
+
+/// Stands in for a secret in what is kept of an answer.
+const MASK: &str = "••••••••";
+
+fn masked(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|secret| !secret.is_empty())
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret.as_str(), MASK)
+        })
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -277,14 +294,28 @@ mod tests {
 
     #[test]
     fn a_nul_in_the_answer_is_kept_as_a_replacement_character() {
-        assert_eq!(excerpt(b"ok\0then"), "ok\u{FFFD}then");
+        assert_eq!(excerpt(b"ok\0then", &[]), "ok\u{FFFD}then");
     }
 
     #[test]
     fn an_excerpt_is_at_most_a_kibibyte_of_whole_characters() {
         let body = "é".repeat(1000);
-        let cut = excerpt(body.as_bytes());
+        let cut = excerpt(body.as_bytes(), &[]);
         assert!(cut.len() <= EXCERPT_LIMIT);
         assert!(cut.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn an_echoed_secret_is_masked_even_across_the_cut() {
+        let key = "sk_live_0123456789".to_owned();
+        let body = format!("{}{key} and again {key}", "x".repeat(EXCERPT_LIMIT - 5));
+        let cut = excerpt(body.as_bytes(), std::slice::from_ref(&key));
+        assert!(!cut.contains("sk_live"), "{cut}");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-echo-api-key", HeaderValue::from_str(&key).unwrap());
+        assert_eq!(
+            headers_excerpt(&headers, &[key]),
+            format!("x-echo-api-key: {MASK}\n")
+        );
     }
 }

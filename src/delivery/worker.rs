@@ -251,11 +251,24 @@ fn outgoing(delivery: &Claimed) -> Result<Outgoing, String> {
         .chain(&delivery.previous_signing_secret)
         .map(|secret| SigningKey::parse(secret).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
+    let api_key = delivery.api_key.as_ref().map(|key| key.expose().to_owned());
+    // A signing secret is masked with and without its `whsec_` prefix.
+    let secrets = std::iter::once(&delivery.signing_secret)
+        .chain(&delivery.previous_signing_secret)
+        .flat_map(|secret| {
+            [
+                secret.clone(),
+                secret.trim_start_matches("whsec_").to_owned(),
+            ]
+        })
+        .chain(api_key.clone())
+        .collect();
     Ok(Outgoing {
         url: delivery.url.clone(),
         id: delivery.id.to_string(),
         body: body::of(delivery).map_err(|e| e.to_string())?,
-        api_key: delivery.api_key.as_ref().map(|key| key.expose().to_owned()),
+        api_key,
         keys,
+        secrets,
     })
 }

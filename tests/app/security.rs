@@ -135,3 +135,44 @@ async fn a_session_signed_out_while_a_request_held_it_stays_signed_out() {
         "a deleted session stays deleted"
     );
 }
+
+#[tokio::test]
+async fn a_receiver_that_echoes_the_api_key_never_shows_it_to_anyone() {
+    use crate::common::receiver::{Answer, Receiver};
+    use crate::common::scene::{console, wait_for_delivery, webhook_to};
+
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.always(Answer::Echo);
+    // The scene's webhooks send the API key `sk_test_123`.
+    let webhook = webhook_to(&api, &receiver.url, &["*"]).await;
+    api.publish(serde_json::json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+
+    let support = app.user("sam@example.com", "support").await;
+    let page = support
+        .get(&format!(
+            "/settings/webhooks/{webhook}/deliveries/{}",
+            delivery["id"]
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("x-echo-x-api-key"),
+        "the echo is shown: the receiver did echo the key"
+    );
+    assert!(!page.contains("sk_test_123"), "{page}");
+    let stored: Vec<String> = crate::common::sql_scalars(
+        &app.db,
+        "SELECT COALESCE(response_body, '') || COALESCE(response_headers, '') FROM attempts",
+    )
+    .await;
+    assert!(
+        stored.iter().all(|text| !text.contains("sk_test_123")),
+        "{stored:?}"
+    );
+}

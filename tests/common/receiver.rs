@@ -41,6 +41,9 @@ pub enum Answer {
     Redirect(String),
     /// 200 with a body that never ends.
     Endless,
+    /// 500 with every request header echoed in the body and as `x-echo-*` headers, as debug
+    /// endpoints and error pages do.
+    Echo,
 }
 
 #[derive(Default)]
@@ -151,6 +154,16 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
             .insert_header(("Location", location))
             .finish(),
         Answer::Endless => HttpResponse::Ok().streaming(Endless),
+        Answer::Echo => {
+            let mut answer = HttpResponse::InternalServerError();
+            let mut body = String::new();
+            for (name, value) in request.headers() {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                body.push_str(&format!("{name}: {value}\n"));
+                answer.insert_header((format!("x-echo-{name}"), value));
+            }
+            answer.body(body)
+        }
     }
 }
 

@@ -280,14 +280,31 @@ async fn count(db: Reader<'_>, table: &str) -> Result<i64, StoreError> {
         .await?))
 }
 
+/// Whether the target holds anything of its own beyond what its migrations put there (the
+/// default catalog, with `created_at` 0, and the id counter at 0): a custom event type, a
+/// session or a sign-in failure is somebody's data too, and would be lost or mixed in.
 async fn holds_an_installation(target: &mut WriteTx) -> Result<bool, StoreError> {
-    dispatch!(tx target, |e, d| Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM webhooks)
-             OR EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM api_tokens)
-             OR EXISTS (SELECT 1 FROM audit_log)"
-    )
-    .fetch_one(e)
-    .await?))
+    const OWN_ROWS: &[&str] = &[
+        "users",
+        "sessions",
+        "sign_in_failures",
+        "audit_log",
+        "api_tokens",
+        "webhooks",
+        "webhook_events",
+        "webhook_hourly_stats",
+        "events",
+        "deliveries",
+        "attempts",
+        "event_types WHERE created_at <> 0",
+        "webhook_ids WHERE last_id <> 0",
+    ];
+    let any: Vec<String> = OWN_ROWS
+        .iter()
+        .map(|rows| format!("EXISTS (SELECT 1 FROM {rows})"))
+        .collect();
+    let sql = format!("SELECT {}", any.join(" OR "));
+    dispatch!(tx target, |e, d| Ok(sqlx::query_scalar(&sql).fetch_one(e).await?))
 }
 
 async fn read_page(

@@ -124,3 +124,37 @@ async fn an_sqlite_installation_moves_to_postgresql_with_its_secrets_and_history
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("empty one"));
 }
+
+#[tokio::test]
+async fn a_target_holding_anything_of_its_own_is_refused() {
+    if !database::on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("source.db").display());
+    webhook_console::db::Db::open(&sqlite)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let postgres = database::fresh_postgres().await;
+    let target = webhook_console::db::Db::open(&postgres).await.unwrap();
+    let mut tx = target.begin_write().await.unwrap();
+    crate::common::sql_execute(
+        &mut tx,
+        "INSERT INTO event_types (key, group_name, description, example_data, created_at)
+         VALUES ('invoice.paid', 'Billing', 'An invoice was paid', '{}', 1)",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    target.close().await;
+
+    let refused = migrate(&sqlite, &postgres, Some(NODE_KEY));
+
+    assert!(
+        !refused.status.success(),
+        "a custom event type would be lost"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("empty one"));
+}

@@ -87,9 +87,9 @@ impl Default for Metrics {
             failing_since: IntGaugeVec::new(
                 Opts::new(
                     "webhook_failing_since_seconds",
-                    "Since when (Unix seconds) a Failing webhook has failed, with its last reason",
+                    "Since when (Unix seconds) a Failing webhook has failed, with its last failure's code",
                 ),
-                &["webhook_id", "webhook", "reason"],
+                &["webhook_id", "reason"],
             )
             .expect("valid metric"),
             next_probe: IntGaugeVec::new(
@@ -97,7 +97,7 @@ impl Default for Metrics {
                     "webhook_next_probe_seconds",
                     "When (Unix seconds) a Failing webhook's receiver is next probed",
                 ),
-                &["webhook_id", "webhook"],
+                &["webhook_id"],
             )
             .expect("valid metric"),
             paused_until: IntGaugeVec::new(
@@ -105,7 +105,7 @@ impl Default for Metrics {
                     "webhook_paused_until_seconds",
                     "Until when (Unix seconds) a webhook's receiver asked to be sent nothing",
                 ),
-                &["webhook_id", "webhook"],
+                &["webhook_id"],
             )
             .expect("valid metric"),
             registry,
@@ -149,15 +149,15 @@ impl Metrics {
             let id = webhook.id.to_string();
             if let Some(failing) = &webhook.failing {
                 self.failing_since
-                    .with_label_values(&[id.as_str(), &webhook.name, &failing.reason])
+                    .with_label_values(&[id.as_str(), failing.code.key()])
                     .set(seconds(failing.since));
                 self.next_probe
-                    .with_label_values(&[id.as_str(), &webhook.name])
+                    .with_label_values(&[id.as_str()])
                     .set(seconds(failing.next_probe_at));
             }
             if let Some(until) = webhook.paused_until {
                 self.paused_until
-                    .with_label_values(&[id.as_str(), &webhook.name])
+                    .with_label_values(&[id.as_str()])
                     .set(seconds(until));
             }
         }

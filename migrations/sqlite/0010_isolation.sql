@@ -7,6 +7,8 @@ ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
 -- Set while the webhook is Failing: its deliveries wait and one probe at a time is sent.
 ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
 ALTER TABLE webhooks ADD COLUMN failing_reason TEXT;
+-- The last failure's stable code (timeout, connect, http_status ...), for /metrics.
+ALTER TABLE webhooks ADD COLUMN failing_code TEXT;
 ALTER TABLE webhooks ADD COLUMN next_probe_at INTEGER;
 -- A receiver's Retry-After on 429 or 503: nothing is sent to it before this.
 ALTER TABLE webhooks ADD COLUMN paused_until INTEGER;

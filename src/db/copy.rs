@@ -67,6 +67,7 @@ const TABLES: &[Table] = &[
             ("consecutive_failures", Int),
             ("failing_since", Int),
             ("failing_reason", Text),
+            ("failing_code", Text),
             ("next_probe_at", Int),
             ("paused_until", Int),
         ],

@@ -354,6 +354,8 @@ pub enum ReceiverVerdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failing {
     pub since: Timestamp,
+    /// The last failure, as a stable code and in words.
+    pub code: AttemptErrorCode,
     pub reason: String,
     pub next_probe_at: Timestamp,
 }
@@ -480,6 +482,8 @@ pub async fn record_attempts(
                                     WHEN $2 THEN NULL ELSE failing_since END,
                failing_reason = CASE WHEN $4 IS NOT NULL THEN $5
                                      WHEN $2 THEN NULL ELSE failing_reason END,
+               failing_code = CASE WHEN $4 IS NOT NULL THEN $8
+                                   WHEN $2 THEN NULL ELSE failing_code END,
                next_probe_at = CASE WHEN $4 IS NOT NULL THEN $6
                                     WHEN $2 THEN NULL ELSE next_probe_at END,
                paused_until = CASE WHEN $7 IS NOT NULL
@@ -494,6 +498,7 @@ pub async fn record_attempts(
         .bind(failing.map(|f| f.reason.as_str()))
         .bind(failing.map(|f| f.next_probe_at))
         .bind(change.paused_until)
+        .bind(failing.map(|f| f.code))
         .execute(&mut *e)
         .await?;
     }

@@ -6,8 +6,8 @@ use super::delivery_queue::Failing;
 use super::{Bind, Dialect, Source, StoreError, WriteTx, event_types::decode_key};
 use crate::clock::Timestamp;
 use crate::domain::{
-    ApiKeyChange, DeliveryStatus, EventSelection, NotificationType, WebhookDraft, WebhookName,
-    WebhookStatus,
+    ApiKeyChange, AttemptErrorCode, DeliveryStatus, EventSelection, NotificationType, WebhookDraft,
+    WebhookName, WebhookStatus,
 };
 use crate::paging::Pager;
 use crate::secret_box::{Purpose, SecretBox};
@@ -176,10 +176,11 @@ pub async fn update(
 
 /// What the engine learnt of a webhook's receiver, each column with its value for a
 /// receiver it knows nothing of.
-const RECEIVER_STATE: [(&str, &str); 5] = [
+const RECEIVER_STATE: [(&str, &str); 6] = [
     ("consecutive_failures", "0"),
     ("failing_since", "NULL"),
     ("failing_reason", "NULL"),
+    ("failing_code", "NULL"),
     ("next_probe_at", "NULL"),
     ("paused_until", "NULL"),
 ];
@@ -351,6 +352,7 @@ where
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
                 w.status_reason, w.max_per_second, w.failing_since, w.failing_reason,
+                w.failing_code,
                 w.next_probe_at, w.paused_until,
                 (SELECT string_agg(e.event_type, ' ') FROM webhook_events e
                   WHERE e.webhook_id = w.id) AS events,
@@ -432,6 +434,7 @@ struct WebhookRow {
     max_per_second: Option<i64>,
     failing_since: Option<Timestamp>,
     failing_reason: Option<String>,
+    failing_code: Option<AttemptErrorCode>,
     next_probe_at: Option<Timestamp>,
     paused_until: Option<Timestamp>,
 }
@@ -473,6 +476,7 @@ impl TryFrom<WebhookRow> for Webhook {
             max_per_second: row.max_per_second,
             failing: row.failing_since.map(|since| Failing {
                 since,
+                code: row.failing_code.unwrap_or(AttemptErrorCode::Connect),
                 reason: row.failing_reason.unwrap_or_default(),
                 next_probe_at: row.next_probe_at.unwrap_or(since),
             }),
@@ -499,7 +503,6 @@ fn name_taken(error: sqlx::Error) -> StoreError {
 #[derive(Debug, Clone)]
 pub struct Waiting {
     pub id: i64,
-    pub name: String,
     pub failing: Option<Failing>,
     pub paused_until: Option<Timestamp>,
 }
@@ -511,14 +514,14 @@ pub async fn waiting<'a>(
 ) -> Result<Vec<Waiting>, StoreError> {
     type Row = (
         i64,
-        String,
         Option<Timestamp>,
+        Option<AttemptErrorCode>,
         Option<String>,
         Option<Timestamp>,
         Option<Timestamp>,
     );
     let rows: Vec<Row> = dispatch!(read db, |e, d| sqlx::query_as(
-        "SELECT id, name, failing_since, failing_reason, next_probe_at, paused_until
+        "SELECT id, failing_since, failing_code, failing_reason, next_probe_at, paused_until
          FROM webhooks
          WHERE status = 'active' AND (failing_since IS NOT NULL OR paused_until > $1)
          ORDER BY id",
@@ -529,11 +532,11 @@ pub async fn waiting<'a>(
     Ok(rows
         .into_iter()
         .map(
-            |(id, name, since, reason, next_probe_at, paused_until)| Waiting {
+            |(id, since, code, reason, next_probe_at, paused_until)| Waiting {
                 id,
-                name,
                 failing: since.map(|since| Failing {
                     since,
+                    code: code.unwrap_or(AttemptErrorCode::Connect),
                     reason: reason.unwrap_or_default(),
                     next_probe_at: next_probe_at.unwrap_or(since),
                 }),

@@ -48,7 +48,10 @@ pub enum Signal {
     /// It answered (2xx, or a 4xx: it is up, even if it refuses this one).
     Answered,
     /// It did not answer well: a timeout, a broken connection, a 5xx.
-    Failed { reason: String },
+    Failed {
+        code: AttemptErrorCode,
+        reason: String,
+    },
     /// It asked to be left alone until then (429 or 503 with `Retry-After`).
     Throttled { until: Timestamp },
     /// The try never reached it (an address the outbound guard refuses).
@@ -72,7 +75,8 @@ impl Signal {
             {
                 Self::Answered
             }
-            Some((_, reason)) => Self::Failed {
+            Some((code, reason)) => Self::Failed {
+                code: *code,
                 reason: reason.clone(),
             },
         }
@@ -131,7 +135,6 @@ enum Circuit {
         since: Timestamp,
         /// When this process saw it open (or learnt of it).
         seen_at: Timestamp,
-        reason: String,
         probes_failed: u32,
         next_probe_at: Timestamp,
         probing: bool,
@@ -244,7 +247,6 @@ impl Lane {
                 self.circuit = Circuit::Open {
                     since: now,
                     seen_at: now,
-                    reason: String::new(),
                     probes_failed: u32::try_from(probes_failed).unwrap_or(0),
                     next_probe_at: now,
                     probing: false,
@@ -602,7 +604,9 @@ impl Scheduler {
                 self.give_back_all(webhook_id, until);
                 ReceiverVerdict::Paused { until }
             }
-            Signal::Failed { reason } => self.receiver_failed(webhook_id, probe, reason, now),
+            Signal::Failed { code, reason } => {
+                self.receiver_failed(webhook_id, probe, code, reason, now)
+            }
         }
     }
 
@@ -610,6 +614,7 @@ impl Scheduler {
         &mut self,
         webhook_id: i64,
         probe: bool,
+        code: AttemptErrorCode,
         reason: String,
         now: Timestamp,
     ) -> ReceiverVerdict {
@@ -627,20 +632,19 @@ impl Scheduler {
                 lane.circuit = Circuit::Open {
                     since: now,
                     seen_at: now,
-                    reason: reason.clone(),
                     probes_failed: 0,
                     next_probe_at,
                     probing: false,
                 };
                 Failing {
                     since: now,
+                    code,
                     reason,
                     next_probe_at,
                 }
             }
             Circuit::Open {
                 since,
-                reason: last_reason,
                 probes_failed,
                 next_probe_at,
                 ..
@@ -649,9 +653,9 @@ impl Scheduler {
                     *probes_failed += 1;
                     *next_probe_at = now.plus(probe_wait(*probes_failed));
                 }
-                *last_reason = reason.clone();
                 Failing {
                     since: *since,
+                    code,
                     reason,
                     next_probe_at: *next_probe_at,
                 }
@@ -801,6 +805,7 @@ mod tests {
 
     fn timeout() -> Signal {
         Signal::Failed {
+            code: AttemptErrorCode::Timeout,
             reason: "No answer within the delivery timeout.".into(),
         }
     }

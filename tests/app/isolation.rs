@@ -149,6 +149,11 @@ async fn a_receiver_that_keeps_failing_makes_its_webhook_failing_until_a_probe_s
         metrics.contains("webhook_console_webhook_next_probe_seconds{"),
         "{metrics}"
     );
+    assert!(metrics.contains(r#"reason="http_status""#), "{metrics}");
+    assert!(
+        !metrics.contains(&receiver.url),
+        "the public /metrics names no URL: {metrics}"
+    );
 
     receiver.always(Answer::Status(200));
     let recovered = wait_until(Duration::from_secs(15), || async {

@@ -137,6 +137,11 @@ pub struct Settings {
     )]
     pub allow_private_targets: Vec<ipnet::IpNet>,
 
+    /// Reverse proxies in front of the console, as CIDRs, comma-separated (e.g.
+    /// 127.0.0.1/32): only from these is X-Forwarded-For read for the client's address.
+    #[arg(long, env = "WEBHOOK_CONSOLE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Events, deliveries and attempts older than this are deleted (e.g. 30d).
     #[arg(long, env = "WEBHOOK_CONSOLE_RETENTION", default_value = DEFAULT_RETENTION)]
     pub retention: humantime::Duration,
@@ -188,6 +193,7 @@ impl Default for Settings {
                 .expect("the default delivery timeout parses"),
             retry_schedule: RetrySchedule::default(),
             allow_private_targets: Vec::new(),
+            trusted_proxies: Vec::new(),
             retention: DEFAULT_RETENTION
                 .parse()
                 .expect("the default retention parses"),

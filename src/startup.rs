@@ -33,6 +33,7 @@ use crate::secret_box::SecretBox;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::token::random_token;
 use crate::web as console;
+use crate::web::client::TrustedProxies;
 use crate::web::error::render_error_page;
 use crate::web::session::{ActivityStep, FlashStore};
 use crate::web::sign_in::SetupToken;
@@ -78,6 +79,7 @@ struct Shared {
     metrics: web::Data<Metrics>,
     engine_health: web::Data<delivery::Health>,
     engine_inbox: web::Data<delivery::Inbox>,
+    trusted_proxies: web::Data<TrustedProxies>,
     body_timeout: BodyTimeout,
 }
 
@@ -118,6 +120,7 @@ impl Application {
             metrics: web::Data::new(metrics),
             engine_health: web::Data::new(engine.health.clone()),
             engine_inbox: web::Data::new(engine.inbox.clone()),
+            trusted_proxies: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
             body_timeout: BodyTimeout(*settings.request_body_timeout),
         };
         let server = serve(listener, shared, &settings, key.cookie_key())
@@ -201,6 +204,7 @@ fn serve(
             .app_data(shared.metrics.clone())
             .app_data(shared.engine_health.clone())
             .app_data(shared.engine_inbox.clone())
+            .app_data(shared.trusted_proxies.clone())
             .configure(console::public)
             .configure(api::routes)
             .configure(console::pages)

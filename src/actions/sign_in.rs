@@ -4,17 +4,28 @@ use std::time::Duration;
 
 use super::{Actor, Audit, record_alone};
 use crate::clock::Timestamp;
-use crate::db::sign_in_failures::{self, Attempt, Limits};
+use crate::db::sign_in_failures::{self, Attempt, Limit, Limits};
 use crate::db::{Db, StoreError};
 use crate::domain::AuditAction;
 
-/// Failed sign-ins count for 15 minutes. Five per email are enough for typos and too few
-/// for guessing one account's password; one address may try several accounts (an office
-/// behind one NAT), but not many.
+/// SPEC §6. Five failures per email from one address are enough for typos and too few for
+/// guessing; the same email from all addresses may fail 100 times an hour, so a spray from
+/// many addresses stays slow, while failures from one address never lock the right password
+/// out from another; one address may try several accounts (an office behind one NAT), but
+/// not many.
 const LIMITS: Limits = Limits {
-    window: Duration::from_secs(15 * 60),
-    per_email: 5,
-    per_client: 20,
+    per_email_and_client: Limit {
+        failures: 5,
+        window: Duration::from_secs(15 * 60),
+    },
+    per_email: Limit {
+        failures: 100,
+        window: Duration::from_secs(60 * 60),
+    },
+    per_client: Limit {
+        failures: 20,
+        window: Duration::from_secs(15 * 60),
+    },
 };
 /// Emails longer than this are not emails; the count keeps no more.
 const MAX_EMAIL_CHARS: usize = 254;

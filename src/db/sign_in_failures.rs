@@ -1,21 +1,40 @@
 use std::time::Duration;
 
+use sqlx::QueryBuilder;
+
 use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
 
-/// How many failed sign-ins an email and a client address may have within a window.
+/// How many failed sign-ins may be counted, and within what window, for one key.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub failures: i64,
+    pub window: Duration,
+}
+
+/// The limits a sign-in attempt must stay within: per email from one client address, per
+/// email from all addresses, and per client address over all emails.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    pub window: Duration,
-    pub per_email: i64,
-    pub per_client: i64,
+    pub per_email_and_client: Limit,
+    pub per_email: Limit,
+    pub per_client: Limit,
+}
+
+impl Limits {
+    fn longest_window(&self) -> Duration {
+        self.per_email_and_client
+            .window
+            .max(self.per_email.window)
+            .max(self.per_client.window)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
     /// Counted as a failure until [`forget`] says the password was right.
     Counted { id: i64 },
-    /// The limit is reached; sign-in stays refused until then.
+    /// A limit is reached; sign-in stays refused until then.
     Blocked { until: Timestamp },
 }
 
@@ -29,28 +48,34 @@ pub async fn count_attempt(
     limits: Limits,
     now: Timestamp,
 ) -> Result<Attempt, StoreError> {
-    dispatch!(tx tx, |e, d| {
+    dispatch!(tx tx, |e, d, DB| {
     sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
-        .bind(now.minus(limits.window))
+        .bind(now.minus(limits.longest_window()))
         .execute(&mut *e)
         .await?;
-    let by_email = "SELECT at FROM sign_in_failures WHERE email = $1
-                    ORDER BY at DESC LIMIT 1 OFFSET $2";
-    let by_client = "SELECT at FROM sign_in_failures WHERE client = $1
-                     ORDER BY at DESC LIMIT 1 OFFSET $2";
-    for (sql, value, limit) in [
-        (by_email, email, limits.per_email),
-        (by_client, client, limits.per_client),
-    ] {
-        // The limit-th most recent failure: until it leaves the window, the limit is reached.
-        let at: Option<Timestamp> = sqlx::query_scalar(sql)
-            .bind(value)
-            .bind(limit - 1)
-            .fetch_optional(&mut *e)
-            .await?;
+    // The limit-th most recent failure within the window: until it leaves the window, the
+    // limit is reached.
+    let checks = [
+        (Some(email), Some(client), limits.per_email_and_client),
+        (Some(email), None, limits.per_email),
+        (None, Some(client), limits.per_client),
+    ];
+    for (by_email, by_client, limit) in checks {
+        let mut query = QueryBuilder::<DB>::new("SELECT at FROM sign_in_failures WHERE at >= ");
+        query.push_bind(now.minus(limit.window));
+        if let Some(email) = by_email {
+            query.push(" AND email = ").push_bind(email);
+        }
+        if let Some(client) = by_client {
+            query.push(" AND client = ").push_bind(client);
+        }
+        query
+            .push(" ORDER BY at DESC LIMIT 1 OFFSET ")
+            .push_bind(limit.failures - 1);
+        let at: Option<Timestamp> = query.build_query_scalar().fetch_optional(&mut *e).await?;
         if let Some(at) = at {
             return Ok(Attempt::Blocked {
-                until: at.plus(limits.window),
+                until: at.plus(limit.window),
             });
         }
     }

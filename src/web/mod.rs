@@ -2,6 +2,7 @@
 //! the guard in [`guard`] applies it to every request.
 
 mod assets;
+pub mod client;
 pub mod error;
 mod form;
 pub mod guard;

@@ -330,3 +330,62 @@ async fn one_address_trying_many_accounts_is_throttled_too() {
         .await;
     assert_eq!(next.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_a_guesser_cannot_lock_the_admin_out_from_elsewhere() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let attacker = app.visitor();
+
+    for n in 0..25 {
+        let sprayed = attacker
+            .sign_in_via_proxy(ADMIN_EMAIL, "spray", &format!("198.51.100.{n}"))
+            .await;
+        assert_eq!(sprayed.status(), StatusCode::UNAUTHORIZED, "spray {n}");
+    }
+    let mut guesses = Vec::new();
+    for _ in 0..10 {
+        let guess = attacker
+            .sign_in_via_proxy(ADMIN_EMAIL, "guess", "203.0.113.66")
+            .await;
+        guesses.push(guess.status());
+    }
+    assert_eq!(guesses[..5], [StatusCode::UNAUTHORIZED; 5]);
+    assert!(
+        guesses[5..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS)
+    );
+
+    let admin = app.visitor();
+    let signed_in = admin
+        .sign_in_via_proxy(ADMIN_EMAIL, ADMIN_PASSWORD, "192.0.2.10")
+        .await;
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::SEE_OTHER,
+        "the admin still gets in"
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
+    let app = TestApp::spawn().await;
+    let attacker = app.visitor();
+
+    let mut statuses = Vec::new();
+    for n in 0..7 {
+        let guess = attacker
+            .sign_in_via_proxy(ADMIN_EMAIL, "guess", &format!("198.51.100.{n}"))
+            .await;
+        statuses.push(guess.status());
+    }
+
+    assert_eq!(
+        statuses[5..],
+        [StatusCode::TOO_MANY_REQUESTS; 2],
+        "a made-up X-Forwarded-For buys no fresh attempts"
+    );
+}

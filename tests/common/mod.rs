@@ -421,6 +421,30 @@ impl Client {
         response
     }
 
+    /// Signs in through a proxy that says the request came from `forwarded_for`.
+    pub async fn sign_in_via_proxy(
+        &self,
+        email: &str,
+        password: &str,
+        forwarded_for: &str,
+    ) -> Response {
+        self.refresh_csrf_token("/login").await;
+        let token = self.csrf_token();
+        let fields = [
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ];
+        self.http
+            .post(self.url("/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Forwarded-For", forwarded_for)
+            .body(serde_html_form::to_string(fields).expect("form"))
+            .send()
+            .await
+            .expect("POST")
+    }
+
     /// Reads the token a page's forms carry.
     pub async fn refresh_csrf_token(&self, path: &str) {
         let page = Page::from(self.get(path).await).await;

@@ -1,5 +1,5 @@
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,6 +10,7 @@ use crate::db::sign_in_failures::Attempt;
 use crate::db::{Db, users};
 use crate::domain::Email;
 use crate::password::verify_password;
+use crate::web::client::ClientAddress;
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::session::{CurrentUser, UserSession};
@@ -65,13 +66,9 @@ pub async fn sign_in(
     db: web::Data<Db>,
     layout: Layout,
     session: UserSession,
-    request: HttpRequest,
+    ClientAddress(client): ClientAddress,
     HtmlForm(form): HtmlForm<SignInForm>,
 ) -> Result<HttpResponse, AppError> {
-    let client = request
-        .peer_addr()
-        .map(|address| address.ip().to_string())
-        .unwrap_or_default();
     let attempt = match actions::sign_in::count_attempt(&db, &form.email, &client).await? {
         Attempt::Counted { id } => id,
         Attempt::Blocked { until } => return refuse(layout, form, throttled(until)),

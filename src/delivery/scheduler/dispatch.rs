@@ -1,0 +1,121 @@
+//! Sharing the free send slots fairly among destinations and their webhooks.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::lane::{Circuit, Destination};
+use super::{Scheduler, Send};
+use crate::clock::Timestamp;
+
+impl Scheduler {
+    /// The sends to start now, as many as the slots allow, shared fairly.
+    pub fn dispatch(&mut self, now: Timestamp) -> Vec<Send> {
+        let mut sends = Vec::new();
+        if self.in_flight >= self.limits.concurrency {
+            return sends;
+        }
+        let nodes = self.limits.nodes;
+        let mut by_destination: BTreeMap<Destination, Vec<i64>> = BTreeMap::new();
+        let mut lanes_busy: HashMap<Destination, usize> = HashMap::new();
+        for (id, lane) in &mut self.lanes {
+            let Some(destination) = lane.destination.clone() else {
+                continue;
+            };
+            let wants = !lane.ready.is_empty();
+            if wants || lane.in_flight > 0 {
+                *lanes_busy.entry(destination.clone()).or_default() += 1;
+            }
+            if wants && !lane.is_paused(now) {
+                lane.refill(now, nodes);
+                by_destination.entry(destination).or_default().push(*id);
+            }
+        }
+        // Every webhook gets a fair share of its destination's fair share of the slots at
+        // once; beyond that, slots go only while a share stays free for one more
+        // neighbour, in the destination and over all, so a newcomer finds a slot at once (as
+        // long as fewer are busy than there are slots).
+        let destination_share = self
+            .limits
+            .per_destination
+            .min((self.limits.concurrency / (lanes_busy.len() + 1)).max(1));
+        let mut order: Vec<(u64, Destination, Vec<i64>)> = by_destination
+            .into_iter()
+            .map(|(destination, lanes)| {
+                let turn = self
+                    .destination_turns
+                    .get(&destination)
+                    .copied()
+                    .unwrap_or(0);
+                (turn, destination, lanes)
+            })
+            .collect();
+        order.sort_by_key(|(turn, _, _)| *turn);
+        loop {
+            let mut progress = false;
+            for (_, destination, lanes) in &order {
+                let free = self.limits.concurrency.saturating_sub(self.in_flight);
+                if free == 0 {
+                    return sends;
+                }
+                let sending = self.destinations.get(destination).copied().unwrap_or(0);
+                let room = self.limits.per_destination.saturating_sub(sending);
+                if room == 0 {
+                    continue;
+                }
+                let lane_share = self
+                    .limits
+                    .per_webhook
+                    .min((destination_share / (lanes_busy[destination] + 1)).max(1));
+                let spare =
+                    (sending < destination_share || free > destination_share) && room > lane_share;
+                let next = lanes
+                    .iter()
+                    .filter_map(|id| {
+                        let lane = &self.lanes[id];
+                        let beyond_share = lane.in_flight >= lane_share;
+                        let limit = if spare {
+                            self.limits.per_webhook
+                        } else {
+                            lane_share
+                        };
+                        lane.can_send(limit)
+                            .then_some(((beyond_share, lane.last_turn), *id))
+                    })
+                    .min()
+                    .map(|(_, id)| id);
+                if let Some(webhook_id) = next {
+                    sends.push(self.start(webhook_id, destination));
+                    progress = true;
+                }
+            }
+            if !progress {
+                return sends;
+            }
+        }
+    }
+
+    fn start(&mut self, webhook_id: i64, destination: &str) -> Send {
+        self.turn += 1;
+        self.in_flight += 1;
+        *self.destinations.entry(destination.to_owned()).or_default() += 1;
+        self.destination_turns
+            .insert(destination.to_owned(), self.turn);
+        let lane = self
+            .lanes
+            .get_mut(&webhook_id)
+            .expect("only lanes that can send are started");
+        lane.last_turn = self.turn;
+        lane.in_flight += 1;
+        if lane.rate(self.limits.nodes).is_some() {
+            lane.tokens -= 1.0;
+        }
+        let (delivery, _) = lane
+            .ready
+            .pop_front()
+            .expect("a lane that can send holds one");
+        let probe = delivery.probe;
+        if let Circuit::Open { probing, .. } = &mut lane.circuit {
+            *probing = true;
+        }
+        Send { delivery, probe }
+    }
+}

@@ -1,0 +1,191 @@
+//! One webhook's lane: what the sender holds of it, its circuit (Closed, or Open while the
+//! webhook is Failing), its pause and its rate cap.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+use crate::db::delivery_queue::{Claimed, Fresh, ReceiverState};
+
+/// Receiver failures in a row that make a webhook Failing: enough that a blip (one restart,
+/// one slow request) does not, few enough that a dead receiver is found within seconds.
+pub const FAILING_AFTER: i64 = 5;
+/// The first probe of a Failing webhook after this; each failed probe doubles the wait...
+const FIRST_PROBE: Duration = Duration::from_secs(5);
+/// ...up to this, so a receiver back after a long outage is found within minutes.
+pub(super) const LONGEST_PROBE_WAIT: Duration = Duration::from_secs(10 * 60);
+
+/// Our own view of a Failing webhook wins over what the store said this soon after we saw
+/// it fail: the store hears of it with the next batch of outcomes.
+const OPENING_SETTLES: Duration = Duration::from_secs(2);
+
+/// Where a webhook's sends go: one neighbour however many webhooks share it.
+pub(super) type Destination = String;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Circuit {
+    Closed {
+        failures: i64,
+    },
+    Open {
+        since: Timestamp,
+        /// When this process saw it open (or learnt of it).
+        seen_at: Timestamp,
+        probes_failed: u32,
+        next_probe_at: Timestamp,
+        probing: bool,
+    },
+}
+
+pub(super) struct Lane {
+    pub(super) destination: Option<Destination>,
+    /// Handed over fresh, not loaded yet, with when they were.
+    pub(super) fresh: VecDeque<(Fresh, Timestamp)>,
+    pub(super) loading: usize,
+    /// Loaded and ready, with when each was claimed or handed over.
+    pub(super) ready: VecDeque<(Claimed, Timestamp)>,
+    pub(super) in_flight: usize,
+    pub(super) circuit: Circuit,
+    pub(super) paused_until: Option<Timestamp>,
+    pub(super) max_per_second: Option<i64>,
+    /// Sends allowed now under `max_per_second`, and when that was counted.
+    pub(super) tokens: f64,
+    pub(super) tokens_at: Timestamp,
+    pub(super) last_turn: u64,
+    /// Held deliveries went back unsent, its receiver slower than its intake: until then it
+    /// holds only what it is about to send, and claims pass it over.
+    pub(super) backed_up_until: Option<Timestamp>,
+}
+
+impl Lane {
+    pub(super) fn new(now: Timestamp) -> Self {
+        Self {
+            destination: None,
+            fresh: VecDeque::new(),
+            loading: 0,
+            ready: VecDeque::new(),
+            in_flight: 0,
+            circuit: Circuit::Closed { failures: 0 },
+            paused_until: None,
+            max_per_second: None,
+            tokens: 1.0,
+            tokens_at: now,
+            last_turn: 0,
+            backed_up_until: None,
+        }
+    }
+
+    pub(super) fn is_backed_up(&self, now: Timestamp) -> bool {
+        self.backed_up_until.is_some_and(|until| until > now)
+    }
+
+    pub(super) fn held(&self) -> usize {
+        self.fresh.len() + self.loading + self.ready.len()
+    }
+
+    pub(super) fn is_idle(&self) -> bool {
+        self.held() == 0 && self.in_flight == 0
+    }
+
+    pub(super) fn is_paused(&self, now: Timestamp) -> bool {
+        self.paused_until.is_some_and(|until| until > now)
+    }
+
+    pub(super) fn is_open(&self) -> bool {
+        matches!(self.circuit, Circuit::Open { .. })
+    }
+
+    /// This lane's sends per second on this node, if capped.
+    pub(super) fn rate(&self, nodes: usize) -> Option<f64> {
+        self.max_per_second
+            .map(|max| (max.max(1) as f64 / nodes.max(1) as f64).max(0.01))
+    }
+
+    pub(super) fn refill(&mut self, now: Timestamp, nodes: usize) {
+        if let Some(rate) = self.rate(nodes) {
+            let elapsed = self.tokens_at.until(now).as_secs_f64();
+            // A tenth of a second's worth may go at once, and at least one.
+            let burst = (rate / 10.0).max(1.0);
+            self.tokens = (self.tokens + elapsed * rate).min(burst);
+        }
+        self.tokens_at = self.tokens_at.max(now);
+    }
+
+    /// Whether the rate cap would still hold a send back at `now`.
+    pub(super) fn holds_back(&self, now: Timestamp, nodes: usize) -> bool {
+        self.rate(nodes).is_some_and(|rate| {
+            let elapsed = self.tokens_at.until(now).as_secs_f64();
+            self.tokens + elapsed * rate < (rate / 10.0).max(1.0)
+        })
+    }
+
+    /// When the rate cap lets the next send go, if it holds one back now.
+    pub(super) fn next_token_at(&self, nodes: usize) -> Option<Timestamp> {
+        let rate = self.rate(nodes)?;
+        (self.tokens < 1.0).then(|| {
+            self.tokens_at
+                .plus(Duration::from_secs_f64((1.0 - self.tokens) / rate))
+        })
+    }
+
+    /// Takes in what the store says of the receiver as a delivery arrives at `now`.
+    pub(super) fn learn(&mut self, state: &ReceiverState, now: Timestamp) {
+        self.paused_until = self.paused_until.max(state.paused_until);
+        self.max_per_second = state.max_per_second;
+        match (&self.circuit, state.failing) {
+            (Circuit::Closed { failures }, false) => {
+                self.circuit = Circuit::Closed {
+                    failures: (*failures).max(state.consecutive_failures),
+                };
+            }
+            (Circuit::Closed { .. }, true) => {
+                let probes_failed = state.consecutive_failures - FAILING_AFTER;
+                self.circuit = Circuit::Open {
+                    since: now,
+                    seen_at: now,
+                    probes_failed: u32::try_from(probes_failed).unwrap_or(0),
+                    next_probe_at: now,
+                    probing: false,
+                };
+            }
+            (Circuit::Open { seen_at, .. }, false) if seen_at.plus(OPENING_SETTLES) < now => {
+                // Another node's probe succeeded.
+                self.circuit = Circuit::Closed { failures: 0 };
+            }
+            (Circuit::Open { .. }, _) => {}
+        }
+    }
+}
+
+/// The wait before the probe after `failed` failed probes.
+pub(super) fn probe_wait(failed: u32) -> Duration {
+    FIRST_PROBE
+        .saturating_mul(2u32.saturating_pow(failed))
+        .min(LONGEST_PROBE_WAIT)
+}
+
+impl Lane {
+    pub(super) fn can_send(&self, share: usize) -> bool {
+        let Some((front, _)) = self.ready.front() else {
+            return false;
+        };
+        let allowed = match &self.circuit {
+            Circuit::Closed { .. } => self.in_flight < share,
+            Circuit::Open { probing, .. } => front.probe && !probing,
+        };
+        allowed && (self.max_per_second.is_none() || self.tokens >= 1.0)
+    }
+}
+
+/// `scheme://host:port` of a URL: many webhooks on one host are one neighbour.
+pub(super) fn destination(url: &str) -> Destination {
+    match url::Url::parse(url) {
+        Ok(url) => format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        ),
+        Err(_) => url.to_owned(),
+    }
+}

@@ -1,0 +1,342 @@
+use std::time::Duration;
+
+use super::lane::{FAILING_AFTER, LONGEST_PROBE_WAIT, probe_wait};
+use super::*;
+use crate::db::delivery_queue::{ReceiverState, ReceiverVerdict};
+use crate::domain::AttemptErrorCode;
+
+const START: Timestamp = Timestamp::from_unix_ms(1_800_000_000_000);
+
+fn at(ms: u64) -> Timestamp {
+    START.plus(Duration::from_millis(ms))
+}
+
+fn limits() -> Limits {
+    Limits {
+        concurrency: 64,
+        per_webhook: 8,
+        per_destination: 16,
+        nodes: 1,
+        hold_at_most: Duration::from_secs(17),
+        hold_per_webhook: 100,
+        claim_per_webhook: 64,
+    }
+}
+
+fn delivery(id: i64, webhook_id: i64, url: &str) -> Claimed {
+    Claimed {
+        id,
+        webhook_id,
+        attempts_in_schedule: 0,
+        url: url.to_owned(),
+        api_key: None,
+        signing_secret: String::new(),
+        previous_signing_secret: None,
+        event_type: "order.purchased".into(),
+        event_time: START,
+        current_context: "{}".into(),
+        data: "{}".into(),
+        receiver: ReceiverState {
+            failing: false,
+            paused_until: None,
+            max_per_second: None,
+            consecutive_failures: 0,
+        },
+        probe: false,
+    }
+}
+
+/// `count` deliveries for each of these webhooks, claimed at `now`.
+fn claim(scheduler: &mut Scheduler, webhooks: &[(i64, &str)], count: i64, now: Timestamp) {
+    let claimed = webhooks
+        .iter()
+        .flat_map(|(webhook, url)| {
+            (0..count).map(move |n| delivery(webhook * 1000 + n, *webhook, url))
+        })
+        .collect();
+    scheduler.claimed(claimed, now);
+}
+
+fn sent_to(sends: &[Send], webhook: i64) -> usize {
+    sends
+        .iter()
+        .filter(|send| send.delivery.webhook_id == webhook)
+        .count()
+}
+
+fn finish(
+    scheduler: &mut Scheduler,
+    webhook: i64,
+    signal: Signal,
+    now: Timestamp,
+) -> ReceiverVerdict {
+    scheduler.finished(webhook, "https://dead.example:443/x", false, signal, now)
+}
+
+fn timeout() -> Signal {
+    Signal::Failed {
+        code: AttemptErrorCode::Timeout,
+        reason: "No answer within the delivery timeout.".into(),
+    }
+}
+
+#[test]
+fn a_hanging_host_holds_its_share_and_a_newcomer_still_finds_a_slot() {
+    let mut scheduler = Scheduler::new(limits());
+    let hanging: Vec<(i64, &str)> = (1..=40).map(|id| (id, "https://dead.example/x")).collect();
+    claim(&mut scheduler, &hanging, 10, START);
+    let first = scheduler.dispatch(START);
+    assert!(
+        first.len() <= 16,
+        "one destination, at most its share: {}",
+        first.len()
+    );
+
+    claim(
+        &mut scheduler,
+        &[(99, "https://healthy.example/hooks")],
+        3,
+        at(10),
+    );
+    let next = scheduler.dispatch(at(10));
+    assert_eq!(sent_to(&next, 99), 3, "the healthy webhook goes at once");
+}
+
+#[test]
+fn many_hanging_hosts_still_leave_room_for_one_more() {
+    let mut scheduler = Scheduler::new(limits());
+    let urls: Vec<String> = (1..=30)
+        .map(|n| format!("https://dead{n}.example/"))
+        .collect();
+    let hanging: Vec<(i64, &str)> = urls
+        .iter()
+        .enumerate()
+        .map(|(n, url)| (n as i64 + 1, url.as_str()))
+        .collect();
+    claim(&mut scheduler, &hanging, 5, START);
+    let held = scheduler.dispatch(START).len();
+    assert!(held < 64, "hanging hosts took every slot ({held})");
+
+    claim(
+        &mut scheduler,
+        &[(999, "https://healthy.example/")],
+        1,
+        at(5),
+    );
+    assert_eq!(sent_to(&scheduler.dispatch(at(5)), 999), 1);
+}
+
+#[test]
+fn webhooks_sharing_a_hanging_host_leave_room_for_a_healthy_neighbour_on_it() {
+    let mut scheduler = Scheduler::new(Limits {
+        per_destination: 64,
+        ..limits()
+    });
+    let hanging: Vec<(i64, &str)> = (1..=30)
+        .map(|id| (id, "https://shared.example/slow"))
+        .collect();
+    claim(&mut scheduler, &hanging, 4, START);
+    scheduler.dispatch(START);
+    claim(
+        &mut scheduler,
+        &[(77, "https://shared.example/fast")],
+        1,
+        at(1),
+    );
+    assert_eq!(sent_to(&scheduler.dispatch(at(1)), 77), 1);
+}
+
+#[test]
+fn free_slots_go_round_robin_so_one_busy_webhook_does_not_take_them_all() {
+    let mut scheduler = Scheduler::new(Limits {
+        concurrency: 6,
+        ..limits()
+    });
+    claim(
+        &mut scheduler,
+        &[(1, "https://a.example/"), (2, "https://b.example/")],
+        10,
+        START,
+    );
+    let sends = scheduler.dispatch(START);
+    assert_eq!((sent_to(&sends, 1), sent_to(&sends, 2)), (2, 2));
+}
+
+#[test]
+fn a_run_of_failures_makes_a_webhook_failing_and_its_queue_waits_in_the_store() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(&mut scheduler, &[(1, "https://dead.example/x")], 20, START);
+    let sends = scheduler.dispatch(START);
+    assert_eq!(sends.len(), 8, "its share of the slots");
+    for n in 1..FAILING_AFTER {
+        let verdict = finish(&mut scheduler, 1, timeout(), at(n as u64));
+        assert_eq!(verdict, ReceiverVerdict::Unhealthy { failing: None });
+    }
+    let verdict = finish(&mut scheduler, 1, timeout(), at(15_000));
+    let ReceiverVerdict::Unhealthy {
+        failing: Some(failing),
+    } = verdict
+    else {
+        panic!("the fifth failure in a row makes it Failing: {verdict:?}");
+    };
+    assert_eq!(failing.since, at(15_000));
+    assert_eq!(failing.next_probe_at, at(15_000).plus(probe_wait(0)));
+    let released = scheduler.take_releases(at(15_000));
+    assert_eq!(released.len(), 12, "the queue goes back, unsent");
+    assert!(scheduler.dispatch(at(15_001)).is_empty());
+
+    // Fresh work waits too; a probe claimed from the store goes alone.
+    scheduler.hand_over(
+        [Fresh {
+            id: 5000,
+            webhook_id: 1,
+            test: false,
+        }],
+        at(16_000),
+    );
+    assert_eq!(
+        scheduler.take_releases(at(16_000)),
+        vec![(5000, at(16_000))]
+    );
+    let mut probe = delivery(6000, 1, "https://dead.example/x");
+    probe.probe = true;
+    probe.receiver.failing = true;
+    scheduler.claimed(vec![probe], at(20_000));
+    let sends = scheduler.dispatch(at(20_000));
+    assert_eq!(sends.len(), 1);
+    assert!(sends[0].probe);
+}
+
+#[test]
+fn a_failed_probe_waits_longer_and_a_successful_one_closes_the_circuit() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(&mut scheduler, &[(1, "https://dead.example/x")], 5, START);
+    scheduler.dispatch(START);
+    for _ in 0..FAILING_AFTER {
+        finish(&mut scheduler, 1, timeout(), at(1));
+    }
+    let mut probe = delivery(7000, 1, "https://dead.example/x");
+    probe.probe = true;
+    probe.receiver.failing = true;
+    scheduler.claimed(vec![probe], at(6_000));
+    scheduler.dispatch(at(6_000));
+    let verdict = scheduler.finished(1, "https://dead.example/x", true, timeout(), at(6_100));
+    let ReceiverVerdict::Unhealthy {
+        failing: Some(failing),
+    } = verdict
+    else {
+        panic!("still failing: {verdict:?}");
+    };
+    assert_eq!(failing.since, at(1), "failing since the first time");
+    assert_eq!(failing.next_probe_at, at(6_100).plus(probe_wait(1)));
+    assert!(probe_wait(1) > probe_wait(0) && probe_wait(30) == LONGEST_PROBE_WAIT);
+
+    let mut probe = delivery(7001, 1, "https://dead.example/x");
+    probe.probe = true;
+    probe.receiver.failing = true;
+    scheduler.claimed(vec![probe], at(20_000));
+    scheduler.dispatch(at(20_000));
+    let verdict = scheduler.finished(
+        1,
+        "https://dead.example/x",
+        true,
+        Signal::Answered,
+        at(20_050),
+    );
+    assert_eq!(verdict, ReceiverVerdict::Healthy);
+    claim(
+        &mut scheduler,
+        &[(1, "https://dead.example/x")],
+        20,
+        at(20_060),
+    );
+    assert_eq!(
+        scheduler.dispatch(at(20_060)).len(),
+        8,
+        "the backlog leaves at its pace"
+    );
+}
+
+#[test]
+fn a_receiver_asking_for_a_pause_gets_nothing_until_then() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(&mut scheduler, &[(1, "https://busy.example/")], 4, START);
+    assert_eq!(scheduler.dispatch(START).len(), 4);
+    let until = at(3_000);
+    let verdict = finish(&mut scheduler, 1, Signal::Throttled { until }, at(10));
+    assert_eq!(verdict, ReceiverVerdict::Paused { until });
+    claim(&mut scheduler, &[(1, "https://busy.example/")], 2, at(20));
+    assert!(scheduler.dispatch(at(2_999)).is_empty());
+    assert!(
+        scheduler
+            .take_releases(at(2_999))
+            .iter()
+            .all(|(_, due)| *due == until),
+        "what arrives meanwhile waits in the store until the pause ends"
+    );
+    assert!(
+        scheduler.busy(at(2_999)).contains(&1),
+        "claims pass it over"
+    );
+    claim(
+        &mut scheduler,
+        &[(1, "https://busy.example/")],
+        2,
+        at(3_000),
+    );
+    assert_eq!(scheduler.dispatch(at(3_000)).len(), 2);
+}
+
+#[test]
+fn max_per_second_spaces_the_sends() {
+    let mut scheduler = Scheduler::new(limits());
+    let mut capped: Vec<Claimed> = (0..10)
+        .map(|n| delivery(n, 1, "https://slow.example/"))
+        .collect();
+    for delivery in &mut capped {
+        delivery.receiver.max_per_second = Some(2);
+    }
+    scheduler.claimed(capped, START);
+    assert_eq!(scheduler.dispatch(START).len(), 1);
+    assert!(scheduler.dispatch(at(100)).is_empty());
+    assert_eq!(scheduler.next_wake(), Some(at(500)));
+    assert_eq!(scheduler.dispatch(at(500)).len(), 1);
+    assert_eq!(scheduler.dispatch(at(1_000)).len(), 1);
+}
+
+#[test]
+fn deliveries_held_past_their_time_go_back_unsent() {
+    let mut scheduler = Scheduler::new(Limits {
+        per_webhook: 1,
+        ..limits()
+    });
+    claim(&mut scheduler, &[(1, "https://slow.example/")], 3, START);
+    assert_eq!(scheduler.dispatch(START).len(), 1);
+    assert!(scheduler.take_releases(at(17_000)).is_empty());
+    assert_eq!(scheduler.take_releases(at(17_001)).len(), 2);
+
+    // Slower than its intake: it keeps only what it is about to send, and claims pass
+    // it over for a while.
+    assert!(scheduler.busy(at(17_002)).contains(&1));
+    let fresh = (0..5).map(|id| Fresh {
+        id,
+        webhook_id: 1,
+        test: false,
+    });
+    scheduler.hand_over(fresh, at(17_002));
+    assert_eq!(scheduler.take_releases(at(17_002)).len(), 3);
+}
+
+#[test]
+fn a_refused_address_says_nothing_about_the_receiver() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(&mut scheduler, &[(1, "https://dead.example/x")], 10, START);
+    scheduler.dispatch(START);
+    for n in 0..8 {
+        assert_eq!(
+            finish(&mut scheduler, 1, Signal::NotReached, at(n)),
+            ReceiverVerdict::Neutral
+        );
+    }
+    assert_eq!(scheduler.dispatch(at(10)).len(), 2, "not Failing");
+}

@@ -1,0 +1,91 @@
+//! The scheduler stepped through time: each test says what a receiver does and when.
+
+mod receivers;
+mod slots;
+
+use std::time::Duration;
+
+use super::lane::{FAILING_AFTER, LONGEST_PROBE_WAIT, probe_wait};
+use super::*;
+use crate::db::delivery_queue::{ReceiverState, ReceiverVerdict};
+use crate::domain::AttemptErrorCode;
+
+pub(super) const START: Timestamp = Timestamp::from_unix_ms(1_800_000_000_000);
+
+pub(super) fn at(ms: u64) -> Timestamp {
+    START.plus(Duration::from_millis(ms))
+}
+
+pub(super) fn limits() -> Limits {
+    Limits {
+        concurrency: 64,
+        per_webhook: 8,
+        per_destination: 16,
+        nodes: 1,
+        hold_at_most: Duration::from_secs(17),
+        hold_per_webhook: 100,
+        claim_per_webhook: 64,
+    }
+}
+
+pub(super) fn delivery(id: i64, webhook_id: i64, url: &str) -> Claimed {
+    Claimed {
+        id,
+        webhook_id,
+        attempts_in_schedule: 0,
+        url: url.to_owned(),
+        api_key: None,
+        signing_secret: String::new(),
+        previous_signing_secret: None,
+        event_type: "order.purchased".into(),
+        event_time: START,
+        current_context: "{}".into(),
+        data: "{}".into(),
+        receiver: ReceiverState {
+            failing: false,
+            paused_until: None,
+            max_per_second: None,
+            consecutive_failures: 0,
+        },
+        probe: false,
+    }
+}
+
+/// `count` deliveries for each of these webhooks, claimed at `now`.
+pub(super) fn claim(
+    scheduler: &mut Scheduler,
+    webhooks: &[(i64, &str)],
+    count: i64,
+    now: Timestamp,
+) {
+    let claimed = webhooks
+        .iter()
+        .flat_map(|(webhook, url)| {
+            (0..count).map(move |n| delivery(webhook * 1000 + n, *webhook, url))
+        })
+        .collect();
+    scheduler.claimed(claimed, now);
+}
+
+pub(super) fn sent_to(sends: &[Send], webhook: i64) -> usize {
+    sends
+        .iter()
+        .filter(|send| send.delivery.webhook_id == webhook)
+        .count()
+}
+
+pub(super) fn finish(
+    scheduler: &mut Scheduler,
+    webhook: i64,
+    signal: Signal,
+    now: Timestamp,
+) -> ReceiverVerdict {
+    scheduler.finished(webhook, "https://dead.example:443/x", false, signal, now)
+}
+
+pub(super) fn timeout() -> Signal {
+    Signal::Failed {
+        code: AttemptErrorCode::Timeout,
+        reason: "No answer within the delivery timeout.".into(),
+    }
+}

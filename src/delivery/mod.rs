@@ -1,6 +1,7 @@
 //! The delivery engine: claims due deliveries, sends them signed to vetted addresses,
 //! retries on a schedule, and records every attempt.
 
+mod answer;
 mod body;
 pub mod housekeeping;
 mod nodes;

@@ -21,12 +21,7 @@ use support::{
 };
 
 fn main() {
-    if support::sink_if_asked() {
-        return;
-    }
-    tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(bench());
+    support::run(bench());
 }
 
 async fn bench() {

@@ -57,12 +57,7 @@ impl Broken {
 }
 
 fn main() {
-    if support::sink_if_asked() {
-        return;
-    }
-    tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(bench());
+    support::run(bench());
 }
 
 async fn bench() {

@@ -20,8 +20,18 @@ pub const HANGING: &str = "/hang/";
 pub const SLOWLY: &str = "/slow/";
 pub const SLOW: Duration = Duration::from_secs(2);
 
+/// Runs the benchmark, or the sink when this process was started as one.
+pub fn run(bench: impl std::future::Future<Output = ()>) {
+    if sink_if_asked() {
+        return;
+    }
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(bench);
+}
+
 /// Runs the sink instead of the benchmark when this process was started as one.
-pub fn sink_if_asked() -> bool {
+fn sink_if_asked() -> bool {
     let Ok(ports) = std::env::var("BENCH_SINK_PORTS") else {
         return false;
     };

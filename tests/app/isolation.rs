@@ -254,34 +254,27 @@ async fn an_admin_sets_max_deliveries_per_second_in_the_form() {
     let edit = app.get_page(&format!("/settings/webhooks/{id}/edit")).await;
     assert!(edit.has("input#max_per_second[name='max_per_second']"));
 
-    let wrong = app
-        .post_form(
-            &format!("/settings/webhooks/{id}/edit"),
-            &[
+    let save_with_cap = |cap: &'static str| {
+        let path = format!("/settings/webhooks/{id}/edit");
+        let app = &app;
+        async move {
+            let fields = [
                 ("name", "Paced by hand"),
                 ("url", "https://paced.example.com/hooks"),
                 ("notification_type", "REST"),
                 ("events", "*"),
-                ("max_per_second", "fast"),
-            ],
-        )
-        .await;
+                ("max_per_second", cap),
+            ];
+            app.post_form(&path, &fields).await
+        }
+    };
+
+    let wrong = save_with_cap("fast").await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = crate::common::Page::from(wrong).await;
     assert!(page.text("#max-per-second-error").contains("whole number"));
 
-    let saved = app
-        .post_form(
-            &format!("/settings/webhooks/{id}/edit"),
-            &[
-                ("name", "Paced by hand"),
-                ("url", "https://paced.example.com/hooks"),
-                ("notification_type", "REST"),
-                ("events", "*"),
-                ("max_per_second", "25"),
-            ],
-        )
-        .await;
+    let saved = save_with_cap("25").await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let detail = app.get_page(&format!("/settings/webhooks/{id}")).await;
     assert!(detail.text(".properties").contains("25"));

@@ -26,6 +26,8 @@ const QUEUE_CAPACITY: usize = 8192;
 pub enum IngestError {
     #[error("the event type is not in the catalog")]
     UnknownEventType,
+    #[error("the event type is archived")]
+    ArchivedEventType,
     #[error("the idempotency key was used for a different request")]
     IdempotencyConflict,
     #[error("the event could not be stored")]
@@ -96,6 +98,7 @@ async fn store(
                 .map(|outcome| {
                     outcome.map_err(|refused| match refused {
                         Refused::UnknownEventType => IngestError::UnknownEventType,
+                        Refused::ArchivedEventType => IngestError::ArchivedEventType,
                         Refused::IdempotencyConflict => IngestError::IdempotencyConflict,
                     })
                 })

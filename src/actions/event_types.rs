@@ -1,10 +1,11 @@
-//! The event catalog: the host application registers the types it publishes.
+//! The event catalog: the host application registers the types it publishes, and archives
+//! those it publishes no more.
 
 use super::{Actor, Audit};
 use crate::clock::Timestamp;
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
-use crate::domain::AuditAction;
+use crate::domain::{AuditAction, EventTypeKey};
 
 /// Adds a type; a key that exists is a conflict, not a change.
 pub async fn register(db: &Db, actor: &Actor, event_type: &EventType) -> Result<(), StoreError> {
@@ -20,6 +21,36 @@ pub async fn register(db: &Db, actor: &Actor, event_type: &EventType) -> Result<
     }
     .record(&mut tx, now)
     .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Archives a type or restores it; audited only when it changes.
+pub async fn set_archived(
+    db: &Db,
+    actor: &Actor,
+    key: &EventTypeKey,
+    archived: bool,
+) -> Result<(), StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    if event_types::set_archived(&mut tx, key, archived, now).await? {
+        Audit {
+            actor,
+            action: match archived {
+                true => AuditAction::EventTypeArchived,
+                false => AuditAction::EventTypeRestored,
+            },
+            target_type: "event type",
+            target: key.as_str(),
+            summary: match archived {
+                true => "gone from pickers, refused at publish".into(),
+                false => "can be published and subscribed to again".into(),
+            },
+        }
+        .record(&mut tx, now)
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

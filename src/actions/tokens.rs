@@ -3,7 +3,7 @@
 use super::{Actor, Audit};
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, api_tokens};
-use crate::domain::{AuditAction, Label};
+use crate::domain::{AuditAction, Label, name_taken_message};
 use crate::token::random_token;
 
 /// Tokens carry 256 random bits.
@@ -19,8 +19,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub enum TokenError {
     #[error("{0}")]
     InvalidName(String),
-    #[error("An active token with this name exists; choose another name.")]
-    NameTaken,
+    #[error("{}", name_taken_message("active token", typed, existing))]
+    NameTaken { typed: String, existing: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -36,7 +36,10 @@ pub async fn create(db: &Db, actor: &Actor, name: &str) -> Result<String, TokenE
     api_tokens::create(&mut tx, &name, &token, &visible, now)
         .await
         .map_err(|error| match error {
-            StoreError::TokenNameTaken => TokenError::NameTaken,
+            StoreError::TokenNameTaken { existing } => TokenError::NameTaken {
+                typed: name.as_str().to_owned(),
+                existing,
+            },
             other => other.into(),
         })?;
     Audit {

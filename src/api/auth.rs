@@ -1,8 +1,10 @@
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Ready, ready};
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 
 use super::error::ApiError;
 use crate::actions::{self, Actor};
@@ -24,41 +26,69 @@ impl Caller {
     }
 }
 
+/// What [`authenticate`] found, for the handler.
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(bearer_token)
-            .map(str::to_owned);
-        let db = request.app_data::<web::Data<Db>>().cloned();
-        let cache = request.app_data::<web::Data<TokenCache>>().cloned();
-        Box::pin(async move {
-            let (Some(token), Some(db), Some(cache)) = (token, db, cache) else {
-                return Err(ApiError::unauthorized());
-            };
-            let digest = sha256_hex(&token);
-            let (token_id, name) = match cache.get(&digest) {
-                Some(verified) => verified,
-                None => {
-                    let found = api_tokens::find_active(db.reader(), &digest)
-                        .await?
-                        .ok_or_else(ApiError::unauthorized)?;
-                    cache.put(digest, found.id, found.name.clone());
-                    (found.id, found.name)
-                }
-            };
-            let now = Timestamp::now();
-            if cache.last_used_due(token_id, now) {
-                actions::tokens::touch(&db, token_id, now).await?;
-            }
-            Ok(Caller { token_id, name })
-        })
+        ready(
+            request
+                .extensions()
+                .get::<Caller>()
+                .cloned()
+                .ok_or_else(ApiError::unauthorized),
+        )
     }
+}
+
+/// Decides who calls before anything else of the request is looked at: without a valid
+/// token the answer is 401, whatever the path, method or body, and no body is read.
+pub async fn authenticate<B: MessageBody + 'static>(
+    request: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    match identify(request.request()).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            Ok(next.call(request).await?.map_into_left_body())
+        }
+        Err(error) => {
+            let (request, _) = request.into_parts();
+            let answer = HttpResponse::from_error(error);
+            Ok(ServiceResponse::new(request, answer).map_into_right_body())
+        }
+    }
+}
+
+async fn identify(request: &HttpRequest) -> Result<Caller, ApiError> {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(bearer_token)
+        .map(str::to_owned);
+    let db = request.app_data::<web::Data<Db>>().cloned();
+    let cache = request.app_data::<web::Data<TokenCache>>().cloned();
+    let (Some(token), Some(db), Some(cache)) = (token, db, cache) else {
+        return Err(ApiError::unauthorized());
+    };
+    let digest = sha256_hex(&token);
+    let (token_id, name) = match cache.get(&digest) {
+        Some(verified) => verified,
+        None => {
+            let found = api_tokens::find_active(db.reader(), &digest)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            cache.put(digest, found.id, found.name.clone());
+            (found.id, found.name)
+        }
+    };
+    let now = Timestamp::now();
+    if cache.last_used_due(token_id, now) {
+        actions::tokens::touch(&db, token_id, now).await?;
+    }
+    Ok(Caller { token_id, name })
 }
 
 /// The token of `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110 §11.1).

@@ -21,7 +21,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `validation_failed`, `unknown_event_type`, `malformed_json`,
     /// `payload_too_large`, `unsupported_media_type`, `unauthorized`, `not_found`,
-    /// `method_not_allowed`, `conflict`, `reserved_event_type`, `request_timeout`,
+    /// `method_not_allowed`, `conflict`, `reserved_event_type`, `archived_event_type`,
+    /// `catalog_full`, `request_timeout`,
     /// `idempotency_conflict`, `unavailable`, `internal`.
     pub code: String,
     /// For people.
@@ -143,6 +144,29 @@ impl ApiError {
             StatusCode::BAD_REQUEST,
             "unknown_event_type",
             format!("“{key}” is not in the event catalog."),
+        )
+    }
+
+    pub fn archived_event_type(key: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "archived_event_type",
+            format!(
+                "“{key}” is archived: it is kept for earlier deliveries but no longer published. \
+                 Restore it with PATCH /api/v1/event-types/{key} {{\"archived\": false}} to publish it again."
+            ),
+        )
+    }
+
+    pub fn catalog_full(limit: usize) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "catalog_full",
+            format!(
+                "The catalog holds {limit} event types that are not archived, the most it can. \
+                 Archive types no longer published (PATCH /api/v1/event-types/{{key}} \
+                 {{\"archived\": true}}) to make room."
+            ),
         )
     }
 

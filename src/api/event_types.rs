@@ -11,8 +11,13 @@ use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
 use crate::domain::{EventTypeKey, Label};
 
-/// Group names and descriptions are labels: short.
-const MAX_LABEL_CHARS: usize = 200;
+/// A group is a heading in the catalog and pickers.
+const MAX_GROUP_CHARS: usize = 200;
+/// A sentence or two: every picker shows it beside the key.
+const MAX_DESCRIPTION_CHARS: usize = 500;
+/// The example's `data` as JSON: a typical body, not a whole export; the catalog page
+/// shows every example.
+const MAX_EXAMPLE_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventTypeBody {
@@ -23,6 +28,10 @@ pub struct EventTypeBody {
     pub description: String,
     /// The `data` of the example body in the Event Catalog.
     pub example: serde_json::Value,
+    /// Archived: kept for earlier deliveries, gone from pickers, refused at publish.
+    pub archived: bool,
+    /// When it was archived (RFC 3339), or null.
+    pub archived_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,12 +50,23 @@ pub struct RegisterEventType {
         pattern = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
     )]
     pub key: String,
+    /// A group whose name looks like another group's (other case, look-alike letters) is
+    /// refused with 409: use that group's exact name.
     #[schema(required = true, example = "Billing", max_length = 200)]
     pub group: String,
-    #[schema(required = true, max_length = 200)]
+    #[schema(required = true, max_length = 500)]
     pub description: String,
-    /// Example `data`; `{}` when omitted.
+    /// Example `data`, at most 16 KiB of JSON; `{}` when omitted.
     pub example: Option<serde_json::Value>,
+}
+
+/// A change to a type of the catalog.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEventType {
+    /// `true` archives the type (kept for earlier deliveries, gone from pickers, refused
+    /// at publish); `false` restores it, within the limit of 1,000 types not archived.
+    pub archived: bool,
 }
 
 #[utoipa::path(
@@ -70,7 +90,7 @@ pub async fn list(_caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, Ap
         (status = 201, body = EventTypeBody),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 409, description = "The key exists", body = ErrorBody),
+        (status = 409, description = "The key exists, or the group looks like another group", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -90,9 +110,68 @@ pub async fn register(
                 "The event type “{}” exists already.",
                 event_type.key
             )),
-            other => other.into(),
+            StoreError::GroupLooksAlike { existing } => {
+                let message = format!(
+                    "The group “{}” looks like the existing group “{existing}”. Use “{existing}” \
+                     to add the type to it, or a clearly different name.",
+                    event_type.group
+                );
+                let fields = [("group".to_owned(), vec![message.clone()])].into();
+                ApiError::conflict_in_fields(&message, fields)
+            }
+            other => catalog_error(other),
         })?;
     Ok(HttpResponse::Created().json(EventTypeBody::from(event_type)))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/event-types/{key}", operation_id = "changeEventType",
+    tag = "event types",
+    params(("key" = String, Path, description = "The type's key, e.g. `invoice.paid`")),
+    request_body = ChangeEventType,
+    responses(
+        (status = 200, body = EventTypeBody),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "The catalog is full, or the type is the console's own", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change(
+    caller: Caller,
+    db: web::Data<Db>,
+    key: web::Path<String>,
+    Json(body): Json<ChangeEventType>,
+) -> Result<HttpResponse, ApiError> {
+    let key = EventTypeKey::parse(&key).map_err(|_| ApiError::not_found("event type"))?;
+    if !key.is_subscribable() {
+        return Err(ApiError::validation(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "webhook.test belongs to the console’s “Send test event” and cannot be archived.",
+            Default::default(),
+        ));
+    }
+    actions::event_types::set_archived(&db, &caller.actor(), &key, body.archived)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => ApiError::not_found("event type"),
+            other => catalog_error(other),
+        })?;
+    let changed = event_types::list(db.reader())
+        .await?
+        .into_iter()
+        .find(|event_type| event_type.key == key)
+        .ok_or_else(|| ApiError::not_found("event type"))?;
+    Ok(HttpResponse::Ok().json(EventTypeBody::from(changed)))
+}
+
+fn catalog_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::CatalogFull => ApiError::catalog_full(EventTypeKey::CATALOG_LIMIT),
+        other => other.into(),
+    }
 }
 
 impl RegisterEventType {
@@ -110,22 +189,33 @@ impl RegisterEventType {
                 ],
             );
         });
-        let mut label = |field: &str, value: &str| {
-            Label::parse(value, MAX_LABEL_CHARS, &format!("Enter a {field}."))
+        let mut label = |field: &str, value: &str, max_chars: usize| {
+            Label::parse(value, max_chars, &format!("Enter a {field}."))
                 .map_err(|error| {
                     let message = error.message.unwrap_or_default().into_owned();
                     invalid.insert(field.to_owned(), vec![message]);
                 })
                 .ok()
         };
-        let group = label("group", &self.group);
-        let description = label("description", &self.description);
+        let group = label("group", &self.group, MAX_GROUP_CHARS);
+        let description = label("description", &self.description, MAX_DESCRIPTION_CHARS);
+        let example = self.example.unwrap_or_else(|| serde_json::json!({}));
+        if example.to_string().len() > MAX_EXAMPLE_BYTES {
+            invalid.insert(
+                "example".to_owned(),
+                vec![format!(
+                    "Keep the example to a typical body: at most {} KiB of JSON.",
+                    MAX_EXAMPLE_BYTES / 1024
+                )],
+            );
+        }
         match (key, group, description) {
             (Ok(key), Some(group), Some(description)) if invalid.is_empty() => Ok(EventType {
                 key,
                 group: group.into_string(),
                 description: description.into_string(),
-                example_data: self.example.unwrap_or_else(|| serde_json::json!({})),
+                example_data: example,
+                archived_at: None,
             }),
             _ => Err(ApiError::validation(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -143,13 +233,15 @@ impl From<EventType> for EventTypeBody {
             group: event_type.group,
             description: event_type.description,
             example: event_type.example_data,
+            archived: event_type.archived_at.is_some(),
+            archived_at: event_type.archived_at.map(|at| at.rfc3339()),
         }
     }
 }
 
 /// The keys a webhook may subscribe to and a publisher may send.
 pub async fn subscribable_keys(db: &Db) -> Result<Vec<EventTypeKey>, ApiError> {
-    Ok(event_types::keys(db.reader())
+    Ok(event_types::current_keys(db.reader())
         .await?
         .into_iter()
         .filter(EventTypeKey::is_subscribable)

@@ -80,6 +80,7 @@ pub async fn publish(
         .await
         .map_err(|error| match error {
             IngestError::UnknownEventType => ApiError::unknown_event_type(&event_type),
+            IngestError::ArchivedEventType => ApiError::archived_event_type(&event_type),
             IngestError::IdempotencyConflict => ApiError::idempotency_conflict(),
             IngestError::Unavailable => ApiError::unavailable(),
         })?;

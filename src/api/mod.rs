@@ -9,6 +9,7 @@ mod events;
 pub mod openapi;
 mod webhooks;
 
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, Resource, web};
 
 pub use error::ApiError;
@@ -16,8 +17,13 @@ pub use error::ApiError;
 use crate::http::get_or_head;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // The one public document of the API, before the scope that admits only callers.
+    cfg.service(
+        resource("/api/v1/openapi.json", "GET, HEAD").route(get_or_head().to(openapi::document)),
+    );
     cfg.service(
         web::scope("/api/v1")
+            .wrap(from_fn(auth::authenticate))
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|_, _| ApiError::not_found("resource").into()),
@@ -30,15 +36,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .into()
             }))
-            .service(
-                resource("/openapi.json", "GET, HEAD").route(get_or_head().to(openapi::document)),
-            )
             .service(resource("/events", "POST").post(events::publish))
             .service(
                 resource("/event-types", "GET, HEAD, POST")
                     .route(get_or_head().to(event_types::list))
                     .post(event_types::register),
             )
+            .service(resource("/event-types/{key}", "PATCH").patch(event_types::change))
             .service(
                 resource("/webhooks", "GET, HEAD, POST")
                     .route(get_or_head().to(webhooks::list))

@@ -18,6 +18,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         events::publish,
         event_types::list,
         event_types::register,
+        event_types::change,
         webhooks::list,
         webhooks::create,
         webhooks::show,

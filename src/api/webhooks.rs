@@ -9,7 +9,7 @@ use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::webhooks::WebhookFilter;
 use crate::db::{Db, StoreError, webhooks};
-use crate::domain::{WebhookInput, WebhookStatus};
+use crate::domain::{WebhookInput, WebhookStatus, name_taken_message};
 use crate::paging::{PAGE_SIZE, Pager};
 use crate::secret_box::SecretBox;
 pub use types::{
@@ -86,7 +86,7 @@ pub async fn create(
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &draft)
         .await
-        .map_err(name_taken)?;
+        .map_err(|error| name_taken(error, draft.name.as_str()))?;
     let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
     Ok(HttpResponse::Created().json(WebhookBody::from(webhook)))
 }
@@ -166,7 +166,7 @@ pub async fn update(
     });
     actions::webhooks::update(&db, &secrets, &caller.actor(), id, &draft, status)
         .await
-        .map_err(name_taken)?;
+        .map_err(|error| name_taken(error, draft.name.as_str()))?;
     let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
     Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
 }
@@ -230,15 +230,13 @@ pub async fn rotate_secret(
 
 /// A taken name is a conflict with what is stored, not malformed input: 409, with the
 /// form's message for the field.
-fn name_taken(error: StoreError) -> ApiError {
+fn name_taken(error: StoreError, typed: &str) -> ApiError {
     match error {
-        StoreError::WebhookNameTaken => {
+        StoreError::WebhookNameTaken { existing } => {
+            let message = name_taken_message("webhook", typed, &existing);
             let mut fields = std::collections::BTreeMap::new();
-            fields.insert(
-                "name".to_owned(),
-                vec!["A webhook with this name already exists. Choose another name.".to_owned()],
-            );
-            ApiError::conflict_in_fields("A webhook with this name already exists.", fields)
+            fields.insert("name".to_owned(), vec![message.clone()]);
+            ApiError::conflict_in_fields(&message, fields)
         }
         StoreError::NotFound => ApiError::not_found("webhook"),
         other => other.into(),

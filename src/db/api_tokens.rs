@@ -13,7 +13,8 @@ pub struct ApiToken {
     pub last_used_at: Option<Timestamp>,
 }
 
-/// Stores a new token by its hash; the token itself is shown once and never stored.
+/// Stores a new token by its hash; the token itself is shown once and never stored. No two
+/// active tokens have names that look alike (see [`Label::look_alike_key`]).
 pub async fn create(
     tx: &mut WriteTx,
     name: &Label,
@@ -21,19 +22,37 @@ pub async fn create(
     prefix: &str,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
+    // Looked for first so the message can name it; the unique indexes still refuse one
+    // committed meanwhile by another node, whose spelling is then not known here.
+    let existing: Option<String> = dispatch!(tx &mut *tx, |e, d| sqlx::query_scalar(
+        "SELECT name FROM api_tokens
+         WHERE (name_look_alike_key = $1 OR name_folded = $2) AND revoked_at IS NULL
+         ORDER BY id LIMIT 1",
+    )
+    .bind(name.look_alike_key())
+    .bind(name.folded())
+    .fetch_optional(e)
+    .await?);
+    if let Some(existing) = existing {
+        return Err(StoreError::TokenNameTaken { existing });
+    }
     dispatch!(tx tx, |e, d| sqlx::query_scalar(
-        "INSERT INTO api_tokens (name, name_folded, token_hash, prefix, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO api_tokens (name, name_folded, name_look_alike_key, token_hash, prefix,
+                                 created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(name.as_str())
     .bind(name.folded())
+    .bind(name.look_alike_key())
     .bind(super::sha256_hex(token))
     .bind(prefix)
     .bind(now)
     .fetch_one(e)
     .await
     .map_err(|error| match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken,
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken {
+            existing: name.as_str().to_owned(),
+        },
         _ => StoreError::Database(error),
     }))
 }

@@ -2,7 +2,7 @@ use sqlx::Row;
 
 use super::{Reader, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::EventTypeKey;
+use crate::domain::{EventTypeKey, looks_alike};
 
 #[derive(Debug, Clone)]
 pub struct EventType {
@@ -10,11 +10,20 @@ pub struct EventType {
     pub group: String,
     pub description: String,
     pub example_data: serde_json::Value,
+    /// Kept for the deliveries that name it, but gone from pickers and refused at publish.
+    pub archived_at: Option<Timestamp>,
 }
 
-/// The catalog, grouped by group name then key: the order forms and pages show it in.
+impl EventType {
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+}
+
+/// The catalog, archived types too, grouped by group name then key: the order forms and
+/// pages show it in.
 pub async fn list<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType>, StoreError> {
-    let sql = "SELECT key, group_name, description, example_data FROM event_types
+    let sql = "SELECT key, group_name, description, example_data, archived_at FROM event_types
                ORDER BY group_name, key";
     dispatch!(read db, |e, d| sqlx::query(sql)
         .fetch_all(e)
@@ -28,14 +37,33 @@ pub async fn list<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType>, Store
                 description: row.try_get("description")?,
                 example_data: serde_json::from_str(&example)
                     .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                archived_at: row.try_get("archived_at")?,
             })
         })
         .collect())
 }
 
+/// The catalog without archived types: what pickers offer.
+pub async fn current<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType>, StoreError> {
+    let mut catalog = list(db).await?;
+    catalog.retain(|event_type| !event_type.is_archived());
+    Ok(catalog)
+}
+
+/// Every key, archived ones too: what filters over past deliveries offer.
 pub async fn keys<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventTypeKey>, StoreError> {
     let keys: Vec<String> = dispatch!(read db, |e, d| sqlx::query_scalar(
         "SELECT key FROM event_types ORDER BY key"
+    )
+    .fetch_all(e)
+    .await?);
+    Ok(keys.into_iter().map(decode_key).collect::<Result<_, _>>()?)
+}
+
+/// The keys that are not archived: what can be published and subscribed to.
+pub async fn current_keys<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventTypeKey>, StoreError> {
+    let keys: Vec<String> = dispatch!(read db, |e, d| sqlx::query_scalar(
+        "SELECT key FROM event_types WHERE archived_at IS NULL ORDER BY key"
     )
     .fetch_all(e)
     .await?);
@@ -63,12 +91,41 @@ pub(super) fn decode_key(key: String) -> Result<EventTypeKey, sqlx::Error> {
     EventTypeKey::parse(&key).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-/// Adds a type to the catalog; a key that exists is a conflict, not a change.
+/// Adds a type to the catalog; a key that exists is a conflict, not a change. Refused too:
+/// a group whose name looks like another group's but is not the same (one group would show
+/// as two), and a type beyond the catalog's limit of types not archived.
 pub async fn register(
     tx: &mut WriteTx,
     event_type: &EventType,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    let (taken, groups, current): (bool, Vec<String>, i64) = dispatch!(tx &mut *tx, |e, d| {
+        let taken = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM event_types WHERE key = $1)")
+            .bind(event_type.key.as_str())
+            .fetch_one(&mut *e)
+            .await?;
+        let groups = sqlx::query_scalar("SELECT DISTINCT group_name FROM event_types")
+            .fetch_all(&mut *e)
+            .await?;
+        let current = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM event_types WHERE archived_at IS NULL",
+        )
+        .fetch_one(e)
+        .await?;
+        (taken, groups, current)
+    });
+    if taken {
+        return Err(StoreError::EventTypeTaken);
+    }
+    if let Some(existing) = groups
+        .into_iter()
+        .find(|group| *group != event_type.group && looks_alike(group, &event_type.group))
+    {
+        return Err(StoreError::GroupLooksAlike { existing });
+    }
+    if usize::try_from(current).unwrap_or(usize::MAX) >= EventTypeKey::CATALOG_LIMIT {
+        return Err(StoreError::CatalogFull);
+    }
     dispatch!(tx tx, |e, d| sqlx::query(
         "INSERT INTO event_types (key, group_name, description, example_data, created_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -86,4 +143,40 @@ pub async fn register(
         _ => StoreError::Database(error),
     }))?;
     Ok(())
+}
+
+/// Archives a type (`archived`), or brings it back within the catalog's limit. Returns
+/// whether anything changed; `NotFound` for an unknown key.
+pub async fn set_archived(
+    tx: &mut WriteTx,
+    key: &EventTypeKey,
+    archived: bool,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let (found, current): (Option<Option<Timestamp>>, i64) = dispatch!(tx &mut *tx, |e, d| {
+        let found = sqlx::query_scalar("SELECT archived_at FROM event_types WHERE key = $1")
+            .bind(key.as_str())
+            .fetch_optional(&mut *e)
+            .await?;
+        let current = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM event_types WHERE archived_at IS NULL",
+        )
+        .fetch_one(e)
+        .await?;
+        (found, current)
+    });
+    let was_archived = found.ok_or(StoreError::NotFound)?.is_some();
+    if was_archived == archived {
+        return Ok(false);
+    }
+    if !archived && usize::try_from(current).unwrap_or(usize::MAX) >= EventTypeKey::CATALOG_LIMIT {
+        return Err(StoreError::CatalogFull);
+    }
+    dispatch!(tx tx, |e, d| sqlx::query("UPDATE event_types SET archived_at = $1 WHERE key = $2")
+        .bind(archived.then_some(now))
+        .bind(key.as_str())
+        .execute(e)
+        .await
+        .map(|_| ()))?;
+    Ok(true)
 }

@@ -1,4 +1,4 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use sqlx::{QueryBuilder, Sqlite};
@@ -44,6 +44,8 @@ pub struct Published {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
     UnknownEventType,
+    /// The type is archived: kept for earlier deliveries, published no more.
+    ArchivedEventType,
     /// The token used this key within the window for a different request.
     IdempotencyConflict,
 }
@@ -108,8 +110,9 @@ async fn sort_out(
     events: &[&NewEvent],
     now: Timestamp,
 ) -> Result<Plan, StoreError> {
-    let known: HashSet<String> = dispatch!(tx &mut *conn, |e, d| sqlx::query_scalar(
-        "SELECT key FROM event_types"
+    // Each key, and whether it is archived.
+    let catalog: HashMap<String, bool> = dispatch!(tx &mut *conn, |e, d| sqlx::query_as(
+        "SELECT key, archived_at IS NOT NULL FROM event_types"
     )
     .fetch_all(e)
     .await?
@@ -123,8 +126,13 @@ async fn sort_out(
     };
     let mut first_with_key: HashMap<(i64, &str), usize> = HashMap::new();
     for (index, event) in events.iter().enumerate() {
-        if !known.contains(&event.event_type) {
-            plan.outcomes[index] = Some(Err(Refused::UnknownEventType));
+        let refused = match catalog.get(&event.event_type) {
+            Some(false) => None,
+            Some(true) => Some(Refused::ArchivedEventType),
+            None => Some(Refused::UnknownEventType),
+        };
+        if let Some(refused) = refused {
+            plan.outcomes[index] = Some(Err(refused));
             continue;
         }
         if let Some(idempotency) = &event.idempotency {

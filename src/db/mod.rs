@@ -64,6 +64,7 @@ pub mod delivery_queue;
 pub mod event_types;
 pub mod events;
 pub mod housekeeping;
+mod name_keys;
 pub mod nodes;
 mod postgres;
 pub mod sessions;
@@ -83,14 +84,22 @@ use sqlx::{
 pub enum StoreError {
     #[error("no such row")]
     NotFound,
-    #[error("a webhook with this name already exists")]
-    WebhookNameTaken,
+    /// Names the webhook whose name is the same or looks the same.
+    #[error("a webhook named “{existing}” already exists")]
+    WebhookNameTaken { existing: String },
     #[error("a user with this email already exists")]
     EmailTaken,
-    #[error("an active token with this name already exists")]
-    TokenNameTaken,
+    /// Names the active token whose name is the same or looks the same.
+    #[error("an active token named “{existing}” already exists")]
+    TokenNameTaken { existing: String },
     #[error("an event type with this key already exists")]
     EventTypeTaken,
+    /// Names the group whose name looks like the one given, and is not the same.
+    #[error("the group looks like the existing group “{existing}”")]
+    GroupLooksAlike { existing: String },
+    /// The catalog holds as many types (not archived) as it may.
+    #[error("the event catalog is full")]
+    CatalogFull,
     /// Refused: the webhook is switched off and gets nothing until it is enabled.
     #[error("the webhook is disabled")]
     WebhookDisabled,
@@ -253,15 +262,13 @@ impl Db {
     /// Opens the database and applies pending migrations: `postgres://…` (the database must
     /// exist) or `sqlite://…` (the file is created when missing).
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        if is_postgres(database_url) {
-            Ok(Self(Backend::Postgres(
-                postgres::Pool::open(database_url).await?,
-            )))
+        let db = if is_postgres(database_url) {
+            Self(Backend::Postgres(postgres::Pool::open(database_url).await?))
         } else {
-            Ok(Self(Backend::Sqlite(
-                sqlite::Pools::open(database_url).await?,
-            )))
-        }
+            Self(Backend::Sqlite(sqlite::Pools::open(database_url).await?))
+        };
+        name_keys::key_earlier_names(&db).await?;
+        Ok(db)
     }
 
     /// Whether other processes may share this database (PostgreSQL), so that nodes must

@@ -84,6 +84,7 @@ pub async fn create(
         ApiKeyChange::Keep | ApiKeyChange::Remove => None,
     };
     let signing_secret = secrets.seal(Purpose::SigningSecret, &new_signing_secret());
+    refuse_look_alike(tx, &draft.name, None).await?;
     let id: i64 = dispatch!(tx &mut *tx, |e, d| {
         let id = sqlx::query_scalar(
             "UPDATE webhook_ids SET last_id = last_id + 1 WHERE only_row = 1 RETURNING last_id",
@@ -91,14 +92,15 @@ pub async fn create(
         .fetch_one(&mut *e)
         .await?;
         sqlx::query(
-            "INSERT INTO webhooks (id, name, name_folded, url, notification_type, all_events,
-                                   api_key, signing_secret, status, created_at, updated_at,
-                                   max_per_second)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9, $10)",
+            "INSERT INTO webhooks (id, name, name_folded, name_look_alike_key, url,
+                                   notification_type, all_events, api_key, signing_secret,
+                                   status, created_at, updated_at, max_per_second)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, $11)",
         )
         .bind(id)
         .bind(draft.name.as_str())
         .bind(draft.name.folded())
+        .bind(draft.name.look_alike_key())
         .bind(draft.url.as_str())
         .bind(draft.notification_type)
         .bind(draft.events == EventSelection::All)
@@ -108,7 +110,7 @@ pub async fn create(
         .bind(draft.max_per_second.map(|max| i64::from(max.get())))
         .execute(e)
         .await
-        .map_err(name_taken)?;
+        .map_err(|error| name_taken(error, &draft.name))?;
         id
     });
     insert_events(tx, id, &draft.events).await?;
@@ -122,6 +124,7 @@ pub async fn update(
     draft: &WebhookDraft,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    refuse_look_alike(tx, &draft.name, Some(id)).await?;
     dispatch!(tx &mut *tx, |e, d| {
     let mut query = QueryBuilder::new("UPDATE webhooks SET ");
     // Another address is another receiver: what was learnt of the old one is forgotten.
@@ -136,6 +139,8 @@ pub async fn update(
         .push_bind(draft.name.as_str())
         .push(", name_folded = ")
         .push_bind(draft.name.folded())
+        .push(", name_look_alike_key = ")
+        .push_bind(draft.name.look_alike_key())
         .push(", url = ")
         .push_bind(draft.url.as_str())
         .push(", notification_type = ")
@@ -162,7 +167,7 @@ pub async fn update(
         .build()
         .execute(&mut *e)
         .await
-        .map_err(name_taken)?;
+        .map_err(|error| name_taken(error, &draft.name))?;
     if updated.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -249,20 +254,37 @@ pub async fn ensure_exists<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<(),
     found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
-/// Whether another webhook (not `except`) has this name, ignoring case.
-pub async fn name_in_use<'a>(
+/// The name of another webhook (not `except`) whose name looks like this one: the same
+/// whatever the case, or the same to the eye (see [`WebhookName::look_alike_key`]).
+pub async fn look_alike<'a>(
     db: impl Into<Source<'a>>,
     name: &WebhookName,
     except: Option<i64>,
-) -> Result<bool, StoreError> {
+) -> Result<Option<String>, StoreError> {
+    // `name_folded` too: a row from before look-alike keys whose key was held by another.
     dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM webhooks
-                        WHERE name_folded = $1 AND id IS DISTINCT FROM $2)",
+        "SELECT name FROM webhooks
+         WHERE (name_look_alike_key = $1 OR name_folded = $2) AND id IS DISTINCT FROM $3
+         ORDER BY id LIMIT 1",
     )
+    .bind(name.look_alike_key())
     .bind(name.folded())
     .bind(except)
-    .fetch_one(e)
+    .fetch_optional(e)
     .await?))
+}
+
+/// Checked inside the write so the message can name the webhook it collides with; the
+/// unique index still refuses a look-alike committed by another node meanwhile.
+async fn refuse_look_alike(
+    tx: &mut WriteTx,
+    name: &WebhookName,
+    except: Option<i64>,
+) -> Result<(), StoreError> {
+    match look_alike(tx, name, except).await? {
+        Some(existing) => Err(StoreError::WebhookNameTaken { existing }),
+        None => Ok(()),
+    }
 }
 
 /// Tries of one hour, as the detail page's chart shows them.
@@ -485,15 +507,21 @@ impl TryFrom<WebhookRow> for Webhook {
     }
 }
 
-fn name_taken(error: sqlx::Error) -> StoreError {
+/// A name refused by the unique indexes: the look-alike was committed after
+/// [`refuse_look_alike`] looked, by another node, so its spelling is not known here.
+fn name_taken(error: sqlx::Error, name: &WebhookName) -> StoreError {
     match &error {
         // SQLite names the column ("webhooks.name_folded"), PostgreSQL the index.
         sqlx::Error::Database(db)
             if db.is_unique_violation()
-                && (db.constraint() == Some("webhooks_name_folded")
-                    || db.message().contains("webhooks.name_folded")) =>
+                && ["name_folded", "name_look_alike_key"].iter().any(|column| {
+                    db.constraint() == Some(&format!("webhooks_{column}"))
+                        || db.message().contains(&format!("webhooks.{column}"))
+                }) =>
         {
-            StoreError::WebhookNameTaken
+            StoreError::WebhookNameTaken {
+                existing: name.as_str().to_owned(),
+            }
         }
         _ => StoreError::Database(error),
     }

@@ -19,6 +19,8 @@ pub enum AuditAction {
     TokenCreated,
     TokenRevoked,
     EventTypeRegistered,
+    EventTypeArchived,
+    EventTypeRestored,
     DeliveryRedelivered,
     SecretRotated,
     TestEventSent,
@@ -29,7 +31,7 @@ impl AuditAction {
     /// Comings and goings rather than changes.
     pub const SESSIONS: [Self; 3] = [Self::SignIn, Self::SignInFailed, Self::SignOut];
 
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 23] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -47,6 +49,8 @@ impl AuditAction {
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::EventTypeRegistered,
+        Self::EventTypeArchived,
+        Self::EventTypeRestored,
         Self::DeliveryRedelivered,
         Self::SecretRotated,
         Self::TestEventSent,
@@ -73,6 +77,8 @@ impl AuditAction {
             Self::TokenCreated => "token_created",
             Self::TokenRevoked => "token_revoked",
             Self::EventTypeRegistered => "event_type_registered",
+            Self::EventTypeArchived => "event_type_archived",
+            Self::EventTypeRestored => "event_type_restored",
             Self::DeliveryRedelivered => "delivery_redelivered",
             Self::SecretRotated => "secret_rotated",
             Self::TestEventSent => "test_event_sent",
@@ -99,6 +105,8 @@ impl AuditAction {
             Self::TokenCreated => "API token created",
             Self::TokenRevoked => "API token revoked",
             Self::EventTypeRegistered => "Event type registered",
+            Self::EventTypeArchived => "Event type archived",
+            Self::EventTypeRestored => "Event type restored",
             Self::DeliveryRedelivered => "Redelivery queued",
             Self::SecretRotated => "Signing secret rotated",
             Self::TestEventSent => "Test event sent",

@@ -11,6 +11,8 @@ pub struct EventTypeKey(String);
 impl EventTypeKey {
     /// Keys travel in every delivery body and header; long ones only cost.
     pub const MAX_CHARS: usize = 100;
+    /// Types not archived, at most: every picker and the catalog page list them all.
+    pub const CATALOG_LIMIT: usize = 1000;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let well_formed = raw.len() <= Self::MAX_CHARS

@@ -20,7 +20,9 @@ pub use audit_action::AuditAction;
 pub use delivery::{AttemptErrorCode, DeliveryStatus};
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};
-pub use label::{Label, NAME_PATTERN, is_format_character};
+pub use label::{
+    Label, NAME_PATTERN, is_format_character, look_alike_key, looks_alike, name_taken_message,
+};
 pub use max_per_second::MaxPerSecond;
 pub use notification_type::NotificationType;
 pub use user::{Email, Password, Role};

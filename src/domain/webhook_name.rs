@@ -18,9 +18,14 @@ impl WebhookName {
         self.0.as_str()
     }
 
-    /// The form uniqueness is checked on, so "Orders" and "orders" cannot both exist.
+    /// The form lists sort and search on: "Orders" and "orders" are one.
     pub fn folded(&self) -> String {
         self.0.folded()
+    }
+
+    /// The form uniqueness is checked on: no two webhooks have names that look alike.
+    pub fn look_alike_key(&self) -> String {
+        self.0.look_alike_key()
     }
 }
 

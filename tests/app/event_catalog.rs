@@ -87,3 +87,128 @@ async fn the_catalog_is_searched_and_says_which_webhooks_use_each_type() {
         "chips lead to their catalog entry"
     );
 }
+
+#[tokio::test]
+async fn the_catalog_holds_at_most_a_thousand_types_and_archiving_makes_room() {
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    let register = |key: String| json!({"key": key, "group": "Bulk", "description": "A bulk type"});
+    // The 9 seeded types and 991 more.
+    for n in 0..991 {
+        let response = api
+            .post("/api/v1/event-types", register(format!("bulk.t{n}")))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "bulk.t{n}");
+    }
+
+    let full: Value = api
+        .post("/api/v1/event-types", register("bulk.one_more".into()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(full["error"]["code"], "catalog_full", "{full}");
+    assert!(
+        full["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Archive")
+    );
+
+    let archived = api
+        .patch("/api/v1/event-types/bulk.t0", json!({"archived": true}))
+        .await;
+    assert_eq!(archived.status(), StatusCode::OK);
+    let archived: Value = archived.json().await.unwrap();
+    assert_eq!(archived["archived"], true);
+    assert!(archived["archived_at"].is_string());
+    let (status, refused) = api
+        .publish(json!({"event_type": "bulk.t0", "data": {}}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"]["code"], "archived_event_type");
+    assert_eq!(
+        api.post("/api/v1/event-types", register("bulk.one_more".into()))
+            .await
+            .status(),
+        StatusCode::CREATED,
+        "the archived type made room"
+    );
+    let restore: Value = api
+        .patch("/api/v1/event-types/bulk.t0", json!({"archived": false}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(restore["error"]["code"], "catalog_full");
+
+    let form = app.get_page("/settings/webhooks/new").await;
+    assert!(form.has("input[name=events][value='bulk.t1']"));
+    assert!(
+        !form.has("input[name=events][value='bulk.t0']"),
+        "gone from the picker"
+    );
+    let catalog = app.get_page("/settings/events").await;
+    assert!(!catalog.has("article#event-bulk\\.t0"));
+    assert!(catalog.text(".catalog-archived").contains("bulk.t0"));
+    let listed: Value = api.get("/api/v1/event-types").await.json().await.unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1001);
+}
+
+#[tokio::test]
+async fn long_descriptions_and_examples_are_refused_with_the_reason() {
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+
+    let long: Value = api
+        .post(
+            "/api/v1/event-types",
+            json!({"key": "invoice.paid", "group": "Billing", "description": "x".repeat(5000)}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(long["error"]["code"], "validation_failed");
+    assert!(
+        long["error"]["details"]["description"][0]
+            .as_str()
+            .unwrap()
+            .contains("500"),
+        "{long}"
+    );
+    let huge = api
+        .post(
+            "/api/v1/event-types",
+            json!({"key": "invoice.paid", "group": "Billing", "description": "Paid",
+                   "example": {"blob": "x".repeat(20_000)}}),
+        )
+        .await;
+    assert_eq!(huge.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fine = api
+        .post(
+            "/api/v1/event-types",
+            json!({"key": "invoice.paid", "group": "Billing", "description": "d".repeat(500)}),
+        )
+        .await;
+    assert_eq!(fine.status(), StatusCode::CREATED);
+    for (key, status) in [
+        ("webhook.test", StatusCode::UNPROCESSABLE_ENTITY),
+        ("no.such_type", StatusCode::NOT_FOUND),
+        ("Not A Key", StatusCode::NOT_FOUND),
+    ] {
+        let response = api
+            .patch(
+                &format!("/api/v1/event-types/{key}"),
+                json!({"archived": true}),
+            )
+            .await;
+        assert_eq!(response.status(), status, "{key}");
+    }
+}

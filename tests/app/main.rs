@@ -15,6 +15,7 @@ mod errors;
 mod event_catalog;
 mod hardening;
 mod isolation;
+mod look_alike_names;
 mod migrate;
 mod multi_node;
 mod receiver;

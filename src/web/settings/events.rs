@@ -23,6 +23,15 @@ struct CatalogPage {
     /// Every group's name, for the index at the top (searching or not).
     group_names: Vec<String>,
     shown: usize,
+    /// Archived types that match, listed apart and briefly: nothing can use them now.
+    archived: Vec<ArchivedView>,
+}
+
+struct ArchivedView {
+    key: String,
+    group: String,
+    description: String,
+    archived_at: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,10 +64,8 @@ pub async fn catalog(
     let mut groups: Vec<GroupView> = Vec::new();
     let mut group_names: Vec<String> = Vec::new();
     let mut shown = 0;
+    let mut archived = Vec::new();
     for event_type in event_types::list(db.reader()).await? {
-        if group_names.last() != Some(&event_type.group) {
-            group_names.push(event_type.group.clone());
-        }
         let matches = [
             &event_type.key.to_string(),
             &event_type.description,
@@ -66,6 +73,20 @@ pub async fn catalog(
         ]
         .iter()
         .any(|text| text.to_lowercase().contains(&wanted));
+        if let Some(at) = event_type.archived_at {
+            if matches {
+                archived.push(ArchivedView {
+                    key: event_type.key.to_string(),
+                    group: event_type.group,
+                    description: event_type.description,
+                    archived_at: at.absolute(),
+                });
+            }
+            continue;
+        }
+        if group_names.last() != Some(&event_type.group) {
+            group_names.push(event_type.group.clone());
+        }
         if !matches {
             continue;
         }
@@ -104,6 +125,7 @@ pub async fn catalog(
             groups,
             group_names,
             shown,
+            archived,
         },
     )
 }

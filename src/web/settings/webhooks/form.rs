@@ -34,7 +34,7 @@ struct FormPartial {
 }
 
 pub async fn new(db: web::Data<Db>, layout: Layout, htmx: Htmx) -> Result<HttpResponse, AppError> {
-    let catalog = event_types::list(db.reader()).await?;
+    let catalog = event_types::current(db.reader()).await?;
     let input = WebhookInput {
         notification_type: NotificationType::Rest.label().to_owned(),
         ..WebhookInput::default()
@@ -57,7 +57,7 @@ pub async fn create(
     htmx: Htmx,
     HtmlForm(input): HtmlForm<WebhookInput>,
 ) -> Result<HttpResponse, AppError> {
-    let catalog = event_types::list(db.reader()).await?;
+    let catalog = event_types::current(db.reader()).await?;
     let draft = match input.parse(&keys(&catalog)) {
         Ok(draft) => draft,
         Err(errors) => {
@@ -67,14 +67,9 @@ pub async fn create(
         }
     };
     let id = match actions::webhooks::create(&db, &secrets, &user.actor(), &draft).await {
-        Err(StoreError::WebhookNameTaken) => {
-            let form = FormView::new(
-                Mode::Create,
-                input,
-                &catalog,
-                FieldErrors::name_taken(),
-                &layout,
-            );
+        Err(StoreError::WebhookNameTaken { existing }) => {
+            let errors = FieldErrors::default().with_name_taken(&input.name, &existing);
+            let form = FormView::new(Mode::Create, input, &catalog, errors, &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
         created => created?,
@@ -96,7 +91,7 @@ pub async fn edit(
     let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
         .map(|key| key.masked());
-    let catalog = event_types::list(db.reader()).await?;
+    let catalog = event_types::current(db.reader()).await?;
     let input = WebhookInput {
         events: webhook.events.to_input(),
         name: webhook.name,
@@ -123,7 +118,7 @@ pub async fn update(
     HtmlForm(input): HtmlForm<WebhookInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let catalog = event_types::list(db.reader()).await?;
+    let catalog = event_types::current(db.reader()).await?;
     let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
         .map(|key| key.masked());
@@ -137,8 +132,9 @@ pub async fn update(
         }
     };
     match actions::webhooks::update(&db, &secrets, &user.actor(), id, &draft, None).await {
-        Err(StoreError::WebhookNameTaken) => {
-            let form = FormView::new(mode, input, &catalog, FieldErrors::name_taken(), &layout);
+        Err(StoreError::WebhookNameTaken { existing }) => {
+            let errors = FieldErrors::default().with_name_taken(&input.name, &existing);
+            let form = FormView::new(mode, input, &catalog, errors, &layout);
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
         updated => updated?,
@@ -158,10 +154,15 @@ async fn with_name_checked(
     let Ok(name) = WebhookName::parse(&input.name) else {
         return Ok(errors);
     };
-    if errors.name.is_none() && webhooks::name_in_use(db.reader(), &name, except).await? {
-        return Ok(errors.with_name_taken());
+    if errors.name.is_some() {
+        return Ok(errors);
     }
-    Ok(errors)
+    Ok(
+        match webhooks::look_alike(db.reader(), &name, except).await? {
+            Some(existing) => errors.with_name_taken(&input.name, &existing),
+            None => errors,
+        },
+    )
 }
 
 fn show(

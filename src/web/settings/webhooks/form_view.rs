@@ -4,7 +4,7 @@ use validator::{ValidationError, ValidationErrors};
 
 use super::detail_href;
 use crate::db::event_types::EventType;
-use crate::domain::{EventSelection, NotificationType, WebhookInput};
+use crate::domain::{EventSelection, NotificationType, WebhookInput, name_taken_message};
 use crate::web::layout::Layout;
 
 pub struct FormView {
@@ -136,14 +136,10 @@ impl FormView {
 }
 
 impl FieldErrors {
-    pub fn name_taken() -> Self {
-        Self::default().with_name_taken()
-    }
-
-    /// The same errors, the name's among them.
-    pub fn with_name_taken(self) -> Self {
+    /// The same errors, and the name's: `typed` is the name of `existing` or looks like it.
+    pub fn with_name_taken(self, typed: &str, existing: &str) -> Self {
         Self {
-            name: Some("A webhook with this name already exists. Choose another name.".into()),
+            name: Some(name_taken_message("webhook", typed, existing)),
             ..self
         }
     }

@@ -71,7 +71,7 @@ impl Sender {
     pub fn new(timeout: Duration, guard: TargetGuard) -> Self {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
             .redirect(Policy::none())
             .no_proxy()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -180,12 +180,9 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     at.duration_since(std::time::SystemTime::now()).ok()
 }
 
+/// The address as written: "fd00::1", never "Fd00::1".
 fn sentence(blocked: &Blocked) -> String {
-    let mut text = blocked.to_string();
-    if let Some(first) = text.get_mut(..1) {
-        first.make_ascii_uppercase();
-    }
-    format!("Refused: {text}.")
+    format!("Refused: {blocked}.")
 }
 
 /// A failed request as a stable code and a plain sentence.
@@ -246,4 +243,21 @@ fn classify(error: &reqwest::Error) -> (AttemptErrorCode, String) {
         _ => format!("The connection to {address} failed: {innermost}."),
     };
     (AttemptErrorCode::Connect, sentence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_keeps_the_address_as_written() {
+        let blocked = TargetGuard::default()
+            .check("fd00::1".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            sentence(&blocked).starts_with("Refused: fd00::1 is a unique-local address"),
+            "{}",
+            sentence(&blocked)
+        );
+    }
 }

@@ -4,8 +4,10 @@
 //! reach a resolver and are checked on their own. `--allow-private-targets` is the only
 //! exemption.
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
 
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -13,12 +15,14 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 /// A destination that is not a public address.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
-    "{address} is {reason}, not a public address; deliveries go only to public addresses \
-     unless --allow-private-targets includes it"
+    "{address} is {reason} ({defined_in}), not a public address; deliveries go only to public \
+     addresses unless --allow-private-targets includes it"
 )]
 pub struct Blocked {
     pub address: IpAddr,
     pub reason: &'static str,
+    /// Where the block is defined, e.g. "RFC 1918".
+    pub defined_in: &'static str,
 }
 
 /// The host name did not resolve.
@@ -46,7 +50,11 @@ impl TargetGuard {
             return Ok(());
         }
         match non_public(address) {
-            Some(reason) => Err(Blocked { address, reason }),
+            Some(special) => Err(Blocked {
+                address,
+                reason: special.what,
+                defined_in: special.source,
+            }),
             None => Ok(()),
         }
     }
@@ -54,21 +62,47 @@ impl TargetGuard {
 
 /// Resolves host names and hands reqwest only addresses the guard allows; one refused
 /// address refuses the host, so a name cannot mix a public and a private answer.
-#[derive(Debug, Clone)]
-pub struct GuardedResolver(pub TargetGuard);
+#[derive(Clone)]
+pub struct GuardedResolver {
+    guard: TargetGuard,
+    lookup: Lookup,
+}
+
+/// A host name's addresses: the system's resolver, or a test's answer.
+type Lookup = Arc<dyn Fn(String) -> BoxFuture<std::io::Result<Vec<SocketAddr>>> + Send + Sync>;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl GuardedResolver {
+    pub fn new(guard: TargetGuard) -> Self {
+        Self::with_lookup(guard, |host| {
+            Box::pin(
+                async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) },
+            )
+        })
+    }
+
+    /// With another resolver in the system's place: how tests make a name answer any
+    /// address without ever connecting to it.
+    pub fn with_lookup(
+        guard: TargetGuard,
+        lookup: impl Fn(String) -> BoxFuture<std::io::Result<Vec<SocketAddr>>> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            guard,
+            lookup: Arc::new(lookup),
+        }
+    }
+}
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let guard = self.0.clone();
+        let guard = self.guard.clone();
+        let host = name.as_str().to_owned();
+        let lookup = (self.lookup)(host.clone());
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+            let found = lookup
                 .await
-                .map_err(|source| NotResolved {
-                    host: host.clone(),
-                    source,
-                })?
-                .collect();
+                .map_err(|source| NotResolved { host, source })?;
             for address in &found {
                 guard.check(address.ip())?;
             }
@@ -78,62 +112,144 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// Why an address is not public, in words for the delivery log; `None` when it is public.
-pub fn non_public(address: IpAddr) -> Option<&'static str> {
+/// One block of addresses that is not a public destination, with where that is written.
+#[derive(Debug)]
+pub struct Special {
+    block: &'static str,
+    what: &'static str,
+    source: &'static str,
+}
+
+const fn special(block: &'static str, what: &'static str, source: &'static str) -> Special {
+    Special {
+        block,
+        what,
+        source,
+    }
+}
+
+/// Every block of the IANA IPv4 and IPv6 Special-Purpose Address Registries
+/// (<https://www.iana.org/assignments/iana-ipv4-special-registry>,
+/// <https://www.iana.org/assignments/iana-ipv6-special-registry>, as updated 2025), the
+/// multicast blocks, and the cloud metadata addresses. Blocks the registries mark
+/// "globally reachable" (anycast services such as PCP, TURN or AS112, ORCHIDv2
+/// identifiers) are refused too: no webhook receiver lives there. The most specific block
+/// names the reason. Beside the table, [`non_public`] reads the IPv4 address inside
+/// IPv4-mapped, IPv4-compatible, 6to4 and well-known NAT64 (64:ff9b::/96) addresses, and
+/// refuses IPv6 outside the global unicast space 2000::/3.
+const SPECIAL_PURPOSE: &[Special] = &[
+    special(
+        "169.254.169.254/32",
+        "a cloud metadata address",
+        "AWS, GCP, Azure",
+    ),
+    special("fd00:ec2::254/128", "a cloud metadata address", "AWS"),
+    special("0.0.0.0/8", "a “this network” address", "RFC 791"),
+    special("0.0.0.0/32", "an unspecified address", "RFC 1122"),
+    special("10.0.0.0/8", "a private address", "RFC 1918"),
+    special("100.64.0.0/10", "a shared (CGNAT) address", "RFC 6598"),
+    special("127.0.0.0/8", "a loopback address", "RFC 1122"),
+    special("169.254.0.0/16", "a link-local address", "RFC 3927"),
+    special("172.16.0.0/12", "a private address", "RFC 1918"),
+    special("192.0.0.0/24", "an IETF protocol address", "RFC 6890"),
+    special(
+        "192.0.0.0/29",
+        "an IPv4 service continuity address",
+        "RFC 7335",
+    ),
+    special("192.0.0.8/32", "the IPv4 dummy address", "RFC 7600"),
+    special("192.0.0.9/32", "a PCP anycast address", "RFC 7723"),
+    special("192.0.0.10/32", "a TURN anycast address", "RFC 8155"),
+    special(
+        "192.0.0.170/31",
+        "a NAT64/DNS64 discovery address",
+        "RFC 8880",
+    ),
+    special("192.0.2.0/24", "a documentation address", "RFC 5737"),
+    special("192.31.196.0/24", "an AS112 address", "RFC 7535"),
+    special("192.52.193.0/24", "an AMT address", "RFC 7450"),
+    special("192.88.99.0/24", "a 6to4 relay address", "RFC 7526"),
+    special("192.88.99.2/32", "a 6a44 relay address", "RFC 6751"),
+    special("192.168.0.0/16", "a private address", "RFC 1918"),
+    special("192.175.48.0/24", "an AS112 address", "RFC 7534"),
+    special("198.18.0.0/15", "a benchmarking address", "RFC 2544"),
+    special("198.51.100.0/24", "a documentation address", "RFC 5737"),
+    special("203.0.113.0/24", "a documentation address", "RFC 5737"),
+    special("224.0.0.0/4", "a multicast address", "RFC 5771"),
+    special("240.0.0.0/4", "a reserved address", "RFC 1112"),
+    special("255.255.255.255/32", "the broadcast address", "RFC 919"),
+    special("::/128", "an unspecified address", "RFC 4291"),
+    special("::1/128", "a loopback address", "RFC 4291"),
+    special("::ffff:0:0/96", "an IPv4-mapped address", "RFC 4291"),
+    special("64:ff9b:1::/48", "a local-use NAT64 address", "RFC 8215"),
+    special("100::/64", "a discard address", "RFC 6666"),
+    special("100:0:0:1::/64", "a dummy IPv6 address", "RFC 9780"),
+    special("2001::/23", "an IETF protocol address", "RFC 2928"),
+    special("2001::/32", "a Teredo address", "RFC 4380"),
+    special("2001:1::1/128", "a PCP anycast address", "RFC 7723"),
+    special("2001:1::2/128", "a TURN anycast address", "RFC 8155"),
+    special(
+        "2001:1::3/128",
+        "a DNS-SD service registration address",
+        "RFC 9665",
+    ),
+    special("2001:2::/48", "a benchmarking address", "RFC 5180"),
+    special("2001:3::/32", "an AMT address", "RFC 7450"),
+    special("2001:4:112::/48", "an AS112 address", "RFC 7535"),
+    special("2001:10::/28", "an ORCHID address", "RFC 4843"),
+    special("2001:20::/28", "an ORCHIDv2 address", "RFC 7343"),
+    special("2001:30::/28", "a drone remote ID address", "RFC 9374"),
+    special("2001:db8::/32", "a documentation address", "RFC 3849"),
+    special("2620:4f:8000::/48", "an AS112 address", "RFC 7534"),
+    special("3fff::/20", "a documentation address", "RFC 9637"),
+    special("5f00::/16", "a segment routing (SRv6) address", "RFC 9602"),
+    special("fc00::/7", "a unique-local address", "RFC 4193"),
+    special("fe80::/10", "a link-local address", "RFC 4291"),
+    special("fec0::/10", "a site-local address", "RFC 3879"),
+    special("ff00::/8", "a multicast address", "RFC 4291"),
+];
+
+/// What IPv6 outside 2000::/3 is: neither global unicast nor a block of the table.
+const OUTSIDE_GLOBAL_UNICAST: Special = special(
+    "::/0",
+    "outside the global unicast space",
+    "IANA IPv6 Address Space",
+);
+
+/// [`SPECIAL_PURPOSE`], parsed once, most specific block first.
+static BLOCKS: LazyLock<Vec<(IpNet, &'static Special)>> = LazyLock::new(|| {
+    let mut blocks: Vec<(IpNet, &'static Special)> = SPECIAL_PURPOSE
+        .iter()
+        .map(|special| {
+            let net = special
+                .block
+                .parse()
+                .unwrap_or_else(|_| panic!("{} in SPECIAL_PURPOSE is a CIDR block", special.block));
+            (net, special)
+        })
+        .collect();
+    blocks.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
+    blocks
+});
+
+/// Why an address is not public; `None` when it is public.
+pub fn non_public(address: IpAddr) -> Option<&'static Special> {
+    if let IpAddr::V6(v6) = address
+        && let Some(embedded) = embedded_v4(v6)
+    {
+        return non_public(IpAddr::V4(embedded));
+    }
+    if let Some((_, special)) = BLOCKS.iter().find(|(net, _)| net.contains(&address)) {
+        return Some(special);
+    }
     match address {
-        IpAddr::V4(v4) => non_public_v4(v4),
-        IpAddr::V6(v6) => non_public_v6(v6),
+        IpAddr::V6(v6) if v6.segments()[0] & 0xe000 != 0x2000 => Some(&OUTSIDE_GLOBAL_UNICAST),
+        _ => None,
     }
 }
 
-fn non_public_v4(address: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, c, _] = address.octets();
-    if address == Ipv4Addr::new(169, 254, 169, 254) {
-        return Some("a cloud metadata address");
-    }
-    let reason = match (a, b, c) {
-        (0, _, _) => "an unspecified address",
-        (127, _, _) => "a loopback address",
-        (10, _, _) | (192, 168, _) => "a private address",
-        (172, 16..=31, _) => "a private address",
-        (169, 254, _) => "a link-local address",
-        (100, 64..=127, _) => "a shared (CGNAT) address",
-        (192, 0, 0) => "an IETF protocol address",
-        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "a documentation address",
-        (198, 18..=19, _) => "a benchmarking address",
-        (192, 88, 99) => "a 6to4 relay address",
-        (224..=239, _, _) => "a multicast address",
-        (240..=255, _, _) => "a reserved or broadcast address",
-        _ => return None,
-    };
-    Some(reason)
-}
-
-fn non_public_v6(address: Ipv6Addr) -> Option<&'static str> {
-    if address == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
-        return Some("a cloud metadata address");
-    }
-    if let Some(embedded) = embedded_v4(address) {
-        return non_public_v4(embedded);
-    }
-    let segments = address.segments();
-    let reason = match segments[0] {
-        _ if address.is_unspecified() => "an unspecified address",
-        _ if address.is_loopback() => "a loopback address",
-        0xfc00..=0xfdff => "a unique-local address",
-        0xfe80..=0xfebf => "a link-local address",
-        0xfec0..=0xfeff => "a site-local address",
-        0xff00..=0xffff => "a multicast address",
-        0x2001 if segments[1] == 0x0db8 => "a documentation address",
-        0x2001 if segments[1] == 0 => "a Teredo address",
-        0x0100 if segments[1..4] == [0, 0, 0] => "a discard address",
-        0x0000 => "a reserved address",
-        _ => return None,
-    };
-    Some(reason)
-}
-
-/// The IPv4 address inside an IPv4-mapped, IPv4-compatible, 6to4 or NAT64 address.
+/// The IPv4 address inside an IPv4-mapped, IPv4-compatible, 6to4 or well-known NAT64
+/// address: where a connection to it goes.
 fn embedded_v4(address: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = address.segments();
     let last_32 = || Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
@@ -141,7 +257,6 @@ fn embedded_v4(address: Ipv6Addr) -> Option<Ipv4Addr> {
         [0, 0, 0, 0, 0, 0xffff, _, _] => Some(last_32()),
         [0, 0, 0, 0, 0, 0, hi, _] if hi != 0 => Some(last_32()),
         [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(last_32()),
-        [0x64, 0xff9b, 1, ..] => Some(last_32()),
         [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
             (hi >> 8) as u8,
             hi as u8,
@@ -166,6 +281,7 @@ mod tests {
     fn every_class_of_non_public_address_is_refused() {
         for address in [
             "0.0.0.0",
+            "0.1.2.3",
             "127.0.0.1",
             "10.1.2.3",
             "172.16.0.1",
@@ -174,7 +290,13 @@ mod tests {
             "169.254.169.254",
             "169.254.1.1",
             "100.64.0.1",
+            "192.0.0.9",
+            "192.0.0.171",
             "192.0.2.1",
+            "192.31.196.1",
+            "192.52.193.1",
+            "192.88.99.2",
+            "192.175.48.1",
             "198.51.100.7",
             "203.0.113.9",
             "198.18.0.1",
@@ -183,15 +305,34 @@ mod tests {
             "::",
             "::1",
             "fc00::1",
+            "fd00::1",
             "fd00:ec2::254",
             "fe80::1",
+            "fec0::1",
             "ff02::1",
+            "100::1",
+            "100:0:0:1::1",
+            "2001::1",
+            "2001:1::3",
+            "2001:2::1",
+            "2001:3::1",
+            "2001:4:112::1",
+            "2001:10::1",
+            "2001:20::1",
+            "2001:30::1",
             "2001:db8::1",
+            "2620:4f:8000::1",
+            "3fff::1",
+            "3fff:fff:ffff::1",
+            "5f00::1",
+            "4000::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "::127.0.0.1",
             "2002:7f00:1::",
             "64:ff9b::a00:1",
+            "64:ff9b:1::101:101",
+            "64:ff9b:1:ffff::1",
         ] {
             assert!(refused(address), "{address}");
         }
@@ -202,11 +343,45 @@ mod tests {
         for address in [
             "93.184.215.14",
             "1.1.1.1",
+            "192.0.1.1",
             "2606:4700::1111",
+            "2a00:1450:4001::200e",
             "::ffff:1.1.1.1",
+            "64:ff9b::101:101",
+            "2002:101:101::1",
+            "2001:200::1",
+            "3ffe::1",
         ] {
             assert!(!refused(address), "{address}");
         }
+    }
+
+    #[test]
+    fn every_block_of_the_table_is_a_block_and_is_refused_at_both_ends() {
+        for special in SPECIAL_PURPOSE {
+            let net: IpNet = special.block.parse().expect(special.block);
+            for address in [net.network(), net.broadcast()] {
+                let found = non_public(address).unwrap_or_else(|| panic!("{address}"));
+                assert!(!found.source.is_empty(), "{}", special.block);
+            }
+        }
+    }
+
+    #[test]
+    fn the_reason_names_the_most_specific_block_and_keeps_the_address_as_written() {
+        let blocked = TargetGuard::default()
+            .check("2001:1::1".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(blocked.reason, "a PCP anycast address");
+        let blocked = TargetGuard::default()
+            .check("fd00::1".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            blocked
+                .to_string()
+                .starts_with("fd00::1 is a unique-local address (RFC 4193)"),
+            "{blocked}"
+        );
     }
 
     #[test]
@@ -214,5 +389,54 @@ mod tests {
         let guard = TargetGuard::new(vec!["127.0.0.0/8".parse().unwrap()]);
         assert!(guard.check("127.0.0.1".parse().unwrap()).is_ok());
         assert!(guard.check("10.0.0.1".parse().unwrap()).is_err());
+    }
+
+    /// A resolver hook that answers every name with `address`: nothing is ever sent there.
+    fn answering(address: &'static str) -> GuardedResolver {
+        GuardedResolver::with_lookup(TargetGuard::default(), move |_| {
+            Box::pin(async move { Ok(vec![SocketAddr::new(address.parse().unwrap(), 443)]) })
+        })
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_any_special_purpose_block_is_refused() {
+        for special in SPECIAL_PURPOSE {
+            let net: IpNet = special.block.parse().unwrap();
+            let address: &'static str = net.network().to_string().leak();
+            let resolved = answering(address)
+                .resolve("receiver.example.com".parse().unwrap())
+                .await;
+            let error = resolved.err().unwrap_or_else(|| panic!("{address} passed"));
+            let blocked = error
+                .downcast_ref::<Blocked>()
+                .expect("refused by the guard");
+            assert_eq!(blocked.address.to_string(), address);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_to_such_a_name_fails_before_any_connection() {
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(answering("3fff::1")))
+            .build()
+            .unwrap();
+
+        let error = client
+            .post("http://receiver.example.com/hook")
+            .send()
+            .await
+            .unwrap_err();
+
+        let mut source = std::error::Error::source(&error);
+        let mut found = None;
+        while let Some(cause) = source {
+            if let Some(blocked) = cause.downcast_ref::<Blocked>() {
+                found = Some(blocked.clone());
+            }
+            source = cause.source();
+        }
+        let blocked = found.expect("the guard refused it");
+        assert_eq!(blocked.reason, "a documentation address");
+        assert!(error.is_connect());
     }
 }

@@ -176,3 +176,21 @@ async fn a_receiver_that_echoes_the_api_key_never_shows_it_to_anyone() {
         "{stored:?}"
     );
 }
+
+#[tokio::test]
+async fn an_address_of_the_special_purpose_registries_is_refused_with_its_source() {
+    use crate::common::scene::{console, wait_for_delivery, webhook_to};
+
+    let app = console("1h").await;
+    let api = app.api().await;
+    let webhook = webhook_to(&api, "http://192.52.193.7:9/hook", &["*"]).await;
+    api.publish(serde_json::json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+    let message = delivery["attempts"][0]["error_message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Refused: 192.52.193.7 is an AMT address (RFC 7450)"),
+        "{message}"
+    );
+}

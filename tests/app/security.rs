@@ -194,3 +194,57 @@ async fn an_address_of_the_special_purpose_registries_is_refused_with_its_source
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_stolen_cookie_whose_slow_post_outlives_the_sign_out_stays_signed_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let victim = app.user("victim@example.com", "admin").await;
+    let cookie = victim.cookie_header();
+    let stolen = cookie.trim_start_matches("Cookie: ").trim_end().to_owned();
+    assert_eq!(
+        victim
+            .get_with_cookie("/settings/users", &stolen)
+            .await
+            .status(),
+        200,
+        "the cookie works before the sign-out"
+    );
+    // The thief starts a form post with the stolen cookie and sends its body slowly.
+    let body = format!("name=Thief&csrf_token={}", victim.csrf_token());
+    let (first, rest) = body.split_at(body.len() / 2);
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut thief = tokio::net::TcpStream::connect(&address).await.unwrap();
+    thief
+        .write_all(
+            format!(
+                "POST /settings/tokens HTTP/1.1\r\nHost: {address}\r\n{cookie}\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    assert_eq!(victim.post_form("/logout", &[]).await.status(), 303);
+    thief.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    thief.read_to_string(&mut answer).await.unwrap();
+
+    let after = victim.get_with_cookie("/settings/users", &stolen).await;
+    assert_eq!(
+        after.status(),
+        303,
+        "the session stays signed out: {answer}"
+    );
+    assert!(
+        after.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}

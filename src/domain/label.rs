@@ -94,9 +94,19 @@ impl Label {
     }
 }
 
+/// Spaces narrow enough to pass unseen between two letters ("Pro" + a hair space + "d"
+/// reads "Prod"): the key leaves them out, where TR39 would make them a whole space.
+const NARROW_SPACES: [char; 6] = [
+    '\u{2006}', '\u{2008}', '\u{2009}', '\u{200a}', '\u{202f}', '\u{205f}',
+];
+
 /// [`Label::look_alike_key`] of any text, for names stored before it existed.
 pub fn look_alike_key(text: &str) -> String {
-    let lower = unicode_security::skeleton(text)
+    let visible: String = text
+        .chars()
+        .filter(|c| !NARROW_SPACES.contains(c))
+        .collect();
+    let lower = unicode_security::skeleton(&visible)
         .collect::<String>()
         .to_lowercase();
     let mut key = String::with_capacity(lower.len());
@@ -210,6 +220,7 @@ mod tests {
         }
         assert_eq!(key("\u{412}illing"), key("Billing"), "Cyrillic capital Ve");
         assert_eq!(key("Ilama"), key("llama"), "capital i and small L");
+        assert_eq!(key("Pro\u{200a}d"), key("Prod"), "a hair space");
         assert_eq!(key("CRM  hook"), key("CRM hook"));
         assert_eq!(key("CRM\u{a0}hook"), key("CRM hook"));
         assert_ne!(key("Prod"), key("Prod 2"));

@@ -186,3 +186,27 @@ pub async fn rotate_secret(
     tx.commit().await?;
     Ok(secret)
 }
+
+/// The webhook's signing secret, for an admin who asked to see it: every reveal is audited.
+pub async fn reveal_secret(
+    db: &Db,
+    secrets: &SecretBox,
+    actor: &Actor,
+    id: i64,
+) -> Result<String, StoreError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let webhook = webhooks::find(&mut tx, id, now).await?;
+    let secret = webhooks::signing_secret(&mut tx, secrets, id).await?;
+    Audit {
+        actor,
+        action: AuditAction::SecretRevealed,
+        target_type: "webhook",
+        target: &webhook.name,
+        summary: "the signing secret was shown".into(),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}

@@ -195,12 +195,12 @@ pub async fn delete(
     security(("bearer" = []))
 )]
 pub async fn secret(
-    _caller: Caller,
+    caller: Caller,
     db: web::Data<Db>,
     secrets: web::Data<SecretBox>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let secret = webhooks::signing_secret(db.reader(), &secrets, id.into_inner())
+    let secret = actions::webhooks::reveal_secret(&db, &secrets, &caller.actor(), id.into_inner())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     Ok(HttpResponse::Ok().json(SecretBody { secret }))

@@ -15,7 +15,10 @@ use crate::secret_box::{Purpose, SecretBox};
 mod secrets;
 
 pub(in crate::db) use secrets::open_api_key;
-pub use secrets::{api_key, backfill_signing_secrets, rotate_signing_secret, signing_secret};
+pub use secrets::{
+    SigningSecrets, api_key, backfill_signing_secrets, rotate_signing_secret, signing_secret,
+    signing_secrets,
+};
 use secrets::{new_signing_secret, seal_api_key};
 
 /// The window of the list's success rate.

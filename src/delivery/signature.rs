@@ -5,6 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::clock::Timestamp;
 
 /// A `whsec_` secret could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +45,78 @@ pub fn signature_header(keys: &[SigningKey], id: &str, timestamp: i64, body: &[u
         .join(" ")
 }
 
+/// Whether `header` (a `webhook-signature` value: space-separated `v1,<base64>`) holds this
+/// key's signature of the message; compared in constant time.
+pub fn signed_by(key: &SigningKey, header: &str, id: &str, timestamp: i64, body: &[u8]) -> bool {
+    let expected = key.sign(id, timestamp, body);
+    header
+        .split_whitespace()
+        .any(|candidate| bool::from(candidate.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+/// A request someone received, as pasted into "Check a request".
+pub struct Received<'a> {
+    pub id: &'a str,
+    pub timestamp: &'a str,
+    pub signature: &'a str,
+    pub body: &'a str,
+}
+
+/// What a check of a received request against a webhook's secrets found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// Signed by one of the webhook's secrets at `sent_at`. `previous`: by the secret that
+    /// a rotation replaced, which signed until `previous_until`. `line_endings`: only once
+    /// the body's Windows line endings (added by pasting) were read as `\n`.
+    Genuine {
+        sent_at: Timestamp,
+        previous_until: Option<Timestamp>,
+        line_endings: bool,
+    },
+    /// No signature matches this id, timestamp and body with any of the secrets.
+    NoMatch,
+    /// The header holds no `v1,` signature.
+    NoSignature,
+    /// The timestamp is not whole seconds since 1970.
+    BadTimestamp,
+}
+
+/// Checks `received` against the current secret and the one a rotation replaced (with when
+/// that one stopped, or stops, signing).
+pub fn check(
+    received: &Received,
+    current: &SigningKey,
+    previous: Option<(&SigningKey, Timestamp)>,
+) -> Finding {
+    let Ok(seconds) = received.timestamp.trim().parse::<i64>() else {
+        return Finding::BadTimestamp;
+    };
+    if !received
+        .signature
+        .split_whitespace()
+        .any(|part| part.starts_with("v1,"))
+    {
+        return Finding::NoSignature;
+    }
+    let id = received.id.trim();
+    let unix_newlines = received.body.replace("\r\n", "\n");
+    let bodies = [(received.body, false), (unix_newlines.as_str(), true)];
+    let keys =
+        std::iter::once((current, None)).chain(previous.map(|(key, until)| (key, Some(until))));
+    for (key, previous_until) in keys {
+        for (body, line_endings) in bodies {
+            if signed_by(key, received.signature, id, seconds, body.as_bytes()) {
+                return Finding::Genuine {
+                    sent_at: Timestamp::from_unix_ms(seconds.saturating_mul(1000)),
+                    previous_until,
+                    line_endings: line_endings && body != received.body,
+                };
+            }
+        }
+    }
+    Finding::NoMatch
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +138,54 @@ mod tests {
     fn a_secret_without_its_prefix_is_refused() {
         assert!(SigningKey::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_err());
         assert!(SigningKey::parse("whsec_not base64!").is_err());
+    }
+
+    fn received<'a>(signature: &'a str, body: &'a str) -> Received<'a> {
+        Received {
+            id: "msg_1",
+            timestamp: "1614265330",
+            signature,
+            body,
+        }
+    }
+
+    #[test]
+    fn a_genuine_request_is_told_apart_from_an_altered_one() {
+        let current = SigningKey::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let signature = current.sign("msg_1", 1614265330, b"{\"a\":1}");
+
+        assert!(matches!(
+            check(&received(&signature, "{\"a\":1}"), &current, None),
+            Finding::Genuine {
+                previous_until: None,
+                line_endings: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            check(&received(&signature, "{\"a\":2}"), &current, None),
+            Finding::NoMatch
+        );
+        assert_eq!(
+            check(&received("v2,abc", "{\"a\":1}"), &current, None),
+            Finding::NoSignature
+        );
+    }
+
+    #[test]
+    fn a_request_signed_by_the_replaced_secret_says_until_when_it_signed() {
+        let old = SigningKey::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let new = SigningKey::parse("whsec_c2VjcmV0LXR3by1mb3ItdGVzdHM=").unwrap();
+        let until = Timestamp::from_unix_ms(1_614_300_000_000);
+        let signature = old.sign("msg_1", 1614265330, b"{}\n");
+
+        assert_eq!(
+            check(&received(&signature, "{}\r\n"), &new, Some((&old, until))),
+            Finding::Genuine {
+                sent_at: Timestamp::from_unix_ms(1_614_265_330_000),
+                previous_until: Some(until),
+                line_endings: true,
+            }
+        );
     }
 }

@@ -23,6 +23,7 @@ pub enum AuditAction {
     EventTypeRestored,
     DeliveryRedelivered,
     SecretRotated,
+    SecretRevealed,
     TestEventSent,
     FailedDeliveriesRecovered,
 }
@@ -31,7 +32,7 @@ impl AuditAction {
     /// Comings and goings rather than changes.
     pub const SESSIONS: [Self; 3] = [Self::SignIn, Self::SignInFailed, Self::SignOut];
 
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -53,6 +54,7 @@ impl AuditAction {
         Self::EventTypeRestored,
         Self::DeliveryRedelivered,
         Self::SecretRotated,
+        Self::SecretRevealed,
         Self::TestEventSent,
         Self::FailedDeliveriesRecovered,
     ];
@@ -81,6 +83,7 @@ impl AuditAction {
             Self::EventTypeRestored => "event_type_restored",
             Self::DeliveryRedelivered => "delivery_redelivered",
             Self::SecretRotated => "secret_rotated",
+            Self::SecretRevealed => "secret_revealed",
             Self::TestEventSent => "test_event_sent",
             Self::FailedDeliveriesRecovered => "failed_deliveries_recovered",
         }
@@ -109,6 +112,7 @@ impl AuditAction {
             Self::EventTypeRestored => "Event type restored",
             Self::DeliveryRedelivered => "Redelivery queued",
             Self::SecretRotated => "Signing secret rotated",
+            Self::SecretRevealed => "Signing secret revealed",
             Self::TestEventSent => "Test event sent",
             Self::FailedDeliveriesRecovered => "Failed deliveries recovered",
         }

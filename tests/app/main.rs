@@ -22,6 +22,7 @@ mod receiver;
 mod roles;
 mod security;
 mod setup;
+mod signing_secret;
 mod storage;
 mod webhook_create;
 mod webhook_list;

@@ -57,6 +57,39 @@ pub async fn signing_secret<'a>(
     Ok(secrets.open(Purpose::SigningSecret, &sealed)?)
 }
 
+/// The secrets a delivery of this webhook can have been signed with: the current one, and
+/// the one it replaced with the time that one stopped (or stops) signing.
+pub struct SigningSecrets {
+    pub current: String,
+    pub previous: Option<(String, Timestamp)>,
+}
+
+pub async fn signing_secrets<'a>(
+    db: impl Into<Source<'a>>,
+    secrets: &SecretBox,
+    id: i64,
+) -> Result<SigningSecrets, StoreError> {
+    let row: Option<(Option<String>, Option<String>, Option<Timestamp>)> = dispatch!(read db, |e, d| sqlx::query_as(
+            "SELECT signing_secret, previous_signing_secret, previous_secret_expires_at
+             FROM webhooks WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(e)
+        .await?);
+    let (current, previous, until) = row.ok_or(StoreError::NotFound)?;
+    let current = current.ok_or(StoreError::NotFound)?;
+    let previous = match (previous, until) {
+        (Some(sealed), Some(until)) => {
+            Some((secrets.open(Purpose::SigningSecret, &sealed)?, until))
+        }
+        _ => None,
+    };
+    Ok(SigningSecrets {
+        current: secrets.open(Purpose::SigningSecret, &current)?,
+        previous,
+    })
+}
+
 /// A new signing secret; the current one keeps signing beside it until `keep_until`.
 /// Returns the new secret.
 pub async fn rotate_signing_secret(

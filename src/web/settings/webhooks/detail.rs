@@ -5,12 +5,14 @@ use askama::Template;
 use super::super::Tab;
 use super::chart::HourlyChart;
 use super::log::{DeliveryLog, LogQuery};
+use super::secret::{self, SecretField};
 use super::view::{self, Badge, Outcome};
 use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, webhooks};
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
+use crate::web::session::UserSession;
 use crate::web::{layout::Layout, render};
 
 #[derive(Template)]
@@ -31,11 +33,16 @@ struct DetailPage {
     success_rate: String,
     chart: HourlyChart,
     log: DeliveryLog,
+    /// Admins only: the signing secret, hidden until Reveal.
+    secret_field: Option<SecretField>,
+    /// A secret just made by Create or Rotate, shown this once.
+    new_secret: Option<String>,
 }
 
 pub async fn show(
     db: web::Data<Db>,
     secrets: web::Data<SecretBox>,
+    session: UserSession,
     layout: Layout,
     id: web::Path<i64>,
     query: web::Query<LogQuery>,
@@ -47,7 +54,16 @@ pub async fn show(
         webhooks::api_key(db.reader(), &secrets, id).await?,
         layout.is_admin(),
     );
+    let is_admin = layout.is_admin();
     let page = DetailPage {
+        secret_field: is_admin.then(|| SecretField {
+            webhook_id: id,
+            secret: None,
+            csrf_token: layout.csrf_token.clone(),
+        }),
+        new_secret: is_admin
+            .then(|| secret::take_new_secret(&session, &secrets, id))
+            .flatten(),
         layout,
         title: webhook.name.clone(),
         tab: Tab::Webhooks,

@@ -3,8 +3,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::Tab;
-use super::detail_href;
 use super::form_view::{FieldErrors, FormView, Mode};
+use super::{detail_href, secret};
 use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::event_types::EventType;
@@ -14,7 +14,7 @@ use crate::htmx::Htmx;
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
-use crate::web::session::CurrentUser;
+use crate::web::session::{CurrentUser, UserSession};
 use crate::web::{HtmlForm, render};
 
 #[derive(Template)]
@@ -53,6 +53,7 @@ pub async fn create(
     db: web::Data<Db>,
     secrets: web::Data<SecretBox>,
     user: CurrentUser,
+    session: UserSession,
     layout: Layout,
     htmx: Htmx,
     HtmlForm(input): HtmlForm<WebhookInput>,
@@ -74,6 +75,8 @@ pub async fn create(
         }
         created => created?,
     };
+    let secret = webhooks::signing_secret(db.reader(), &secrets, id).await?;
+    secret::show_once(&session, &secrets, id, &secret)?;
     Flash::success(format!("Webhook \"{}\" created", draft.name.as_str()));
     // Its own page, where the next step (a test event) waits.
     Ok(htmx.redirect(&detail_href(id)))

@@ -8,6 +8,7 @@ mod list;
 pub(super) mod log;
 mod secret;
 mod status;
+mod verify;
 mod view;
 
 use crate::web::routes::{Access, Page, get, post};
@@ -45,6 +46,26 @@ pub fn pages() -> Vec<Page> {
             "/settings/webhooks/{id:[0-9]+}/delete",
             Admin,
             delete::delete,
+        ),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/secret",
+            Admin,
+            secret::reveal,
+        ),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/verify",
+            SignedIn,
+            verify::form,
+        ),
+        post(
+            "/settings/webhooks/{id:[0-9]+}/verify",
+            SignedIn,
+            verify::check,
+        ),
+        get(
+            "/settings/webhooks/{id:[0-9]+}/rotate-secret",
+            Admin,
+            secret::confirm_rotate,
         ),
         post(
             "/settings/webhooks/{id:[0-9]+}/rotate-secret",

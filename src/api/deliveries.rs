@@ -7,9 +7,10 @@ use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
 use crate::clock::Timestamp;
-use crate::db::deliveries::{self, Attempt, Delivery, DeliverySearch};
+use crate::db::deliveries::{self, Attempt, Cursor, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, webhooks};
 use crate::delivery::Inbox;
+use crate::domain::{DeliveryStatus, Quote};
 use crate::paging::{PAGE_SIZE, Pager};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,6 +29,107 @@ pub struct DeliveryBody {
     pub created_at: String,
     /// Every HTTP try, oldest first.
     pub attempts: Vec<AttemptBody>,
+}
+
+/// A delivery found by a search, with where the search matched it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FoundDelivery {
+    pub webhook_id: i64,
+    #[serde(flatten)]
+    pub delivery: DeliveryBody,
+    /// Where `q` matched, e.g. `event data order.id = ord_7731`; empty without `q`.
+    pub matched: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FoundDeliveries {
+    /// Newest first, at most 25.
+    pub data: Vec<FoundDelivery>,
+    /// Pass as `before` for the next, older page; null on the last.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct FindQuery {
+    /// What a customer quotes: a value inside an event's `data` or `current_context`
+    /// (`ord_7731`), an `Idempotency-Key`, an event id (`evt_42`) or a delivery id.
+    q: Option<String>,
+    /// Only this webhook's deliveries.
+    webhook: Option<i64>,
+    /// `pending`, `succeeded` or `failed`.
+    status: Option<String>,
+    /// Only deliveries older than this delivery id: the next page.
+    before: Option<i64>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/deliveries", operation_id = "findDeliveries", tag = "deliveries",
+    params(FindQuery),
+    responses(
+        (status = 200, description = "Newest first", body = FoundDeliveries),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn find(
+    _caller: Caller,
+    db: web::Data<Db>,
+    query: web::Query<FindQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let status = match query
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(key) => Some(DeliveryStatus::from_key(key).ok_or_else(|| {
+            ApiError::validation(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "status is one of pending, succeeded, failed.",
+                Default::default(),
+            )
+        })?),
+    };
+    let quote = query.q.as_deref().and_then(Quote::parse);
+    let search = DeliverySearch {
+        webhook_id: query.webhook,
+        status,
+        any_of: match &quote {
+            Some(quote) => Some(deliveries::any_of(db.reader(), quote).await?),
+            None => None,
+        },
+        ..DeliverySearch::default()
+    };
+    let cursor = match query.before {
+        Some(id) => Cursor::OlderThan(id),
+        None => Cursor::Newest,
+    };
+    let page = deliveries::search(db.reader(), &search, cursor, PAGE_SIZE).await?;
+    let mut matched = match &quote {
+        Some(quote) => deliveries::where_matched(db.reader(), quote, &page.deliveries).await?,
+        None => Default::default(),
+    };
+    let next_before = page.deliveries.last().filter(|_| page.older).map(|d| d.id);
+    let data = page
+        .deliveries
+        .into_iter()
+        .map(|delivery| FoundDelivery {
+            webhook_id: delivery.webhook_id,
+            matched: matched
+                .remove(&delivery.id)
+                .unwrap_or_default()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            delivery: DeliveryBody::from(delivery),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(FoundDeliveries { data, next_before }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,7 +11,7 @@ use super::error::{ApiError, ErrorBody};
 use crate::clock::Timestamp;
 use crate::db::events::{Idempotency, NewEvent};
 use crate::db::sha256_hex;
-use crate::domain::EventTypeKey;
+use crate::domain::{EventTypeKey, terms_of};
 use crate::ingest::{IngestError, Ingestor};
 
 /// Idempotency keys longer than this are refused: they are identifiers, not payloads.
@@ -124,13 +124,18 @@ impl PublishEvent {
             key,
             fingerprint: self.fingerprint(),
         });
+        let current_context = self
+            .current_context
+            .unwrap_or_else(|| serde_json::json!({}));
         Ok(NewEvent {
             event_type: key.to_string(),
             event_time,
-            current_context: self
-                .current_context
-                .unwrap_or_else(|| serde_json::json!({}))
-                .to_string(),
+            search_terms: terms_of(
+                &self.data,
+                &current_context,
+                idempotency.as_ref().map(|i| i.key.as_str()),
+            ),
+            current_context: current_context.to_string(),
             data: self.data.to_string(),
             api_token_id,
             idempotency,

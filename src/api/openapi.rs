@@ -19,6 +19,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         event_types::list,
         event_types::register,
         event_types::change,
+        deliveries::find,
         webhooks::list,
         webhooks::create,
         webhooks::show,

@@ -7,6 +7,7 @@
 use sqlx::{QueryBuilder, Row};
 
 use super::{Reader, StoreError, WriteTx};
+use crate::domain::terms_of;
 use crate::secret_box::{Purpose, SecretBox};
 
 /// Rows read and written at once: 1,000 rows of at most 22 columns stay below either
@@ -262,7 +263,38 @@ pub async fn copy_installation(
         }
     }
     continue_identities(target).await?;
+    index_search_terms(target).await?;
     Ok(())
+}
+
+/// The copied events' search terms, computed again on the target (they are hashes of the
+/// events' own values, so nothing of the source is needed), page by page.
+async fn index_search_terms(target: &mut WriteTx) -> Result<(), StoreError> {
+    let mut after = 0;
+    loop {
+        let page: Vec<(i64, String, String, Option<String>)> = dispatch!(tx &mut *target, |e, d| sqlx::query_as(
+                "SELECT id, data, current_context, idempotency_key FROM events
+                 WHERE id > $1 ORDER BY id LIMIT $2"
+            )
+            .bind(after)
+            .bind(PAGE)
+            .fetch_all(e)
+            .await?);
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.0;
+        let rows = page
+            .iter()
+            .flat_map(|(id, data, context, key)| {
+                let json = |text: &str| serde_json::from_str(text).unwrap_or_default();
+                terms_of(&json(data), &json(context), key.as_deref())
+                    .into_iter()
+                    .map(move |term| (term.get(), *id))
+            })
+            .collect();
+        super::events::insert_search_terms(target, rows).await?;
+    }
 }
 
 /// Rows per table on both sides, in copy order.
@@ -298,6 +330,7 @@ async fn holds_an_installation(target: &mut WriteTx) -> Result<bool, StoreError>
         "webhook_events",
         "webhook_hourly_stats",
         "events",
+        "event_search_terms",
         "deliveries",
         "attempts",
         "event_types WHERE created_at <> 0",

@@ -2,7 +2,7 @@ use sqlx::{Database, FromRow, QueryBuilder};
 
 use super::{Bind, IdList, Reader, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::{AttemptErrorCode, DeliveryStatus};
+use crate::domain::{AttemptErrorCode, DeliveryStatus, Matched, Quote};
 use crate::paging::Pager;
 
 #[derive(Debug, Clone, FromRow)]
@@ -48,6 +48,64 @@ pub struct DeliverySearch {
     pub event_type: Option<String>,
     pub created_from: Option<Timestamp>,
     pub created_before: Option<Timestamp>,
+    /// What a quoted text matched: deliveries with one of these ids or of one of these
+    /// events. Empty lists match nothing.
+    pub any_of: Option<AnyOf>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AnyOf {
+    pub delivery_ids: Vec<i64>,
+    pub event_ids: Vec<i64>,
+}
+
+/// Quoted text that matches more events than this finds the newest of them.
+pub const QUOTED_EVENTS_AT_MOST: i64 = 1000;
+
+/// What `quote` can match: the delivery and event it may name, and the newest events that
+/// hold it as a value or an idempotency key.
+pub async fn any_of(db: Reader<'_>, quote: &Quote) -> Result<AnyOf, StoreError> {
+    let mut event_ids = match quote.term {
+        Some(term) => super::events::quoting(db, term, QUOTED_EVENTS_AT_MOST).await?,
+        None => Vec::new(),
+    };
+    event_ids.extend(quote.event_id);
+    Ok(AnyOf {
+        delivery_ids: quote.delivery_id.into_iter().collect(),
+        event_ids,
+    })
+}
+
+/// Where `quote` matched each of these deliveries, by delivery id.
+pub async fn where_matched(
+    db: Reader<'_>,
+    quote: &Quote,
+    deliveries: &[Delivery],
+) -> Result<std::collections::HashMap<i64, Vec<Matched>>, StoreError> {
+    let event_ids: Vec<i64> = deliveries.iter().map(|d| d.event_id).collect();
+    let events: std::collections::HashMap<i64, (String, String, Option<String>)> =
+        super::events::quotable(db, &event_ids)
+            .await?
+            .into_iter()
+            .map(|(id, data, context, key)| (id, (data, context, key)))
+            .collect();
+    let json = |text: &str| serde_json::from_str(text).unwrap_or_default();
+    Ok(deliveries
+        .iter()
+        .map(|delivery| {
+            let matched = match events.get(&delivery.event_id) {
+                Some((data, context, key)) => quote.matches(
+                    delivery.id,
+                    delivery.event_id,
+                    &json(data),
+                    &json(context),
+                    key.as_deref(),
+                ),
+                None => Vec::new(),
+            };
+            (delivery.id, matched)
+        })
+        .collect())
 }
 
 /// Where a page of results starts. Pages are read from an id, not skipped to by counting,
@@ -183,6 +241,24 @@ where
         query
             .push(" AND e.event_type = ")
             .push_bind(event_type.clone());
+    }
+    if let Some(any_of) = &search.any_of {
+        // Each side of the OR is an indexed lookup (the primary key, deliveries_by_event),
+        // so the plan unions them instead of scanning every delivery.
+        // Id 0 is no row's: it keeps each list valid SQL when it is otherwise empty.
+        query.push(" AND (d.id IN (");
+        let mut ids = query.separated(", ");
+        ids.push_bind(0_i64);
+        for id in &any_of.delivery_ids {
+            ids.push_bind(*id);
+        }
+        query.push(") OR d.event_id IN (");
+        let mut ids = query.separated(", ");
+        ids.push_bind(0_i64);
+        for id in &any_of.event_ids {
+            ids.push_bind(*id);
+        }
+        query.push("))");
     }
     if let Some(from) = search.created_from {
         query.push(" AND d.created_at >= ").push_bind(from);

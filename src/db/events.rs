@@ -4,8 +4,9 @@ use std::time::Duration;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::delivery_queue::Fresh;
-use super::{StoreError, WriteTx};
+use super::{Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
+use crate::domain::SearchTerm;
 
 /// How long an `Idempotency-Key` answers with the event it first created.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -22,6 +23,8 @@ pub struct NewEvent {
     /// The API token that published it.
     pub api_token_id: i64,
     pub idempotency: Option<Idempotency>,
+    /// What a customer may quote to find it (see [`crate::domain::terms_of`]).
+    pub search_terms: Vec<SearchTerm>,
 }
 
 /// An `Idempotency-Key`, which belongs to the token that sent it, and the fingerprint of
@@ -217,6 +220,17 @@ async fn insert_fresh(
     }
     let ids = new_event_ids(conn, fresh.len()).await?;
     insert_events(conn, events, fresh, &ids, now).await?;
+    let terms = fresh
+        .iter()
+        .zip(&ids)
+        .flat_map(|(&index, &id)| {
+            events[index]
+                .search_terms
+                .iter()
+                .map(move |t| (t.get(), id))
+        })
+        .collect();
+    insert_search_terms(conn, terms).await?;
     // Born claimed (due only when the lease lapses): the caller hands them to this
     // process's sender at once, and a process that dies first leaves them to the next. Those
     // of a Failing or paused webhook are born due instead, to wait for a probe or the pause's
@@ -364,6 +378,82 @@ async fn insert_events(
         }
     }
     Ok(())
+}
+
+/// Rows per multi-row INSERT of terms: 2 parameters each.
+const TERMS_PER_INSERT: usize = 10_000;
+
+/// Search terms as (term hash, event id), in as few statements as the batch allows.
+pub(super) async fn insert_search_terms(
+    conn: &mut WriteTx,
+    rows: Vec<(i64, i64)>,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        WriteTx::Sqlite(tx) => {
+            for chunk in rows.chunks(TERMS_PER_INSERT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO event_search_terms (term_hash, event_id) ",
+                );
+                insert.push_values(chunk, |mut row, (term, id)| {
+                    row.push_bind(term).push_bind(id);
+                });
+                insert.push(" ON CONFLICT DO NOTHING");
+                insert.build().execute(&mut **tx).await?;
+            }
+        }
+        WriteTx::Postgres(tx) => {
+            let (terms, event_ids): (Vec<i64>, Vec<i64>) = rows.into_iter().unzip();
+            sqlx::query(
+                "INSERT INTO event_search_terms (term_hash, event_id)
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(terms)
+            .bind(event_ids)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The newest events (at most `limit`) that hold `term`, newest first.
+pub async fn quoting<'a>(
+    db: impl Into<Source<'a>>,
+    term: SearchTerm,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+        "SELECT event_id FROM event_search_terms WHERE term_hash = $1
+         ORDER BY event_id DESC LIMIT $2"
+    )
+    .bind(term.get())
+    .bind(limit)
+    .fetch_all(e)
+    .await?))
+}
+
+/// What a customer could have quoted of these events: (id, data, context, idempotency key).
+pub async fn quotable<'a>(
+    db: impl Into<Source<'a>>,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, String, Option<String>)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    dispatch!(read db, |e, d, Backend| {
+        let mut query = QueryBuilder::<Backend>::new(
+            "SELECT id, data, current_context, idempotency_key FROM events WHERE id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        Ok(query.build_query_as().fetch_all(e).await?)
+    })
 }
 
 impl Published {

@@ -277,6 +277,16 @@ pub async fn look_alike<'a>(
     .await?))
 }
 
+/// Every webhook's id and name, by name: the choices of a webhook filter. At most 1,000;
+/// beyond that the filter still takes any id in its URL.
+pub async fn names<'a>(db: impl Into<Source<'a>>) -> Result<Vec<(i64, String)>, StoreError> {
+    dispatch!(read db, |e, d| Ok(sqlx::query_as(
+        "SELECT id, name FROM webhooks ORDER BY name_folded, id LIMIT 1000"
+    )
+    .fetch_all(e)
+    .await?))
+}
+
 /// Checked inside the write so the message can name the webhook it collides with; the
 /// unique index still refuses a look-alike committed by another node meanwhile.
 async fn refuse_look_alike(

@@ -10,6 +10,7 @@ mod event_type;
 mod label;
 mod max_per_second;
 mod notification_type;
+mod search_term;
 mod user;
 mod webhook;
 mod webhook_name;
@@ -25,6 +26,7 @@ pub use label::{
 };
 pub use max_per_second::MaxPerSecond;
 pub use notification_type::NotificationType;
+pub use search_term::{Matched, Quote, SearchTerm, terms_of};
 pub use user::{Email, Password, Role};
 pub use webhook::{ApiKeyChange, WebhookDraft, WebhookInput, WebhookStatus};
 pub use webhook_name::WebhookName;

@@ -177,7 +177,15 @@ async fn the_deliveries_tab_finds_a_delivery_across_webhooks() {
         .await;
     assert_eq!(since_an_hour_ago.texts(".delivery-log tbody tr").len(), 3);
 
-    for nonsense in ["q=evt_x", "q=drop+table", "from=yesterday"] {
+    // Any text is something a customer may quote: it finds nothing, and says so.
+    for quoted in ["q=evt_x", "q=drop+table", "q=%25", "q=0"] {
+        let page = support
+            .get_page(&format!("/settings/deliveries?{quoted}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{quoted}");
+        assert!(page.text("main").contains("No delivery matches"), "{quoted}");
+    }
+    for nonsense in ["from=yesterday", "webhook=x"] {
         let response = support
             .get(&format!("/settings/deliveries?{nonsense}"))
             .await;

@@ -13,6 +13,7 @@ mod delivery_log;
 mod durability;
 mod errors;
 mod event_catalog;
+mod find_delivery;
 mod hardening;
 mod isolation;
 mod look_alike_names;

@@ -1,5 +1,6 @@
-//! The Deliveries tab: find a delivery from a support ticket across every webhook, by
-//! delivery id (the `webhook-id` a receiver got), event id, event type, outcome and time.
+//! The Deliveries tab: find a delivery from a support ticket across every webhook, by what
+//! the customer quotes (a delivery id, the `webhook-id` a receiver got; an event id; an
+//! `Idempotency-Key`; any value inside the event), webhook, event type, outcome and time.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -9,9 +10,9 @@ use serde::Deserialize;
 use super::webhooks::log::{self, FilterChoices, Results};
 use super::{Tab, time_filter};
 use crate::clock::Timestamp;
-use crate::db::Db;
-use crate::db::deliveries::{Cursor, DeliverySearch};
-use crate::domain::DeliveryStatus;
+use crate::db::deliveries::{self, Cursor, DeliverySearch};
+use crate::db::{Db, webhooks};
+use crate::domain::{DeliveryStatus, Quote};
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::render;
@@ -25,6 +26,7 @@ pub fn pages() -> Vec<Page> {
 #[serde(default)]
 pub struct SearchQuery {
     q: String,
+    webhook: String,
     status: String,
     event: String,
     from: String,
@@ -41,6 +43,8 @@ struct SearchPage {
     tab: Tab,
     query: SearchQuery,
     filters: FilterChoices,
+    /// (id, name, selected) of each webhook, for the webhook filter.
+    webhooks: Vec<(i64, String, bool)>,
     /// What could not be understood, said in words; nothing is searched then.
     problems: Vec<String>,
     results: Option<Results>,
@@ -56,12 +60,17 @@ async fn search(
     let status = log::status_filter(&query.status);
     let event = log::event_type_filter(&query.event);
     let filters = FilterChoices::load(&db, status, event.clone()).await?;
-    let (search, problems) = query.parse(status, event);
+    let (mut search, problems) = query.parse(status, event);
+    let quote = Quote::parse(&query.q);
+    if let Some(quote) = &quote {
+        search.any_of = Some(deliveries::any_of(db.reader(), quote).await?);
+    }
     let results = match problems.is_empty() {
         true => Some(
             Results::load(
                 &db,
                 &search,
+                quote.as_ref(),
                 log::cursor(&query.before, &query.after),
                 Timestamp::now(),
                 |cursor| query.href(cursor),
@@ -70,6 +79,11 @@ async fn search(
         ),
         false => None,
     };
+    let webhooks = webhooks::names(db.reader())
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id, name, search.webhook_id == Some(id)))
+        .collect();
     let page = SearchPage {
         layout,
         title: "Deliveries".into(),
@@ -77,6 +91,7 @@ async fn search(
         searched: query.href(Cursor::Newest) != "/settings/deliveries",
         query,
         filters,
+        webhooks,
         problems,
         results,
     };
@@ -100,18 +115,11 @@ impl SearchQuery {
             event_type,
             ..DeliverySearch::default()
         };
-        let id = self.q.trim();
-        if let Some(event_id) = id.strip_prefix("evt_") {
-            match event_id.parse() {
-                Ok(event_id) => search.event_id = Some(event_id),
-                Err(_) => problems.push(format!("“{id}” is no event id: they read like evt_42.")),
-            }
-        } else if !id.is_empty() {
-            match id.parse() {
-                Ok(delivery_id) => search.delivery_id = Some(delivery_id),
-                Err(_) => problems.push(
-                    "Search by a delivery id (the webhook-id header, like 1042) or an event id (like evt_42).".into(),
-                ),
+        let webhook = self.webhook.trim();
+        if !webhook.is_empty() {
+            match webhook.parse() {
+                Ok(id) => search.webhook_id = Some(id),
+                Err(_) => problems.push("Choose a webhook from the list.".into()),
             }
         }
         search.created_from = time_filter(&self.from, "From", &mut problems);
@@ -124,6 +132,7 @@ impl SearchQuery {
         let mut params = url::form_urlencoded::Serializer::new(String::new());
         for (key, value) in [
             ("q", &self.q),
+            ("webhook", &self.webhook),
             ("status", &self.status),
             ("event", &self.event),
             ("from", &self.from),

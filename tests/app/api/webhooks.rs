@@ -218,6 +218,7 @@ async fn the_openapi_document_describes_every_route_and_its_errors() {
         ("/api/v1/event-types", "get"),
         ("/api/v1/event-types", "post"),
         ("/api/v1/event-types/{key}", "patch"),
+        ("/api/v1/deliveries", "get"),
         ("/api/v1/webhooks", "get"),
         ("/api/v1/webhooks", "post"),
         ("/api/v1/webhooks/{id}", "get"),
@@ -249,7 +250,7 @@ async fn the_openapi_document_describes_every_route_and_its_errors() {
         .filter_map(|operation| operation["operationId"].as_str())
         .collect();
     let unique: std::collections::HashSet<_> = ids.iter().collect();
-    assert_eq!(ids.len(), 15, "{ids:?}");
+    assert_eq!(ids.len(), 16, "{ids:?}");
     assert_eq!(unique.len(), ids.len(), "{ids:?}");
     assert!(ids.contains(&"listWebhooks") && ids.contains(&"listDeliveries"));
 }

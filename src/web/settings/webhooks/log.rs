@@ -12,7 +12,7 @@ use super::view::{Badge, Moment};
 use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Cursor, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, event_types};
-use crate::domain::DeliveryStatus;
+use crate::domain::{DeliveryStatus, Quote};
 use crate::htmx::Htmx;
 use crate::paging::PAGE_SIZE;
 use crate::web::error::AppError;
@@ -137,14 +137,20 @@ pub struct Results {
 
 impl Results {
     /// `href` gives the address of the page at a cursor, the filters kept.
+    /// With a `quote`, each row says where the quote matched it.
     pub async fn load(
         db: &Db,
         search: &DeliverySearch,
+        quote: Option<&Quote>,
         cursor: Cursor,
         now: Timestamp,
         href: impl Fn(Cursor) -> String,
     ) -> Result<Self, StoreError> {
         let page = deliveries::search(db.reader(), search, cursor, PAGE_SIZE).await?;
+        let mut matched = match quote {
+            Some(quote) => deliveries::where_matched(db.reader(), quote, &page.deliveries).await?,
+            None => Default::default(),
+        };
         let newer = page
             .deliveries
             .first()
@@ -159,7 +165,13 @@ impl Results {
             rows: page
                 .deliveries
                 .into_iter()
-                .map(|delivery| DeliveryRow::new(delivery, now))
+                .map(|delivery| {
+                    let matched = matched.remove(&delivery.id).unwrap_or_default();
+                    DeliveryRow {
+                        matched: matched.iter().take(2).map(ToString::to_string).collect(),
+                        ..DeliveryRow::new(delivery, now)
+                    }
+                })
                 .collect(),
             pagination: Pagination::steps(newer, older).labelled("← Newer", "Older →"),
         })
@@ -213,7 +225,7 @@ impl LogResults {
             ..DeliverySearch::default()
         };
         let page_path = detail_href(webhook_id);
-        let results = Results::load(db, &search, query.cursor(), now, |at| {
+        let results = Results::load(db, &search, None, query.cursor(), now, |at| {
             query.href(&page_path, at, "#delivery-log")
         })
         .await?;
@@ -253,6 +265,8 @@ pub struct DeliveryRow {
     pub last_duration: String,
     pub next_retry: Option<Moment>,
     pub created: Moment,
+    /// Where a search's quote matched it, e.g. "event data order.id = ord_7731".
+    pub matched: Vec<String>,
 }
 
 impl DeliveryRow {
@@ -288,6 +302,7 @@ impl DeliveryRow {
                 _ => None,
             },
             created: Moment::of(delivery.created_at, now),
+            matched: Vec::new(),
         }
     }
 }

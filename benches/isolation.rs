@@ -250,6 +250,7 @@ async fn seed_backlog(database_url: &str, count: usize, dead_port: u16) {
         data: format!(r#"{{"n":{n},"order":{{"id":"ord_{n}"}}}}"#),
         api_token_id: 0,
         idempotency: None,
+        search_terms: Vec::new(),
     };
     for start in (0..count).step_by(10_000) {
         let batch: Vec<NewEvent> = (start..(start + 10_000).min(count)).map(event).collect();

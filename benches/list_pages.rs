@@ -11,7 +11,9 @@ use webhook_console::db::deliveries::{self, Cursor, DeliverySearch};
 use webhook_console::db::delivery_queue::{self, AttemptRecord, ReceiverVerdict};
 use webhook_console::db::events::{self, NewEvent};
 use webhook_console::db::{Db, event_types, webhooks};
-use webhook_console::domain::{AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus};
+use webhook_console::domain::{
+    AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
+};
 use webhook_console::secret_box::SecretBox;
 use webhook_console::startup::Application;
 
@@ -125,6 +127,18 @@ async fn main() {
         (
             "Deliveries search: failed",
             "/settings/deliveries?status=failed".into(),
+        ),
+        (
+            "Deliveries search: an order id in data",
+            format!("/settings/deliveries?q=ord_{}", heavy.to_heavy / 2),
+        ),
+        (
+            "Deliveries search: a value in every event",
+            "/settings/deliveries?q=49.90".into(),
+        ),
+        (
+            "Deliveries search: quote matching nothing",
+            "/settings/deliveries?q=ord_nothing".into(),
         ),
     ]
     .into();
@@ -255,13 +269,17 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
     .await
     .expect("heavy webhook")[0]
         .id;
-    let event = |i: usize, event_type: &str| NewEvent {
-        event_type: event_type.to_owned(),
-        event_time: now,
-        current_context: "{}".into(),
-        data: format!(r#"{{"order":{{"id":"ord_{i}","total":"49.90"}}}}"#),
-        api_token_id: 0,
-        idempotency: None,
+    let event = |i: usize, event_type: &str| {
+        let data = serde_json::json!({"order": {"id": format!("ord_{i}"), "total": "49.90"}});
+        NewEvent {
+            event_type: event_type.to_owned(),
+            event_time: now,
+            current_context: "{}".into(),
+            search_terms: terms_of(&data, &serde_json::json!({}), None),
+            data: data.to_string(),
+            api_token_id: 0,
+            idempotency: None,
+        }
     };
     let spread: Vec<NewEvent> = (0..SPREAD_EVENTS)
         .map(|i| event(i, subscribable[i % subscribable.len()].as_str()))

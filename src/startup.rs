@@ -26,6 +26,7 @@ use crate::config::Settings;
 use crate::db::sessions::DbSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
 use crate::delivery;
+use crate::delivery::retry::RetrySchedule;
 use crate::domain::{Email, Password};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
@@ -80,6 +81,7 @@ struct Shared {
     engine_health: web::Data<delivery::Health>,
     engine_inbox: web::Data<delivery::Inbox>,
     trusted_proxies: web::Data<TrustedProxies>,
+    retry_schedule: web::Data<RetrySchedule>,
     body_timeout: BodyTimeout,
 }
 
@@ -121,6 +123,7 @@ impl Application {
             engine_health: web::Data::new(engine.health.clone()),
             engine_inbox: web::Data::new(engine.inbox.clone()),
             trusted_proxies: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
+            retry_schedule: web::Data::new(settings.retry_schedule.clone()),
             body_timeout: BodyTimeout(*settings.request_body_timeout),
         };
         let server = serve(listener, shared, &settings, key.cookie_key())
@@ -205,6 +208,7 @@ fn serve(
             .app_data(shared.engine_health.clone())
             .app_data(shared.engine_inbox.clone())
             .app_data(shared.trusted_proxies.clone())
+            .app_data(shared.retry_schedule.clone())
             .configure(console::public)
             .configure(api::routes)
             .configure(console::pages)

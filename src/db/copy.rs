@@ -10,7 +10,7 @@ use super::{Reader, StoreError, WriteTx};
 use crate::domain::terms_of;
 use crate::secret_box::{Purpose, SecretBox};
 
-/// Rows read and written at once: 1,000 rows of at most 22 columns stay below either
+/// Rows read and written at once: 1,000 rows of at most 32 columns stay below either
 /// backend's limit on parameters.
 const PAGE: i64 = 1000;
 
@@ -73,6 +73,9 @@ const TABLES: &[Table] = &[
             ("failing_code", Text),
             ("next_probe_at", Int),
             ("paused_until", Int),
+            ("failed_in_a_row", Int),
+            ("failed_in_a_row_since", Int),
+            ("last_failure", Text),
         ],
         paged: true,
     },

@@ -398,6 +398,35 @@ impl<'a> ReceiverChange<'a> {
     }
 }
 
+/// A webhook's tries of one batch, in time order, as its failure streak sees them: whether
+/// one succeeded, and the failures after the last success, from when, with the last answer.
+#[derive(Default)]
+struct Streak {
+    succeeded: bool,
+    failed: i64,
+    failed_since: Option<Timestamp>,
+    last_answer: Option<String>,
+}
+
+impl Streak {
+    fn add(&mut self, attempt: &AttemptRecord) {
+        if attempt.error_code.is_none() {
+            *self = Self {
+                succeeded: true,
+                ..Self::default()
+            };
+            return;
+        }
+        self.failed += 1;
+        self.failed_since.get_or_insert(attempt.at);
+        self.last_answer = Some(match (attempt.status_code, attempt.error_code) {
+            (Some(code), _) => code.to_string(),
+            (None, Some(error)) => error.key().to_owned(),
+            (None, None) => String::new(),
+        });
+    }
+}
+
 /// Rows per multi-row INSERT: 10 parameters each stays far below SQLite's limit.
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -419,6 +448,12 @@ pub async fn record_attempts(
     let mut last: BTreeMap<i64, (Timestamp, bool)> = BTreeMap::new();
     let mut hourly: BTreeMap<(i64, Timestamp), (i64, i64)> = BTreeMap::new();
     let mut receivers: BTreeMap<i64, ReceiverChange> = BTreeMap::new();
+    let mut streaks: BTreeMap<i64, Streak> = BTreeMap::new();
+    let mut in_time_order = attempts.clone();
+    in_time_order.sort_by_key(|attempt| attempt.at);
+    for attempt in &in_time_order {
+        streaks.entry(attempt.webhook_id).or_default().add(attempt);
+    }
     for attempt in &attempts {
         receivers
             .entry(attempt.webhook_id)
@@ -469,6 +504,24 @@ pub async fn record_attempts(
         .bind(hour)
         .bind(succeeded)
         .bind(failed)
+        .execute(&mut *e)
+        .await?;
+    }
+    for (webhook_id, streak) in &streaks {
+        sqlx::query(
+            "UPDATE webhooks SET
+               failed_in_a_row = CASE WHEN $2 THEN $3 ELSE failed_in_a_row + $3 END,
+               failed_in_a_row_since = CASE WHEN $3 = 0 THEN NULL
+                                            WHEN $2 OR failed_in_a_row_since IS NULL THEN $4
+                                            ELSE failed_in_a_row_since END,
+               last_failure = CASE WHEN $3 = 0 THEN NULL ELSE $5 END
+             WHERE id = $1",
+        )
+        .bind(webhook_id)
+        .bind(streak.succeeded)
+        .bind(streak.failed)
+        .bind(streak.failed_since)
+        .bind(streak.last_answer.as_deref())
         .execute(&mut *e)
         .await?;
     }

@@ -48,6 +48,17 @@ pub struct Webhook {
     pub failing: Option<Failing>,
     /// The receiver asked (`Retry-After`) to be sent nothing before this.
     pub paused_until: Option<Timestamp>,
+    /// Tries that failed in a row, whatever the cause, since the last success.
+    pub failure_streak: Option<FailureStreak>,
+}
+
+/// Tries that failed in a row: how many, since when, and the last answer (a status code or
+/// an error code's key).
+#[derive(Debug, Clone)]
+pub struct FailureStreak {
+    pub tries: i64,
+    pub since: Timestamp,
+    pub last_answer: String,
 }
 
 impl Webhook {
@@ -184,8 +195,11 @@ pub async fn update(
 
 /// What the engine learnt of a webhook's receiver, each column with its value for a
 /// receiver it knows nothing of.
-const RECEIVER_STATE: [(&str, &str); 6] = [
+const RECEIVER_STATE: [(&str, &str); 9] = [
     ("consecutive_failures", "0"),
+    ("failed_in_a_row", "0"),
+    ("failed_in_a_row_since", "NULL"),
+    ("last_failure", "NULL"),
     ("failing_since", "NULL"),
     ("failing_reason", "NULL"),
     ("failing_code", "NULL"),
@@ -387,7 +401,7 @@ where
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
                 w.status_reason, w.max_per_second, w.failing_since, w.failing_reason,
-                w.failing_code,
+                w.failing_code, w.failed_in_a_row, w.failed_in_a_row_since, w.last_failure,
                 w.next_probe_at, w.paused_until,
                 (SELECT string_agg(e.event_type, ' ') FROM webhook_events e
                   WHERE e.webhook_id = w.id) AS events,
@@ -472,6 +486,9 @@ struct WebhookRow {
     failing_code: Option<AttemptErrorCode>,
     next_probe_at: Option<Timestamp>,
     paused_until: Option<Timestamp>,
+    failed_in_a_row: i64,
+    failed_in_a_row_since: Option<Timestamp>,
+    last_failure: Option<String>,
 }
 
 impl TryFrom<WebhookRow> for Webhook {
@@ -516,6 +533,14 @@ impl TryFrom<WebhookRow> for Webhook {
                 next_probe_at: row.next_probe_at.unwrap_or(since),
             }),
             paused_until: row.paused_until,
+            failure_streak: row
+                .failed_in_a_row_since
+                .filter(|_| row.failed_in_a_row > 0)
+                .map(|since| FailureStreak {
+                    tries: row.failed_in_a_row,
+                    since,
+                    last_answer: row.last_failure.unwrap_or_default(),
+                }),
         })
     }
 }

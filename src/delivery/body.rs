@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::clock::Timestamp;
 use crate::db::delivery_queue::Claimed;
 
 #[derive(Serialize)]
@@ -17,11 +18,26 @@ struct Body<'a> {
 }
 
 pub fn of(delivery: &Claimed) -> Result<Arc<[u8]>, serde_json::Error> {
-    let body = Body {
-        event_time: delivery.event_time.rfc3339(),
-        event_type: &delivery.event_type,
-        current_context: serde_json::from_str(&delivery.current_context)?,
-        data: serde_json::from_str(&delivery.data)?,
-    };
-    Ok(serde_json::to_vec(&body)?.into())
+    Ok(bytes(
+        delivery.event_time,
+        &delivery.event_type,
+        &delivery.current_context,
+        &delivery.data,
+    )?
+    .into())
+}
+
+/// The exact bytes sent for an event: what its signature covers.
+pub fn bytes(
+    event_time: Timestamp,
+    event_type: &str,
+    current_context: &str,
+    data: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&Body {
+        event_time: event_time.rfc3339(),
+        event_type,
+        current_context: serde_json::from_str(current_context)?,
+        data: serde_json::from_str(data)?,
+    })
 }

@@ -2,7 +2,7 @@
 //! retries on a schedule, and records every attempt.
 
 mod answer;
-mod body;
+pub mod body;
 pub mod housekeeping;
 mod nodes;
 mod outcomes;

@@ -53,6 +53,31 @@ pub enum AttemptErrorCode {
 }
 
 impl AttemptErrorCode {
+    const ALL: [Self; 6] = [
+        Self::Timeout,
+        Self::Connect,
+        Self::Tls,
+        Self::Dns,
+        Self::HttpStatus,
+        Self::BlockedTarget,
+    ];
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.key() == key)
+    }
+
+    /// In words, for lists: what happened, not the code.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Timeout => "no answer in time",
+            Self::Connect => "connection failed",
+            Self::Tls => "TLS handshake failed",
+            Self::Dns => "host name not found",
+            Self::HttpStatus => "error status",
+            Self::BlockedTarget => "address not allowed",
+        }
+    }
+
     /// The stable snake_case name: in storage and JSON.
     pub fn key(self) -> &'static str {
         match self {

@@ -579,8 +579,14 @@ async fn the_webhook_page_logs_each_delivery_and_a_delivery_opens_to_its_attempt
     assert!(page.text(".delivery-log tbody").contains("order.purchased"));
     assert!(page.text(".delivery-log tbody").contains("503"));
     assert!(
-        page.text(".delivery-log tbody").contains("Pending"),
-        "not by colour alone"
+        page.text(".delivery-log tbody").contains("Retrying"),
+        "tried and waiting for its next try, not by colour alone"
+    );
+    assert!(
+        page.text(".delivery-log tbody td[data-label=Attempts]")
+            .contains("2 of "),
+        "{}",
+        page.text(".delivery-log tbody")
     );
     let none_failed = app
         .get_page(&format!("/settings/webhooks/{webhook}?status=failed"))

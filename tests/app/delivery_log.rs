@@ -183,7 +183,10 @@ async fn the_deliveries_tab_finds_a_delivery_across_webhooks() {
             .get_page(&format!("/settings/deliveries?{quoted}"))
             .await;
         assert_eq!(page.status, StatusCode::OK, "{quoted}");
-        assert!(page.text("main").contains("No delivery matches"), "{quoted}");
+        assert!(
+            page.text("main").contains("No delivery matches"),
+            "{quoted}"
+        );
     }
     for nonsense in ["from=yesterday", "webhook=x"] {
         let response = support

@@ -15,6 +15,7 @@ mod errors;
 mod event_catalog;
 mod find_delivery;
 mod hardening;
+mod health;
 mod isolation;
 mod look_alike_names;
 mod migrate;

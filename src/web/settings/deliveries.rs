@@ -12,6 +12,7 @@ use super::{Tab, time_filter};
 use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Cursor, DeliverySearch};
 use crate::db::{Db, webhooks};
+use crate::delivery::retry::RetrySchedule;
 use crate::domain::{DeliveryStatus, Quote};
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
@@ -53,6 +54,7 @@ struct SearchPage {
 
 async fn search(
     db: web::Data<Db>,
+    tries: web::Data<RetrySchedule>,
     layout: Layout,
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -69,6 +71,7 @@ async fn search(
         true => Some(
             Results::load(
                 &db,
+                &tries,
                 &search,
                 quote.as_ref(),
                 log::cursor(&query.before, &query.after),

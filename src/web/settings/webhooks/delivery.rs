@@ -39,13 +39,27 @@ struct DeliveryPage {
     /// The request's headers as sent, the API key masked.
     headers: Vec<(&'static str, String)>,
     body: String,
-    attempts: Vec<AttemptView>,
+    /// The exact bytes sent, for Copy.
+    raw_body: String,
+    /// The request as a cURL command, the API key as `$API_KEY`.
+    curl: String,
+    /// Tries in order, each identical run of failures shown once.
+    attempts: Vec<AttemptRun>,
+    /// While the delivery waits for a try, the page refreshes its summary and attempts.
+    live: bool,
+}
+
+/// A try, and the later tries in a row that ended exactly like it (their times).
+struct AttemptRun {
+    first: AttemptView,
+    repeats: Vec<String>,
+    last_number: usize,
 }
 
 struct AttemptView {
     number: usize,
     at: String,
-    duration_ms: i64,
+    duration: String,
     succeeded: bool,
     status_code: Option<i64>,
     error: Option<(String, String)>,
@@ -71,21 +85,44 @@ pub async fn show(
         layout.is_admin(),
     );
     let attempts = deliveries::attempts(db.reader(), delivery_id).await?;
+    let raw_body = String::from_utf8(
+        crate::delivery::body::bytes(event_time, &delivery.event_type, &context, &data)
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let last_try = attempts
+        .last()
+        .map(|a| (a.attempted_at, a.signature.clone()));
+    let curl = curl(
+        &webhook.url,
+        delivery_id,
+        api_key.is_some(),
+        last_try,
+        &raw_body,
+    );
     let page = DeliveryPage {
+        live: delivery.status == DeliveryStatus::Pending,
+        raw_body,
+        curl,
         title: format!("Delivery {delivery_id}"),
         tab: Tab::Webhooks,
         webhook_href: detail_href(webhook_id),
-        status: Badge::delivery(delivery.status),
+        status: match delivery.status == DeliveryStatus::Pending && delivery.attempt_count > 0 {
+            true => Badge::retrying(),
+            false => Badge::delivery(delivery.status),
+        },
         next_retry: (delivery.status == DeliveryStatus::Pending && delivery.attempt_count > 0)
             .then(|| delivery.next_attempt_at.map(Timestamp::absolute))
             .flatten(),
         headers: headers(delivery_id, api_key),
         body: body(&delivery.event_type, event_time, &context, &data),
-        attempts: attempts
-            .into_iter()
-            .enumerate()
-            .map(|(index, attempt)| AttemptView::new(index + 1, attempt))
-            .collect(),
+        attempts: runs(
+            attempts
+                .into_iter()
+                .enumerate()
+                .map(|(index, attempt)| AttemptView::new(index + 1, attempt))
+                .collect(),
+        ),
         layout,
         webhook,
         delivery,
@@ -157,6 +194,66 @@ fn headers(delivery_id: i64, api_key: Option<String>) -> Vec<(&'static str, Stri
     headers
 }
 
+/// Consecutive failed tries that ended the same way (status, error, answer) as one run: four
+/// identical timeouts read as one, with their times.
+fn runs(attempts: Vec<AttemptView>) -> Vec<AttemptRun> {
+    let mut runs: Vec<AttemptRun> = Vec::new();
+    for attempt in attempts {
+        if let Some(run) = runs.last_mut()
+            && !attempt.succeeded
+            && !run.first.succeeded
+            && run.first.status_code == attempt.status_code
+            && run.first.error == attempt.error
+            && run.first.response == attempt.response
+        {
+            run.repeats.push(attempt.at);
+            run.last_number = attempt.number;
+            continue;
+        }
+        runs.push(AttemptRun {
+            last_number: attempt.number,
+            first: attempt,
+            repeats: Vec::new(),
+        });
+    }
+    runs
+}
+
+/// The request as a cURL command a person can run against their receiver: the last try's
+/// timestamp and signature, the exact body, and the API key left for them to fill in.
+fn curl(
+    url: &str,
+    delivery_id: i64,
+    has_api_key: bool,
+    last_try: Option<(Timestamp, Option<String>)>,
+    body: &str,
+) -> String {
+    let quoted = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
+    let mut lines = vec![
+        format!("curl -X POST {}", quoted(url)),
+        format!("  -H {}", quoted("content-type: application/json")),
+        format!("  -H {}", quoted(&format!("user-agent: {USER_AGENT}"))),
+        format!("  -H {}", quoted(&format!("webhook-id: {delivery_id}"))),
+    ];
+    if let Some((at, signature)) = last_try {
+        lines.push(format!(
+            "  -H {}",
+            quoted(&format!("webhook-timestamp: {}", at.unix_ms() / 1000))
+        ));
+        if let Some(signature) = signature {
+            lines.push(format!(
+                "  -H {}",
+                quoted(&format!("webhook-signature: {signature}"))
+            ));
+        }
+    }
+    if has_api_key {
+        lines.push("  -H \"X-API-Key: $API_KEY\"".to_owned());
+    }
+    lines.push(format!("  --data-raw {}", quoted(body)));
+    lines.join(" \\\n")
+}
+
 /// The four keys a receiver gets, in the order it gets them, laid out for reading.
 fn body(event_type: &str, event_time: Timestamp, context: &str, data: &str) -> String {
     let parse = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
@@ -175,12 +272,12 @@ impl AttemptView {
             number,
             at: attempt.attempted_at.absolute_seconds(),
             timestamp: attempt.attempted_at.unix_ms() / 1000,
-            duration_ms: attempt.duration_ms,
+            duration: super::log::duration_label(attempt.duration_ms),
             succeeded: attempt.error_code.is_none(),
             status_code: attempt.status_code,
             error: attempt.error_code.map(|code| {
                 (
-                    code.key().to_owned(),
+                    code.label().to_owned(),
                     attempt.error_message.unwrap_or_default(),
                 )
             }),

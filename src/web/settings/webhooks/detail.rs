@@ -10,6 +10,7 @@ use super::view::{self, Badge, Outcome};
 use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, webhooks};
+use crate::delivery::retry::RetrySchedule;
 use crate::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::session::UserSession;
@@ -25,6 +26,8 @@ struct DetailPage {
     status: Badge,
     /// Why deliveries wait: Failing (with the next probe) or paused by the receiver.
     waiting: Option<String>,
+    /// "All 94 tries failed since …; last answer: 500." while the last tries all failed.
+    streak: Option<String>,
     events: Vec<String>,
     api_key: Option<String>,
     created_at: String,
@@ -41,6 +44,7 @@ struct DetailPage {
 
 pub async fn show(
     db: web::Data<Db>,
+    tries: web::Data<RetrySchedule>,
     secrets: web::Data<SecretBox>,
     session: UserSession,
     layout: Layout,
@@ -73,6 +77,11 @@ pub async fn show(
             .is_active()
             .then(|| view::waiting_reason(&webhook, now))
             .flatten(),
+        streak: webhook
+            .status
+            .is_active()
+            .then(|| view::streak_banner(&webhook, now))
+            .flatten(),
         events: view::event_keys(&webhook.events),
         api_key,
         created_at: webhook.created_at.absolute(),
@@ -86,7 +95,7 @@ pub async fn show(
             &webhooks::hourly_outcomes(db.reader(), id, HourlyChart::first_hour(now)).await?,
             now,
         ),
-        log: DeliveryLog::load(&db, id, &query, now).await?,
+        log: DeliveryLog::load(&db, &tries, id, &query, now).await?,
         webhook,
     };
     render(StatusCode::OK, &page)

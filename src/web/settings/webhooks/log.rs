@@ -12,6 +12,7 @@ use super::view::{Badge, Moment};
 use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Cursor, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, event_types};
+use crate::delivery::retry::RetrySchedule;
 use crate::domain::{DeliveryStatus, Quote};
 use crate::htmx::Htmx;
 use crate::paging::PAGE_SIZE;
@@ -137,9 +138,11 @@ pub struct Results {
 
 impl Results {
     /// `href` gives the address of the page at a cursor, the filters kept.
-    /// With a `quote`, each row says where the quote matched it.
+    /// With a `quote`, each row says where the quote matched it. `tries` is how many tries
+    /// a delivery gets, for "attempt 2 of 8".
     pub async fn load(
         db: &Db,
+        tries: &RetrySchedule,
         search: &DeliverySearch,
         quote: Option<&Quote>,
         cursor: Cursor,
@@ -169,7 +172,7 @@ impl Results {
                     let matched = matched.remove(&delivery.id).unwrap_or_default();
                     DeliveryRow {
                         matched: matched.iter().take(2).map(ToString::to_string).collect(),
-                        ..DeliveryRow::new(delivery, now)
+                        ..DeliveryRow::new(delivery, tries.max_attempts(), now)
                     }
                 })
                 .collect(),
@@ -199,13 +202,14 @@ pub struct LogResults {
 impl DeliveryLog {
     pub async fn load(
         db: &Db,
+        tries: &RetrySchedule,
         webhook_id: i64,
         query: &LogQuery,
         now: Timestamp,
     ) -> Result<Self, StoreError> {
         Ok(Self {
             filters: FilterChoices::load(db, query.status(), query.event_type()).await?,
-            results: LogResults::load(db, webhook_id, query, now).await?,
+            results: LogResults::load(db, tries, webhook_id, query, now).await?,
             recover_since: now.minus(RECOVER_BY_DEFAULT).utc_minutes(),
         })
     }
@@ -214,6 +218,7 @@ impl DeliveryLog {
 impl LogResults {
     async fn load(
         db: &Db,
+        tries: &RetrySchedule,
         webhook_id: i64,
         query: &LogQuery,
         now: Timestamp,
@@ -225,7 +230,7 @@ impl LogResults {
             ..DeliverySearch::default()
         };
         let page_path = detail_href(webhook_id);
-        let results = Results::load(db, &search, None, query.cursor(), now, |at| {
+        let results = Results::load(db, tries, &search, None, query.cursor(), now, |at| {
             query.href(&page_path, at, "#delivery-log")
         })
         .await?;
@@ -259,7 +264,8 @@ pub struct DeliveryRow {
     pub event_id: String,
     pub event_type: String,
     pub status: Badge,
-    pub attempts: i64,
+    /// "2 of 8" while tries remain, else the number made.
+    pub attempts: String,
     /// The last answer: a status code, an error code, or nothing yet.
     pub last_result: String,
     pub last_duration: String,
@@ -270,16 +276,17 @@ pub struct DeliveryRow {
 }
 
 impl DeliveryRow {
-    fn new(delivery: Delivery, now: Timestamp) -> Self {
+    fn new(delivery: Delivery, max_attempts: usize, now: Timestamp) -> Self {
         let last = delivery.attempts.last();
         let last_result = match last {
             None => "—".to_owned(),
             Some(attempt) => match (attempt.status_code, attempt.error_code) {
                 (Some(code), _) => code.to_string(),
-                (None, Some(error)) => error.key().to_owned(),
+                (None, Some(error)) => error.label().to_owned(),
                 (None, None) => "—".to_owned(),
             },
         };
+        let retrying = delivery.status == DeliveryStatus::Pending && delivery.attempt_count > 0;
         Self {
             href: format!(
                 "{}/deliveries/{}",
@@ -291,10 +298,17 @@ impl DeliveryRow {
             webhook_name: delivery.webhook_name,
             event_id: format!("evt_{}", delivery.event_id),
             event_type: delivery.event_type,
-            status: Badge::delivery(delivery.status),
-            attempts: delivery.attempt_count,
+            status: match retrying {
+                true => Badge::retrying(),
+                false => Badge::delivery(delivery.status),
+            },
+            attempts: match retrying {
+                // The next try is the one after those made.
+                true => format!("{} of {max_attempts}", delivery.attempt_count + 1),
+                false => delivery.attempt_count.to_string(),
+            },
             last_result,
-            last_duration: last.map_or("—".to_owned(), |a| format!("{} ms", a.duration_ms)),
+            last_duration: last.map_or("—".to_owned(), |a| duration_label(a.duration_ms)),
             next_retry: match (delivery.status, delivery.next_attempt_at) {
                 (DeliveryStatus::Pending, Some(at)) if delivery.attempt_count > 0 => {
                     Some(Moment::of(at, now))
@@ -304,6 +318,14 @@ impl DeliveryRow {
             created: Moment::of(delivery.created_at, now),
             matched: Vec::new(),
         }
+    }
+}
+
+/// A try's duration as read at a glance: "< 1 ms" rather than a misleading "0 ms".
+pub fn duration_label(ms: i64) -> String {
+    match ms {
+        0 => "< 1 ms".to_owned(),
+        ms => format!("{ms} ms"),
     }
 }
 
@@ -317,6 +339,7 @@ struct ResultsPartial {
 /// follows the address gets the webhook's page instead.
 pub async fn refresh(
     db: web::Data<Db>,
+    tries: web::Data<RetrySchedule>,
     htmx: Htmx,
     id: web::Path<i64>,
     query: web::Query<LogQuery>,
@@ -328,6 +351,6 @@ pub async fn refresh(
     }
     // Polled every few seconds: only whether the webhook is still there, not its figures.
     crate::db::webhooks::ensure_exists(db.reader(), id).await?;
-    let log = LogResults::load(&db, id, &query, Timestamp::now()).await?;
+    let log = LogResults::load(&db, &tries, id, &query, Timestamp::now()).await?;
     render(StatusCode::OK, &ResultsPartial { log_results: log })
 }

@@ -2,8 +2,8 @@
 
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Failing;
-use crate::db::webhooks::{COUNTED_UP_TO, LastDelivery, Webhook};
-use crate::domain::{ApiKey, DeliveryStatus, EventSelection, WebhookStatus};
+use crate::db::webhooks::{COUNTED_UP_TO, FailureStreak, LastDelivery, Webhook};
+use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus, EventSelection, WebhookStatus};
 
 /// A status as a badge: its words and the CSS modifier that colours it.
 #[derive(Debug, Clone)]
@@ -13,6 +13,14 @@ pub struct Badge {
 }
 
 impl Badge {
+    /// Pending after a failed try: another comes at its time.
+    pub fn retrying() -> Self {
+        Self {
+            label: "Retrying",
+            class: "badge-retrying",
+        }
+    }
+
     pub fn delivery(status: DeliveryStatus) -> Self {
         let class = match status {
             DeliveryStatus::Pending => "badge-pending",
@@ -25,9 +33,12 @@ impl Badge {
         }
     }
 
-    /// The webhook's status, or Failing while it is active and its receiver keeps failing.
+    /// The webhook's status, or Failing while it is active and its receiver keeps failing
+    /// (its circuit is open, or its last [`FAILING_AFTER`] tries failed).
     pub fn webhook(webhook: &Webhook) -> Self {
-        if webhook.status.is_active() && webhook.failing.is_some() {
+        if webhook.status.is_active()
+            && (webhook.failing.is_some() || failing_streak(webhook).is_some())
+        {
             return Self {
                 label: "Failing",
                 class: "badge-failed",
@@ -47,6 +58,38 @@ impl Badge {
             class,
         }
     }
+}
+
+/// Tries failed in a row after which an active webhook shows as Failing, whatever the
+/// cause: the same count that opens its circuit for receiver failures.
+pub const FAILING_AFTER: i64 = 5;
+
+/// The webhook's failure streak, once it is long enough to call the webhook Failing.
+pub fn failing_streak(webhook: &Webhook) -> Option<&FailureStreak> {
+    webhook
+        .failure_streak
+        .as_ref()
+        .filter(|streak| streak.tries >= FAILING_AFTER)
+}
+
+/// A last answer as people read it: a status code as is, an error code in words.
+pub fn answer_in_words(answer: &str) -> String {
+    match AttemptErrorCode::from_key(answer) {
+        Some(code) => code.label().to_owned(),
+        None => answer.to_owned(),
+    }
+}
+
+/// "All 94 tries failed since 22:46 (3 h ago); last answer 500." for the detail page.
+pub fn streak_banner(webhook: &Webhook, now: Timestamp) -> Option<String> {
+    let streak = failing_streak(webhook)?;
+    Some(format!(
+        "All {} tries failed since {} ({}); last answer: {}.",
+        streak.tries,
+        streak.since.absolute(),
+        streak.since.relative_to(now),
+        answer_in_words(&streak.last_answer)
+    ))
 }
 
 /// How a delivery ended, and how long ago (the exact time on hover).
@@ -130,6 +173,14 @@ pub fn status_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
             "Since {}: {reason}. Next probe {}.",
             failing.since.relative_to(now),
             failing.next_probe_at.ahead_of(now)
+        ));
+    }
+    if let Some(streak) = failing_streak(webhook) {
+        return Some(format!(
+            "Last {} tries failed, since {}; last answer: {}.",
+            streak.tries,
+            streak.since.relative_to(now),
+            answer_in_words(&streak.last_answer)
         ));
     }
     paused_note(webhook, now)

@@ -84,6 +84,21 @@ pub struct WebhookFilter {
     pub search: Option<String>,
     pub status: Option<WebhookStatus>,
     pub event_type: Option<String>,
+    /// Only active webhooks that are Failing.
+    pub failing: bool,
+    /// Failing first, then auto-disabled, paused, healthy and disabled; by name within.
+    pub by_health: bool,
+}
+
+/// Tries failed in a row after which an active webhook is Failing, whatever the cause: the
+/// count that also opens its circuit for receiver failures.
+pub const FAILING_AFTER: i64 = 5;
+
+/// An active webhook that is Failing: its circuit is open or its last tries all failed.
+fn failing_sql() -> String {
+    format!(
+        "(w.status = 'active' AND (w.failing_since IS NOT NULL OR w.failed_in_a_row >= {FAILING_AFTER}))"
+    )
 }
 
 /// A new webhook with an id never used before, even by a deleted one.
@@ -359,8 +374,18 @@ pub async fn list<'a>(
     let rows: Vec<WebhookRow> = dispatch!(read db, |e, d| {
         let mut query = select_webhooks(now);
         push_filter(&mut query, d, filter);
+        if filter.by_health {
+            query.push(format!(
+                " ORDER BY CASE WHEN {} THEN 0 WHEN w.status = 'auto_disabled' THEN 1
+                                WHEN w.status = 'active' AND w.paused_until IS NOT NULL THEN 2
+                                WHEN w.status = 'active' THEN 3 ELSE 4 END,",
+                failing_sql()
+            ));
+        } else {
+            query.push(" ORDER BY");
+        }
         query
-            .push(" ORDER BY w.name_folded, w.id LIMIT ")
+            .push(" w.name_folded, w.id LIMIT ")
             .push_bind(page.limit())
             .push(" OFFSET ")
             .push_bind(page.offset());
@@ -452,6 +477,9 @@ fn push_filter<'q, DB: Database>(
     }
     if let Some(status) = filter.status {
         query.push(" AND w.status = ").push_bind(status);
+    }
+    if filter.failing {
+        query.push(format!(" AND {}", failing_sql()));
     }
     if let Some(event_type) = &filter.event_type {
         query

@@ -105,3 +105,54 @@ async fn a_delivery_page_shows_the_request_as_sent_and_collapses_identical_tries
     assert!(page.has("button[aria-label='Copy the body as sent']"));
     assert!(page.has("button[aria-label='Copy the webhook-id']"));
 }
+
+#[tokio::test]
+async fn the_list_filters_failing_webhooks_and_sorts_them_first() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let refusing = Receiver::start().await;
+    refusing.always(Answer::Status(500));
+    let healthy = Receiver::start().await;
+    // "A…" sorts first by name; the failing "Z…" first by health.
+    api.post(
+        "/api/v1/webhooks",
+        json!({"name": "A healthy one", "url": healthy.url, "events": ["*"]}),
+    )
+    .await;
+    let broken: serde_json::Value = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Z broken one", "url": refusing.url, "events": ["*"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    for n in 0..5 {
+        api.publish(json!({"event_type": "user.deleted", "data": {"n": n}}))
+            .await;
+    }
+    received(&refusing, 5, Duration::from_secs(10)).await;
+    let broken = broken["id"].as_i64().unwrap();
+    let mut body = serde_json::Value::Null;
+    for _ in 0..50 {
+        body = api
+            .get(&format!("/api/v1/webhooks/{broken}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if body["health"] == "failing" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(body["health"], "failing", "{body}");
+
+    let failing = app.get_page("/settings/webhooks?status=failing").await;
+    assert_eq!(failing.webhook_names(), ["Z broken one"]);
+    let by_name = app.get_page("/settings/webhooks").await;
+    assert_eq!(by_name.webhook_names(), ["A healthy one", "Z broken one"]);
+    let by_health = app.get_page("/settings/webhooks?sort=health").await;
+    assert_eq!(by_health.webhook_names(), ["Z broken one", "A healthy one"]);
+}

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::webhooks::Webhook;
+use crate::db::webhooks::{FAILING_AFTER, Webhook};
 
 /// A webhook as the API shows it: never its API key or signing secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -18,8 +18,9 @@ pub struct WebhookBody {
     /// `active`, `disabled`, or `auto_disabled` (after days of failed deliveries).
     #[schema(example = "active")]
     pub status: String,
-    /// How its receiver stands: `healthy`; `failing` (deliveries failed in a row: the rest
-    /// wait while one probe at a time tests the receiver); or `paused` (the receiver asked,
+    /// How its receiver stands: `healthy`; `failing` (its last 5 or more tries failed; when
+    /// the receiver itself fails, the rest wait while one probe at a time tests it, see
+    /// `next_probe_at`); or `paused` (the receiver asked,
     /// with `Retry-After`, for nothing until `paused_until`).
     #[schema(example = "healthy")]
     pub health: String,
@@ -154,15 +155,33 @@ pub fn cap_as_text(value: Option<serde_json::Value>) -> String {
 impl From<Webhook> for WebhookBody {
     fn from(webhook: Webhook) -> Self {
         let paused_until = webhook.paused_at(crate::clock::Timestamp::now());
-        let health = match (&webhook.failing, paused_until) {
-            (Some(_), _) => "failing",
-            (None, Some(_)) => "paused",
-            (None, None) => "healthy",
+        let streak = webhook
+            .failure_streak
+            .as_ref()
+            .filter(|streak| streak.tries >= FAILING_AFTER);
+        let health = match (&webhook.failing, streak, paused_until) {
+            (Some(_), _, _) | (None, Some(_), _) => "failing",
+            (None, None, Some(_)) => "paused",
+            (None, None, None) => "healthy",
         };
         Self {
             health: health.to_owned(),
-            failing_since: webhook.failing.as_ref().map(|f| f.since.rfc3339()),
-            failing_reason: webhook.failing.as_ref().map(|f| f.reason.clone()),
+            failing_since: webhook
+                .failing
+                .as_ref()
+                .map(|f| f.since)
+                .or(streak.map(|s| s.since))
+                .map(|since| since.rfc3339()),
+            failing_reason: webhook
+                .failing
+                .as_ref()
+                .map(|f| f.reason.clone())
+                .or(streak.map(|s| {
+                    format!(
+                        "{} tries failed in a row; last answer: {}",
+                        s.tries, s.last_answer
+                    )
+                })),
             next_probe_at: webhook.failing.as_ref().map(|f| f.next_probe_at.rfc3339()),
             paused_until: paused_until.map(|until| until.rfc3339()),
             max_per_second: webhook.max_per_second,

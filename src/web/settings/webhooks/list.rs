@@ -23,8 +23,14 @@ pub struct ListQuery {
     q: String,
     status: String,
     event: String,
+    sort: String,
     page: String,
 }
+
+/// The status filter's value for Failing, which is not a stored status.
+const FAILING: &str = "failing";
+/// The sort that puts Failing webhooks first.
+const BY_HEALTH: &str = "health";
 
 #[derive(Template)]
 #[template(path = "settings/webhooks/list.html")]
@@ -47,6 +53,7 @@ struct Filters {
     q: String,
     status: String,
     event: String,
+    sort: String,
     statuses: Vec<(&'static str, &'static str)>,
     event_types: Vec<String>,
 }
@@ -106,14 +113,20 @@ pub async fn list(
         .map(ToString::to_string)
         .collect();
     let filters = Filters {
-        statuses: WebhookStatus::ALL
-            .into_iter()
-            .map(|s| (s.key(), s.label()))
+        statuses: std::iter::once((WebhookStatus::Active.key(), WebhookStatus::Active.label()))
+            .chain([(FAILING, "Failing")])
+            .chain(
+                WebhookStatus::ALL
+                    .into_iter()
+                    .filter(|s| *s != WebhookStatus::Active)
+                    .map(|s| (s.key(), s.label())),
+            )
             .collect(),
         event_types,
         q: query.q,
         status: query.status,
         event: query.event,
+        sort: query.sort,
     };
     render(
         StatusCode::OK,
@@ -134,6 +147,8 @@ impl ListQuery {
             search: non_empty(&self.q),
             status: WebhookStatus::from_key(self.status.trim()),
             event_type: non_empty(&self.event),
+            failing: self.status.trim() == FAILING,
+            by_health: self.sort.trim() == BY_HEALTH,
         }
     }
 
@@ -143,6 +158,7 @@ impl ListQuery {
             ("q", &self.q),
             ("status", &self.status),
             ("event", &self.event),
+            ("sort", &self.sort),
         ] {
             if !value.trim().is_empty() {
                 query.append_pair(key, value.trim());
@@ -181,7 +197,8 @@ impl Table {
             total,
             filtered: filter.search.is_some()
                 || filter.status.is_some()
-                || filter.event_type.is_some(),
+                || filter.event_type.is_some()
+                || filter.failing,
             pagination: Pagination::new(pager, total, |page| query.href(page))
                 .swapping("#webhook-table"),
         }

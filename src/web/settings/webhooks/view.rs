@@ -2,7 +2,7 @@
 
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Failing;
-use crate::db::webhooks::{COUNTED_UP_TO, FailureStreak, LastDelivery, Webhook};
+use crate::db::webhooks::{COUNTED_UP_TO, FAILING_AFTER, FailureStreak, LastDelivery, Webhook};
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus, EventSelection, WebhookStatus};
 
 /// A status as a badge: its words and the CSS modifier that colours it.
@@ -59,10 +59,6 @@ impl Badge {
         }
     }
 }
-
-/// Tries failed in a row after which an active webhook shows as Failing, whatever the
-/// cause: the same count that opens its circuit for receiver failures.
-pub const FAILING_AFTER: i64 = 5;
 
 /// The webhook's failure streak, once it is long enough to call the webhook Failing.
 pub fn failing_streak(webhook: &Webhook) -> Option<&FailureStreak> {

@@ -10,15 +10,29 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 pub struct Htmx {
     request: bool,
     history_restore: bool,
+    /// The page that sent the request is a form's own page (`…/new`, `…/edit`), not a
+    /// list the form was opened on: what comes back keeps that page's heading level.
+    from_form_page: bool,
 }
 
 impl Htmx {
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let is_true = |name| headers.get(name).is_some_and(|v| v == "true");
+        let current_path = headers
+            .get("HX-Current-URL")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|url| url::Url::parse(url).ok())
+            .map(|url| url.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
         Self {
             request: is_true("HX-Request"),
             history_restore: is_true("HX-History-Restore-Request"),
+            from_form_page: current_path.ends_with("/new") || current_path.ends_with("/edit"),
         }
+    }
+
+    pub fn from_form_page(self) -> bool {
+        self.from_form_page
     }
 
     /// A history restore needs the whole page, although htmx made the request.

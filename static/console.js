@@ -129,6 +129,9 @@ function enhanceEventPicker(picker) {
       if (toggle) {
         toggle.disabled = allOn;
         toggle.textContent = visible.length && visible.every((box) => box.checked) ? "Clear" : "Select all";
+        // The name starts with the words shown, so speech input finds the button by them.
+        const name = group.querySelector(".event-group-name").textContent.trim();
+        toggle.setAttribute("aria-label", `${toggle.textContent} ${name} events`);
       }
     }
   };
@@ -140,7 +143,6 @@ function enhanceEventPicker(picker) {
     const toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "group-toggle";
-    toggle.setAttribute("aria-label", `Select or clear every ${name.textContent.trim()} event`);
     toggle.addEventListener("click", () => {
       const visible = [...group.querySelectorAll("input[type=checkbox]")].filter((box) => !box.closest(".choice").hidden);
       const on = !visible.every((box) => box.checked);

@@ -56,6 +56,16 @@ async fn every_screen_passes_axe_at_both_widths() {
                 format!("/settings/webhooks/{webhook}/disable"),
             ),
             ("not-found", "/settings/nothing-here".to_owned()),
+            (
+                "rotate-confirmation",
+                format!("/settings/webhooks/{webhook}/rotate-secret"),
+            ),
+            ("verify", format!("/settings/webhooks/{webhook}/verify")),
+            ("deliveries-search", "/settings/deliveries?q=1".to_owned()),
+            (
+                "webhook-list-by-health",
+                "/settings/webhooks?sort=health&status=failing".to_owned(),
+            ),
         ] {
             browser.open(&app.url(&path)).await;
             check(name).await;
@@ -70,7 +80,28 @@ async fn every_screen_passes_axe_at_both_widths() {
         browser
             .wait_for_text(".error-summary", "need your attention")
             .await;
+        let headings = browser
+            .client
+            .execute("return document.querySelectorAll('h1').length;", vec![])
+            .await
+            .expect("script runs");
+        assert_eq!(
+            headings,
+            json!(1),
+            "the form keeps its page's h1 after a failed create"
+        );
         check("webhook-form-errors").await;
+        browser
+            .open(&app.url(&format!("/settings/webhooks/{webhook}")))
+            .await;
+        browser
+            .find(Locator::Css("#signing-secret button[type=submit]"))
+            .await
+            .click()
+            .await
+            .expect("reveal");
+        browser.wait_for_text("#signing-secret", "whsec_").await;
+        check("secret-revealed").await;
         browser.close().await;
 
         let browser = Browser::launch(width, height).await;

@@ -44,8 +44,8 @@ async fn the_create_form_has_the_fields_an_admin_expects() {
         page.texts("#webhook-form label[for]"),
         [
             "Webhook Name",
-            "Notification Type",
             "URL",
+            "Notification Type",
             "API Key",
             "Max deliveries per second"
         ]
@@ -443,7 +443,11 @@ async fn every_problem_of_a_failed_create_is_listed_at_the_top_in_one_round() {
         .select(&scraper::Selector::parse(".error-summary a").unwrap())
         .filter_map(|a| a.value().attr("href").map(str::to_owned))
         .collect();
-    assert_eq!(links, ["#name", "#event-all", "#url"]);
+    assert_eq!(
+        links,
+        ["#name", "#url", "#event-all"],
+        "in the form's order"
+    );
     assert!(
         page.text("#name-error").contains("already exists"),
         "the duplicate name is caught with the other errors"

@@ -124,9 +124,14 @@ async fn a_webhook_with_many_events_shows_two_chips_and_counts_the_rest() {
         ["order.purchased", "order.refunded", "+2 more"]
     );
     assert_eq!(
-        page.text("tbody .url-tail"),
-        "/incoming/orders",
-        "the URL's end is kept whole"
+        page.text("tbody .url-host"),
+        "https://a-very-long-host-name.receivers.example.com",
+        "the host is shown whole"
+    );
+    assert_eq!(
+        page.text("tbody .url-path"),
+        "/webhooks/incoming/orders",
+        "and the path's end"
     );
 }
 

@@ -15,8 +15,12 @@ pub struct HourlyChart {
     pub bars: Vec<Bar>,
     /// One sentence with the totals, for the SVG's description and the caption.
     pub description: String,
-    /// The tallest bar's count, the scale's top.
+    /// The tallest bar's count.
     pub peak: i64,
+    /// The y-axis: its top (a round number at or above the peak, at least 4, so one failure
+    /// does not fill the height) and its middle.
+    pub axis_top: i64,
+    pub axis_middle: i64,
     pub empty: bool,
     /// Labels under the bars, every six hours from the first: "14:00".
     pub ticks: Vec<String>,
@@ -53,11 +57,8 @@ impl HourlyChart {
             })
             .collect();
         let peak = counts.iter().map(|(_, s, f)| s + f).max().unwrap_or(0);
-        let scale = if peak == 0 {
-            0.0
-        } else {
-            (HEIGHT - 1.0) / peak as f64
-        };
+        let axis_top = axis_top(peak);
+        let scale = (HEIGHT - 1.0) / axis_top as f64;
         let succeeded: i64 = counts.iter().map(|(_, s, _)| s).sum();
         let failed: i64 = counts.iter().map(|(_, _, f)| f).sum();
         let bars = counts
@@ -87,9 +88,26 @@ impl HourlyChart {
                 "In the last 24 hours: {succeeded} succeeded and {failed} failed tries; at most {peak} in one hour."
             ),
             peak,
+            axis_top,
+            axis_middle: axis_top / 2,
             empty: succeeded + failed == 0,
             ticks,
         }
+    }
+}
+
+/// The smallest of 4, 5, 8, 10, 20, 40, 50, 80, 100, … at or above `peak`: halves that read
+/// as whole numbers.
+fn axis_top(peak: i64) -> i64 {
+    let mut magnitude = 1_i64;
+    loop {
+        for step in [1, 2, 4, 5, 8] {
+            let top = step * magnitude;
+            if top >= peak.max(4) {
+                return top;
+            }
+        }
+        magnitude = magnitude.saturating_mul(10);
     }
 }
 
@@ -124,7 +142,16 @@ mod tests {
         assert!((last.failed_box.1 + last.succeeded_box.1 - (HEIGHT - 1.0)).abs() < 1e-9);
         assert!((chart.bars[22].succeeded_box.1 - (HEIGHT - 1.0) / 2.0).abs() < 1e-9);
         assert_eq!(chart.peak, 40);
+        assert_eq!((chart.axis_top, chart.axis_middle), (40, 20));
         assert!(chart.description.contains("50 succeeded and 10 failed"));
         assert_eq!(chart.ticks, ["14:00", "20:00", "02:00", "08:00"]);
+    }
+
+    #[test]
+    fn one_failure_does_not_fill_the_height() {
+        assert_eq!(axis_top(1), 4);
+        assert_eq!(axis_top(41), 50);
+        assert_eq!(axis_top(94), 100);
+        assert_eq!(axis_top(1001), 2000);
     }
 }

@@ -175,6 +175,10 @@ fn show(
     form: FormView,
 ) -> Result<HttpResponse, AppError> {
     if htmx.wants_partial() {
+        let form = FormView {
+            standalone: htmx.from_form_page(),
+            ..form
+        };
         render(status, &FormPartial { form })
     } else {
         let form = FormView {

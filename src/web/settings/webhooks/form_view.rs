@@ -149,13 +149,13 @@ impl FieldErrors {
     pub fn summary(&self) -> Vec<(&'static str, &'static str, &str)> {
         [
             ("name", "Webhook Name", &self.name),
+            ("url", "URL", &self.url),
             ("event-all", "Webhook Events", &self.events),
             (
                 "notification_type",
                 "Notification Type",
                 &self.notification_type,
             ),
-            ("url", "URL", &self.url),
             ("api_key", "API Key", &self.api_key),
             (
                 "max_per_second",

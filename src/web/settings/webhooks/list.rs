@@ -74,9 +74,9 @@ struct Row {
     href: String,
     name: String,
     url: String,
-    /// The URL in two parts; the head gives way (ellipsis) before the tail does.
-    url_head: String,
-    url_tail: String,
+    /// The URL as the list shows it: the host whole, then the path's end.
+    url_host: String,
+    url_path: String,
     events: Vec<String>,
     /// At most [`CHIPS_SHOWN`] of them; the rest are counted.
     shown_events: Vec<String>,
@@ -207,21 +207,38 @@ impl Table {
 
 /// Event chips a row shows before "+N more", so every row stays one or two lines tall.
 const CHIPS_SHOWN: usize = 2;
-/// Characters of a URL's end kept whole: enough for the path's last part.
-const URL_TAIL: usize = 16;
+/// Characters of a URL's path kept at its end: enough for the path's last parts.
+const URL_TAIL: usize = 32;
+
+/// A URL as (scheme, host and port; path and query shortened to its end): the two parts a person
+/// tells receivers apart by.
+fn url_parts(url: &str) -> (String, String) {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return (url.to_owned(), String::new());
+    };
+    let host = match (parsed.host_str(), parsed.port()) {
+        (Some(host), Some(port)) => format!("{}://{host}:{port}", parsed.scheme()),
+        (Some(host), None) => format!("{}://{host}", parsed.scheme()),
+        (None, _) => String::new(),
+    };
+    let path = match parsed.query() {
+        Some(query) => format!("{}?{query}", parsed.path()),
+        None => parsed.path().to_owned(),
+    };
+    let path = match path.char_indices().rev().nth(URL_TAIL - 1) {
+        Some((at, _)) if at > 0 => format!("…{}", &path[at..]),
+        _ => path,
+    };
+    (host, path)
+}
 
 impl Row {
     fn new(webhook: Webhook, now: Timestamp) -> Self {
         let events = view::event_keys(&webhook.events);
-        let split = webhook
-            .url
-            .char_indices()
-            .rev()
-            .nth(URL_TAIL - 1)
-            .map_or(0, |(at, _)| at);
+        let (url_host, url_path) = url_parts(&webhook.url);
         Self {
-            url_head: webhook.url[..split].to_owned(),
-            url_tail: webhook.url[split..].to_owned(),
+            url_host,
+            url_path,
             shown_events: events.iter().take(CHIPS_SHOWN).cloned().collect(),
             more_events: events.len().saturating_sub(CHIPS_SHOWN),
             href: detail_href(webhook.id),

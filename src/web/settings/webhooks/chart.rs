@@ -15,8 +15,6 @@ pub struct HourlyChart {
     pub bars: Vec<Bar>,
     /// One sentence with the totals, for the SVG's description and the caption.
     pub description: String,
-    /// The tallest bar's count.
-    pub peak: i64,
     /// The y-axis: its top (a round number at or above the peak, at least 4, so one failure
     /// does not fill the height) and its middle.
     pub axis_top: i64,
@@ -87,7 +85,6 @@ impl HourlyChart {
             description: format!(
                 "In the last 24 hours: {succeeded} succeeded and {failed} failed tries; at most {peak} in one hour."
             ),
-            peak,
             axis_top,
             axis_middle: axis_top / 2,
             empty: succeeded + failed == 0,
@@ -141,7 +138,6 @@ mod tests {
         );
         assert!((last.failed_box.1 + last.succeeded_box.1 - (HEIGHT - 1.0)).abs() < 1e-9);
         assert!((chart.bars[22].succeeded_box.1 - (HEIGHT - 1.0) / 2.0).abs() < 1e-9);
-        assert_eq!(chart.peak, 40);
         assert_eq!((chart.axis_top, chart.axis_middle), (40, 20));
         assert!(chart.description.contains("50 succeeded and 10 failed"));
         assert_eq!(chart.ticks, ["14:00", "20:00", "02:00", "08:00"]);

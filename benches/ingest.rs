@@ -96,7 +96,14 @@ async fn main() {
         Reader::Postgres(pool) => sqlx::query_as(counts).fetch_one(pool).await,
     }
     .expect("counts");
+    let terms = "SELECT COUNT(*) FROM event_search";
+    let terms: i64 = match db.reader() {
+        Reader::Sqlite(pool) => sqlx::query_scalar(terms).fetch_one(pool).await,
+        Reader::Postgres(pool) => sqlx::query_scalar(terms).fetch_one(pool).await,
+    }
+    .expect("search terms");
     println!("stored: {stored} events, {deliveries} deliveries (every 202 above is one of them)");
+    println!("and {terms} of them indexed for the Deliveries search");
     db.close().await;
     database.drop().await;
 }

@@ -1,7 +1,9 @@
 //! How fast the console's lists answer with 10,000 webhooks and a million deliveries (one
 //! webhook holding most of them), over real HTTP against the server built with the bench
 //! (release) profile. Run: `cargo bench --bench list_pages`; `BENCH_DELIVERIES` sets the
-//! number of deliveries (1,000,000 by default).
+//! number of deliveries (1,000,000 by default). On SQLite by default; with
+//! `DATABASE_URL=postgres://…` (a server: the bench creates and drops its own database) on
+//! PostgreSQL.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,8 @@ use webhook_console::domain::{
 use webhook_console::secret_box::SecretBox;
 use webhook_console::startup::Application;
 
+mod support;
+
 const WEBHOOKS: usize = 10_000;
 /// Events published to every subscribed webhook; the rest of the deliveries go to one.
 const SPREAD_EVENTS: usize = 200;
@@ -30,7 +34,8 @@ const PASSWORD: &str = "benchmark password";
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let database = support::Database::create(dir.path(), "lists").await;
+    let database_url = database.url.clone();
     let deliveries_wanted: usize = std::env::var("BENCH_DELIVERIES")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -38,13 +43,15 @@ async fn main() {
     let seeded = Instant::now();
     let heavy = seed(&database_url, deliveries_wanted).await;
     println!(
-        "seeded {WEBHOOKS} webhooks and {} deliveries in {:.0} s",
+        "seeded {WEBHOOKS} webhooks, {} events and {} deliveries in {:.0} s on {}",
+        heavy.events,
         heavy.deliveries,
-        seeded.elapsed().as_secs_f64()
+        seeded.elapsed().as_secs_f64(),
+        database.backend
     );
     let application = Application::build(Settings {
         listen: "127.0.0.1:0".into(),
-        database_url,
+        database_url: database_url.clone(),
         admin_email: Some(ADMIN.into()),
         admin_password: Some(PASSWORD.parse().expect("password")),
         ..Settings::default()
@@ -53,6 +60,33 @@ async fn main() {
     .expect("server starts");
     let base = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
+    // SQLite indexes the seeded events' search terms beside the server: wait for it, as a
+    // console that has been running would have.
+    if !database_url.starts_with("postgres") {
+        let indexing = Instant::now();
+        let db = Db::open(&database_url).await.expect("database");
+        let webhook_console::db::Reader::Sqlite(reader) = db.reader() else {
+            unreachable!("an SQLite URL")
+        };
+        loop {
+            let behind: i64 = sqlx::query_scalar(
+                "SELECT (SELECT MAX(id) FROM events) - last_event_id FROM search_progress",
+            )
+            .fetch_one(reader)
+            .await
+            .expect("progress");
+            if behind == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        println!(
+            "search terms of {} events indexed in {:.0} s beside the running server",
+            heavy.events,
+            indexing.elapsed().as_secs_f64()
+        );
+        db.close().await;
+    }
     let client = signed_in_client(&base).await;
 
     let webhook = heavy.webhook;
@@ -170,6 +204,7 @@ async fn main() {
             ms(timings[ROUNDS - 1]),
         );
     }
+    database.drop().await;
 }
 
 /// The list is for signed-in users: sign in as an admin would, through the form.
@@ -209,6 +244,7 @@ async fn signed_in_client(base: &str) -> reqwest::Client {
 /// What the seeding made: the webhook holding most deliveries and ids to ask for.
 struct Seeded {
     webhook: i64,
+    events: usize,
     deliveries: usize,
     to_heavy: usize,
     newest_delivery: i64,
@@ -351,6 +387,7 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
     let oldest = page(Cursor::NewerThan(0)).await;
     let seeded = Seeded {
         webhook: heavy,
+        events: SPREAD_EVENTS + to_heavy,
         deliveries: total + to_heavy,
         to_heavy,
         newest_delivery,

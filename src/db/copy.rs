@@ -289,11 +289,9 @@ async fn index_search_terms(target: &mut WriteTx) -> Result<(), StoreError> {
         after = last.0;
         let rows = page
             .iter()
-            .flat_map(|(id, data, context, key)| {
+            .map(|(id, data, context, key)| {
                 let json = |text: &str| serde_json::from_str(text).unwrap_or_default();
-                terms_of(&json(data), &json(context), key.as_deref())
-                    .into_iter()
-                    .map(move |term| (term.get(), *id))
+                (*id, terms_of(&json(data), &json(context), key.as_deref()))
             })
             .collect();
         super::events::insert_search_terms(target, rows).await?;
@@ -333,7 +331,7 @@ async fn holds_an_installation(target: &mut WriteTx) -> Result<bool, StoreError>
         "webhook_events",
         "webhook_hourly_stats",
         "events",
-        "event_search_terms",
+        "event_search",
         "deliveries",
         "attempts",
         "event_types WHERE created_at <> 0",

@@ -23,7 +23,9 @@ pub struct NewEvent {
     /// The API token that published it.
     pub api_token_id: i64,
     pub idempotency: Option<Idempotency>,
-    /// What a customer may quote to find it (see [`crate::domain::terms_of`]).
+    /// What a customer may quote to find it (see [`crate::domain::terms_of`]), computed
+    /// on the request's thread; stored with the event on PostgreSQL, found again from the
+    /// event by SQLite's indexer.
     pub search_terms: Vec<SearchTerm>,
 }
 
@@ -220,17 +222,16 @@ async fn insert_fresh(
     }
     let ids = new_event_ids(conn, fresh.len()).await?;
     insert_events(conn, events, fresh, &ids, now).await?;
-    let terms = fresh
-        .iter()
-        .zip(&ids)
-        .flat_map(|(&index, &id)| {
-            events[index]
-                .search_terms
-                .iter()
-                .map(move |t| (t.get(), id))
-        })
-        .collect();
-    insert_search_terms(conn, terms).await?;
+    // SQLite indexes them beside ingest (see `index_quotes`); PostgreSQL's GIN index takes
+    // them into its pending list, cheaply, in the same transaction.
+    if let WriteTx::Postgres(_) = conn {
+        let terms = fresh
+            .iter()
+            .zip(&ids)
+            .map(|(&index, &id)| (id, events[index].search_terms.clone()))
+            .collect();
+        insert_search_terms(conn, terms).await?;
+    }
     // Born claimed (due only when the lease lapses): the caller hands them to this
     // process's sender at once, and a process that dies first leaves them to the next. Those
     // of a Failing or paused webhook are born due instead, to wait for a probe or the pause's
@@ -380,43 +381,109 @@ async fn insert_events(
     Ok(())
 }
 
-/// Rows per multi-row INSERT of terms: 2 parameters each.
+/// Events per multi-row INSERT of terms on SQLite: 2 parameters each.
 const TERMS_PER_INSERT: usize = 10_000;
 
-/// Search terms as (term hash, event id), in as few statements as the batch allows.
+/// Each event's search terms, as (event id, its terms), in one statement per batch: on SQLite
+/// one FTS5 row per event (its terms as hex tokens), on PostgreSQL one array per event.
 pub(super) async fn insert_search_terms(
     conn: &mut WriteTx,
-    rows: Vec<(i64, i64)>,
+    rows: Vec<(i64, Vec<SearchTerm>)>,
 ) -> Result<(), StoreError> {
+    let rows: Vec<(i64, Vec<SearchTerm>)> = rows
+        .into_iter()
+        .filter(|(_, terms)| !terms.is_empty())
+        .collect();
     if rows.is_empty() {
         return Ok(());
     }
     match conn {
         WriteTx::Sqlite(tx) => {
             for chunk in rows.chunks(TERMS_PER_INSERT) {
-                let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO event_search_terms (term_hash, event_id) ",
-                );
-                insert.push_values(chunk, |mut row, (term, id)| {
-                    row.push_bind(term).push_bind(id);
+                let mut insert =
+                    QueryBuilder::<Sqlite>::new("INSERT INTO event_search (rowid, terms) ");
+                insert.push_values(chunk, |mut row, (id, terms)| {
+                    let tokens: Vec<String> = terms.iter().map(|term| term.token()).collect();
+                    row.push_bind(id).push_bind(tokens.join(" "));
                 });
-                insert.push(" ON CONFLICT DO NOTHING");
                 insert.build().execute(&mut **tx).await?;
             }
         }
         WriteTx::Postgres(tx) => {
-            let (terms, event_ids): (Vec<i64>, Vec<i64>) = rows.into_iter().unzip();
+            let (ids, terms): (Vec<i64>, Vec<String>) = rows
+                .into_iter()
+                .map(|(id, terms)| {
+                    let list: Vec<String> = terms.iter().map(|t| t.get().to_string()).collect();
+                    (id, format!("{{{}}}", list.join(",")))
+                })
+                .unzip();
             sqlx::query(
-                "INSERT INTO event_search_terms (term_hash, event_id)
-                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
+                "INSERT INTO event_search (event_id, terms)
+                 SELECT id, terms::bigint[] FROM UNNEST($1::bigint[], $2::text[]) AS t (id, terms)",
             )
+            .bind(ids)
             .bind(terms)
-            .bind(event_ids)
             .execute(&mut **tx)
             .await?;
         }
     }
     Ok(())
+}
+
+/// Events not indexed yet that a search reads one by one, at most.
+const UNINDEXED_READ_AT_MOST: i64 = 20_000;
+
+/// Events SQLite's indexer takes at once: one FTS5 segment each time.
+pub const INDEX_BATCH: i64 = 5_000;
+
+/// Indexes the search terms of up to `limit` events stored since the last pass (SQLite; on
+/// PostgreSQL they are indexed with the event). The events are read and their terms
+/// computed outside the write, which then only inserts them and moves the mark. Returns how
+/// many events it took.
+pub async fn index_quotes(db: &super::Db, limit: i64) -> Result<usize, StoreError> {
+    let super::Reader::Sqlite(reader) = db.reader() else {
+        return Ok(0);
+    };
+    let last: i64 = sqlx::query_scalar("SELECT last_event_id FROM search_progress")
+        .fetch_one(reader)
+        .await?;
+    let page: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, data, current_context, idempotency_key FROM events
+         WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(last)
+    .bind(limit)
+    .fetch_all(reader)
+    .await?;
+    let Some(&(newest, ..)) = page.last() else {
+        return Ok(0);
+    };
+    let rows: Vec<(i64, Vec<SearchTerm>)> = page
+        .iter()
+        .map(|(id, data, context, key)| (*id, terms_in(data, context, key.as_deref())))
+        .collect();
+    let mut tx = db.begin_write().await?;
+    // Another pass (a second process on the file) may have taken them meanwhile.
+    let moved = dispatch!(tx &mut tx, |e, d| sqlx::query(
+        "UPDATE search_progress SET last_event_id = $2 WHERE last_event_id = $1"
+    )
+    .bind(last)
+    .bind(newest)
+    .execute(e)
+    .await?
+    .rows_affected());
+    if moved == 0 {
+        return Ok(0);
+    }
+    insert_search_terms(&mut tx, rows).await?;
+    tx.commit().await?;
+    Ok(page.len())
+}
+
+/// An event's terms from its stored JSON text.
+pub(super) fn terms_in(data: &str, context: &str, key: Option<&str>) -> Vec<SearchTerm> {
+    let json = |text: &str| serde_json::from_str(text).unwrap_or_default();
+    crate::domain::terms_of(&json(data), &json(context), key)
 }
 
 /// The newest events (at most `limit`) that hold `term`, newest first.
@@ -425,14 +492,72 @@ pub async fn quoting<'a>(
     term: SearchTerm,
     limit: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
-        "SELECT event_id FROM event_search_terms WHERE term_hash = $1
-         ORDER BY event_id DESC LIMIT $2"
+    Ok(match db.into() {
+        Source::SqlitePool(pool) => {
+            quoting_sqlite(&mut *pool.acquire().await?, term, limit).await?
+        }
+        Source::SqliteTx(e) => quoting_sqlite(e, term, limit).await?,
+        Source::PostgresPool(e) => quoting_postgres(e, term, limit).await?,
+        Source::PostgresTx(e) => quoting_postgres(e, term, limit).await?,
+    })
+}
+
+/// The indexed events, and those the indexer has not reached yet (a moment's worth, read
+/// and checked one by one), so an event is found as soon as it is acknowledged.
+async fn quoting_sqlite(
+    e: &mut sqlx::SqliteConnection,
+    term: SearchTerm,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let last: i64 = sqlx::query_scalar("SELECT last_event_id FROM search_progress")
+        .fetch_one(&mut *e)
+        .await?;
+    // Normally a moment's worth; while a large backlog is indexed (after an upgrade) only
+    // its newest part is read, and the rest is found once indexed.
+    let tail: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, data, current_context, idempotency_key FROM events
+         WHERE id > $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(last)
+    .bind(UNINDEXED_READ_AT_MOST)
+    .fetch_all(&mut *e)
+    .await?;
+    let mut found: Vec<i64> = tail
+        .iter()
+        .filter(|(_, data, context, key)| terms_in(data, context, key.as_deref()).contains(&term))
+        .map(|(id, ..)| *id)
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    let indexed: Vec<i64> = sqlx::query_scalar(
+        "SELECT rowid FROM event_search WHERE event_search MATCH $1 ORDER BY rowid DESC LIMIT $2",
+    )
+    .bind(format!("\"{}\"", term.token()))
+    .bind(limit - found.len() as i64)
+    .fetch_all(&mut *e)
+    .await?;
+    // A pass that committed between the two reads leaves an event in both.
+    found.extend(
+        indexed
+            .into_iter()
+            .filter(|id| !found.contains(id))
+            .collect::<Vec<_>>(),
+    );
+    Ok(found)
+}
+
+async fn quoting_postgres<'e>(
+    e: impl sqlx::PgExecutor<'e>,
+    term: SearchTerm,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT event_id FROM event_search WHERE terms @> ARRAY[$1::bigint]
+         ORDER BY event_id DESC LIMIT $2",
     )
     .bind(term.get())
     .bind(limit)
     .fetch_all(e)
-    .await?))
+    .await
 }
 
 /// What a customer could have quoted of these events: (id, data, context, idempotency key).

@@ -5,20 +5,28 @@ use super::{Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 
 /// Deletes up to `limit` of the oldest events created before `cutoff`; returns how many.
+/// On SQLite their search terms go first (a full-text table has no foreign key to cascade).
 pub async fn delete_events_before(
     tx: &mut WriteTx,
     cutoff: Timestamp,
     limit: i64,
 ) -> Result<u64, StoreError> {
-    dispatch!(tx tx, |e, d| Ok(sqlx::query(
-        "DELETE FROM events WHERE id IN (
-           SELECT id FROM events WHERE created_at < $1 ORDER BY id LIMIT $2)",
-    )
-    .bind(cutoff)
-    .bind(limit)
-    .execute(e)
-    .await?
-    .rows_affected()))
+    const OLDEST: &str = "SELECT id FROM events WHERE created_at < $1 ORDER BY id LIMIT $2";
+    if let WriteTx::Sqlite(tx) = tx {
+        sqlx::query(&format!(
+            "DELETE FROM event_search WHERE rowid IN ({OLDEST})"
+        ))
+        .bind(cutoff)
+        .bind(limit)
+        .execute(&mut **tx)
+        .await?;
+    }
+    dispatch!(tx tx, |e, d| Ok(sqlx::query(&format!("DELETE FROM events WHERE id IN ({OLDEST})"))
+        .bind(cutoff)
+        .bind(limit)
+        .execute(e)
+        .await?
+        .rows_affected()))
 }
 
 /// Active webhooks whose attempts have all failed since `since`: a failure at or before it,

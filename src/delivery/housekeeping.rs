@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::actions;
 use crate::clock::Timestamp;
-use crate::db::{Db, Job, StoreError, housekeeping};
+use crate::db::{Db, Job, StoreError, events, housekeeping};
 use crate::telemetry::error_chain;
 
 /// How often upkeep runs: retention and auto-disable are measured in days.
@@ -44,6 +44,36 @@ pub(super) async fn run(db: Db, upkeep: Upkeep, shutdown: CancellationToken) {
             tracing::error!("upkeep failed: {}", error_chain(&error));
         }
         lock.release().await;
+    }
+}
+
+/// How soon after ingest SQLite's search index catches up; until then a search reads the
+/// few events after it one by one.
+const INDEX_EVERY: Duration = Duration::from_millis(500);
+
+/// Keeps SQLite's search index caught up with ingest, a batch of events per transaction (on
+/// PostgreSQL events are indexed as they are stored: each pass finds nothing).
+pub(super) async fn index_quotes(db: Db, shutdown: CancellationToken) {
+    if db.is_shared() {
+        return;
+    }
+    let mut ticks = tokio::time::interval(INDEX_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        loop {
+            match events::index_quotes(&db, events::INDEX_BATCH).await {
+                Ok(taken) if taken < events::INDEX_BATCH as usize => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!("indexing search terms failed: {}", error_chain(&error));
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -176,6 +176,10 @@ pub fn start(
         engine.settings.upkeep,
         shutdown.clone(),
     ));
+    let indexer = tokio::spawn(housekeeping::index_quotes(
+        engine.db.clone(),
+        shutdown.clone(),
+    ));
     // Alone on its database, a node needs no heartbeat: it keeps the whole limit.
     let heartbeat = engine
         .db
@@ -191,6 +195,9 @@ pub fn start(
         running.0.store(false, Ordering::Relaxed);
         if upkeep.await.is_err() {
             tracing::error!("upkeep stopped abnormally");
+        }
+        if indexer.await.is_err() {
+            tracing::error!("the search indexer stopped abnormally");
         }
         if let Some(heartbeat) = heartbeat
             && heartbeat.await.is_err()

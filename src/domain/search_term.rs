@@ -32,6 +32,11 @@ impl SearchTerm {
     pub fn get(self) -> i64 {
         self.0
     }
+
+    /// As one word of a full-text index: 16 hex digits.
+    pub fn token(self) -> String {
+        format!("{:016x}", self.0)
+    }
 }
 
 /// What someone typed into the Deliveries search: a delivery id (the `webhook-id` a

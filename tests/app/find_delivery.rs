@@ -57,6 +57,11 @@ async fn what_a_customer_quotes_finds_the_one_delivery_and_says_where_it_matched
         );
         assert!(page.text("tbody").contains(&event_id), "{quoted:?}");
     }
+    // The same once the search index has taken them in (SQLite indexes a moment later; what
+    // it has not reached yet is read one by one, so both find the same).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let indexed = support.get_page("/settings/deliveries?q=ord_7731").await;
+    assert_eq!(indexed.texts("tbody tr").len(), 1);
     let nothing = support.get_page("/settings/deliveries?q=ord_9999").await;
     assert_eq!(nothing.texts("tbody tr").len(), 0);
     assert!(nothing.text(".empty-state").contains("ord_9999"));

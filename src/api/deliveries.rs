@@ -58,10 +58,29 @@ pub struct FindQuery {
     q: Option<String>,
     /// Only this webhook's deliveries.
     webhook: Option<i64>,
-    /// `pending`, `succeeded` or `failed`.
-    status: Option<String>,
+    /// Only deliveries in this state.
+    status: Option<FoundStatus>,
     /// Only deliveries older than this delivery id: the next page.
     before: Option<i64>,
+}
+
+/// A delivery's state, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FoundStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl From<FoundStatus> for DeliveryStatus {
+    fn from(status: FoundStatus) -> Self {
+        match status {
+            FoundStatus::Pending => Self::Pending,
+            FoundStatus::Succeeded => Self::Succeeded,
+            FoundStatus::Failed => Self::Failed,
+        }
+    }
 }
 
 #[utoipa::path(
@@ -80,21 +99,7 @@ pub async fn find(
     query: web::Query<FindQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let status = match query
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(key) => Some(DeliveryStatus::from_key(key).ok_or_else(|| {
-            ApiError::validation(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "status is one of pending, succeeded, failed.",
-                Default::default(),
-            )
-        })?),
-    };
+    let status = query.status.map(DeliveryStatus::from);
     let quote = query.q.as_deref().and_then(Quote::parse);
     let search = DeliverySearch {
         webhook_id: query.webhook,

@@ -32,7 +32,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         deliveries::send_test_event,
         deliveries::recover,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail)),
+    components(schemas(error::ErrorBody, error::ErrorDetail, deliveries::FoundStatus)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

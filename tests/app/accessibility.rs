@@ -102,6 +102,11 @@ async fn every_screen_passes_axe_at_both_widths() {
             .expect("reveal");
         browser.wait_for_text("#signing-secret", "whsec_").await;
         check("secret-revealed").await;
+        browser.click_link("Rotate secret…").await;
+        browser
+            .wait_for_text("dialog[open] h2", "Rotate the signing secret")
+            .await;
+        check("rotate-dialog").await;
         browser.close().await;
 
         let browser = Browser::launch(width, height).await;

@@ -72,6 +72,37 @@ pub async fn create_token(settings: &Settings, name: &str) -> Result<String, Cli
 /// at `from` into the empty PostgreSQL database, in one transaction, and checks that every
 /// table holds as many rows on both sides. Stop the server first: what it writes during the
 /// copy would be missing.
+/// `webhook-console backup --to FILE`: a consistent copy of the running SQLite database,
+/// and of its key file (without which its secrets cannot be opened), both private.
+pub async fn backup(settings: &Settings, to: &std::path::Path) -> Result<String, CliError> {
+    let from = &settings.database_url;
+    let exists = matches!(db::sqlite_file(from), Ok(Some(path)) if path.exists());
+    if db::is_postgres(from) || !exists {
+        return Err(CliError::Invalid(format!(
+            "--database-url must name an existing SQLite database (sqlite://…); {from} is not \
+             one (back PostgreSQL up with pg_dump)"
+        )));
+    }
+    if to.exists() {
+        return Err(CliError::Invalid(format!(
+            "{} exists already; name a new file",
+            to.display()
+        )));
+    }
+    let db = Db::open(from).await?;
+    let copied = db::backup_into(&db, to).await;
+    db.close().await;
+    copied?;
+    let key = crate::secret_key::copy_key_file(from, to)?;
+    Ok(match key {
+        Some(key) => format!("Backed up to {} (key: {})", to.display(), key.display()),
+        None => format!(
+            "Backed up to {} (its secrets open with WEBHOOK_CONSOLE_SECRET_KEY)",
+            to.display()
+        ),
+    })
+}
+
 pub async fn migrate_to(settings: &Settings, from: &str) -> Result<String, CliError> {
     let to = &settings.database_url;
     if !db::is_postgres(to) {

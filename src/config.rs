@@ -59,6 +59,16 @@ pub enum Command {
         #[arg(long, default_value = DEFAULT_DATABASE_URL)]
         from: String,
     },
+    /// Copy the SQLite database given with --database-url into a new file, while the server
+    /// runs: a consistent snapshot (SQLite's `VACUUM INTO`), with its key file beside it.
+    ///
+    /// Restore by starting the server with `--database-url sqlite://FILE`. PostgreSQL is
+    /// backed up with its own tools (pg_dump).
+    Backup {
+        /// The new file; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

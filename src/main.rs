@@ -30,6 +30,9 @@ async fn main() -> ExitCode {
             // The token alone, so scripts can capture it.
             println!("{token}")
         }),
+        Some(Command::Backup { to }) => {
+            report(cli::backup(&settings, &to).await, |done| println!("{done}"))
+        }
         Some(Command::MigrateTo { from }) => {
             report(cli::migrate_to(&settings, &from).await, |report| {
                 println!("{report}")

@@ -98,6 +98,27 @@ fn keep_private(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Copies the key file of the SQLite database `database_url` beside the backup `to`
+/// (`backup.db` → `backup.key`), private; returns where, or none when the installation
+/// has no key file (its key is configured).
+pub fn copy_key_file(database_url: &str, to: &Path) -> Result<Option<PathBuf>, KeyError> {
+    let Some(key) = key_file_beside(database_url)?.filter(|key| key.exists()) else {
+        return Ok(None);
+    };
+    let copy = to.with_extension("key");
+    let io_error = |source| KeyError::Io {
+        path: copy.clone(),
+        source,
+    };
+    let bytes = fs::read(&key).map_err(|source| KeyError::Io {
+        path: key.clone(),
+        source,
+    })?;
+    fs::write(&copy, bytes).map_err(io_error)?;
+    keep_private(&copy).map_err(io_error)?;
+    Ok(Some(copy))
+}
+
 /// `data/console.db` → `data/console.key`; none for an in-memory database.
 fn key_file_beside(database_url: &str) -> Result<Option<PathBuf>, KeyError> {
     if crate::db::is_postgres(database_url) {

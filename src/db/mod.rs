@@ -350,6 +350,21 @@ impl Db {
     }
 }
 
+/// A consistent copy of an SQLite database in a new file (`VACUUM INTO`): it reads one
+/// snapshot while the server goes on writing, and the copy is compact.
+pub async fn backup_into(db: &Db, to: &std::path::Path) -> Result<(), StoreError> {
+    let Backend::Sqlite(pools) = &db.0 else {
+        return Err(StoreError::Database(sqlx::Error::Configuration(
+            "only an SQLite database is backed up by copying it".into(),
+        )));
+    };
+    sqlx::query("VACUUM INTO $1")
+        .bind(to.to_string_lossy().into_owned())
+        .execute(&pools.reader)
+        .await?;
+    Ok(())
+}
+
 /// The database file an SQLite URL names; none for an in-memory database.
 pub fn sqlite_file(database_url: &str) -> Result<Option<std::path::PathBuf>, sqlx::Error> {
     sqlite::file(database_url)

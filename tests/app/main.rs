@@ -6,6 +6,7 @@ mod common;
 mod accessibility;
 mod api;
 mod auth;
+mod backup;
 mod browser;
 mod csrf;
 mod delivery;

@@ -62,6 +62,13 @@ pub struct FailureStreak {
 }
 
 impl Webhook {
+    /// Its failure streak, once long enough ([`FAILING_AFTER`] tries) to call it Failing.
+    pub fn failing_streak(&self) -> Option<&FailureStreak> {
+        self.failure_streak
+            .as_ref()
+            .filter(|streak| streak.tries >= FAILING_AFTER)
+    }
+
     /// Paused at `now` by its receiver's `Retry-After`.
     pub fn paused_at(&self, now: Timestamp) -> Option<Timestamp> {
         self.paused_until.filter(|until| *until > now)
@@ -90,8 +97,9 @@ pub struct WebhookFilter {
     pub by_health: bool,
 }
 
-/// Tries failed in a row after which an active webhook is Failing, whatever the cause: the
-/// count that also opens its circuit for receiver failures.
+/// Tries failed in a row after which an active webhook is Failing (whatever the cause), and
+/// receiver failures in a row that open its circuit: enough that a blip (one restart, one
+/// slow request) does not, few enough that a dead receiver is found within seconds.
 pub const FAILING_AFTER: i64 = 5;
 
 /// An active webhook that is Failing: its circuit is open or its last tries all failed.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::webhooks::{FAILING_AFTER, Webhook};
+use crate::db::webhooks::Webhook;
 
 /// A webhook as the API shows it: never its API key or signing secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -155,10 +155,7 @@ pub fn cap_as_text(value: Option<serde_json::Value>) -> String {
 impl From<Webhook> for WebhookBody {
     fn from(webhook: Webhook) -> Self {
         let paused_until = webhook.paused_at(crate::clock::Timestamp::now());
-        let streak = webhook
-            .failure_streak
-            .as_ref()
-            .filter(|streak| streak.tries >= FAILING_AFTER);
+        let streak = webhook.failing_streak();
         let health = match (&webhook.failing, streak, paused_until) {
             (Some(_), _, _) | (None, Some(_), _) => "failing",
             (None, None, Some(_)) => "paused",

@@ -7,9 +7,7 @@ use std::time::Duration;
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::{Claimed, Fresh, ReceiverState};
 
-/// Receiver failures in a row that make a webhook Failing: enough that a blip (one restart,
-/// one slow request) does not, few enough that a dead receiver is found within seconds.
-pub const FAILING_AFTER: i64 = 5;
+pub use crate::db::webhooks::FAILING_AFTER;
 /// The first probe of a Failing webhook after this; each failed probe doubles the wait...
 const FIRST_PROBE: Duration = Duration::from_secs(5);
 /// ...up to this, so a receiver back after a long outage is found within minutes.

@@ -2,7 +2,7 @@
 
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Failing;
-use crate::db::webhooks::{COUNTED_UP_TO, FAILING_AFTER, FailureStreak, LastDelivery, Webhook};
+use crate::db::webhooks::{COUNTED_UP_TO, LastDelivery, Webhook};
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus, EventSelection, WebhookStatus};
 
 /// A status as a badge: its words and the CSS modifier that colours it.
@@ -34,10 +34,10 @@ impl Badge {
     }
 
     /// The webhook's status, or Failing while it is active and its receiver keeps failing
-    /// (its circuit is open, or its last [`FAILING_AFTER`] tries failed).
+    /// (its circuit is open, or [`Webhook::failing_streak`] is long enough).
     pub fn webhook(webhook: &Webhook) -> Self {
         if webhook.status.is_active()
-            && (webhook.failing.is_some() || failing_streak(webhook).is_some())
+            && (webhook.failing.is_some() || webhook.failing_streak().is_some())
         {
             return Self {
                 label: "Failing",
@@ -60,14 +60,6 @@ impl Badge {
     }
 }
 
-/// The webhook's failure streak, once it is long enough to call the webhook Failing.
-pub fn failing_streak(webhook: &Webhook) -> Option<&FailureStreak> {
-    webhook
-        .failure_streak
-        .as_ref()
-        .filter(|streak| streak.tries >= FAILING_AFTER)
-}
-
 /// A last answer as people read it: a status code as is, an error code in words.
 pub fn answer_in_words(answer: &str) -> String {
     match AttemptErrorCode::from_key(answer) {
@@ -78,7 +70,7 @@ pub fn answer_in_words(answer: &str) -> String {
 
 /// "All 94 tries failed since 22:46 (3 h ago); last answer 500." for the detail page.
 pub fn streak_banner(webhook: &Webhook, now: Timestamp) -> Option<String> {
-    let streak = failing_streak(webhook)?;
+    let streak = webhook.failing_streak()?;
     Some(format!(
         "All {} tries failed since {} ({}); last answer: {}.",
         streak.tries,
@@ -171,7 +163,7 @@ pub fn status_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
             failing.next_probe_at.ahead_of(now)
         ));
     }
-    if let Some(streak) = failing_streak(webhook) {
+    if let Some(streak) = webhook.failing_streak() {
         return Some(format!(
             "Last {} tries failed, since {}; last answer: {}.",
             streak.tries,

@@ -10,6 +10,7 @@ pub mod retry;
 mod scheduler;
 pub mod sender;
 pub mod signature;
+mod special_purpose;
 pub mod target_guard;
 mod worker;
 

@@ -47,7 +47,7 @@ pub async fn create_user(
     input.read_line(&mut line)?;
     let password = Password::parse(line.trim_end_matches(['\r', '\n']))
         .map_err(|e| CliError::Invalid(format!("password: {e}")))?;
-    let db = Db::open(&settings.database_url).await?;
+    let db = Db::open_waiting(&settings.database_url, *settings.database_wait).await?;
     let how = ", from the command line";
     let created = actions::users::create(&db, &Actor::System, &email, role, password, how).await;
     db.close().await;
@@ -57,7 +57,7 @@ pub async fn create_user(
 
 /// `webhook-console token create`: returns the token, for standard output.
 pub async fn create_token(settings: &Settings, name: &str) -> Result<String, CliError> {
-    let db = Db::open(&settings.database_url).await?;
+    let db = Db::open_waiting(&settings.database_url, *settings.database_wait).await?;
     let token = actions::tokens::create(&db, &Actor::System, name)
         .await
         .map_err(|error| match error {

@@ -3,6 +3,7 @@ use std::str::FromStr;
 
 use clap::{Parser, Subcommand};
 
+use crate::db::DEFAULT_WAIT;
 use crate::delivery::EngineSettings;
 use crate::delivery::housekeeping::Upkeep;
 use crate::delivery::retry::RetrySchedule;
@@ -104,6 +105,11 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
+    /// A request waits at most this long for the database; then it gets 503 with
+    /// Retry-After instead of hanging (e.g. 2s, 500ms).
+    #[arg(long, env = "WEBHOOK_CONSOLE_DATABASE_WAIT", default_value_t = DEFAULT_WAIT.into(), global = true)]
+    pub database_wait: humantime::Duration,
+
     /// The address people use to reach the console, e.g. https://hooks.example.com.
     /// With https, cookies are marked Secure and named with the `__Host-` prefix.
     #[arg(long, env = "WEBHOOK_CONSOLE_PUBLIC_URL")]
@@ -188,6 +194,7 @@ impl Default for Settings {
         Self {
             listen: DEFAULT_LISTEN.into(),
             database_url: DEFAULT_DATABASE_URL.into(),
+            database_wait: DEFAULT_WAIT.into(),
             public_url: None,
             session_idle_timeout: DEFAULT_SESSION_IDLE
                 .parse()

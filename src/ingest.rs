@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
-use crate::db::{Db, StoreError};
+use crate::db::{Db, Outage, StoreError};
 use crate::delivery::Inbox;
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
@@ -30,8 +30,12 @@ pub enum IngestError {
     ArchivedEventType,
     #[error("the idempotency key was used for a different request")]
     IdempotencyConflict,
+    /// Nothing was stored: the database is down or full (named), or failed otherwise.
     #[error("the event could not be stored")]
-    Unavailable,
+    NotStored(Option<Outage>),
+    /// The database did not answer within the wait; the event may yet be stored.
+    #[error("the database did not answer within {} s", .0.as_secs_f64())]
+    NotStoredInTime(Duration),
 }
 
 struct Job {
@@ -42,6 +46,7 @@ struct Job {
 #[derive(Clone)]
 pub struct Ingestor {
     jobs: mpsc::Sender<Job>,
+    db: Db,
 }
 
 impl Ingestor {
@@ -49,24 +54,39 @@ impl Ingestor {
     /// each commit creates go to the engine's `inbox` at once, claimed for it.
     pub fn start(db: Db, inbox: Inbox, metrics: Metrics) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let writer = tokio::spawn(write_batches(db, queue, inbox, metrics));
-        (Self { jobs }, writer)
+        let writer = tokio::spawn(write_batches(db.clone(), queue, inbox, metrics));
+        (Self { jobs, db }, writer)
     }
 
-    /// Resolves once the event and its deliveries are committed to disk.
+    /// Resolves once the event and its deliveries are committed to disk; refused at once
+    /// while the database is known to be down, and given up after the database wait.
     pub async fn publish(&self, event: NewEvent) -> Result<Published, IngestError> {
+        if let Some(outage @ Outage::Unreachable(_)) = self.db.outage() {
+            return Err(IngestError::NotStored(Some(outage)));
+        }
+        let wait = self.db.wait();
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { event, reply })
+        let stored = async {
+            self.jobs
+                .send(Job { event, reply })
+                .await
+                .map_err(|_| IngestError::NotStored(None))?;
+            answer.await.map_err(|_| IngestError::NotStored(None))?
+        };
+        tokio::time::timeout(wait, stored)
             .await
-            .map_err(|_| IngestError::Unavailable)?;
-        answer.await.map_err(|_| IngestError::Unavailable)?
+            .map_err(|_| IngestError::NotStoredInTime(wait))?
     }
 }
 
 async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>, inbox: Inbox, metrics: Metrics) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // A publisher that gave up waiting was told its event was not stored: keep it so.
+        batch.retain(|job: &Job| !job.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         let (outcomes, deliveries) = store(&db, &batch, inbox.lease()).await;
         if !deliveries.is_empty() {
             inbox.hand_over(deliveries);
@@ -106,14 +126,18 @@ async fn store(
             (outcomes, stored.deliveries)
         }
         Err(error) => {
-            tracing::error!(
-                "storing {} events failed: {}",
-                batch.len(),
-                error_chain(&error)
-            );
+            db.saw(&error);
+            let outage = error.outage();
+            if outage.is_none() {
+                tracing::error!(
+                    "storing {} events failed: {}",
+                    batch.len(),
+                    error_chain(&error)
+                );
+            }
             let failed = batch
                 .iter()
-                .map(|_| Err(IngestError::Unavailable))
+                .map(|_| Err(IngestError::NotStored(outage.clone())))
                 .collect();
             (failed, Vec::new())
         }

@@ -89,7 +89,7 @@ impl Application {
     /// Opens the database, applies migrations, makes sure there is a way to the first
     /// admin, and binds the listener; nothing is served until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = Db::open(&settings.database_url).await?;
+        let db = Db::open_waiting(&settings.database_url, *settings.database_wait).await?;
         let key = MasterKey::load(settings.secret_key.as_ref(), &settings.database_url)?;
         let listener = TcpListener::bind(&settings.listen).map_err(listen_error(&settings))?;
         let port = listener
@@ -103,6 +103,7 @@ impl Application {
         let secrets = key.secret_box();
         backfill_signing_secrets(&db, &secrets).await?;
         let shutdown = CancellationToken::new();
+        tokio::spawn(db.clone().keep_watch(shutdown.clone()));
         let metrics = Metrics::default();
         let engine = delivery::start(
             db.clone(),
@@ -195,6 +196,7 @@ fn serve(
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(flashes)
             .wrap(sessions.middleware())
+            .wrap(from_fn(console::outage::database_outage))
             .wrap(security_headers())
             .wrap(TracingLogger::default())
             .app_data(shared.body_timeout)

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use crate::actions::{self, Actor};
 use crate::api_tokens::TokenCache;
 use crate::clock::Timestamp;
-use crate::db::{Db, api_tokens, sha256_hex};
+use crate::db::{Db, Outage, api_tokens, sha256_hex};
 
 /// The API token a request was made with; its name is the actor in the audit log.
 #[derive(Debug, Clone)]
@@ -73,6 +73,10 @@ async fn identify(request: &HttpRequest) -> Result<Caller, ApiError> {
     let (Some(token), Some(db), Some(cache)) = (token, db, cache) else {
         return Err(ApiError::unauthorized());
     };
+    // Known down: say so at once rather than after the wait.
+    if let Some(outage @ Outage::Unreachable(_)) = db.outage() {
+        return Err(ApiError::unavailable(&outage));
+    }
     let digest = sha256_hex(&token);
     let (token_id, name) = match cache.get(&digest) {
         Some(verified) => verified,
@@ -85,8 +89,13 @@ async fn identify(request: &HttpRequest) -> Result<Caller, ApiError> {
         }
     };
     let now = Timestamp::now();
-    if cache.last_used_due(token_id, now) {
-        actions::tokens::touch(&db, token_id, now).await?;
+    // "Last used" is a hint: a database that cannot write it (a full disk) does not
+    // refuse a request for it.
+    if cache.last_used_due(token_id, now)
+        && let Err(error) = actions::tokens::touch(&db, token_id, now).await
+    {
+        db.saw(&error);
+        tracing::debug!("could not note the token's use: {error}");
     }
     Ok(Caller { token_id, name })
 }

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -8,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use validator::ValidationErrors;
 
-use crate::db::StoreError;
+use crate::db::{Outage, StoreError};
 use crate::telemetry::error_chain;
 
 /// Every error of the API: `{"error": {"code", "message", "details"?}}`.
@@ -23,7 +24,7 @@ pub struct ErrorDetail {
     /// `payload_too_large`, `unsupported_media_type`, `unauthorized`, `not_found`,
     /// `method_not_allowed`, `conflict`, `reserved_event_type`, `archived_event_type`,
     /// `catalog_full`, `request_timeout`,
-    /// `idempotency_conflict`, `unavailable`, `internal`.
+    /// `idempotency_conflict`, `unavailable`, `insufficient_storage`, `internal`.
     pub code: String,
     /// For people.
     pub message: String,
@@ -40,7 +41,13 @@ pub struct ApiError {
     details: Option<BTreeMap<String, Vec<String>>>,
     /// With 405: the methods the path does take.
     allow: Option<&'static str>,
+    /// With 503 and 507: when trying again makes sense.
+    retry_after: Option<Duration>,
 }
+
+/// How soon a client should try again while the database is down or full: the watch
+/// looks several times a second, so a short outage is over by then.
+const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
@@ -50,6 +57,7 @@ impl ApiError {
             message: message.into(),
             details: None,
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -178,12 +186,51 @@ impl ApiError {
         )
     }
 
-    pub fn unavailable() -> Self {
+    /// The database did not take the request: down, not answering within the wait, or
+    /// out of disk space. Nothing was changed unless the message says otherwise.
+    pub fn unavailable(outage: &Outage) -> Self {
+        let (status, code, message) = match outage {
+            Outage::Unreachable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The database is unreachable; nothing was accepted. Try again after Retry-After.",
+            ),
+            Outage::DiskFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "The database's disk is full; nothing was accepted. Try again after Retry-After.",
+            ),
+        };
+        Self {
+            retry_after: Some(RETRY_AFTER),
+            ..Self::new(status, code, message)
+        }
+    }
+
+    /// The event could not be stored, for a reason that is not the database's state.
+    pub fn not_stored() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "The event could not be stored; nothing was accepted. Try again.",
         )
+    }
+
+    /// The event was not stored in time: the database took longer than the wait. A retry
+    /// with the same `Idempotency-Key` stores it once, whatever became of this try.
+    pub fn not_stored_in_time(wait: Duration) -> Self {
+        Self {
+            retry_after: Some(RETRY_AFTER),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!(
+                    "The database did not answer within {} s. Try again after Retry-After, \
+                     with the same Idempotency-Key so that the event is stored once.",
+                    wait.as_secs_f64()
+                ),
+            )
+        }
     }
 
     /// A body whose fields do not parse, with one message per field.
@@ -245,12 +292,18 @@ impl ResponseError for ApiError {
         if let Some(allow) = self.allow {
             response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
         }
+        if let Some(after) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, after.as_secs().to_string()));
+        }
         response.json(body)
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        if let Some(outage) = error.outage() {
+            return Self::unavailable(&outage);
+        }
         match error {
             StoreError::NotFound => Self::not_found("resource"),
             other => {

@@ -62,7 +62,8 @@ pub struct EventAccepted {
         (status = 408, description = "The body arrived too slowly (`request_timeout`); nothing was accepted", body = ErrorBody),
         (status = 413, description = "Body over 256 KiB", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
-        (status = 503, description = "Could not be stored; nothing was accepted", body = ErrorBody),
+        (status = 503, description = "The database is unreachable or did not answer within the wait (`unavailable`), with `Retry-After`", body = ErrorBody),
+        (status = 507, description = "The database's disk is full (`insufficient_storage`), with `Retry-After`; nothing was accepted", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -82,7 +83,9 @@ pub async fn publish(
             IngestError::UnknownEventType => ApiError::unknown_event_type(&event_type),
             IngestError::ArchivedEventType => ApiError::archived_event_type(&event_type),
             IngestError::IdempotencyConflict => ApiError::idempotency_conflict(),
-            IngestError::Unavailable => ApiError::unavailable(),
+            IngestError::NotStored(Some(outage)) => ApiError::unavailable(&outage),
+            IngestError::NotStored(None) => ApiError::not_stored(),
+            IngestError::NotStoredInTime(wait) => ApiError::not_stored_in_time(wait),
         })?;
     Ok(HttpResponse::Accepted().json(EventAccepted {
         id: format!("evt_{}", published.id),

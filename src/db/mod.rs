@@ -58,6 +58,7 @@ macro_rules! dispatch {
 
 pub mod api_tokens;
 pub mod audit;
+mod availability;
 pub mod copy;
 pub mod deliveries;
 pub mod delivery_queue;
@@ -73,6 +74,10 @@ mod sqlite;
 pub mod users;
 pub mod webhooks;
 
+use std::time::Duration;
+
+use availability::Availability;
+pub use availability::Outage;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{
@@ -114,11 +119,23 @@ pub enum StoreError {
     Files(#[source] std::io::Error),
     #[error("could not apply database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Refused without trying: the database is known to be down.
+    #[error(transparent)]
+    Unavailable(Outage),
 }
 
 /// The database, on whichever backend its URL names.
 #[derive(Clone)]
-pub struct Db(Backend);
+pub struct Db {
+    backend: Backend,
+    availability: Availability,
+    /// The longest a request waits for a connection before it is told the database is
+    /// unavailable.
+    wait: Duration,
+}
+
+/// How long a request waits for the database by default (`--database-wait`).
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 enum Backend {
@@ -262,10 +279,20 @@ impl Db {
     /// Opens the database and applies pending migrations: `postgres://…` (the database must
     /// exist) or `sqlite://…` (the file is created when missing).
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        let db = if is_postgres(database_url) {
-            Self(Backend::Postgres(postgres::Pool::open(database_url).await?))
+        Self::open_waiting(database_url, DEFAULT_WAIT).await
+    }
+
+    /// [`Db::open`], with requests waiting at most `wait` for the database.
+    pub async fn open_waiting(database_url: &str, wait: Duration) -> Result<Self, StoreError> {
+        let backend = if is_postgres(database_url) {
+            Backend::Postgres(postgres::Pool::open(database_url, wait).await?)
         } else {
-            Self(Backend::Sqlite(sqlite::Pools::open(database_url).await?))
+            Backend::Sqlite(sqlite::Pools::open(database_url).await?)
+        };
+        let db = Self {
+            backend,
+            availability: Availability::new(),
+            wait,
         };
         name_keys::key_earlier_names(&db).await?;
         Ok(db)
@@ -274,11 +301,11 @@ impl Db {
     /// Whether other processes may share this database (PostgreSQL), so that nodes must
     /// announce themselves; an SQLite file serves one process.
     pub fn is_shared(&self) -> bool {
-        matches!(self.0, Backend::Postgres(_))
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     pub fn reader(&self) -> Reader<'_> {
-        match &self.0 {
+        match &self.backend {
             Backend::Sqlite(pools) => Reader::Sqlite(&pools.reader),
             Backend::Postgres(pool) => Reader::Postgres(&pool.pool),
         }
@@ -289,7 +316,8 @@ impl Db {
     /// last admin, the sign-in throttle's count) stays true until its commit. Its commit is
     /// durable when it returns: what is acknowledged survives a power cut.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        match &self.0 {
+        self.unless_unreachable()?;
+        match &self.backend {
             Backend::Sqlite(pools) => Ok(WriteTx::Sqlite(pools.begin(true).await?)),
             Backend::Postgres(pool) => Ok(WriteTx::Postgres(
                 pool.begin(postgres::Begin::Serialized).await?,
@@ -300,7 +328,8 @@ impl Db {
     /// A durable batch (ingest) whose statements need no serializing: on PostgreSQL it runs
     /// beside other nodes' batches.
     pub async fn begin_batch(&self) -> Result<WriteTx, StoreError> {
-        match &self.0 {
+        self.unless_unreachable()?;
+        match &self.backend {
             Backend::Sqlite(pools) => Ok(WriteTx::Sqlite(pools.begin(true).await?)),
             Backend::Postgres(pool) => Ok(WriteTx::Postgres(
                 pool.begin(postgres::Begin::Concurrent).await?,
@@ -313,7 +342,8 @@ impl Db {
     /// `webhook-id`). The commit does not wait for the disk; it survives the process being
     /// killed.
     pub async fn begin_write_relaxed(&self) -> Result<WriteTx, StoreError> {
-        match &self.0 {
+        self.unless_unreachable()?;
+        match &self.backend {
             Backend::Sqlite(pools) => Ok(WriteTx::Sqlite(pools.begin(false).await?)),
             Backend::Postgres(pool) => Ok(WriteTx::Postgres(
                 pool.begin(postgres::Begin::Relaxed).await?,
@@ -323,7 +353,7 @@ impl Db {
 
     /// The job's lock if no other node holds it. SQLite has one node: always granted.
     pub async fn try_lock(&self, job: Job) -> Result<Option<JobLock>, StoreError> {
-        match &self.0 {
+        match &self.backend {
             Backend::Sqlite(_) => Ok(Some(JobLock(None))),
             Backend::Postgres(pool) => {
                 let key = match job {
@@ -332,6 +362,35 @@ impl Db {
                 Ok(pool.try_lock(key).await?.map(|c| JobLock(Some(c))))
             }
         }
+    }
+
+    /// Refuses at once while the database is known to be down, so that a request does not
+    /// wait out a connection timeout to learn it; a full disk refuses only the writes that
+    /// actually need space.
+    fn unless_unreachable(&self) -> Result<(), StoreError> {
+        match self.outage() {
+            Some(outage @ Outage::Unreachable(_)) => Err(StoreError::Unavailable(outage)),
+            _ => Ok(()),
+        }
+    }
+
+    /// A write that needs a page of space, to learn whether writes work again.
+    async fn probe_write(&self) -> Result<(), StoreError> {
+        let mut tx = match &self.backend {
+            Backend::Sqlite(pools) => WriteTx::Sqlite(pools.begin(true).await?),
+            Backend::Postgres(pool) => {
+                WriteTx::Postgres(pool.begin(postgres::Begin::Concurrent).await?)
+            }
+        };
+        dispatch!(tx &mut tx, |e, d| {
+            sqlx::query(
+                "INSERT INTO write_probe (id, writes) VALUES (1, 1) \
+                 ON CONFLICT (id) DO UPDATE SET writes = write_probe.writes + 1",
+            )
+            .execute(&mut *e)
+            .await?;
+        });
+        tx.commit().await
     }
 
     /// The database answers a query.
@@ -343,7 +402,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match &self.0 {
+        match &self.backend {
             Backend::Sqlite(pools) => pools.close().await,
             Backend::Postgres(pool) => pool.pool.close().await,
         }
@@ -353,7 +412,7 @@ impl Db {
 /// A consistent copy of an SQLite database in a new file (`VACUUM INTO`): it reads one
 /// snapshot while the server goes on writing, and the copy is compact.
 pub async fn backup_into(db: &Db, to: &std::path::Path) -> Result<(), StoreError> {
-    let Backend::Sqlite(pools) = &db.0 else {
+    let Backend::Sqlite(pools) = &db.backend else {
         return Err(StoreError::Database(sqlx::Error::Configuration(
             "only an SQLite database is backed up by copying it".into(),
         )));

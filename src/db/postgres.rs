@@ -13,8 +13,6 @@ use super::StoreError;
 
 /// Requests, ingest batches, claims and outcome batches of one node, in parallel.
 const CONNECTIONS: u32 = 16;
-/// A node that cannot get a connection this long reports the database as unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Advisory lock keys: arbitrary, fixed, and unlikely to meet another application's.
 const CONSOLE_WRITES: i64 = 0x5743_0001;
@@ -41,11 +39,13 @@ pub(super) enum Begin {
 
 impl Pool {
     /// Connects and applies pending migrations; the database must exist.
-    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+    /// A request that cannot get a connection within `wait` is told the database is
+    /// unavailable.
+    pub async fn open(database_url: &str, wait: Duration) -> Result<Self, StoreError> {
         let options: PgConnectOptions = database_url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_timeout(wait)
             .connect_with(options.clone())
             .await?;
         // Nodes starting together apply migrations one after another (sqlx takes an

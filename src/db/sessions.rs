@@ -86,7 +86,11 @@ impl SessionStore for DbSessionStore {
                 .fetch_optional(e)
                 .await
         })
-        .map_err(|e| LoadError::Other(e.into()))?;
+        .map_err(|e| {
+            let e = StoreError::from(e);
+            self.db.saw(&e);
+            LoadError::Other(e.into())
+        })?;
         state
             .map(|state| serde_json::from_str(&state))
             .transpose()

@@ -31,6 +31,9 @@ pub(super) async fn run(db: Db, upkeep: Upkeep, shutdown: CancellationToken) {
             _ = ticks.tick() => {}
             () = shutdown.cancelled() => return,
         }
+        if db.outage().is_some() {
+            continue;
+        }
         // One node at a time: the others skip this round.
         let lock = match db.try_lock(Job::Upkeep).await {
             Ok(Some(lock)) => lock,
@@ -41,6 +44,7 @@ pub(super) async fn run(db: Db, upkeep: Upkeep, shutdown: CancellationToken) {
             }
         };
         if let Err(error) = once(&db, upkeep, Timestamp::now()).await {
+            db.saw(&error);
             tracing::error!("upkeep failed: {}", error_chain(&error));
         }
         lock.release().await;
@@ -64,11 +68,15 @@ pub(super) async fn index_quotes(db: Db, shutdown: CancellationToken) {
             _ = ticks.tick() => {}
             () = shutdown.cancelled() => return,
         }
+        if db.outage().is_some() {
+            continue;
+        }
         loop {
             match events::index_quotes(&db, events::INDEX_BATCH).await {
                 Ok(taken) if taken < events::INDEX_BATCH as usize => break,
                 Ok(_) => {}
                 Err(error) => {
+                    db.saw(&error);
                     tracing::error!("indexing search terms failed: {}", error_chain(&error));
                     break;
                 }

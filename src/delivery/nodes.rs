@@ -87,6 +87,9 @@ pub(super) async fn run(db: Db, membership: Membership, shutdown: CancellationTo
             _ = ticks.tick() => {}
             () = shutdown.cancelled() => break,
         }
+        if db.outage().is_some() {
+            continue;
+        }
         if let Err(error) = membership.beat(&db).await {
             tracing::warn!("the node's heartbeat failed: {}", error_chain(&error));
         }

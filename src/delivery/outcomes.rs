@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -123,17 +124,29 @@ impl Outcome {
 pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Record>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if let Err(error) = store(&engine, &batch).await {
-            // The leases bring these deliveries back: they are tried again, not lost.
-            tracing::error!(
-                "recording {} delivery outcomes failed: {}",
-                batch.len(),
-                error_chain(&error)
-            );
+        let give_up_at = Timestamp::now().plus(engine.settings.timeout);
+        while let Err(error) = store(&engine, &batch).await {
+            engine.db.saw(&error);
+            // Through a short outage the outcomes are kept and written when it ends, so the
+            // receivers are not sent these again. Past the delivery timeout, well before the
+            // leases run out, the leases bring the deliveries back instead: tried again, not
+            // lost.
+            if error.outage().is_none() || Timestamp::now() >= give_up_at {
+                tracing::error!(
+                    "recording {} delivery outcomes failed: {}",
+                    batch.len(),
+                    error_chain(&error)
+                );
+                break;
+            }
+            tokio::time::sleep(OUTAGE_RETRY).await;
         }
         batch.clear();
     }
 }
+
+/// While the database is down, how often a batch of outcomes is offered again.
+const OUTAGE_RETRY: Duration = Duration::from_millis(250);
 
 async fn store(engine: &Engine, batch: &[Record]) -> Result<(), StoreError> {
     let now = Timestamp::now();

@@ -39,6 +39,8 @@ const CLAIM_WEBHOOKS: i64 = 256;
 const MAX_HELD: usize = 20_000;
 /// After a storage error, a pause before trying again, so a broken disk is not hammered.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
+/// While the database is down, how often to look whether claiming may resume.
+const OUTAGE_PAUSE: Duration = Duration::from_millis(250);
 
 /// A send task ends with what the try came to (`None`: it could not be built, and goes back).
 struct Sent {
@@ -81,6 +83,11 @@ pub(super) async fn run(
             sending.spawn(send_one(engine.clone(), send));
         }
         if now >= next_claim && scheduler.held() < MAX_HELD {
+            if engine.db.outage().is_some() {
+                // Claims are writes: none while the database cannot take them.
+                next_claim = now.plus(OUTAGE_PAUSE);
+                continue;
+            }
             match claim(&engine, &scheduler, now).await {
                 Ok((claimed, backlog)) => {
                     scheduler.claimed(claimed, Timestamp::now());
@@ -92,6 +99,7 @@ pub(super) async fn run(
                     };
                 }
                 Err(error) => {
+                    engine.db.saw(&error);
                     tracing::error!("claiming deliveries failed: {}", error_chain(&error));
                     next_claim = now.plus(ERROR_PAUSE);
                 }

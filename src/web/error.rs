@@ -10,10 +10,11 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::db::StoreError;
+use crate::db::{Outage, StoreError};
 use crate::htmx::Htmx;
 use crate::telemetry::error_chain;
 use crate::web::layout::Layout;
+use crate::web::outage;
 use crate::web::session::SessionWriteFailed;
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,14 @@ impl ResponseError for AppError {
 }
 
 impl AppError {
+    /// The database's state, when that is why the request failed.
+    fn outage(&self) -> Option<Outage> {
+        match self {
+            Self::Store(error) => error.outage(),
+            _ => None,
+        }
+    }
+
     fn user_message(&self) -> Option<String> {
         match self {
             Self::BadRequest(message) => Some(message.clone()),
@@ -132,6 +141,14 @@ pub fn render_error_page<B: MessageBody>(
     }
     let status = response.status();
     let app_error = error.and_then(|error| error.as_error::<AppError>());
+    if let Some(outage) = app_error.and_then(AppError::outage) {
+        let layout = Layout::for_error(response.request());
+        let page = outage::page(response.request(), layout, &outage);
+        let (request, _) = response.into_parts();
+        return Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(request, page).map_into_right_body(),
+        ));
+    }
     if status.is_server_error() {
         match (app_error, error) {
             (Some(app_error), _) => tracing::error!("{}", error_chain(app_error)),
@@ -149,15 +166,8 @@ pub fn render_error_page<B: MessageBody>(
         .content_type(mime_html())
         .insert_header((header::VARY, "HX-Request"));
     let body = if htmx.wants_partial() {
-        // The message goes to the page's toast area, whatever the request aimed at.
-        builder
-            .insert_header(("HX-Retarget", "#toasts"))
-            .insert_header(("HX-Reswap", "innerHTML"));
-        ErrorToast {
-            title: title.into(),
-            message,
-        }
-        .render()
+        retarget_to_toasts(&mut builder);
+        toast(title, &message)
     } else {
         ErrorPage {
             layout: Layout::for_error(response.request()),
@@ -172,6 +182,21 @@ pub fn render_error_page<B: MessageBody>(
     Ok(ErrorHandlerResponse::Response(
         response.map_into_right_body(),
     ))
+}
+
+/// The message goes to the page's toast area, whatever an htmx request aimed at.
+pub(super) fn retarget_to_toasts(builder: &mut actix_web::HttpResponseBuilder) {
+    builder
+        .insert_header(("HX-Retarget", "#toasts"))
+        .insert_header(("HX-Reswap", "innerHTML"));
+}
+
+pub(super) fn toast(title: &str, message: &str) -> askama::Result<String> {
+    ErrorToast {
+        title: title.into(),
+        message: message.into(),
+    }
+    .render()
 }
 
 fn wording(status: StatusCode) -> (&'static str, &'static str) {

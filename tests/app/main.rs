@@ -9,6 +9,7 @@ mod auth;
 mod backup;
 mod browser;
 mod csrf;
+mod database_outage;
 mod delivery;
 mod delivery_log;
 mod durability;

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod database;
+pub mod own_postgres;
 pub mod process;
 pub mod receiver;
 pub mod scene;

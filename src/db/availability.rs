@@ -23,7 +23,7 @@ pub enum Outage {
     #[error("the database is unreachable: {0}")]
     Unreachable(String),
     /// Writes fail for want of disk space; reads go on.
-    #[error("the database's disk is full")]
+    #[error("the database's disk is full: writes are refused until space is freed; reads go on")]
     DiskFull,
 }
 

@@ -12,6 +12,7 @@ mod csrf;
 mod database_outage;
 mod delivery;
 mod delivery_log;
+mod disk_full;
 mod durability;
 mod errors;
 mod event_catalog;

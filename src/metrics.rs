@@ -9,7 +9,7 @@ use prometheus::{
 
 use crate::clock::Timestamp;
 use crate::db::webhooks::{self, Waiting};
-use crate::db::{Db, delivery_queue};
+use crate::db::{Db, Outage, delivery_queue};
 
 /// Every figure the server keeps, registered once and shared by ingest, the engine and the
 /// scrape handler.
@@ -30,6 +30,8 @@ pub struct Metrics {
     failing_since: IntGaugeVec,
     next_probe: IntGaugeVec,
     paused_until: IntGaugeVec,
+    database_up: IntGauge,
+    database_disk_full: IntGauge,
 }
 
 impl Default for Metrics {
@@ -108,6 +110,16 @@ impl Default for Metrics {
                 &["webhook_id"],
             )
             .expect("valid metric"),
+            database_up: IntGauge::new(
+                "database_up",
+                "1 while the database answers; 0 while it is unreachable (writes are refused)",
+            )
+            .expect("valid metric"),
+            database_disk_full: IntGauge::new(
+                "database_disk_full",
+                "1 while writes fail for want of disk space (new events are refused)",
+            )
+            .expect("valid metric"),
             registry,
         };
         for collector in [
@@ -123,6 +135,8 @@ impl Default for Metrics {
             Box::new(metrics.failing_since.clone()),
             Box::new(metrics.next_probe.clone()),
             Box::new(metrics.paused_until.clone()),
+            Box::new(metrics.database_up.clone()),
+            Box::new(metrics.database_disk_full.clone()),
         ] {
             metrics
                 .registry
@@ -167,6 +181,29 @@ impl Metrics {
 /// The scrape: counters as they are, the queue as it is now.
 pub async fn scrape(db: web::Data<Db>, metrics: web::Data<Metrics>) -> HttpResponse {
     let now = Timestamp::now();
+    let outage = db.outage();
+    metrics
+        .database_up
+        .set(i64::from(!matches!(outage, Some(Outage::Unreachable(_)))));
+    metrics
+        .database_disk_full
+        .set(i64::from(outage == Some(Outage::DiskFull)));
+    // The queue's figures need the database; while it is unreachable they keep their last
+    // values rather than making the scrape wait.
+    if !matches!(outage, Some(Outage::Unreachable(_))) {
+        read_queue(&db, &metrics, now).await;
+    }
+    let mut text = Vec::new();
+    if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut text) {
+        tracing::error!("encoding metrics failed: {error}");
+        return HttpResponse::InternalServerError().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text)
+}
+
+async fn read_queue(db: &Db, metrics: &Metrics, now: Timestamp) {
     match delivery_queue::depth(db.reader(), now).await {
         Ok(depth) => {
             metrics.queue_depth.set(depth.pending);
@@ -181,12 +218,4 @@ pub async fn scrape(db: web::Data<Db>, metrics: web::Data<Metrics>) -> HttpRespo
         Ok(waiting) => metrics.show_waiting(&waiting),
         Err(error) => tracing::warn!("reading failing webhooks for metrics failed: {error}"),
     }
-    let mut text = Vec::new();
-    if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut text) {
-        tracing::error!("encoding metrics failed: {error}");
-        return HttpResponse::InternalServerError().finish();
-    }
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(text)
 }

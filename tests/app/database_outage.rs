@@ -101,6 +101,17 @@ async fn two_nodes_ride_out_the_database_stopping_for_six_seconds() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    // an alert can be set on /metrics,
+    let metrics = reqwest::get(format!("{}/metrics", addresses[0]))
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("webhook_console_database_up 0")
+    );
     // and the console says what is wrong instead of failing vaguely.
     let page = admin.get("/settings/webhooks").await;
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);

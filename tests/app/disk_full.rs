@@ -141,6 +141,14 @@ async fn a_full_disk_refuses_new_events_keeps_the_console_reading_and_recovers()
     let ready = reqwest::get(format!("{address}/readyz")).await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(ready.text().await.unwrap().contains("disk is full"));
+    let metrics = reqwest::get(format!("{address}/metrics")).await.unwrap();
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("webhook_console_database_disk_full 1")
+    );
     // and the console still shows what is stored.
     let page = admin.get("/settings/webhooks").await;
     assert_eq!(page.status(), StatusCode::OK);

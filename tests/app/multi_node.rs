@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
+use sqlx::Connection;
 
 use crate::common::process::{free_port, start_server, token_for, wait_until_ready};
 use crate::common::receiver::{Received, Receiver};
@@ -243,4 +244,47 @@ async fn the_per_webhook_limit_holds_for_all_nodes_together() {
         2,
         "two nodes, a limit of two: one send at a time each"
     );
+}
+
+#[tokio::test]
+async fn nodes_started_together_on_an_empty_database_set_it_up_once() {
+    if !database::on_postgres() {
+        return;
+    }
+    // Three nodes of a new release start at the same moment on a database none has seen,
+    let database_url = database::fresh_postgres().await;
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut nodes: Vec<Child> = ports
+        .iter()
+        .map(|port| start_server(&database_url, *port, &NODE_SETTINGS))
+        .collect();
+    // every one comes up,
+    for port in &ports {
+        wait_until_ready(*port).await;
+    }
+    // each migration was applied exactly once, and completely,
+    let mut connection = sqlx::PgConnection::connect(&database_url).await.unwrap();
+    let applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+    let files = std::fs::read_dir("migrations/postgres").unwrap().count();
+    assert_eq!(applied.len(), files);
+    assert!(applied.iter().all(|(_, success)| *success));
+    // and there is one first admin, who can sign in on any node.
+    let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(admins, 1);
+    for port in &ports {
+        let client = Client::new(&format!("http://127.0.0.1:{port}"));
+        let signed_in = client.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert!(signed_in.status().is_redirection(), "node {port}");
+    }
+    for node in &mut nodes {
+        let _ = node.kill();
+        let _ = node.wait();
+    }
 }

@@ -5,6 +5,7 @@
 //! moment skip each other's locked rows instead of waiting or claiming them twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::time::Duration;
 
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
@@ -214,8 +215,17 @@ pub async fn load<'a>(
         return Ok(Vec::new());
     }
     let rows: Vec<ClaimedRow> = dispatch!(read db, |e, d, DB| {
+    // The deliveries first, by their ids, and only then their webhooks and events: joined
+    // the other way round, PostgreSQL's cached plan walks each webhook's every delivery
+    // looking for these few, a cost that grows with the table.
     let mut details = QueryBuilder::<DB>::new(
-        "SELECT d.id, d.next_attempt_at, d.webhook_id,
+        "WITH wanted AS MATERIALIZED (
+           SELECT id, next_attempt_at, webhook_id, event_id, attempt_count, schedule_start, status
+             FROM deliveries WHERE id",
+    );
+    details.push_in(ids).push(
+        ")
+         SELECT d.id, d.next_attempt_at, d.webhook_id,
                 d.attempt_count - d.schedule_start AS attempts_in_schedule,
                 w.url, w.api_key, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > ",
@@ -225,11 +235,10 @@ pub async fn load<'a>(
                 e.event_type, e.event_time, e.current_context, e.data,
                 w.failing_since IS NOT NULL AS failing, w.paused_until, w.max_per_second,
                 w.consecutive_failures, d.status = 'pending' AS pending
-         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                           JOIN events e ON e.id = d.event_id
-         WHERE w.status = 'active' AND d.id",
+         FROM wanted d JOIN webhooks w ON w.id = d.webhook_id
+                       JOIN events e ON e.id = d.event_id
+         WHERE w.status = 'active'",
     );
-    details.push_in(ids);
     details.build_query_as().fetch_all(e).await?
     });
     // Sorted and sifted here: asked to sort, or told the status, PostgreSQL may walk every
@@ -475,23 +484,25 @@ pub async fn record_attempts(
         }
     }
     write_attempts(tx, &attempts).await?;
-    dispatch!(tx tx, |e, d| {
-    for (webhook_id, (at, succeeded)) in last {
-        let outcome = if succeeded {
-            DeliveryStatus::Succeeded
-        } else {
-            DeliveryStatus::Failed
-        };
-        sqlx::query(
-            "UPDATE webhooks SET last_delivery_at = $1, last_delivery_outcome = $2
-             WHERE id = $3 AND (last_delivery_at IS NULL OR last_delivery_at <= $1)",
-        )
-        .bind(at)
-        .bind(outcome)
-        .bind(webhook_id)
-        .execute(&mut *e)
-        .await?;
+    let webhooks: BTreeSet<i64> = last.keys().copied().collect();
+    // Webhook by webhook in id order, each row changed by consecutive statements and only
+    // where something changes: two nodes' batches lock the rows they share in the same
+    // order (no deadlock), and a batch with nothing new for a row does not lock it at all.
+    for webhook_id in webhooks {
+        if let Some((at, succeeded)) = last.get(&webhook_id) {
+            note_last_delivery(tx, webhook_id, *at, *succeeded).await?;
+        }
+        if let Some(streak) = streaks.get(&webhook_id) {
+            note_streak(tx, webhook_id, streak).await?;
+        }
+        if let Some(change) = receivers
+            .get(&webhook_id)
+            .filter(|change| !change.is_nothing())
+        {
+            note_receiver(tx, webhook_id, change).await?;
+        }
     }
+    dispatch!(tx tx, |e, d| {
     for ((webhook_id, hour), (succeeded, failed)) in hourly {
         sqlx::query(
             "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
@@ -507,7 +518,46 @@ pub async fn record_attempts(
         .execute(&mut *e)
         .await?;
     }
-    for (webhook_id, streak) in &streaks {
+    });
+    Ok(())
+}
+
+/// How stale "last delivery" may get while its outcome stays the same: every node's every
+/// batch rewriting the same webhook row would queue the nodes behind each other.
+const LAST_DELIVERY_GRANULARITY: Duration = Duration::from_secs(1);
+
+async fn note_last_delivery(
+    tx: &mut WriteTx,
+    webhook_id: i64,
+    at: Timestamp,
+    succeeded: bool,
+) -> Result<(), StoreError> {
+    let outcome = if succeeded {
+        DeliveryStatus::Succeeded
+    } else {
+        DeliveryStatus::Failed
+    };
+    dispatch!(tx tx, |e, d| {
+        sqlx::query(
+            "UPDATE webhooks SET last_delivery_at = $1, last_delivery_outcome = $2
+             WHERE id = $3
+               AND (last_delivery_at IS NULL
+                    OR last_delivery_at <= $4
+                    OR (last_delivery_at <= $1 AND last_delivery_outcome <> $2))",
+        )
+        .bind(at)
+        .bind(outcome)
+        .bind(webhook_id)
+        .bind(at.minus(LAST_DELIVERY_GRANULARITY))
+        .execute(&mut *e)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The failure streak; a success on a webhook with no streak changes (and locks) nothing.
+async fn note_streak(tx: &mut WriteTx, webhook_id: i64, streak: &Streak) -> Result<(), StoreError> {
+    dispatch!(tx tx, |e, d| {
         sqlx::query(
             "UPDATE webhooks SET
                failed_in_a_row = CASE WHEN $2 THEN $3 ELSE failed_in_a_row + $3 END,
@@ -515,7 +565,9 @@ pub async fn record_attempts(
                                             WHEN $2 OR failed_in_a_row_since IS NULL THEN $4
                                             ELSE failed_in_a_row_since END,
                last_failure = CASE WHEN $3 = 0 THEN NULL ELSE $5 END
-             WHERE id = $1",
+             WHERE id = $1
+               AND (NOT $2 OR $3 <> 0 OR failed_in_a_row <> 0
+                    OR failed_in_a_row_since IS NOT NULL OR last_failure IS NOT NULL)",
         )
         .bind(webhook_id)
         .bind(streak.succeeded)
@@ -524,9 +576,17 @@ pub async fn record_attempts(
         .bind(streak.last_answer.as_deref())
         .execute(&mut *e)
         .await?;
-    }
-    for (webhook_id, change) in receivers.iter().filter(|(_, change)| !change.is_nothing()) {
-        let failing = change.failing;
+    });
+    Ok(())
+}
+
+async fn note_receiver(
+    tx: &mut WriteTx,
+    webhook_id: i64,
+    change: &ReceiverChange<'_>,
+) -> Result<(), StoreError> {
+    let failing = change.failing;
+    dispatch!(tx tx, |e, d| {
         sqlx::query(
             "UPDATE webhooks SET
                consecutive_failures = CASE WHEN $2 THEN $3 ELSE consecutive_failures + $3 END,
@@ -554,7 +614,6 @@ pub async fn record_attempts(
         .bind(failing.map(|f| f.code))
         .execute(&mut *e)
         .await?;
-    }
     });
     Ok(())
 }

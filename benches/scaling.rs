@@ -398,12 +398,21 @@ fn print_table(backend: &str, cores: f64, webhooks: usize, seconds: u64, figures
 /// Bars of deliveries/s per node count beside the line of perfect scaling.
 fn write_chart(path: &PathBuf, backend: &str, cores: f64, figures: &[Figures]) {
     let (width, height, left, bottom, top) = (560.0, 320.0, 70.0, 270.0, 40.0);
+    // "PostgreSQL 15.18 (Debian …)" → "PostgreSQL 15.18": the title fits the chart.
+    let backend = backend.split(" (").next().unwrap_or(backend);
     let one = figures.first().map_or(1.0, |f| f.deliveries_per_second);
-    let most = figures
+    let highest = figures
         .iter()
         .map(|f| f.deliveries_per_second.max(one * f.nodes as f64))
-        .fold(1.0, f64::max)
-        * 1.1;
+        .fold(1.0, f64::max);
+    // Gridlines at round numbers: 1, 2 or 5 times a power of ten.
+    let magnitude = 10f64.powf((highest / 4.0).log10().floor());
+    let tick = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|step| step * magnitude)
+        .find(|step| step * 4.0 >= highest)
+        .unwrap_or(magnitude * 10.0);
+    let most = tick * 4.0 * 1.08;
     let y = |value: f64| bottom - (value / most) * (bottom - top);
     let slot = (width - left - 20.0) / figures.len().max(1) as f64;
     let mut svg = String::new();
@@ -412,15 +421,14 @@ fn write_chart(path: &PathBuf, backend: &str, cores: f64, figures: &[Figures]) {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="12">
 <title>Deliveries per second by node count ({backend}, {cores} core per node)</title>
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="{left}" y="22" font-size="14" font-weight="600">Deliveries/s with 1–{} nodes, {cores} core each ({backend})</text>
+<text x="{left}" y="22" font-size="13" font-weight="600">{backend}: deliveries/s by nodes of {cores} core each</text>
 <line x1="{left}" y1="{bottom}" x2="{}" y2="{bottom}" stroke="#444"/>
 <line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#444"/>
 "##,
-        figures.len(),
         width - 20.0
     );
     for step in 0..=4 {
-        let value = most / 1.1 * f64::from(step) / 4.0;
+        let value = tick * f64::from(step);
         let _ = writeln!(
             svg,
             r##"<text x="{}" y="{}" text-anchor="end" fill="#444">{:.0}</text><line x1="{left}" y1="{1}" x2="{}" y2="{1}" stroke="#eee"/>"##,

@@ -78,7 +78,13 @@ struct Asked {
 impl Asked {
     fn of(request: &HttpRequest) -> Self {
         Self {
-            reload: (request.method() == Method::GET).then(|| request.uri().to_string()),
+            // Path and query only: an absolute-form target never becomes a link elsewhere.
+            reload: (request.method() == Method::GET).then(|| {
+                request
+                    .uri()
+                    .path_and_query()
+                    .map_or_else(|| request.path().to_owned(), ToString::to_string)
+            }),
             partial: Htmx::from_headers(request.headers()).wants_partial(),
         }
     }

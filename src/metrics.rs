@@ -181,6 +181,12 @@ impl Metrics {
 /// The scrape: counters as they are, the queue as it is now.
 pub async fn scrape(db: web::Data<Db>, metrics: web::Data<Metrics>) -> HttpResponse {
     let now = Timestamp::now();
+    // The queue's figures need the database; while it is unreachable they keep their last
+    // values rather than making the scrape wait.
+    if !matches!(db.outage(), Some(Outage::Unreachable(_))) {
+        read_queue(&db, &metrics, now).await;
+    }
+    // As of the end of the scrape: a read that just failed has told the watch.
     let outage = db.outage();
     metrics
         .database_up
@@ -188,11 +194,6 @@ pub async fn scrape(db: web::Data<Db>, metrics: web::Data<Metrics>) -> HttpRespo
     metrics
         .database_disk_full
         .set(i64::from(outage == Some(Outage::DiskFull)));
-    // The queue's figures need the database; while it is unreachable they keep their last
-    // values rather than making the scrape wait.
-    if !matches!(outage, Some(Outage::Unreachable(_))) {
-        read_queue(&db, &metrics, now).await;
-    }
     let mut text = Vec::new();
     if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut text) {
         tracing::error!("encoding metrics failed: {error}");
@@ -212,7 +213,10 @@ async fn read_queue(db: &Db, metrics: &Metrics, now: Timestamp) {
                 .oldest_due_seconds
                 .set(i64::try_from(waited).unwrap_or(i64::MAX));
         }
-        Err(error) => tracing::warn!("reading the queue for metrics failed: {error}"),
+        Err(error) => {
+            db.saw(&error);
+            tracing::warn!("reading the queue for metrics failed: {error}");
+        }
     }
     match webhooks::waiting(db.reader(), now).await {
         Ok(waiting) => metrics.show_waiting(&waiting),

@@ -124,11 +124,11 @@ impl Outcome {
 pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Record>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // A moment for more to arrive: a batch of many costs the database about what a batch
-        // of a few does, and with fewer sends in flight (a node's share of the per-webhook
-        // limit) outcomes trickle in.
-        if batch.len() < MAX_BATCH {
-            tokio::time::sleep(LINGER).await;
+        // Beside other nodes, a moment for more to arrive: each node has only its share of
+        // the per-webhook slots, so outcomes trickle in, and a batch of many costs the
+        // database (and the locks the nodes share) about what a batch of a few does.
+        if engine.membership.nodes() > 1 && batch.len() < MAX_BATCH {
+            tokio::time::sleep(LINGER_BESIDE_OTHERS).await;
             while batch.len() < MAX_BATCH {
                 match queue.try_recv() {
                     Ok(record) => batch.push(record),
@@ -157,9 +157,9 @@ pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver
     }
 }
 
-/// How long the writer waits for more outcomes before it writes a batch that is not full:
-/// nothing waits on the record but the delivery log.
-const LINGER: Duration = Duration::from_millis(10);
+/// How long a node with neighbours waits for more outcomes before writing a batch that is
+/// not full: nothing waits on the record but the delivery log.
+const LINGER_BESIDE_OTHERS: Duration = Duration::from_millis(10);
 
 /// While the database is down, how often a batch of outcomes is offered again.
 const OUTAGE_RETRY: Duration = Duration::from_millis(250);

@@ -26,9 +26,6 @@ fn migrate(from: &str, to: &str, key: Option<&str>) -> std::process::Output {
 
 #[tokio::test]
 async fn an_sqlite_installation_moves_to_postgresql_with_its_secrets_and_history() {
-    if !database::on_postgres() {
-        return;
-    }
     // An SQLite installation with its generated key file, a webhook with an API key, a
     // token, delivered events and an audit log.
     let dir = tempfile::tempdir().unwrap();
@@ -127,9 +124,6 @@ async fn an_sqlite_installation_moves_to_postgresql_with_its_secrets_and_history
 
 #[tokio::test]
 async fn a_target_holding_anything_of_its_own_is_refused() {
-    if !database::on_postgres() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", dir.path().join("source.db").display());
     webhook_console::db::Db::open(&sqlite)

@@ -37,9 +37,6 @@ struct Published {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_nodes_ride_out_the_database_stopping_for_six_seconds() {
-    if !database::on_postgres() {
-        return; // Several nodes need a database server; one SQLite file serves one process.
-    }
     let postgres = OwnPostgres::start();
     let database_url = postgres.url();
     let token = token_for(&database_url);

@@ -6,14 +6,12 @@ use std::process::Command;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::common::Api;
 use crate::common::process::{free_port, start_server, token_for, wait_until_ready};
-use crate::common::{Api, database};
 
 #[tokio::test]
 async fn a_backup_taken_while_the_server_runs_restores_with_its_secrets_and_events() {
-    if database::on_postgres() {
-        return; // PostgreSQL is backed up with pg_dump.
-    }
+    super::on_sqlite();
     let dir = tempfile::tempdir().unwrap();
     let live = format!("sqlite://{}", dir.path().join("console.db").display());
     let token = token_for(&live);

@@ -135,9 +135,6 @@ fn number(request: &Received) -> i64 {
 
 #[tokio::test]
 async fn three_nodes_deliver_every_event_exactly_once() {
-    if !database::on_postgres() {
-        return; // Several nodes need a database server; one SQLite file serves one process.
-    }
     let cluster = Cluster::start(3).await;
     let (a, b) = tokio::join!(
         cluster.publish(0..150, &[0, 1, 2]),
@@ -164,9 +161,6 @@ async fn three_nodes_deliver_every_event_exactly_once() {
 
 #[tokio::test]
 async fn a_node_killed_mid_stream_leaves_nothing_undelivered() {
-    if !database::on_postgres() {
-        return;
-    }
     let mut cluster = Cluster::start(3).await;
     // The receiver is slow, so the first node holds claimed, unsent deliveries when it dies.
     cluster
@@ -193,9 +187,6 @@ async fn a_node_killed_mid_stream_leaves_nothing_undelivered() {
 
 #[tokio::test]
 async fn sessions_and_the_sign_in_throttle_are_shared_by_the_nodes() {
-    if !database::on_postgres() {
-        return;
-    }
     let cluster = Cluster::start(2).await;
     let (first, second) = (&cluster.nodes[0].0, &cluster.nodes[1].0);
 
@@ -224,9 +215,6 @@ async fn sessions_and_the_sign_in_throttle_are_shared_by_the_nodes() {
 
 #[tokio::test]
 async fn the_per_webhook_limit_holds_for_all_nodes_together() {
-    if !database::on_postgres() {
-        return;
-    }
     let cluster = Cluster::start_with(2, &[(PER_WEBHOOK, "2")]).await;
     cluster
         .receiver
@@ -248,9 +236,6 @@ async fn the_per_webhook_limit_holds_for_all_nodes_together() {
 
 #[tokio::test]
 async fn nodes_started_together_on_an_empty_database_set_it_up_once() {
-    if !database::on_postgres() {
-        return;
-    }
     // Three nodes of a new release start at the same moment on a database none has seen,
     let database_url = database::fresh_postgres().await;
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();

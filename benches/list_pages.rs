@@ -16,7 +16,7 @@ use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::{
     AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
 };
-use webhook_console::secret_box::SecretBox;
+use webhook_console::secrets::secret_box::SecretBox;
 use webhook_console::startup::Application;
 
 mod support;
@@ -299,7 +299,7 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
             search: Some("Heavy receiver".into()),
             ..Default::default()
         },
-        webhook_console::paging::Pager::new(1, 1),
+        webhook_console::domain::paging::Pager::new(1, 1),
         now,
     )
     .await

@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::db::copy::{self, CopyError, Keys};
 use crate::db::{self, Db, StoreError};
 use crate::domain::{Email, Password, Role};
-use crate::secret_key::{KeyError, MasterKey};
+use crate::secrets::key::{KeyError, MasterKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -93,7 +93,7 @@ pub async fn backup(settings: &Settings, to: &std::path::Path) -> Result<String,
     let copied = db::backup_into(&db, to).await;
     db.close().await;
     copied?;
-    let key = crate::secret_key::copy_key_file(from, to)?;
+    let key = crate::secrets::key::copy_key_file(from, to)?;
     Ok(match key {
         Some(key) => format!("Backed up to {} (key: {})", to.display(), key.display()),
         None => format!(
@@ -154,8 +154,8 @@ pub async fn migrate_to(settings: &Settings, from: &str) -> Result<String, CliEr
 async fn copy_and_count(
     source: &Db,
     target: &Db,
-    source_secrets: &crate::secret_box::SecretBox,
-    target_secrets: &crate::secret_box::SecretBox,
+    source_secrets: &crate::secrets::secret_box::SecretBox,
+    target_secrets: &crate::secrets::secret_box::SecretBox,
 ) -> Result<Vec<copy::Copied>, CliError> {
     let mut tx = target.begin_batch().await?;
     let keys = Keys {

@@ -4,7 +4,7 @@ use super::{Actor, Audit};
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, api_tokens};
 use crate::domain::{AuditAction, Label, name_taken_message};
-use crate::token::random_token;
+use crate::secrets::token::random_token;
 
 /// Tokens carry 256 random bits.
 const TOKEN_BYTES: usize = 32;

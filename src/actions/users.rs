@@ -4,7 +4,7 @@ use super::{Actor, Audit};
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, sessions, users};
 use crate::domain::{AuditAction, Email, Password, Role};
-use crate::password::hash_password;
+use crate::secrets::password::hash_password;
 
 /// Adds a user; `how` says in the audit log where they came from. Returns the new id.
 pub async fn create(

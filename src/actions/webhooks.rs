@@ -5,7 +5,7 @@ use super::{Actor, Audit};
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::{AuditAction, WebhookDraft, WebhookStatus};
-use crate::secret_box::SecretBox;
+use crate::secrets::secret_box::SecretBox;
 
 /// Returns the new webhook's id.
 pub async fn create(

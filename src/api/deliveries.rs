@@ -10,8 +10,8 @@ use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Attempt, Cursor, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, webhooks};
 use crate::delivery::Inbox;
+use crate::domain::paging::{PAGE_SIZE, Pager};
 use crate::domain::{DeliveryStatus, Quote};
-use crate::paging::{PAGE_SIZE, Pager};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryBody {

@@ -9,9 +9,9 @@ use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::webhooks::WebhookFilter;
 use crate::db::{Db, StoreError, webhooks};
+use crate::domain::paging::{PAGE_SIZE, Pager};
 use crate::domain::{WebhookInput, WebhookStatus, name_taken_message};
-use crate::paging::{PAGE_SIZE, Pager};
-use crate::secret_box::SecretBox;
+use crate::secrets::secret_box::SecretBox;
 pub use types::{
     CreateWebhook, ListQuery, SecretBody, StatusChoice, UpdateWebhook, WebhookBody, WebhookPage,
 };

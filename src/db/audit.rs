@@ -6,7 +6,7 @@ use sqlx::{Database, FromRow, QueryBuilder};
 use super::{Bind, Dialect, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::AuditAction;
-use crate::paging::Pager;
+use crate::domain::paging::Pager;
 
 /// One change, written in the same transaction as the change itself.
 #[derive(Debug)]

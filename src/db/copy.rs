@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Row};
 
 use super::{Reader, StoreError, WriteTx};
 use crate::domain::terms_of;
-use crate::secret_box::{Purpose, SecretBox};
+use crate::secrets::secret_box::{Purpose, SecretBox};
 
 /// Rows read and written at once: 1,000 rows of at most 32 columns stay below either
 /// backend's limit on parameters.

@@ -2,8 +2,8 @@ use sqlx::{Database, FromRow, QueryBuilder};
 
 use super::{Bind, IdList, Reader, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
+use crate::domain::paging::Pager;
 use crate::domain::{AttemptErrorCode, DeliveryStatus, Matched, Quote};
-use crate::paging::Pager;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Delivery {

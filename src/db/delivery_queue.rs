@@ -13,7 +13,7 @@ use super::webhooks::open_api_key;
 use super::{Dialect, IdList, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus};
-use crate::secret_box::{Purpose, SecretBox};
+use crate::secrets::secret_box::{Purpose, SecretBox};
 
 /// A delivery created already claimed, handed to this process's sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

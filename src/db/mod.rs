@@ -112,7 +112,7 @@ pub enum StoreError {
     #[error("the console needs at least one active admin")]
     NoActiveAdminLeft,
     #[error(transparent)]
-    Secret(#[from] crate::secret_box::OpenError),
+    Secret(#[from] crate::secrets::secret_box::OpenError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("could not make the database files private")]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{Db, StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::token::random_token;
+use crate::secrets::token::random_token;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 

@@ -5,12 +5,12 @@ use sqlx::{Database, FromRow, QueryBuilder};
 use super::delivery_queue::Failing;
 use super::{Bind, Dialect, Source, StoreError, WriteTx, event_types::decode_key};
 use crate::clock::Timestamp;
+use crate::domain::paging::Pager;
 use crate::domain::{
     ApiKeyChange, AttemptErrorCode, DeliveryStatus, EventSelection, NotificationType, WebhookDraft,
     WebhookName, WebhookStatus,
 };
-use crate::paging::Pager;
-use crate::secret_box::{Purpose, SecretBox};
+use crate::secrets::secret_box::{Purpose, SecretBox};
 
 mod secrets;
 

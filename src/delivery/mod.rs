@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::db::Db;
 use crate::db::delivery_queue::Fresh;
 use crate::metrics::Metrics;
-use crate::secret_box::SecretBox;
+use crate::secrets::secret_box::SecretBox;
 use housekeeping::Upkeep;
 use nodes::Membership;
 use retry::RetrySchedule;

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, nodes};
+use crate::secrets::token::random_token;
 use crate::telemetry::error_chain;
-use crate::token::random_token;
 
 const HEARTBEAT: Duration = Duration::from_secs(5);
 /// A node not heard from for this long is taken for dead: the others take up its share.

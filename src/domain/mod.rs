@@ -10,6 +10,7 @@ mod event_type;
 mod label;
 mod max_per_second;
 mod notification_type;
+pub mod paging;
 mod search_term;
 mod user;
 mod webhook;

@@ -11,8 +11,8 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::db::{Outage, StoreError};
-use crate::htmx::Htmx;
 use crate::telemetry::error_chain;
+use crate::web::htmx::Htmx;
 use crate::web::layout::Layout;
 use crate::web::outage;
 use crate::web::session::SessionWriteFailed;

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::db::{Db, StoreError, users};
-use crate::htmx::Htmx;
 use crate::web::error::AppError;
+use crate::web::htmx::Htmx;
 use crate::web::session::{
     ActivityStep, CurrentUser, LIVE_REFRESH_HEADER, SessionWriteFailed, UserSession,
 };

@@ -6,6 +6,7 @@ pub mod client;
 pub mod error;
 mod form;
 pub mod guard;
+pub mod htmx;
 pub mod layout;
 pub mod outage;
 mod pagination;

@@ -10,8 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::db::{Db, Outage};
-use crate::htmx::Htmx;
 use crate::web::error::{mime_html, retarget_to_toasts, toast};
+use crate::web::htmx::Htmx;
 use crate::web::layout::Layout;
 
 /// When a client may try again: the database is looked at several times a second.

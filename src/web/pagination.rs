@@ -1,6 +1,6 @@
 //! The pager's links under every paged list, built from the one [`Pager`].
 
-use crate::paging::Pager;
+use crate::domain::paging::Pager;
 
 /// Previous and next, the first and last page and two on each side of the current one.
 #[derive(Debug, Clone)]

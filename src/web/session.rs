@@ -20,7 +20,7 @@ use crate::actions::Actor;
 use crate::clock::Timestamp;
 use crate::db::sessions::USER_ID;
 use crate::domain::Role;
-use crate::token::random_token;
+use crate::secrets::token::random_token;
 
 const CSRF_TOKEN: &str = "csrf_token";
 /// When the user last did something; changing it is what extends the session.

@@ -8,7 +8,7 @@ use rand::RngCore;
 use crate::clock::Timestamp;
 use crate::db::{Source, StoreError, WriteTx};
 use crate::domain::ApiKey;
-use crate::secret_box::{Purpose, SecretBox};
+use crate::secrets::secret_box::{Purpose, SecretBox};
 
 /// HMAC-SHA256 keys of the hash's own size.
 const SIGNING_KEY_BYTES: usize = 32;

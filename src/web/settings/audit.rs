@@ -9,7 +9,7 @@ use super::{Tab, time_filter};
 use crate::db::audit::AuditFilter;
 use crate::db::{Db, audit};
 use crate::domain::AuditAction;
-use crate::paging::{LOG_PAGE_SIZE, Pager};
+use crate::domain::paging::{LOG_PAGE_SIZE, Pager};
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::pagination::Pagination;

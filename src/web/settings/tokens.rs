@@ -12,7 +12,7 @@ use crate::actions::tokens::TokenError;
 use crate::api_tokens::TokenCache;
 use crate::clock::Timestamp;
 use crate::db::{Db, api_tokens};
-use crate::secret_box::{Purpose, SecretBox};
+use crate::secrets::secret_box::{Purpose, SecretBox};
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};

@@ -11,7 +11,7 @@ use crate::actions;
 use crate::db::users::User;
 use crate::db::{Db, StoreError, users};
 use crate::domain::{Email, Password, Role};
-use crate::secret_box::{Purpose, SecretBox};
+use crate::secrets::secret_box::{Purpose, SecretBox};
 use crate::web::error::AppError;
 use crate::web::layout::{Flash, Layout};
 use crate::web::routes::{Access, Page, get, post};

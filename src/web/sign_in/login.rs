@@ -9,7 +9,7 @@ use crate::clock::Timestamp;
 use crate::db::sign_in_failures::Attempt;
 use crate::db::{Db, users};
 use crate::domain::Email;
-use crate::password::verify_password;
+use crate::secrets::password::verify_password;
 use crate::web::client::ClientAddress;
 use crate::web::error::AppError;
 use crate::web::layout::Layout;

@@ -11,7 +11,7 @@ use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, webhooks};
 use crate::delivery::retry::RetrySchedule;
-use crate::secret_box::SecretBox;
+use crate::secrets::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::session::UserSession;
 use crate::web::{layout::Layout, render};

@@ -10,9 +10,9 @@ use crate::clock::Timestamp;
 use crate::db::webhooks::{Webhook, WebhookFilter};
 use crate::db::{Db, event_types, webhooks};
 use crate::domain::WebhookStatus;
-use crate::htmx::Htmx;
-use crate::paging::{PAGE_SIZE, Pager};
+use crate::domain::paging::{PAGE_SIZE, Pager};
 use crate::web::error::AppError;
+use crate::web::htmx::Htmx;
 use crate::web::pagination::Pagination;
 use crate::web::{layout::Layout, render};
 

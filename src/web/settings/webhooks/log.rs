@@ -13,10 +13,10 @@ use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Cursor, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, event_types};
 use crate::delivery::retry::RetrySchedule;
+use crate::domain::paging::PAGE_SIZE;
 use crate::domain::{DeliveryStatus, Quote};
-use crate::htmx::Htmx;
-use crate::paging::PAGE_SIZE;
 use crate::web::error::AppError;
+use crate::web::htmx::Htmx;
 use crate::web::pagination::Pagination;
 use crate::web::{render, see_other};
 

@@ -7,8 +7,8 @@ use crate::actions;
 use crate::clock::Timestamp;
 use crate::db::{Db, webhooks};
 use crate::domain::WebhookStatus;
-use crate::htmx::Htmx;
 use crate::web::error::AppError;
+use crate::web::htmx::Htmx;
 use crate::web::layout::{Flash, Layout};
 use crate::web::session::CurrentUser;
 

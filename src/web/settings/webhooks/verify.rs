@@ -67,7 +67,7 @@ pub async fn form(
 
 pub async fn check(
     db: web::Data<Db>,
-    secrets: web::Data<crate::secret_box::SecretBox>,
+    secrets: web::Data<crate::secrets::secret_box::SecretBox>,
     layout: Layout,
     id: web::Path<i64>,
     HtmlForm(input): HtmlForm<RequestInput>,

@@ -14,7 +14,7 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 
 use crate::config::Secret;
-use crate::secret_box::SecretBox;
+use crate::secrets::secret_box::SecretBox;
 
 /// Shorter keys are guessable.
 const MIN_CONFIGURED_BYTES: usize = 32;

@@ -32,7 +32,7 @@ use webhook_console::config::Secret;
 use webhook_console::db::events::{self, NewEvent};
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
-use webhook_console::secrets::key::MasterKey;
+use webhook_console::secret_key::MasterKey;
 
 const HEALTHY_WEBHOOKS: usize = 10;
 const BROKEN_WEBHOOKS: usize = 40;

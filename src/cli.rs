@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::db::copy::{self, CopyError, Keys};
 use crate::db::{self, Db, StoreError};
 use crate::domain::{Email, Password, Role};
-use crate::secrets::key::{KeyError, MasterKey};
+use crate::secret_key::{KeyError, MasterKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -93,7 +93,7 @@ pub async fn backup(settings: &Settings, to: &std::path::Path) -> Result<String,
     let copied = db::backup_into(&db, to).await;
     db.close().await;
     copied?;
-    let key = crate::secrets::key::copy_key_file(from, to)?;
+    let key = crate::secret_key::copy_key_file(from, to)?;
     Ok(match key {
         Some(key) => format!("Backed up to {} (key: {})", to.display(), key.display()),
         None => format!(

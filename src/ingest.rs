@@ -8,11 +8,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::actions::Inbox;
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
 use crate::db::{Db, Outage, StoreError};
-use crate::delivery::Inbox;
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 

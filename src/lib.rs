@@ -11,6 +11,7 @@ pub mod domain;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod secret_key;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;

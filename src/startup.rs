@@ -30,7 +30,7 @@ use crate::delivery::retry::RetrySchedule;
 use crate::domain::{Email, Password};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
-use crate::secrets::key::{KeyError, MasterKey};
+use crate::secret_key::{KeyError, MasterKey};
 use crate::secrets::secret_box::SecretBox;
 use crate::secrets::token::random_token;
 use crate::web as console;
@@ -79,7 +79,7 @@ struct Shared {
     token_cache: web::Data<TokenCache>,
     metrics: web::Data<Metrics>,
     engine_health: web::Data<delivery::Health>,
-    engine_inbox: web::Data<delivery::Inbox>,
+    engine_inbox: web::Data<actions::Inbox>,
     trusted_proxies: web::Data<TrustedProxies>,
     retry_schedule: web::Data<RetrySchedule>,
     body_timeout: BodyTimeout,

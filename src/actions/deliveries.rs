@@ -1,15 +1,16 @@
 //! Deliveries that people act on: sending one again.
 
-use super::{Actor, Audit};
+use super::{Actor, Audit, Inbox};
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Fresh;
 use crate::db::{Db, StoreError, deliveries, events, webhooks};
-use crate::delivery::Inbox;
 use crate::domain::AuditAction;
 
-/// Queues a delivery of this webhook for another try now, with the same `webhook-id`.
+/// Queues a delivery of this webhook for another try now, with the same `webhook-id`, and
+/// wakes the engine for it.
 pub async fn redeliver(
     db: &Db,
+    inbox: &Inbox,
     actor: &Actor,
     webhook_id: i64,
     delivery_id: i64,
@@ -28,6 +29,7 @@ pub async fn redeliver(
     .record(&mut tx, now)
     .await?;
     tx.commit().await?;
+    inbox.due_now();
     Ok(())
 }
 
@@ -70,9 +72,10 @@ pub async fn send_test_event(
 }
 
 /// Queues every failed delivery of this webhook since `since` again, each with a fresh
-/// schedule. Returns how many.
+/// schedule, and wakes the engine for them. Returns how many.
 pub async fn recover_failed(
     db: &Db,
+    inbox: &Inbox,
     actor: &Actor,
     webhook_id: i64,
     since: Timestamp,
@@ -95,5 +98,6 @@ pub async fn recover_failed(
     .record(&mut tx, now)
     .await?;
     tx.commit().await?;
+    inbox.due_now();
     Ok(recovered)
 }

@@ -5,11 +5,14 @@
 
 pub mod deliveries;
 pub mod event_types;
+mod inbox;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;
 mod webhook_changes;
 pub mod webhooks;
+
+pub use inbox::Inbox;
 
 use std::fmt;
 

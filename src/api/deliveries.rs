@@ -6,10 +6,10 @@ use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
+use crate::actions::Inbox;
 use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Attempt, Cursor, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, webhooks};
-use crate::delivery::Inbox;
 use crate::domain::paging::{PAGE_SIZE, Pager};
 use crate::domain::{DeliveryStatus, Quote};
 
@@ -222,10 +222,9 @@ pub async fn redeliver(
     webhooks::find(db.reader(), webhook_id, Timestamp::now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
-    actions::deliveries::redeliver(&db, &caller.actor(), webhook_id, delivery_id)
+    actions::deliveries::redeliver(&db, &engine, &caller.actor(), webhook_id, delivery_id)
         .await
         .map_err(ApiError::or_not_found("delivery"))?;
-    engine.due_now();
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
     Ok(HttpResponse::Accepted().json(DeliveryBody::from(delivery)))
 }
@@ -345,9 +344,9 @@ pub async fn recover(
             fields,
         ));
     };
-    let queued = actions::deliveries::recover_failed(&db, &caller.actor(), id.into_inner(), since)
-        .await
-        .map_err(ApiError::or_not_found("webhook"))?;
-    engine.due_now();
+    let queued =
+        actions::deliveries::recover_failed(&db, &engine, &caller.actor(), id.into_inner(), since)
+            .await
+            .map_err(ApiError::or_not_found("webhook"))?;
     Ok(HttpResponse::Accepted().json(Recovered { queued }))
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-use super::webhooks::open_api_key;
+use super::webhooks::secrets::open_api_key;
 use super::{Dialect, IdList, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus};

@@ -12,9 +12,8 @@ use crate::domain::{
 };
 use crate::secrets::secret_box::{Purpose, SecretBox};
 
-mod secrets;
+pub(in crate::db) mod secrets;
 
-pub(in crate::db) use secrets::open_api_key;
 pub use secrets::{
     SigningSecrets, api_key, backfill_signing_secrets, rotate_signing_secret, signing_secret,
     signing_secrets,

@@ -18,12 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::actions::Inbox;
 use crate::db::Db;
-use crate::db::delivery_queue::Fresh;
 use crate::metrics::Metrics;
 use crate::secrets::secret_box::SecretBox;
 use housekeeping::Upkeep;
@@ -103,32 +103,6 @@ impl Engine {
     }
 }
 
-/// Where ingest hands fresh deliveries: committed already, and claimed until the lease
-/// given at birth, so they go out without waiting for a poll or a claim.
-#[derive(Clone)]
-pub struct Inbox {
-    deliveries: mpsc::UnboundedSender<Vec<Fresh>>,
-    due: Arc<Notify>,
-    lease: Duration,
-}
-
-impl Inbox {
-    /// How long a fresh delivery stays claimed for this process.
-    pub fn lease(&self) -> Duration {
-        self.lease
-    }
-
-    pub fn hand_over(&self, deliveries: Vec<Fresh>) {
-        // A stopped engine takes nothing; the leases lapse and the next process sends them.
-        let _ = self.deliveries.send(deliveries);
-    }
-
-    /// Something fell due now (a redelivery): look for due work at once, not at the next poll.
-    pub fn due_now(&self) {
-        self.due.notify_one();
-    }
-}
-
 /// The running engine: hand it fresh work through `inbox`; it stops when the token is
 /// cancelled, after its sends finish and their outcomes are written.
 pub struct Running {
@@ -163,13 +137,7 @@ pub fn start(
         metrics,
         membership: membership.clone(),
     });
-    let (deliveries, fresh) = mpsc::unbounded_channel();
-    let due = Arc::new(Notify::new());
-    let inbox = Inbox {
-        deliveries,
-        due: due.clone(),
-        lease: engine.settings.lease(),
-    };
+    let (inbox, fresh, due) = Inbox::new(engine.settings.lease());
     let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
     let writer = tokio::spawn(outcomes::write_batches(engine.clone(), queue));
     let upkeep = tokio::spawn(housekeeping::run(

@@ -7,14 +7,13 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 
-use crate::db::{Outage, StoreError};
+use crate::db::{Db, StoreError};
 use crate::telemetry::error_chain;
 use crate::web::htmx::Htmx;
 use crate::web::layout::Layout;
-use crate::web::outage;
 use crate::web::session::SessionWriteFailed;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,14 +75,6 @@ impl ResponseError for AppError {
 }
 
 impl AppError {
-    /// The database's state, when that is why the request failed.
-    fn outage(&self) -> Option<Outage> {
-        match self {
-            Self::Store(error) => error.outage(),
-            _ => None,
-        }
-    }
-
     fn user_message(&self) -> Option<String> {
         match self {
             Self::BadRequest(message) => Some(message.clone()),
@@ -141,13 +132,11 @@ pub fn render_error_page<B: MessageBody>(
     }
     let status = response.status();
     let app_error = error.and_then(|error| error.as_error::<AppError>());
-    if let Some(outage) = app_error.and_then(AppError::outage) {
-        let layout = Layout::for_error(response.request());
-        let page = outage::page(response.request(), layout, &outage);
-        let (request, _) = response.into_parts();
-        return Ok(ErrorHandlerResponse::Response(
-            ServiceResponse::new(request, page).map_into_right_body(),
-        ));
+    // The outage middleware outside turns this into the page that names the outage.
+    if let (Some(AppError::Store(error)), Some(db)) =
+        (app_error, response.request().app_data::<web::Data<Db>>())
+    {
+        db.saw(error);
     }
     if status.is_server_error() {
         match (app_error, error) {

@@ -121,7 +121,7 @@ fn is_console_page(path: &str) -> bool {
 }
 
 /// The page for a request that failed because of `outage`.
-pub(super) fn page(request: &HttpRequest, layout: Layout, outage: &Outage) -> HttpResponse {
+fn page(request: &HttpRequest, layout: Layout, outage: &Outage) -> HttpResponse {
     Asked::of(request).page(layout, outage)
 }
 

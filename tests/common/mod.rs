@@ -23,7 +23,7 @@ use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, Reader, WriteTx, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
-use webhook_console::secrets::key::MasterKey;
+use webhook_console::secret_key::MasterKey;
 use webhook_console::startup::Application;
 
 /// The first admin, created from the environment at start.

@@ -42,11 +42,11 @@ async fn a_key_file_left_readable_by_others_is_made_private_at_start() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("console.db").display());
-    webhook_console::secrets::key::MasterKey::load(None, &url).unwrap();
+    webhook_console::secret_key::MasterKey::load(None, &url).unwrap();
     let key = dir.path().join("console.key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
 
-    webhook_console::secrets::key::MasterKey::load(None, &url).unwrap();
+    webhook_console::secret_key::MasterKey::load(None, &url).unwrap();
 
     assert_eq!(mode(&key), 0o600);
 }

@@ -10,12 +10,12 @@ use super::detail_href;
 use super::log::RECOVER_BY_DEFAULT;
 use super::view::{self, Badge};
 use crate::actions;
+use crate::actions::Inbox;
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::db::StoreError;
 use crate::db::deliveries::{self, AttemptDetail, Delivery, DeliverySearch};
 use crate::db::webhooks::{self, Webhook};
-use crate::delivery::Inbox;
 use crate::delivery::sender::USER_AGENT;
 use crate::domain::{DeliveryStatus, EventBody};
 use crate::secrets::secret_box::SecretBox;
@@ -174,8 +174,7 @@ pub async fn redeliver(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (webhook_id, delivery_id) = path.into_inner();
-    actions::deliveries::redeliver(&db, &user.actor(), webhook_id, delivery_id).await?;
-    engine.due_now();
+    actions::deliveries::redeliver(&db, &engine, &user.actor(), webhook_id, delivery_id).await?;
     Flash::success(format!("Delivery {delivery_id} queued again"));
     Ok(htmx.redirect(&format!(
         "/settings/webhooks/{webhook_id}/deliveries/{delivery_id}"
@@ -407,8 +406,8 @@ pub async fn recover_failed(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let since = recovery_start(&form)?;
-    let recovered = actions::deliveries::recover_failed(&db, &user.actor(), id, since).await?;
-    engine.due_now();
+    let recovered =
+        actions::deliveries::recover_failed(&db, &engine, &user.actor(), id, since).await?;
     Flash::success(match recovered {
         0 => format!("No failed deliveries since {}", since.absolute()),
         1 => "1 failed delivery queued again".to_owned(),

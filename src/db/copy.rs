@@ -191,6 +191,18 @@ const TABLES: &[Table] = &[
     },
 ];
 
+/// Every table the copy writes, with its columns in the copy's order: what the schemas of
+/// both backends must agree on.
+pub fn copied_columns() -> Vec<(&'static str, Vec<&'static str>)> {
+    TABLES
+        .iter()
+        .map(|table| {
+            let columns = table.columns.iter().map(|(name, _)| *name).collect();
+            (table.name, columns)
+        })
+        .collect()
+}
+
 /// The tables whose ids the target hands out itself from now on.
 const IDENTITIES: &[&str] = &[
     "users",

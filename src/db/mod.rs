@@ -74,6 +74,7 @@ mod sqlite;
 pub mod users;
 pub mod webhooks;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use availability::Availability;
@@ -391,6 +392,26 @@ impl Db {
             .await?;
         });
         tx.commit().await
+    }
+
+    /// Every table of the schema with its columns, by name: to check that the two backends'
+    /// migrations build the same schema.
+    pub async fn columns(&self) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+        let rows: Vec<(String, String)> = dispatch!(pool self.reader(), |e, d| {
+            sqlx::query_as(d.pick(
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+                  WHERE m.type = 'table'",
+                "SELECT table_name::text, column_name::text FROM information_schema.columns
+                  WHERE table_schema = current_schema()",
+            ))
+            .fetch_all(e)
+            .await?
+        });
+        let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (table, column) in rows {
+            tables.entry(table).or_default().insert(column);
+        }
+        Ok(tables)
     }
 
     /// The database answers a query.

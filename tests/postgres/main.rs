@@ -9,4 +9,5 @@ mod common;
 mod database_outage;
 mod migrate;
 mod multi_node;
+mod schema;
 mod storage;

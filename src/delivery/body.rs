@@ -3,19 +3,11 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Claimed;
-
-#[derive(Serialize)]
-struct Body<'a> {
-    event_time: String,
-    event_type: &'a str,
-    current_context: &'a RawValue,
-    data: &'a RawValue,
-}
+use crate::domain::EventBody;
 
 pub fn of(delivery: &Claimed) -> Result<Arc<[u8]>, serde_json::Error> {
     Ok(bytes(
@@ -34,10 +26,12 @@ pub fn bytes(
     current_context: &str,
     data: &str,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(&Body {
-        event_time: event_time.rfc3339(),
+    let current_context: &RawValue = serde_json::from_str(current_context)?;
+    let data: &RawValue = serde_json::from_str(data)?;
+    serde_json::to_vec(&EventBody {
+        event_time: &event_time.rfc3339(),
         event_type,
-        current_context: serde_json::from_str(current_context)?,
-        data: serde_json::from_str(data)?,
+        current_context,
+        data,
     })
 }

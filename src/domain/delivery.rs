@@ -1,5 +1,7 @@
 //! The states of a delivery (one event to one webhook) and the reasons an attempt failed.
 
+use crate::clock::Timestamp;
+
 /// Where a delivery stands. `pending` until it succeeds or runs out of retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
@@ -11,6 +13,20 @@ pub enum DeliveryStatus {
 
 impl DeliveryStatus {
     pub const ALL: [Self; 3] = [Self::Pending, Self::Succeeded, Self::Failed];
+
+    /// Tried and failed, with tries left: the delivery waits for its next retry.
+    pub fn is_retrying(self, attempts_made: i64) -> bool {
+        self == Self::Pending && attempts_made > 0
+    }
+
+    /// When the next retry is due, if the delivery is retrying (a first try is not a retry).
+    pub fn next_retry(
+        self,
+        attempts_made: i64,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Option<Timestamp> {
+        next_attempt_at.filter(|_| self.is_retrying(attempts_made))
+    }
 
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|status| status.key() == key)

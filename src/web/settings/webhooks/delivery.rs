@@ -107,13 +107,14 @@ pub async fn show(
         title: format!("Delivery {delivery_id}"),
         tab: Tab::Webhooks,
         webhook_href: detail_href(webhook_id),
-        status: match delivery.status == DeliveryStatus::Pending && delivery.attempt_count > 0 {
+        status: match delivery.status.is_retrying(delivery.attempt_count) {
             true => Badge::retrying(),
             false => Badge::delivery(delivery.status),
         },
-        next_retry: (delivery.status == DeliveryStatus::Pending && delivery.attempt_count > 0)
-            .then(|| delivery.next_attempt_at.map(Timestamp::absolute))
-            .flatten(),
+        next_retry: delivery
+            .status
+            .next_retry(delivery.attempt_count, delivery.next_attempt_at)
+            .map(Timestamp::absolute),
         headers: headers(delivery_id, api_key),
         body: body(&delivery.event_type, event_time, &context, &data),
         attempts: runs(

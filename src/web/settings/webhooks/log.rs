@@ -286,7 +286,7 @@ impl DeliveryRow {
                 (None, None) => "—".to_owned(),
             },
         };
-        let retrying = delivery.status == DeliveryStatus::Pending && delivery.attempt_count > 0;
+        let retrying = delivery.status.is_retrying(delivery.attempt_count);
         Self {
             href: format!(
                 "{}/deliveries/{}",
@@ -309,12 +309,10 @@ impl DeliveryRow {
             },
             last_result,
             last_duration: last.map_or("—".to_owned(), |a| duration_label(a.duration_ms)),
-            next_retry: match (delivery.status, delivery.next_attempt_at) {
-                (DeliveryStatus::Pending, Some(at)) if delivery.attempt_count > 0 => {
-                    Some(Moment::of(at, now))
-                }
-                _ => None,
-            },
+            next_retry: delivery
+                .status
+                .next_retry(delivery.attempt_count, delivery.next_attempt_at)
+                .map(|at| Moment::of(at, now)),
             created: Moment::of(delivery.created_at, now),
             matched: Vec::new(),
         }

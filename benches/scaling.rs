@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use support::{
     Database, Received, Server, api_token, cpu_ticks, create_webhook, dump_sink, env_or, free_port,
-    now_micros, publish_steadily, report, start_sink, wait_for, wait_for_sink,
+    now_micros, publish_steadily, report, start_sink, stat_cpu_ticks, wait_for, wait_for_sink,
 };
 
 /// Left out of the throughput window: the nodes' first second of a run.
@@ -343,20 +343,7 @@ fn postgres_ticks() -> u64 {
         .filter_map(Result::ok)
         .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
         .filter(|stat| stat.contains("(postgres)"))
-        .map(|stat| {
-            let fields: Vec<&str> = stat
-                .rsplit_once(") ")
-                .map_or("", |(_, rest)| rest)
-                .split_whitespace()
-                .collect();
-            let field = |i: usize| {
-                fields
-                    .get(i)
-                    .and_then(|f| f.parse::<u64>().ok())
-                    .unwrap_or(0)
-            };
-            field(11) + field(12)
-        })
+        .map(|stat| stat_cpu_ticks(&stat))
         .sum()
 }
 

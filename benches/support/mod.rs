@@ -412,6 +412,11 @@ pub async fn wait_for_sink(client: &reqwest::Client, port: u16) {
 /// utime + stime of a process, in clock ticks (100 per second on Linux).
 pub fn cpu_ticks(child: &Child) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
+    stat_cpu_ticks(&stat)
+}
+
+/// utime + stime from the text of a `/proc/<pid>/stat`, in clock ticks.
+pub fn stat_cpu_ticks(stat: &str) -> u64 {
     let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let field = |i: usize| {

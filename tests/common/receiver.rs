@@ -105,6 +105,33 @@ impl Receiver {
         self.state.answering.lock().unwrap().1
     }
 
+    /// Waits (at most `within`) until every one of `numbers` has arrived, each event read
+    /// by its `data.i`; fails naming how many did.
+    pub async fn wait_for_numbers(&self, numbers: &[i64], within: Duration) {
+        let wanted: std::collections::HashSet<i64> = numbers.iter().copied().collect();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let seen: std::collections::HashSet<i64> = self
+                .received()
+                .iter()
+                .map(|r| {
+                    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                    body["data"]["i"].as_i64().unwrap()
+                })
+                .collect();
+            if wanted.is_subset(&seen) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} of {} acknowledged events arrived",
+                wanted.intersection(&seen).count(),
+                wanted.len()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.received.lock().unwrap().clone()
     }

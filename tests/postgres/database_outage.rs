@@ -2,7 +2,6 @@
 //! (never hang, never 500), say so on `/readyz` and in the console, and go on by themselves
 //! when it returns, with every acknowledged event delivered.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -174,28 +173,10 @@ async fn two_nodes_ride_out_the_database_stopping_for_six_seconds() {
         StatusCode::OK
     );
     // and every acknowledged event arrives.
-    let wanted: HashSet<i64> = after.iter().map(|p| p.number).collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let seen: HashSet<i64> = receiver
-            .received()
-            .iter()
-            .map(|r| {
-                let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-                body["data"]["i"].as_i64().unwrap()
-            })
-            .collect();
-        if wanted.is_subset(&seen) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {} acknowledged events arrived",
-            wanted.intersection(&seen).count(),
-            wanted.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let numbers: Vec<i64> = after.iter().map(|p| p.number).collect();
+    receiver
+        .wait_for_numbers(&numbers, Duration::from_secs(30))
+        .await;
     for (_, child) in &mut nodes {
         let _ = child.kill();
         let _ = child.wait();

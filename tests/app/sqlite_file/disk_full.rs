@@ -2,7 +2,6 @@
 //! keeps reading, `/readyz` says why, and once space returns everything goes on, with every
 //! acknowledged event delivered.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -173,28 +172,9 @@ async fn a_full_disk_refuses_new_events_keeps_the_console_reading_and_recovers()
         acknowledged.push(number);
     }
     // and every acknowledged event is delivered.
-    let wanted: HashSet<i64> = acknowledged.iter().copied().collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let seen: HashSet<i64> = receiver
-            .received()
-            .iter()
-            .map(|r| {
-                let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-                body["data"]["i"].as_i64().unwrap()
-            })
-            .collect();
-        if wanted.is_subset(&seen) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {} acknowledged events arrived",
-            wanted.intersection(&seen).count(),
-            wanted.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    receiver
+        .wait_for_numbers(&acknowledged, Duration::from_secs(30))
+        .await;
     let _ = server.kill();
     let _ = server.wait();
     // Nothing was half-written.

@@ -39,7 +39,7 @@ pub struct TestApp {
     /// The SQLite file, when the suite runs on SQLite.
     pub database_path: std::path::PathBuf,
     pub setup_link: Option<String>,
-    _dir: TempDir,
+    _dir: Arc<TempDir>,
 }
 
 impl std::ops::Deref for TestApp {
@@ -74,7 +74,10 @@ impl TestApp {
             .with_env_filter("warn,webhook_console=info")
             .with_test_writer()
             .try_init();
-        let dir = tempfile::tempdir().expect("temp dir");
+        // The server owns its directory too: a test that destructures a scene with `..`
+        // drops its TestApp at once, and the database file must outlive that while the
+        // server runs.
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let database_path = dir.path().join("console.db");
         let database_url = database::fresh(&database_path).await;
         let mut settings = Settings {
@@ -89,7 +92,11 @@ impl TestApp {
         let application = Application::build(settings).await.expect("server starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         let setup_link = application.setup_link().map(str::to_owned);
-        tokio::spawn(application.run_until_stopped());
+        let servers_dir = Arc::clone(&dir);
+        tokio::spawn(async move {
+            let _dir = servers_dir;
+            application.run_until_stopped().await
+        });
         let db = Db::open(&database_url)
             .await
             .expect("test's own connection");

@@ -89,6 +89,13 @@ impl Lane {
         self.paused_until.is_some_and(|until| until > now)
     }
 
+    /// Its circuit remembers failures. The store's count lags by an outcome batch: a lane
+    /// forgotten and learned again from it would lose the failures not yet written, and
+    /// open its circuit after the store's failure streak already shows the webhook Failing.
+    pub(super) fn remembers_failures(&self) -> bool {
+        !matches!(self.circuit, Circuit::Closed { failures: 0 })
+    }
+
     pub(super) fn is_open(&self) -> bool {
         matches!(self.circuit, Circuit::Open { .. })
     }

@@ -245,14 +245,15 @@ impl Scheduler {
                 lane.backed_up_until = Some(now.plus(hold_at_most));
             }
         }
-        // An idle lane is forgotten (the store keeps its state) once its rate cap has
-        // nothing left to remember.
+        // An idle lane is forgotten (the store keeps its state) once its rate cap and its
+        // circuit have nothing left to remember.
         let nodes = self.limits.nodes;
         self.lanes.retain(|_, lane| {
             !lane.is_idle()
                 || lane.is_paused(now)
                 || lane.is_backed_up(now)
                 || lane.holds_back(now, nodes)
+                || lane.remembers_failures()
         });
         std::mem::take(&mut self.to_release)
     }

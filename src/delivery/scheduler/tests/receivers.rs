@@ -48,6 +48,26 @@ fn a_run_of_failures_makes_a_webhook_failing_and_its_queue_waits_in_the_store() 
 }
 
 #[test]
+fn failures_one_at_a_time_with_idle_moments_between_still_open_the_circuit_at_the_fifth() {
+    // Each event is tried alone and the lane is idle between them; the store has not yet
+    // written any of these failures (its count says 0), as when outcome batches lag.
+    let mut scheduler = Scheduler::new(limits());
+    for n in 1..=FAILING_AFTER {
+        let now = at(n as u64 * 100);
+        claim(&mut scheduler, &[(1, "https://dead.example/x")], 1, now);
+        assert_eq!(scheduler.dispatch(now).len(), 1);
+        let verdict = finish(&mut scheduler, 1, timeout(), now);
+        assert!(
+            scheduler
+                .take_releases(now.plus(Duration::from_millis(50)))
+                .is_empty()
+        );
+        let failing = matches!(verdict, ReceiverVerdict::Unhealthy { failing: Some(_) });
+        assert_eq!(failing, n == FAILING_AFTER, "failure {n}: {verdict:?}");
+    }
+}
+
+#[test]
 fn a_failed_probe_waits_longer_and_a_successful_one_closes_the_circuit() {
     let mut scheduler = Scheduler::new(limits());
     claim(&mut scheduler, &[(1, "https://dead.example/x")], 5, START);

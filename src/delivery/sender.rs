@@ -6,7 +6,7 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::redirect::Policy;
 use url::Host;
 
@@ -18,6 +18,21 @@ use crate::domain::AttemptErrorCode;
 
 /// How deliveries introduce themselves; the delivery page shows the same.
 pub const USER_AGENT: &str = concat!("webhook-console/", env!("CARGO_PKG_VERSION"));
+
+/// The headers every try of a delivery carries, in the order sent: the one list the sender
+/// sends and the delivery page shows. Each try adds its `webhook-timestamp` and
+/// `webhook-signature`.
+pub fn headers_of_every_try(id: &str, api_key: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("content-type", "application/json".to_owned()),
+        ("user-agent", USER_AGENT.to_owned()),
+        ("webhook-id", id.to_owned()),
+    ];
+    if let Some(key) = api_key {
+        headers.push(("x-api-key", key.to_owned()));
+    }
+    headers
+}
 /// Long enough for any server that is up, short enough to give up on a black hole.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// What is read of an answer; the rest is dropped, so a receiver streaming for ever cannot
@@ -144,17 +159,14 @@ impl Sender {
                 .check(address)
                 .map_err(|blocked| (AttemptErrorCode::BlockedTarget, sentence(&blocked)))?;
         }
-        let mut request = self
-            .client
-            .post(url)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header("webhook-id", &outgoing.id)
+        let mut request = self.client.post(url);
+        for (name, value) in headers_of_every_try(&outgoing.id, outgoing.api_key.as_deref()) {
+            request = request.header(name, value);
+        }
+        let request = request
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(outgoing.body.to_vec());
-        if let Some(key) = &outgoing.api_key {
-            request = request.header("X-API-Key", key);
-        }
         let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status();
         let headers = response.headers().clone();

@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::db::StoreError;
 use crate::db::deliveries::{self, AttemptDetail, Delivery, DeliverySearch};
 use crate::db::webhooks::{self, Webhook};
-use crate::delivery::sender::USER_AGENT;
+use crate::delivery::sender::headers_of_every_try;
 use crate::domain::{DeliveryStatus, EventBody};
 use crate::secrets::secret_box::SecretBox;
 use crate::web::error::AppError;
@@ -115,7 +115,7 @@ pub async fn show(
             .status
             .next_retry(delivery.attempt_count, delivery.next_attempt_at)
             .map(Timestamp::absolute),
-        headers: headers(delivery_id, api_key),
+        headers: headers_of_every_try(&delivery_id.to_string(), api_key.as_deref()),
         body: body(&delivery.event_type, event_time, &context, &data),
         attempts: runs(
             attempts
@@ -182,18 +182,6 @@ pub async fn redeliver(
     )))
 }
 
-fn headers(delivery_id: i64, api_key: Option<String>) -> Vec<(&'static str, String)> {
-    let mut headers = vec![
-        ("content-type", "application/json".to_owned()),
-        ("user-agent", USER_AGENT.to_owned()),
-        ("webhook-id", delivery_id.to_string()),
-    ];
-    if let Some(key) = api_key {
-        headers.push(("x-api-key", key));
-    }
-    headers
-}
-
 /// Consecutive failed tries that ended the same way (status, error, answer) as one run: four
 /// identical timeouts read as one, with their times.
 fn runs(attempts: Vec<AttemptView>) -> Vec<AttemptRun> {
@@ -229,12 +217,11 @@ fn curl(
     body: &str,
 ) -> String {
     let quoted = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
-    let mut lines = vec![
-        format!("curl -X POST {}", quoted(url)),
-        format!("  -H {}", quoted("content-type: application/json")),
-        format!("  -H {}", quoted(&format!("user-agent: {USER_AGENT}"))),
-        format!("  -H {}", quoted(&format!("webhook-id: {delivery_id}"))),
-    ];
+    let mut lines = vec![format!("curl -X POST {}", quoted(url))];
+    // The API key is left for the person to fill in, so it is not among these.
+    for (name, value) in headers_of_every_try(&delivery_id.to_string(), None) {
+        lines.push(format!("  -H {}", quoted(&format!("{name}: {value}"))));
+    }
     if let Some((at, signature)) = last_try {
         lines.push(format!(
             "  -H {}",

@@ -24,7 +24,7 @@ pub async fn create(
 ) -> Result<i64, StoreError> {
     // Looked for first so the message can name it; the unique indexes still refuse one
     // committed meanwhile by another node, whose spelling is then not known here.
-    let existing: Option<String> = dispatch!(tx &mut *tx, |e, d| sqlx::query_scalar(
+    let existing: Option<String> = on_tx!(&mut *tx, |e| sqlx::query_scalar(
         "SELECT name FROM api_tokens
          WHERE (name_look_alike_key = $1 OR name_folded = $2) AND revoked_at IS NULL
          ORDER BY id LIMIT 1",
@@ -36,7 +36,7 @@ pub async fn create(
     if let Some(existing) = existing {
         return Err(StoreError::TokenNameTaken { existing });
     }
-    dispatch!(tx tx, |e, d| sqlx::query_scalar(
+    on_tx!(tx, |e| sqlx::query_scalar(
         "INSERT INTO api_tokens (name, name_folded, name_look_alike_key, token_hash, prefix,
                                  created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -62,7 +62,7 @@ pub async fn find_active<'a>(
     db: impl Into<Source<'a>>,
     digest: &str,
 ) -> Result<Option<ApiToken>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_as(
+    on_read!(db, |e| Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
          WHERE token_hash = $1 AND revoked_at IS NULL",
     )
@@ -73,7 +73,7 @@ pub async fn find_active<'a>(
 
 /// The active token with this id.
 pub async fn find<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<ApiToken, StoreError> {
-    dispatch!(read db, |e, d| sqlx::query_as(
+    on_read!(db, |e| sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
          WHERE id = $1 AND revoked_at IS NULL",
     )
@@ -84,7 +84,7 @@ pub async fn find<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<ApiToken, St
 }
 
 pub async fn list_active<'a>(db: impl Into<Source<'a>>) -> Result<Vec<ApiToken>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_as(
+    on_read!(db, |e| Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
          WHERE revoked_at IS NULL ORDER BY name",
     )
@@ -94,7 +94,7 @@ pub async fn list_active<'a>(db: impl Into<Source<'a>>) -> Result<Vec<ApiToken>,
 
 /// Returns the revoked token's name.
 pub async fn revoke(tx: &mut WriteTx, id: i64, now: Timestamp) -> Result<String, StoreError> {
-    dispatch!(tx tx, |e, d| sqlx::query_scalar(
+    on_tx!(tx, |e| sqlx::query_scalar(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL
          RETURNING name",
     )
@@ -106,11 +106,13 @@ pub async fn revoke(tx: &mut WriteTx, id: i64, now: Timestamp) -> Result<String,
 }
 
 pub async fn touch(tx: &mut WriteTx, id: i64, at: Timestamp) -> Result<(), StoreError> {
-    dispatch!(tx tx, |e, d| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(id)
-        .execute(e)
-        .await?
-            .rows_affected());
+    on_tx!(tx, |e| sqlx::query(
+        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2"
+    )
+    .bind(at)
+    .bind(id)
+    .execute(e)
+    .await?
+    .rows_affected());
     Ok(())
 }

@@ -48,7 +48,7 @@ impl<'a> NewEntry<'a> {
 
     /// Appends the entry inside the caller's transaction.
     pub async fn record(self, tx: &mut WriteTx, at: Timestamp) -> Result<(), StoreError> {
-        dispatch!(tx tx, |e, d| sqlx::query(
+        on_tx!(tx, |e| sqlx::query(
             "INSERT INTO audit_log (at, actor, action, target_type, target, summary)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -60,7 +60,7 @@ impl<'a> NewEntry<'a> {
         .bind(self.summary)
         .execute(e)
         .await?
-            .rows_affected());
+        .rows_affected());
         Ok(())
     }
 }
@@ -80,7 +80,7 @@ pub struct AuditFilter {
 }
 
 pub async fn count<'a>(db: impl Into<Source<'a>>, filter: &AuditFilter) -> Result<i64, StoreError> {
-    dispatch!(read db, |e, d| {
+    on_read!(db, |e, d| {
         let mut query = QueryBuilder::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
         push_filter(&mut query, d, filter);
         Ok(query.build_query_scalar().fetch_one(e).await?)
@@ -93,7 +93,7 @@ pub async fn list<'a>(
     filter: &AuditFilter,
     page: Pager,
 ) -> Result<Vec<Entry>, StoreError> {
-    dispatch!(read db, |e, d| {
+    on_read!(db, |e, d| {
         let mut query = QueryBuilder::new(
             "SELECT id, at, actor, action, target_type, target, summary FROM audit_log
              WHERE 1 = 1",
@@ -156,7 +156,7 @@ fn push_filter<'q, DB: Database>(
 
 /// Everyone and everything that has done something, for the actor filter.
 pub async fn actors<'a>(db: impl Into<Source<'a>>) -> Result<Vec<String>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+    on_read!(db, |e| Ok(sqlx::query_scalar(
         "SELECT DISTINCT actor FROM audit_log ORDER BY actor"
     )
     .fetch_all(e)

@@ -253,7 +253,7 @@ pub async fn copy_installation(
         return Err(CopyError::TargetNotEmpty);
     }
     // The target's own catalog (its migration's defaults) gives way to the source's.
-    dispatch!(tx &mut *target, |e, d| {
+    on_tx!(&mut *target, |e| {
         for table in ["webhook_ids", "event_types"] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *e)
@@ -287,7 +287,8 @@ pub async fn copy_installation(
 async fn index_search_terms(target: &mut WriteTx) -> Result<(), StoreError> {
     let mut after = 0;
     loop {
-        let page: Vec<(i64, String, String, Option<String>)> = dispatch!(tx &mut *target, |e, d| sqlx::query_as(
+        let page: Vec<(i64, String, String, Option<String>)> =
+            on_tx!(&mut *target, |e| sqlx::query_as(
                 "SELECT id, data, current_context, idempotency_key FROM events
                  WHERE id > $1 ORDER BY id LIMIT $2"
             )
@@ -324,9 +325,11 @@ pub async fn counts(source: Reader<'_>, target: Reader<'_>) -> Result<Vec<Copied
 }
 
 async fn count(db: Reader<'_>, table: &str) -> Result<i64, StoreError> {
-    dispatch!(pool db, |e, d| Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(e)
-        .await?))
+    on_pool!(db, |e| Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM {table}"
+    ))
+    .fetch_one(e)
+    .await?))
 }
 
 /// Whether the target holds anything of its own beyond what its migrations put there (the
@@ -354,7 +357,9 @@ async fn holds_an_installation(target: &mut WriteTx) -> Result<bool, StoreError>
         .map(|rows| format!("EXISTS (SELECT 1 FROM {rows})"))
         .collect();
     let sql = format!("SELECT {}", any.join(" OR "));
-    dispatch!(tx target, |e, d| Ok(sqlx::query_scalar(&sql).fetch_one(e).await?))
+    on_tx!(target, |e| Ok(sqlx::query_scalar(&sql)
+        .fetch_one(e)
+        .await?))
 }
 
 async fn read_page(
@@ -369,7 +374,7 @@ async fn read_page(
         let key = columns[0];
         sql.push_str(&format!(" WHERE {key} > $1 ORDER BY {key} LIMIT {PAGE}"));
     }
-    let rows = dispatch!(pool db, |e, d| {
+    let rows = on_pool!(db, |e| {
         let mut query = sqlx::query(&sql);
         if table.paged {
             query = query.bind(after.unwrap_or(i64::MIN));
@@ -417,7 +422,7 @@ async fn write_rows(
         return Ok(());
     }
     let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         let mut insert = QueryBuilder::new(format!(
             "INSERT INTO {} ({}) ",
             table.name,

@@ -133,7 +133,7 @@ pub async fn search(
     cursor: Cursor,
     size: i64,
 ) -> Result<DeliveryPage, StoreError> {
-    let mut deliveries: Vec<Delivery> = dispatch!(pool db, |e, d| {
+    let mut deliveries: Vec<Delivery> = on_pool!(db, |e| {
         let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} {FROM} WHERE 1 = 1"));
         push_search(&mut query, search);
         match cursor {
@@ -176,7 +176,7 @@ pub async fn count_up_to(
     search: &DeliverySearch,
     up_to: i64,
 ) -> Result<i64, StoreError> {
-    let more: Option<i64> = dispatch!(pool db, |e, d| {
+    let more: Option<i64> = on_pool!(db, |e| {
         let mut beyond =
             QueryBuilder::new(format!("SELECT d.id {} WHERE 1 = 1", counted_from(search)));
         push_search(&mut beyond, search);
@@ -196,7 +196,7 @@ pub async fn count<'a>(
     db: impl Into<Source<'a>>,
     search: &DeliverySearch,
 ) -> Result<i64, StoreError> {
-    dispatch!(read db, |e, d| {
+    on_read!(db, |e| {
         let mut query = QueryBuilder::new(format!(
             "SELECT COUNT(*) {} WHERE 1 = 1",
             counted_from(search)
@@ -274,7 +274,7 @@ pub async fn list_for_webhook(
     webhook_id: i64,
     page: Pager,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let mut deliveries: Vec<Delivery> = dispatch!(pool db, |e, d| sqlx::query_as(&format!(
+    let mut deliveries: Vec<Delivery> = on_pool!(db, |e| sqlx::query_as(&format!(
         "SELECT {COLUMNS} {FROM} WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2 OFFSET $3"
     ))
     .bind(webhook_id)
@@ -292,7 +292,7 @@ async fn attach_attempts(db: Reader<'_>, deliveries: &mut [Delivery]) -> Result<
         return Ok(());
     }
     let ids: Vec<i64> = deliveries.iter().map(|delivery| delivery.id).collect();
-    let attempts: Vec<Attempt> = dispatch!(pool db, |e, d, DB| {
+    let attempts: Vec<Attempt> = on_pool!(db, |e, _, DB| {
         let mut query = QueryBuilder::<DB>::new(
             "SELECT delivery_id, attempted_at, duration_ms, status_code, error_code,
                     error_message
@@ -319,7 +319,7 @@ pub async fn redeliver(
 ) -> Result<(), StoreError> {
     // Under way (claimed, its lease live): the request waits for that send to be recorded,
     // so one delivery never has two sends at once. Otherwise: due now, a fresh schedule.
-    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+    let updated = on_tx!(tx, |e| sqlx::query(
         "UPDATE deliveries SET
            status = 'pending',
            redeliver_requested_at = CASE WHEN leased AND next_attempt_at > $1 THEN $1 END,
@@ -335,7 +335,7 @@ pub async fn redeliver(
     .bind(webhook_id)
     .execute(e)
     .await?
-            .rows_affected());
+    .rows_affected());
     match updated {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
@@ -347,7 +347,7 @@ pub async fn find<'a>(
     webhook_id: i64,
     delivery_id: i64,
 ) -> Result<Delivery, StoreError> {
-    dispatch!(read db, |e, d| sqlx::query_as(&format!(
+    on_read!(db, |e| sqlx::query_as(&format!(
         "SELECT {COLUMNS} {FROM} WHERE d.id = $1 AND d.webhook_id = $2"
     ))
     .bind(delivery_id)
@@ -376,7 +376,7 @@ pub async fn attempts<'a>(
     db: impl Into<Source<'a>>,
     delivery_id: i64,
 ) -> Result<Vec<AttemptDetail>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_as(
+    on_read!(db, |e| Ok(sqlx::query_as(
         "SELECT attempted_at, duration_ms, status_code, error_code, error_message, response_body,
                 response_headers, signature
          FROM attempts WHERE delivery_id = $1 ORDER BY id",
@@ -391,7 +391,7 @@ pub async fn payload<'a>(
     db: impl Into<Source<'a>>,
     delivery_id: i64,
 ) -> Result<(Timestamp, String, String), StoreError> {
-    dispatch!(read db, |e, d| sqlx::query_as(
+    on_read!(db, |e| sqlx::query_as(
         "SELECT e.event_time, e.current_context, e.data
          FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1",
     )
@@ -409,7 +409,7 @@ pub async fn recover_failed(
     since: Timestamp,
     now: Timestamp,
 ) -> Result<u64, StoreError> {
-    let recovered = dispatch!(tx tx, |e, d| sqlx::query(
+    let recovered = on_tx!(tx, |e| sqlx::query(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = $1,
                 schedule_start = attempt_count
          WHERE webhook_id = $2 AND status = 'failed' AND created_at >= $3",
@@ -419,6 +419,6 @@ pub async fn recover_failed(
     .bind(since)
     .execute(e)
     .await?
-            .rows_affected());
+    .rows_affected());
     Ok(recovered)
 }

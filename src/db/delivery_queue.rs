@@ -106,13 +106,16 @@ pub async fn claim_due(
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let due_a_probe: Vec<i64> = dispatch!(tx &mut *tx, |e, d, DB| {
+    let due_a_probe: Vec<i64> = on_tx!(&mut *tx, |e, d, DB| {
         let mut query = QueryBuilder::<DB>::new(
             "SELECT w.id FROM webhooks w WHERE w.status = 'active'
                AND w.failing_since IS NOT NULL AND w.next_probe_at <= ",
         );
         query.push_bind(now);
-        query.push(" AND (w.paused_until IS NULL OR w.paused_until <= ").push_bind(now).push(")");
+        query
+            .push(" AND (w.paused_until IS NULL OR w.paused_until <= ")
+            .push_bind(now)
+            .push(")");
         if !limits.busy.is_empty() {
             query.push(" AND w.id").push_not_in(limits.busy);
         }
@@ -131,9 +134,12 @@ pub async fn claim_due(
         )
         .await?;
         let probed: Vec<i64> = probes.iter().map(|(_, webhook)| *webhook).collect();
-        dispatch!(tx &mut *tx, |e, d, DB| {
+        on_tx!(&mut *tx, |e, _, DB| {
             let mut query = QueryBuilder::<DB>::new("UPDATE webhooks SET next_probe_at = ");
-            query.push_bind(lease_until).push(" WHERE id").push_in(&probed);
+            query
+                .push_bind(lease_until)
+                .push(" WHERE id")
+                .push_in(&probed);
             query.build().execute(e).await?;
         });
     }
@@ -165,7 +171,7 @@ async fn claim_heads(
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
-    dispatch!(tx tx, |e, d, DB| {
+    on_tx!(tx, |e, d, DB| {
         let mut query = QueryBuilder::<DB>::new(
             "WITH ready AS (
                SELECT w.id AS webhook_id,
@@ -186,7 +192,10 @@ async fn claim_heads(
             }
         }
         query.push("), chosen AS (SELECT webhook_id FROM ready WHERE due <= ");
-        query.push_bind(now).push(" ORDER BY due LIMIT ").push_bind(webhooks);
+        query
+            .push_bind(now)
+            .push(" ORDER BY due LIMIT ")
+            .push_bind(webhooks);
         query.push(") UPDATE deliveries SET leased = true, next_attempt_at = ");
         query.push_bind(lease_until);
         query.push(d.pick(
@@ -195,8 +204,13 @@ async fn claim_heads(
             " WHERE id IN (SELECT x.id FROM chosen c CROSS JOIN LATERAL (
                  SELECT y.id FROM deliveries y",
         ));
-        query.push(" WHERE y.webhook_id = c.webhook_id AND y.status = 'pending' AND y.next_attempt_at <= ");
-        query.push_bind(now).push(" ORDER BY y.next_attempt_at LIMIT ").push_bind(take);
+        query.push(
+            " WHERE y.webhook_id = c.webhook_id AND y.status = 'pending' AND y.next_attempt_at <= ",
+        );
+        query
+            .push_bind(now)
+            .push(" ORDER BY y.next_attempt_at LIMIT ")
+            .push_bind(take);
         query.push(d.pick("))", " FOR UPDATE SKIP LOCKED) x)"));
         query.push(" RETURNING id, webhook_id");
         Ok(query.build_query_as().fetch_all(e).await?)
@@ -214,32 +228,32 @@ pub async fn load<'a>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ClaimedRow> = dispatch!(read db, |e, d, DB| {
-    // The deliveries first, by their ids, and only then their webhooks and events: joined
-    // the other way round, PostgreSQL's cached plan walks each webhook's every delivery
-    // looking for these few, a cost that grows with the table.
-    let mut details = QueryBuilder::<DB>::new(
-        "WITH wanted AS MATERIALIZED (
+    let rows: Vec<ClaimedRow> = on_read!(db, |e, _, DB| {
+        // The deliveries first, by their ids, and only then their webhooks and events: joined
+        // the other way round, PostgreSQL's cached plan walks each webhook's every delivery
+        // looking for these few, a cost that grows with the table.
+        let mut details = QueryBuilder::<DB>::new(
+            "WITH wanted AS MATERIALIZED (
            SELECT id, next_attempt_at, webhook_id, event_id, attempt_count, schedule_start, status
              FROM deliveries WHERE id",
-    );
-    details.push_in(ids).push(
-        ")
+        );
+        details.push_in(ids).push(
+            ")
          SELECT d.id, d.next_attempt_at, d.webhook_id,
                 d.attempt_count - d.schedule_start AS attempts_in_schedule,
                 w.url, w.api_key, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > ",
-    );
-    details.push_bind(now).push(
-        " THEN w.previous_signing_secret END AS previous_signing_secret,
+        );
+        details.push_bind(now).push(
+            " THEN w.previous_signing_secret END AS previous_signing_secret,
                 e.event_type, e.event_time, e.current_context, e.data,
                 w.failing_since IS NOT NULL AS failing, w.paused_until, w.max_per_second,
                 w.consecutive_failures, d.status = 'pending' AS pending
          FROM wanted d JOIN webhooks w ON w.id = d.webhook_id
                        JOIN events e ON e.id = d.event_id
          WHERE w.status = 'active'",
-    );
-    details.build_query_as().fetch_all(e).await?
+        );
+        details.build_query_as().fetch_all(e).await?
     });
     // Sorted and sifted here: asked to sort, or told the status, PostgreSQL may walk every
     // pending delivery through an index of pending ones looking for these few, instead of
@@ -289,7 +303,7 @@ const HEADS: &str = "SELECT w.failing_since, w.next_probe_at, w.paused_until,
 /// When a claim next finds something: the earliest due delivery of a webhook taking
 /// deliveries, or the end of a pause, or a Failing webhook's next probe.
 pub async fn next_due<'a>(db: impl Into<Source<'a>>) -> Result<Option<Timestamp>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(&format!(
+    on_read!(db, |e, d| Ok(sqlx::query_scalar(&format!(
         "SELECT MIN({greatest}(h.due, COALESCE(h.paused_until, h.due),
                                CASE WHEN h.failing_since IS NULL THEN h.due
                                     ELSE COALESCE(h.next_probe_at, h.due) END))
@@ -306,7 +320,7 @@ pub async fn release(tx: &mut WriteTx, ids: &[i64], due: Timestamp) -> Result<()
     if ids.is_empty() {
         return Ok(());
     }
-    dispatch!(tx tx, |e, d, DB| {
+    on_tx!(tx, |e, _, DB| {
         // The status is checked in SET, not WHERE: told it, PostgreSQL may walk the index of
         // pending deliveries instead of finding each by its id.
         let mut query = QueryBuilder::<DB>::new(
@@ -502,22 +516,22 @@ pub async fn record_attempts(
             note_receiver(tx, webhook_id, change).await?;
         }
     }
-    dispatch!(tx tx, |e, d| {
-    for ((webhook_id, hour), (succeeded, failed)) in hourly {
-        sqlx::query(
-            "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
+    on_tx!(tx, |e| {
+        for ((webhook_id, hour), (succeeded, failed)) in hourly {
+            sqlx::query(
+                "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (webhook_id, hour_start) DO UPDATE
              SET succeeded = webhook_hourly_stats.succeeded + excluded.succeeded,
                  failed = webhook_hourly_stats.failed + excluded.failed",
-        )
-        .bind(webhook_id)
-        .bind(hour)
-        .bind(succeeded)
-        .bind(failed)
-        .execute(&mut *e)
-        .await?;
-    }
+            )
+            .bind(webhook_id)
+            .bind(hour)
+            .bind(succeeded)
+            .bind(failed)
+            .execute(&mut *e)
+            .await?;
+        }
     });
     Ok(())
 }
@@ -537,7 +551,7 @@ async fn note_last_delivery(
     } else {
         DeliveryStatus::Failed
     };
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         sqlx::query(
             "UPDATE webhooks SET last_delivery_at = $1, last_delivery_outcome = $2
              WHERE id = $3
@@ -557,7 +571,7 @@ async fn note_last_delivery(
 
 /// The failure streak; a success on a webhook with no streak changes (and locks) nothing.
 async fn note_streak(tx: &mut WriteTx, webhook_id: i64, streak: &Streak) -> Result<(), StoreError> {
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         sqlx::query(
             "UPDATE webhooks SET
                failed_in_a_row = CASE WHEN $2 THEN $3 ELSE failed_in_a_row + $3 END,
@@ -586,7 +600,7 @@ async fn note_receiver(
     change: &ReceiverChange<'_>,
 ) -> Result<(), StoreError> {
     let failing = change.failing;
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         sqlx::query(
             "UPDATE webhooks SET
                consecutive_failures = CASE WHEN $2 THEN $3 ELSE consecutive_failures + $3 END,
@@ -743,7 +757,7 @@ async fn lock_deliveries(
         .into_iter()
         .collect();
     let deliveries: Vec<i64> = attempts.iter().map(|a| a.delivery_id).collect();
-    dispatch!(tx tx, |e, d, DB| {
+    on_tx!(tx, |e, d, DB| {
         if d == Dialect::Postgres {
             let mut query = QueryBuilder::<DB>::new("SELECT id FROM webhooks WHERE id");
             query.push_in(&webhooks).push(" ORDER BY id FOR KEY SHARE");
@@ -767,19 +781,18 @@ pub struct Depth {
 }
 
 pub async fn depth<'a>(db: impl Into<Source<'a>>, now: Timestamp) -> Result<Depth, StoreError> {
-    let (pending, oldest_due): (i64, Option<Timestamp>) = dispatch!(read db, |e, d| sqlx::query_as(
-        &format!(
+    let (pending, oldest_due): (i64, Option<Timestamp>) =
+        on_read!(db, |e| sqlx::query_as(&format!(
             "SELECT (SELECT COUNT(*) FROM deliveries d
                       JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active'
                      WHERE d.status = 'pending'),
                     (SELECT MIN(h.due) FROM ({HEADS}) h
                       WHERE h.due <= $1 AND h.failing_since IS NULL
                         AND (h.paused_until IS NULL OR h.paused_until <= $1))"
-        ),
-    )
-    .bind(now)
-    .fetch_one(e)
-    .await?);
+        ),)
+        .bind(now)
+        .fetch_one(e)
+        .await?);
     Ok(Depth {
         pending,
         oldest_due,

@@ -25,7 +25,7 @@ impl EventType {
 pub async fn list<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType>, StoreError> {
     let sql = "SELECT key, group_name, description, example_data, archived_at FROM event_types
                ORDER BY group_name, key";
-    dispatch!(read db, |e, d| sqlx::query(sql)
+    on_read!(db, |e| sqlx::query(sql)
         .fetch_all(e)
         .await?
         .iter()
@@ -52,7 +52,7 @@ pub async fn current<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType>, St
 
 /// Every key, archived ones too: what filters over past deliveries offer.
 pub async fn keys<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventTypeKey>, StoreError> {
-    let keys: Vec<String> = dispatch!(read db, |e, d| sqlx::query_scalar(
+    let keys: Vec<String> = on_read!(db, |e| sqlx::query_scalar(
         "SELECT key FROM event_types ORDER BY key"
     )
     .fetch_all(e)
@@ -62,7 +62,7 @@ pub async fn keys<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventTypeKey>, St
 
 /// The keys that are not archived: what can be published and subscribed to.
 pub async fn current_keys<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventTypeKey>, StoreError> {
-    let keys: Vec<String> = dispatch!(read db, |e, d| sqlx::query_scalar(
+    let keys: Vec<String> = on_read!(db, |e| sqlx::query_scalar(
         "SELECT key FROM event_types WHERE archived_at IS NULL ORDER BY key"
     )
     .fetch_all(e)
@@ -75,7 +75,7 @@ pub async fn current_keys<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType
 pub async fn usage(
     db: Reader<'_>,
 ) -> Result<(std::collections::HashMap<String, i64>, i64), StoreError> {
-    dispatch!(pool db, |e, d| {
+    on_pool!(db, |e| {
         let chosen: Vec<(String, i64)> =
             sqlx::query_as("SELECT event_type, COUNT(*) FROM webhook_events GROUP BY event_type")
                 .fetch_all(e)
@@ -99,7 +99,7 @@ pub async fn register(
     event_type: &EventType,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let (taken, groups, current): (bool, Vec<String>, i64) = dispatch!(tx &mut *tx, |e, d| {
+    let (taken, groups, current): (bool, Vec<String>, i64) = on_tx!(&mut *tx, |e| {
         let taken = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM event_types WHERE key = $1)")
             .bind(event_type.key.as_str())
             .fetch_one(&mut *e)
@@ -107,11 +107,10 @@ pub async fn register(
         let groups = sqlx::query_scalar("SELECT DISTINCT group_name FROM event_types")
             .fetch_all(&mut *e)
             .await?;
-        let current = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM event_types WHERE archived_at IS NULL",
-        )
-        .fetch_one(e)
-        .await?;
+        let current =
+            sqlx::query_scalar("SELECT COUNT(*) FROM event_types WHERE archived_at IS NULL")
+                .fetch_one(e)
+                .await?;
         (taken, groups, current)
     });
     if taken {
@@ -126,7 +125,7 @@ pub async fn register(
     if usize::try_from(current).unwrap_or(usize::MAX) >= EventTypeKey::CATALOG_LIMIT {
         return Err(StoreError::CatalogFull);
     }
-    dispatch!(tx tx, |e, d| sqlx::query(
+    on_tx!(tx, |e| sqlx::query(
         "INSERT INTO event_types (key, group_name, description, example_data, created_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -153,16 +152,15 @@ pub async fn set_archived(
     archived: bool,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let (found, current): (Option<Option<Timestamp>>, i64) = dispatch!(tx &mut *tx, |e, d| {
+    let (found, current): (Option<Option<Timestamp>>, i64) = on_tx!(&mut *tx, |e| {
         let found = sqlx::query_scalar("SELECT archived_at FROM event_types WHERE key = $1")
             .bind(key.as_str())
             .fetch_optional(&mut *e)
             .await?;
-        let current = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM event_types WHERE archived_at IS NULL",
-        )
-        .fetch_one(e)
-        .await?;
+        let current =
+            sqlx::query_scalar("SELECT COUNT(*) FROM event_types WHERE archived_at IS NULL")
+                .fetch_one(e)
+                .await?;
         (found, current)
     });
     let was_archived = found.ok_or(StoreError::NotFound)?.is_some();
@@ -172,11 +170,13 @@ pub async fn set_archived(
     if !archived && usize::try_from(current).unwrap_or(usize::MAX) >= EventTypeKey::CATALOG_LIMIT {
         return Err(StoreError::CatalogFull);
     }
-    dispatch!(tx tx, |e, d| sqlx::query("UPDATE event_types SET archived_at = $1 WHERE key = $2")
-        .bind(archived.then_some(now))
-        .bind(key.as_str())
-        .execute(e)
-        .await
-        .map(|_| ()))?;
+    on_tx!(tx, |e| sqlx::query(
+        "UPDATE event_types SET archived_at = $1 WHERE key = $2"
+    )
+    .bind(archived.then_some(now))
+    .bind(key.as_str())
+    .execute(e)
+    .await
+    .map(|_| ()))?;
     Ok(true)
 }

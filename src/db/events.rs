@@ -116,7 +116,7 @@ async fn sort_out(
     now: Timestamp,
 ) -> Result<Plan, StoreError> {
     // Each key, and whether it is archived.
-    let catalog: HashMap<String, bool> = dispatch!(tx &mut *conn, |e, d| sqlx::query_as(
+    let catalog: HashMap<String, bool> = on_tx!(&mut *conn, |e| sqlx::query_as(
         "SELECT key, archived_at IS NOT NULL FROM event_types"
     )
     .fetch_all(e)
@@ -464,7 +464,7 @@ pub async fn index_quotes(db: &super::Db, limit: i64) -> Result<usize, StoreErro
         .collect();
     let mut tx = db.begin_write().await?;
     // Another pass (a second process on the file) may have taken them meanwhile.
-    let moved = dispatch!(tx &mut tx, |e, d| sqlx::query(
+    let moved = on_tx!(&mut tx, |e| sqlx::query(
         "UPDATE search_progress SET last_event_id = $2 WHERE last_event_id = $1"
     )
     .bind(last)
@@ -493,14 +493,8 @@ pub async fn quoting<'a>(
     limit: i64,
 ) -> Result<Vec<i64>, StoreError> {
     Ok(match db.into() {
-        Source::SqlitePool(pool) => {
-            quoting_sqlite(&mut *pool.acquire().await?, term, limit).await?
-        }
-        Source::SqliteTx(e) => quoting_sqlite(e, term, limit).await?,
-        Source::PostgresPool(pool) => {
-            quoting_postgres(&mut *pool.acquire().await?, term, limit).await?
-        }
-        Source::PostgresTx(e) => quoting_postgres(e, term, limit).await?,
+        Source::Sqlite(place) => quoting_sqlite(&mut *place.hold().await?, term, limit).await?,
+        Source::Postgres(place) => quoting_postgres(&mut *place.hold().await?, term, limit).await?,
     })
 }
 
@@ -592,7 +586,7 @@ pub async fn quotable<'a>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    dispatch!(read db, |e, d, Backend| {
+    on_read!(db, |e, _, Backend| {
         let mut query = QueryBuilder::<Backend>::new(
             "SELECT id, data, current_context, idempotency_key FROM events WHERE id IN (",
         );
@@ -623,40 +617,40 @@ async fn earlier_with_key(
     idempotency: &Idempotency,
     now: Timestamp,
 ) -> Result<Option<Result<Published, Refused>>, StoreError> {
-    dispatch!(tx conn, |e, d| {
-    let earlier: Option<(i64, Timestamp, Option<String>)> = sqlx::query_as(
-        "SELECT id, created_at, idempotency_fingerprint FROM events
+    on_tx!(conn, |e| {
+        let earlier: Option<(i64, Timestamp, Option<String>)> = sqlx::query_as(
+            "SELECT id, created_at, idempotency_fingerprint FROM events
          WHERE api_token_id = $1 AND idempotency_key = $2",
-    )
-    .bind(event.api_token_id)
-    .bind(&idempotency.key)
-    .fetch_optional(&mut *e)
-    .await?;
-    match earlier {
-        Some((id, created_at, fingerprint)) if created_at >= now.minus(IDEMPOTENCY_WINDOW) => {
-            if fingerprint.as_deref() != Some(idempotency.fingerprint.as_str()) {
-                return Ok(Some(Err(Refused::IdempotencyConflict)));
+        )
+        .bind(event.api_token_id)
+        .bind(&idempotency.key)
+        .fetch_optional(&mut *e)
+        .await?;
+        match earlier {
+            Some((id, created_at, fingerprint)) if created_at >= now.minus(IDEMPOTENCY_WINDOW) => {
+                if fingerprint.as_deref() != Some(idempotency.fingerprint.as_str()) {
+                    return Ok(Some(Err(Refused::IdempotencyConflict)));
+                }
+                let deliveries =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *e)
+                        .await?;
+                Ok(Some(Ok(Published {
+                    id,
+                    deliveries,
+                    repeated: true,
+                })))
             }
-            let deliveries =
-                sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE event_id = $1")
+            Some((id, ..)) => {
+                sqlx::query("UPDATE events SET idempotency_key = NULL WHERE id = $1")
                     .bind(id)
-                    .fetch_one(&mut *e)
+                    .execute(&mut *e)
                     .await?;
-            Ok(Some(Ok(Published {
-                id,
-                deliveries,
-                repeated: true,
-            })))
+                Ok(None)
+            }
+            None => Ok(None),
         }
-        Some((id, ..)) => {
-            sqlx::query("UPDATE events SET idempotency_key = NULL WHERE id = $1")
-                .bind(id)
-                .execute(&mut *e)
-                .await?;
-            Ok(None)
-        }
-        None => Ok(None),
-    }
     })
 }
 
@@ -670,7 +664,7 @@ pub async fn insert_test_event(
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<(i64, i64), StoreError> {
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         let event_id: i64 = sqlx::query_scalar(
             "INSERT INTO events (event_type, event_time, current_context, data, created_at)
              VALUES ('webhook.test', $1, '{}', $2, $1) RETURNING id",

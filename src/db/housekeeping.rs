@@ -21,12 +21,14 @@ pub async fn delete_events_before(
         .execute(&mut **tx)
         .await?;
     }
-    dispatch!(tx tx, |e, d| Ok(sqlx::query(&format!("DELETE FROM events WHERE id IN ({OLDEST})"))
-        .bind(cutoff)
-        .bind(limit)
-        .execute(e)
-        .await?
-        .rows_affected()))
+    on_tx!(tx, |e| Ok(sqlx::query(&format!(
+        "DELETE FROM events WHERE id IN ({OLDEST})"
+    ))
+    .bind(cutoff)
+    .bind(limit)
+    .execute(e)
+    .await?
+    .rows_affected()))
 }
 
 /// Active webhooks whose attempts have all failed since `since`: a failure at or before it,
@@ -35,7 +37,7 @@ pub async fn failing_since<'a>(
     db: impl Into<Source<'a>>,
     since: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+    on_read!(db, |e| Ok(sqlx::query_scalar(
         "WITH tries AS (
            SELECT d.webhook_id, a.attempted_at, a.error_code IS NULL AS ok
            FROM attempts a JOIN deliveries d ON d.id = a.delivery_id

@@ -5,56 +5,8 @@
 //! Callers own transactions: they take one from [`Db::begin_write`] (or its siblings) and
 //! pass it to the functions of these modules; reads take [`Db::reader`] or that transaction.
 
-/// Runs `$body` once per backend with `$e` bound to that backend's executor, `$d` to its
-/// [`Dialect`] and, if named, `$db` to its sqlx database type. `read`: a [`Source`] (pool or
-/// transaction; `$e` used once); `pool`: a [`Reader`] (`$e` is a pool reference, used any
-/// number of times); `tx`: a [`WriteTx`] (`$e` is its connection; reborrow it with `&mut *$e`
-/// for each statement).
-macro_rules! dispatch {
-    ($kind:ident $on:expr, |$e:ident, $d:ident| $body:expr) => {
-        dispatch!($kind $on, |$e, $d, _Backend| $body)
-    };
-    (read $source:expr, |$e:ident, $d:ident, $db:ident| $body:expr) => {
-        match ::std::convert::Into::<$crate::db::Source<'_>>::into($source) {
-            $crate::db::Source::SqlitePool($e) => dispatch!(@sqlite $d, $db, $body),
-            $crate::db::Source::SqliteTx($e) => dispatch!(@sqlite $d, $db, $body),
-            $crate::db::Source::PostgresPool($e) => dispatch!(@postgres $d, $db, $body),
-            $crate::db::Source::PostgresTx($e) => dispatch!(@postgres $d, $db, $body),
-        }
-    };
-    (pool $reader:expr, |$e:ident, $d:ident, $db:ident| $body:expr) => {
-        match $reader {
-            $crate::db::Reader::Sqlite($e) => dispatch!(@sqlite $d, $db, $body),
-            $crate::db::Reader::Postgres($e) => dispatch!(@postgres $d, $db, $body),
-        }
-    };
-    (tx $tx:expr, |$e:ident, $d:ident, $db:ident| $body:expr) => {
-        match $tx {
-            $crate::db::WriteTx::Sqlite(tx) => {
-                let $e = &mut **tx;
-                dispatch!(@sqlite $d, $db, $body)
-            }
-            $crate::db::WriteTx::Postgres(tx) => {
-                let $e = &mut **tx;
-                dispatch!(@postgres $d, $db, $body)
-            }
-        }
-    };
-    (@sqlite $d:ident, $db:ident, $body:expr) => {{
-        #[allow(unused_variables)]
-        let $d = $crate::db::Dialect::Sqlite;
-        #[allow(dead_code)]
-        type $db = ::sqlx::Sqlite;
-        $body
-    }};
-    (@postgres $d:ident, $db:ident, $body:expr) => {{
-        #[allow(unused_variables)]
-        let $d = $crate::db::Dialect::Postgres;
-        #[allow(dead_code)]
-        type $db = ::sqlx::Postgres;
-        $body
-    }};
-}
+#[macro_use]
+mod backend;
 
 pub mod api_tokens;
 pub mod audit;
@@ -67,10 +19,8 @@ pub mod events;
 pub mod housekeeping;
 mod name_keys;
 pub mod nodes;
-mod postgres;
 pub mod sessions;
 pub mod sign_in_failures;
-mod sqlite;
 pub mod users;
 pub mod webhooks;
 
@@ -79,12 +29,10 @@ use std::time::Duration;
 
 use availability::Availability;
 pub use availability::Outage;
-use sqlx::postgres::PgPool;
-use sqlx::sqlite::SqlitePool;
-use sqlx::{
-    Database, Encode, PgConnection, Postgres, QueryBuilder, Sqlite, SqliteConnection, Transaction,
-    Type,
-};
+use backend::{Backend, postgres, sqlite};
+pub(crate) use backend::{Bind, IdList};
+pub use backend::{Dialect, Reader, Source, WriteTx};
+use sqlx::{Database, PgConnection, QueryBuilder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -137,126 +85,6 @@ pub struct Db {
 
 /// How long a request waits for the database by default (`--database-wait`).
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
-
-#[derive(Clone)]
-enum Backend {
-    Sqlite(sqlite::Pools),
-    Postgres(postgres::Pool),
-}
-
-/// Which SQL a backend speaks, for the statements spelled differently on each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    pub fn pick(self, sqlite: &'static str, postgres: &'static str) -> &'static str {
-        match self {
-            Self::Sqlite => sqlite,
-            Self::Postgres => postgres,
-        }
-    }
-
-    /// Case-insensitive `LIKE`: SQLite's `LIKE` is, PostgreSQL's is not.
-    pub fn like(self) -> &'static str {
-        self.pick("LIKE", "ILIKE")
-    }
-}
-
-/// Where reads run when they need no transaction: the pool of readers.
-#[derive(Clone, Copy)]
-pub enum Reader<'a> {
-    Sqlite(&'a SqlitePool),
-    Postgres(&'a PgPool),
-}
-
-/// A writing transaction, as the actions layer holds it: one use case, its audit entry, one
-/// commit. Callers name this, not the driver's types.
-pub enum WriteTx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(tx) => tx.commit().await?,
-            Self::Postgres(tx) => tx.commit().await?,
-        }
-        Ok(())
-    }
-}
-
-/// What a read runs on: the readers, or the caller's transaction (to see its own writes,
-/// or to keep what it read true until the commit).
-pub enum Source<'a> {
-    SqlitePool(&'a SqlitePool),
-    SqliteTx(&'a mut SqliteConnection),
-    PostgresPool(&'a PgPool),
-    PostgresTx(&'a mut PgConnection),
-}
-
-impl<'a> From<Reader<'a>> for Source<'a> {
-    fn from(reader: Reader<'a>) -> Self {
-        match reader {
-            Reader::Sqlite(pool) => Self::SqlitePool(pool),
-            Reader::Postgres(pool) => Self::PostgresPool(pool),
-        }
-    }
-}
-
-impl<'a> From<&'a mut WriteTx> for Source<'a> {
-    fn from(tx: &'a mut WriteTx) -> Self {
-        match tx {
-            WriteTx::Sqlite(tx) => Self::SqliteTx(tx),
-            WriteTx::Postgres(tx) => Self::PostgresTx(tx),
-        }
-    }
-}
-
-/// A value that binds to a statement of backend `DB`: what query-building helpers shared
-/// by both backends ask of their parameters.
-pub(crate) trait Bind<'q, DB: Database>: Encode<'q, DB> + Type<DB> + Send + 'q {}
-
-impl<'q, DB: Database, T: Encode<'q, DB> + Type<DB> + Send + 'q> Bind<'q, DB> for T {}
-
-/// `IN (…)` for a list of ids. SQLite binds each id; PostgreSQL binds one array, so that
-/// the statement's text, and with it the plan PostgreSQL caches, stays the same however
-/// long the list: planning a join anew for each length costs more than running it.
-pub(crate) trait IdList {
-    /// ` IN (ids)`, matching none when `ids` is empty.
-    fn push_in(&mut self, ids: &[i64]) -> &mut Self;
-    /// ` NOT IN (ids)`, matching all when `ids` is empty.
-    fn push_not_in(&mut self, ids: &[i64]) -> &mut Self;
-}
-
-impl IdList for QueryBuilder<'_, Sqlite> {
-    fn push_in(&mut self, ids: &[i64]) -> &mut Self {
-        self.push(" IN (");
-        let mut separated = self.separated(", ");
-        for id in ids {
-            separated.push_bind(*id);
-        }
-        self.push(")")
-    }
-
-    fn push_not_in(&mut self, ids: &[i64]) -> &mut Self {
-        self.push(" NOT");
-        self.push_in(ids)
-    }
-}
-
-impl IdList for QueryBuilder<'_, Postgres> {
-    fn push_in(&mut self, ids: &[i64]) -> &mut Self {
-        self.push(" = ANY(").push_bind(ids.to_vec()).push(")")
-    }
-
-    fn push_not_in(&mut self, ids: &[i64]) -> &mut Self {
-        self.push(" <> ALL(").push_bind(ids.to_vec()).push(")")
-    }
-}
 
 /// Work that one node at a time does, whatever the number of nodes.
 #[derive(Debug, Clone, Copy)]
@@ -383,7 +211,7 @@ impl Db {
                 WriteTx::Postgres(pool.begin(postgres::Begin::Concurrent).await?)
             }
         };
-        dispatch!(tx &mut tx, |e, d| {
+        on_tx!(&mut tx, |e| {
             sqlx::query(
                 "INSERT INTO write_probe (id, writes) VALUES (1, 1) \
                  ON CONFLICT (id) DO UPDATE SET writes = write_probe.writes + 1",
@@ -397,7 +225,7 @@ impl Db {
     /// Every table of the schema with its columns, by name: to check that the two backends'
     /// migrations build the same schema.
     pub async fn columns(&self) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
-        let rows: Vec<(String, String)> = dispatch!(pool self.reader(), |e, d| {
+        let rows: Vec<(String, String)> = on_pool!(self.reader(), |e, d| {
             sqlx::query_as(d.pick(
                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
                   WHERE m.type = 'table'",
@@ -416,7 +244,7 @@ impl Db {
 
     /// The database answers a query.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        dispatch!(pool self.reader(), |e, d| {
+        on_pool!(self.reader(), |e| {
             sqlx::query("SELECT 1").execute(e).await?;
         });
         Ok(())

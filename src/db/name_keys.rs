@@ -15,7 +15,7 @@ pub async fn key_earlier_names(db: &Db) -> Result<(), StoreError> {
         let unkeyed = format!(
             "SELECT id, name FROM {table} WHERE name_look_alike_key IS NULL AND {kept_unique}"
         );
-        let rows: Vec<(i64, String)> = dispatch!(pool db.reader(), |e, d| {
+        let rows: Vec<(i64, String)> = on_pool!(db.reader(), |e| {
             sqlx::query_as(&unkeyed).fetch_all(e).await?
         });
         if rows.is_empty() {
@@ -28,7 +28,7 @@ pub async fn key_earlier_names(db: &Db) -> Result<(), StoreError> {
         );
         let mut tx = db.begin_write().await?;
         for (id, name) in rows {
-            let keyed = dispatch!(tx &mut tx, |e, d| sqlx::query(&set_key)
+            let keyed = on_tx!(&mut tx, |e| sqlx::query(&set_key)
                 .bind(look_alike_key(&name))
                 .bind(id)
                 .execute(e)

@@ -13,7 +13,7 @@ pub async fn heartbeat(
     live_since: Timestamp,
     forget_before: Timestamp,
 ) -> Result<i64, StoreError> {
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         sqlx::query(
             "INSERT INTO nodes (id, started_at, seen_at) VALUES ($1, $2, $2)
              ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
@@ -26,16 +26,18 @@ pub async fn heartbeat(
             .bind(forget_before)
             .execute(&mut *e)
             .await?;
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE seen_at >= $1")
-            .bind(live_since)
-            .fetch_one(&mut *e)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE seen_at >= $1")
+                .bind(live_since)
+                .fetch_one(&mut *e)
+                .await?,
+        )
     })
 }
 
 /// The node stops: the others need not wait for its heartbeat to lapse.
 pub async fn leave(tx: &mut WriteTx, node: &str) -> Result<(), StoreError> {
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         sqlx::query("DELETE FROM nodes WHERE id = $1")
             .bind(node)
             .execute(e)

@@ -41,7 +41,7 @@ impl DbSessionStore {
         let now = (self.clock)();
         let state = serde_json::to_string(state)?;
         let mut tx = self.db.begin_write().await?;
-        dispatch!(tx &mut tx, |e, d| {
+        on_tx!(&mut tx, |e| {
             sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
                 .bind(now)
                 .execute(&mut *e)
@@ -79,7 +79,7 @@ impl DbSessionStore {
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
-        let state: Option<String> = dispatch!(pool self.db.reader(), |e, d| {
+        let state: Option<String> = on_pool!(self.db.reader(), |e| {
             sqlx::query_scalar("SELECT state FROM sessions WHERE id = $1 AND expires_at >= $2")
                 .bind(super::sha256_hex(key.as_ref()))
                 .bind((self.clock)())
@@ -127,23 +127,27 @@ impl SessionStore for DbSessionStore {
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let expires_at = (self.clock)().unix_ms() + ttl.whole_milliseconds() as i64;
         let mut tx = self.db.begin_write().await?;
-        dispatch!(tx &mut tx, |e, d| sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2")
-            .bind(expires_at)
-            .bind(super::sha256_hex(key.as_ref()))
-            .execute(e)
-            .await?
-            .rows_affected());
+        on_tx!(&mut tx, |e| sqlx::query(
+            "UPDATE sessions SET expires_at = $1 WHERE id = $2"
+        )
+        .bind(expires_at)
+        .bind(super::sha256_hex(key.as_ref()))
+        .execute(e)
+        .await?
+        .rows_affected());
         tx.commit().await?;
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let mut tx = self.db.begin_write().await?;
-        dispatch!(tx &mut tx, |e, d| sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(super::sha256_hex(key.as_ref()))
-            .execute(e)
-            .await?
-            .rows_affected());
+        on_tx!(&mut tx, |e| sqlx::query(
+            "DELETE FROM sessions WHERE id = $1"
+        )
+        .bind(super::sha256_hex(key.as_ref()))
+        .execute(e)
+        .await?
+        .rows_affected());
         tx.commit().await?;
         Ok(())
     }
@@ -151,10 +155,12 @@ impl SessionStore for DbSessionStore {
 
 /// Signs a user out everywhere.
 pub async fn delete_for_user(tx: &mut WriteTx, user_id: i64) -> Result<(), StoreError> {
-    dispatch!(tx tx, |e, d| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(e)
-        .await?
-            .rows_affected());
+    on_tx!(tx, |e| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(e)
+    .await?
+    .rows_affected());
     Ok(())
 }

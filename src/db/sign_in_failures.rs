@@ -48,60 +48,60 @@ pub async fn count_attempt(
     limits: Limits,
     now: Timestamp,
 ) -> Result<Attempt, StoreError> {
-    dispatch!(tx tx, |e, d, DB| {
-    sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
-        .bind(now.minus(limits.longest_window()))
-        .execute(&mut *e)
+    on_tx!(tx, |e, d, DB| {
+        sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(now.minus(limits.longest_window()))
+            .execute(&mut *e)
+            .await?;
+        // The limit-th most recent failure within the window: until it leaves the window, the
+        // limit is reached.
+        let checks = [
+            (Some(email), Some(client), limits.per_email_and_client),
+            (Some(email), None, limits.per_email),
+            (None, Some(client), limits.per_client),
+        ];
+        for (by_email, by_client, limit) in checks {
+            let mut query = QueryBuilder::<DB>::new("SELECT at FROM sign_in_failures WHERE at >= ");
+            query.push_bind(now.minus(limit.window));
+            if let Some(email) = by_email {
+                query.push(" AND email = ").push_bind(email);
+            }
+            if let Some(client) = by_client {
+                query.push(" AND client = ").push_bind(client);
+            }
+            query
+                .push(" ORDER BY at DESC LIMIT 1 OFFSET ")
+                .push_bind(limit.failures - 1);
+            let at: Option<Timestamp> = query.build_query_scalar().fetch_optional(&mut *e).await?;
+            if let Some(at) = at {
+                return Ok(Attempt::Blocked {
+                    until: at.plus(limit.window),
+                });
+            }
+        }
+        let id = sqlx::query_scalar(d.pick(
+            "INSERT INTO sign_in_failures (email, client, at) VALUES ($1, $2, $3) RETURNING rowid",
+            "INSERT INTO sign_in_failures (email, client, at) VALUES ($1, $2, $3) RETURNING id",
+        ))
+        .bind(email)
+        .bind(client)
+        .bind(now)
+        .fetch_one(e)
         .await?;
-    // The limit-th most recent failure within the window: until it leaves the window, the
-    // limit is reached.
-    let checks = [
-        (Some(email), Some(client), limits.per_email_and_client),
-        (Some(email), None, limits.per_email),
-        (None, Some(client), limits.per_client),
-    ];
-    for (by_email, by_client, limit) in checks {
-        let mut query = QueryBuilder::<DB>::new("SELECT at FROM sign_in_failures WHERE at >= ");
-        query.push_bind(now.minus(limit.window));
-        if let Some(email) = by_email {
-            query.push(" AND email = ").push_bind(email);
-        }
-        if let Some(client) = by_client {
-            query.push(" AND client = ").push_bind(client);
-        }
-        query
-            .push(" ORDER BY at DESC LIMIT 1 OFFSET ")
-            .push_bind(limit.failures - 1);
-        let at: Option<Timestamp> = query.build_query_scalar().fetch_optional(&mut *e).await?;
-        if let Some(at) = at {
-            return Ok(Attempt::Blocked {
-                until: at.plus(limit.window),
-            });
-        }
-    }
-    let id = sqlx::query_scalar(d.pick(
-        "INSERT INTO sign_in_failures (email, client, at) VALUES ($1, $2, $3) RETURNING rowid",
-        "INSERT INTO sign_in_failures (email, client, at) VALUES ($1, $2, $3) RETURNING id",
-    ))
-    .bind(email)
-    .bind(client)
-    .bind(now)
-    .fetch_one(e)
-    .await?;
-    Ok(Attempt::Counted { id })
+        Ok(Attempt::Counted { id })
     })
 }
 
 /// The attempt turned out not to be a failure (the password was right), or was never
 /// checked: it no longer counts.
 pub async fn forget(tx: &mut WriteTx, attempt_id: i64) -> Result<(), StoreError> {
-    dispatch!(tx tx, |e, d| sqlx::query(d.pick(
+    on_tx!(tx, |e, d| sqlx::query(d.pick(
         "DELETE FROM sign_in_failures WHERE rowid = $1",
         "DELETE FROM sign_in_failures WHERE id = $1",
     ))
     .bind(attempt_id)
     .execute(e)
     .await?
-            .rows_affected());
+    .rows_affected());
     Ok(())
 }

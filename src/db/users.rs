@@ -25,7 +25,7 @@ const COLUMNS: &str = "id, email, role, disabled, created_at";
 
 /// Inside a write transaction, so that two first admins cannot both be created.
 pub async fn count<'a>(db: impl Into<Source<'a>>) -> Result<i64, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+    on_read!(db, |e| Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(e)
         .await?))
 }
@@ -37,7 +37,7 @@ pub async fn create(
     password_hash: &str,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    dispatch!(tx tx, |e, d| sqlx::query_scalar(
+    on_tx!(tx, |e| sqlx::query_scalar(
         "INSERT INTO users (email, role, password_hash, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $4) RETURNING id",
     )
@@ -54,18 +54,20 @@ pub async fn create(
 }
 
 pub async fn find<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<User, StoreError> {
-    dispatch!(read db, |e, d| sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(e)
-        .await?
-        .ok_or(StoreError::NotFound))
+    on_read!(db, |e| sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(e)
+    .await?
+    .ok_or(StoreError::NotFound))
 }
 
 pub async fn find_by_email<'a>(
     db: impl Into<Source<'a>>,
     email: &Email,
 ) -> Result<Option<Credentials>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_as(&format!(
+    on_read!(db, |e| Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS}, password_hash FROM users WHERE email = $1"
     ))
     .bind(email.as_str())
@@ -74,9 +76,11 @@ pub async fn find_by_email<'a>(
 }
 
 pub async fn list<'a>(db: impl Into<Source<'a>>) -> Result<Vec<User>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY email"))
-        .fetch_all(e)
-        .await?))
+    on_read!(db, |e| Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users ORDER BY email"
+    ))
+    .fetch_all(e)
+    .await?))
 }
 
 pub async fn set_role(
@@ -85,7 +89,7 @@ pub async fn set_role(
     role: Role,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+    let updated = on_tx!(tx, |e| sqlx::query(
         "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3"
     )
     .bind(role)
@@ -103,7 +107,7 @@ pub async fn set_disabled(
     disabled: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+    let updated = on_tx!(tx, |e| sqlx::query(
         "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3"
     )
     .bind(disabled)
@@ -121,7 +125,7 @@ pub async fn set_password_hash(
     password_hash: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+    let updated = on_tx!(tx, |e| sqlx::query(
         "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3"
     )
     .bind(password_hash)
@@ -142,7 +146,7 @@ fn found(rows_affected: u64) -> Result<(), StoreError> {
 
 /// Admins who can still sign in: the console must always keep one.
 pub async fn count_active_admins<'a>(db: impl Into<Source<'a>>) -> Result<i64, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+    on_read!(db, |e| Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled"
     )
     .fetch_one(e)

@@ -121,7 +121,7 @@ pub async fn create(
     };
     let signing_secret = secrets.seal(Purpose::SigningSecret, &new_signing_secret());
     refuse_look_alike(tx, &draft.name, None).await?;
-    let id: i64 = dispatch!(tx &mut *tx, |e, d| {
+    let id: i64 = on_tx!(&mut *tx, |e| {
         let id = sqlx::query_scalar(
             "UPDATE webhook_ids SET last_id = last_id + 1 WHERE only_row = 1 RETURNING last_id",
         )
@@ -161,56 +161,56 @@ pub async fn update(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     refuse_look_alike(tx, &draft.name, Some(id)).await?;
-    dispatch!(tx &mut *tx, |e, d| {
-    let mut query = QueryBuilder::new("UPDATE webhooks SET ");
-    // Another address is another receiver: what was learnt of the old one is forgotten.
-    for (column, kept) in RECEIVER_STATE {
-        query
-            .push(format!("{column} = CASE WHEN url = "))
-            .push_bind(draft.url.as_str())
-            .push(format!(" THEN {column} ELSE {kept} END, "));
-    }
-    query
-        .push("name = ")
-        .push_bind(draft.name.as_str())
-        .push(", name_folded = ")
-        .push_bind(draft.name.folded())
-        .push(", name_look_alike_key = ")
-        .push_bind(draft.name.look_alike_key())
-        .push(", url = ")
-        .push_bind(draft.url.as_str())
-        .push(", notification_type = ")
-        .push_bind(draft.notification_type)
-        .push(", all_events = ")
-        .push_bind(draft.events == EventSelection::All)
-        .push(", max_per_second = ")
-        .push_bind(draft.max_per_second.map(|max| i64::from(max.get())))
-        .push(", updated_at = ")
-        .push_bind(now);
-    match &draft.api_key {
-        ApiKeyChange::Keep => {}
-        ApiKeyChange::Remove => {
-            query.push(", api_key = NULL");
-        }
-        ApiKeyChange::Set(key) => {
+    on_tx!(&mut *tx, |e| {
+        let mut query = QueryBuilder::new("UPDATE webhooks SET ");
+        // Another address is another receiver: what was learnt of the old one is forgotten.
+        for (column, kept) in RECEIVER_STATE {
             query
-                .push(", api_key = ")
-                .push_bind(seal_api_key(secrets, key));
+                .push(format!("{column} = CASE WHEN url = "))
+                .push_bind(draft.url.as_str())
+                .push(format!(" THEN {column} ELSE {kept} END, "));
         }
-    }
-    query.push(" WHERE id = ").push_bind(id);
-    let updated = query
-        .build()
-        .execute(&mut *e)
-        .await
-        .map_err(|error| name_taken(error, &draft.name))?;
-    if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    sqlx::query("DELETE FROM webhook_events WHERE webhook_id = $1")
-        .bind(id)
-        .execute(e)
-        .await?;
+        query
+            .push("name = ")
+            .push_bind(draft.name.as_str())
+            .push(", name_folded = ")
+            .push_bind(draft.name.folded())
+            .push(", name_look_alike_key = ")
+            .push_bind(draft.name.look_alike_key())
+            .push(", url = ")
+            .push_bind(draft.url.as_str())
+            .push(", notification_type = ")
+            .push_bind(draft.notification_type)
+            .push(", all_events = ")
+            .push_bind(draft.events == EventSelection::All)
+            .push(", max_per_second = ")
+            .push_bind(draft.max_per_second.map(|max| i64::from(max.get())))
+            .push(", updated_at = ")
+            .push_bind(now);
+        match &draft.api_key {
+            ApiKeyChange::Keep => {}
+            ApiKeyChange::Remove => {
+                query.push(", api_key = NULL");
+            }
+            ApiKeyChange::Set(key) => {
+                query
+                    .push(", api_key = ")
+                    .push_bind(seal_api_key(secrets, key));
+            }
+        }
+        query.push(" WHERE id = ").push_bind(id);
+        let updated = query
+            .build()
+            .execute(&mut *e)
+            .await
+            .map_err(|error| name_taken(error, &draft.name))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM webhook_events WHERE webhook_id = $1")
+            .bind(id)
+            .execute(e)
+            .await?;
     });
     insert_events(tx, id, &draft.events).await
 }
@@ -243,7 +243,7 @@ pub async fn set_status(
         .iter()
         .map(|(column, fresh)| format!("{column} = {fresh}"))
         .collect();
-    dispatch!(tx tx, |e, d| sqlx::query_scalar(&format!(
+    on_tx!(tx, |e| sqlx::query_scalar(&format!(
         "UPDATE webhooks SET status = $1, status_reason = $2, updated_at = $3, {}
          WHERE id = $4 RETURNING name",
         forget.join(", ")
@@ -259,11 +259,13 @@ pub async fn set_status(
 
 /// Returns the deleted webhook's name, for the confirmation.
 pub async fn delete(tx: &mut WriteTx, id: i64) -> Result<String, StoreError> {
-    dispatch!(tx tx, |e, d| sqlx::query_scalar("DELETE FROM webhooks WHERE id = $1 RETURNING name")
-        .bind(id)
-        .fetch_optional(e)
-        .await?
-        .ok_or(StoreError::NotFound))
+    on_tx!(tx, |e| sqlx::query_scalar(
+        "DELETE FROM webhooks WHERE id = $1 RETURNING name"
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?
+    .ok_or(StoreError::NotFound))
 }
 
 /// The webhook with its last delivery and its counts over the day before `now`.
@@ -272,7 +274,7 @@ pub async fn find<'a>(
     id: i64,
     now: Timestamp,
 ) -> Result<Webhook, StoreError> {
-    let row: Option<WebhookRow> = dispatch!(read db, |e, d| {
+    let row: Option<WebhookRow> = on_read!(db, |e| {
         let mut query = select_webhooks(now);
         query.push(" WHERE w.id = ").push_bind(id);
         query.build_query_as().fetch_optional(e).await?
@@ -284,7 +286,7 @@ pub async fn find<'a>(
 
 /// `NotFound` unless the webhook exists: a cheap check where none of it is shown.
 pub async fn ensure_exists<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<(), StoreError> {
-    let found: Option<i64> = dispatch!(read db, |e, d| sqlx::query_scalar(
+    let found: Option<i64> = on_read!(db, |e| sqlx::query_scalar(
         "SELECT id FROM webhooks WHERE id = $1"
     )
     .bind(id)
@@ -301,7 +303,7 @@ pub async fn look_alike<'a>(
     except: Option<i64>,
 ) -> Result<Option<String>, StoreError> {
     // `name_folded` too: a row from before look-alike keys whose key was held by another.
-    dispatch!(read db, |e, d| Ok(sqlx::query_scalar(
+    on_read!(db, |e| Ok(sqlx::query_scalar(
         "SELECT name FROM webhooks
          WHERE (name_look_alike_key = $1 OR name_folded = $2) AND id IS DISTINCT FROM $3
          ORDER BY id LIMIT 1",
@@ -316,7 +318,7 @@ pub async fn look_alike<'a>(
 /// Every webhook's id and name, by name: the choices of a webhook filter. At most 1,000;
 /// beyond that the filter still takes any id in its URL.
 pub async fn names<'a>(db: impl Into<Source<'a>>) -> Result<Vec<(i64, String)>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_as(
+    on_read!(db, |e| Ok(sqlx::query_as(
         "SELECT id, name FROM webhooks ORDER BY name_folded, id LIMIT 1000"
     )
     .fetch_all(e)
@@ -350,7 +352,7 @@ pub async fn hourly_outcomes<'a>(
     id: i64,
     since: Timestamp,
 ) -> Result<Vec<HourlyOutcomes>, StoreError> {
-    dispatch!(read db, |e, d| Ok(sqlx::query_as(
+    on_read!(db, |e| Ok(sqlx::query_as(
         "SELECT hour_start, succeeded, failed FROM webhook_hourly_stats
          WHERE webhook_id = $1 AND hour_start >= $2 ORDER BY hour_start",
     )
@@ -364,7 +366,7 @@ pub async fn count<'a>(
     db: impl Into<Source<'a>>,
     filter: &WebhookFilter,
 ) -> Result<i64, StoreError> {
-    dispatch!(read db, |e, d| {
+    on_read!(db, |e, d| {
         let mut query = QueryBuilder::new("SELECT COUNT(*) FROM webhooks w");
         push_filter(&mut query, d, filter);
         Ok(query.build_query_scalar().fetch_one(e).await?)
@@ -378,7 +380,7 @@ pub async fn list<'a>(
     page: Pager,
     now: Timestamp,
 ) -> Result<Vec<Webhook>, StoreError> {
-    let rows: Vec<WebhookRow> = dispatch!(read db, |e, d| {
+    let rows: Vec<WebhookRow> = on_read!(db, |e, d| {
         let mut query = select_webhooks(now);
         push_filter(&mut query, d, filter);
         if filter.by_health {
@@ -412,7 +414,7 @@ async fn insert_events(
     let EventSelection::Only(keys) = events else {
         return Ok(());
     };
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         let mut query = QueryBuilder::new("INSERT INTO webhook_events (webhook_id, event_type) ");
         query.push_values(keys, |mut row, key| {
             row.push_bind(id).push_bind(key.as_str());
@@ -621,7 +623,7 @@ pub async fn waiting<'a>(
         Option<Timestamp>,
         Option<Timestamp>,
     );
-    let rows: Vec<Row> = dispatch!(read db, |e, d| sqlx::query_as(
+    let rows: Vec<Row> = on_read!(db, |e| sqlx::query_as(
         "SELECT id, failing_since, failing_code, failing_reason, next_probe_at, paused_until
          FROM webhooks
          WHERE status = 'active' AND (failing_since IS NOT NULL OR paused_until > $1)

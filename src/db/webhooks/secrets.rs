@@ -20,7 +20,7 @@ pub async fn api_key<'a>(
     secrets: &SecretBox,
     id: i64,
 ) -> Result<Option<ApiKey>, StoreError> {
-    let sealed: Option<Option<String>> = dispatch!(read db, |e, d| sqlx::query_scalar(
+    let sealed: Option<Option<String>> = on_read!(db, |e| sqlx::query_scalar(
         "SELECT api_key FROM webhooks WHERE id = $1"
     )
     .bind(id)
@@ -47,7 +47,7 @@ pub async fn signing_secret<'a>(
     secrets: &SecretBox,
     id: i64,
 ) -> Result<String, StoreError> {
-    let sealed: Option<Option<String>> = dispatch!(read db, |e, d| sqlx::query_scalar(
+    let sealed: Option<Option<String>> = on_read!(db, |e| sqlx::query_scalar(
         "SELECT signing_secret FROM webhooks WHERE id = $1"
     )
     .bind(id)
@@ -69,7 +69,8 @@ pub async fn signing_secrets<'a>(
     secrets: &SecretBox,
     id: i64,
 ) -> Result<SigningSecrets, StoreError> {
-    let row: Option<(Option<String>, Option<String>, Option<Timestamp>)> = dispatch!(read db, |e, d| sqlx::query_as(
+    let row: Option<(Option<String>, Option<String>, Option<Timestamp>)> =
+        on_read!(db, |e| sqlx::query_as(
             "SELECT signing_secret, previous_signing_secret, previous_secret_expires_at
              FROM webhooks WHERE id = $1"
         )
@@ -100,7 +101,7 @@ pub async fn rotate_signing_secret(
 ) -> Result<String, StoreError> {
     let secret = new_signing_secret();
     let sealed = secrets.seal(Purpose::SigningSecret, &secret);
-    let updated = dispatch!(tx tx, |e, d| sqlx::query(
+    let updated = on_tx!(tx, |e| sqlx::query(
         "UPDATE webhooks SET previous_signing_secret = signing_secret,
                 previous_secret_expires_at = $1, signing_secret = $2
          WHERE id = $3",
@@ -110,7 +111,7 @@ pub async fn rotate_signing_secret(
     .bind(id)
     .execute(e)
     .await?
-            .rows_affected());
+    .rows_affected());
     match updated {
         0 => Err(StoreError::NotFound),
         _ => Ok(secret),
@@ -122,7 +123,7 @@ pub async fn backfill_signing_secrets(
     tx: &mut WriteTx,
     secrets: &SecretBox,
 ) -> Result<u64, StoreError> {
-    dispatch!(tx tx, |e, d| {
+    on_tx!(tx, |e| {
         let ids: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM webhooks WHERE signing_secret IS NULL")
                 .fetch_all(&mut *e)

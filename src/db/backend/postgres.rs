@@ -9,17 +9,17 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
-use super::StoreError;
+use crate::db::StoreError;
 
 /// Requests, ingest batches, claims and outcome batches of one node, in parallel.
 const CONNECTIONS: u32 = 16;
 
 /// Advisory lock keys: arbitrary, fixed, and unlikely to meet another application's.
 const CONSOLE_WRITES: i64 = 0x5743_0001;
-pub(super) const UPKEEP: i64 = 0x5743_0002;
+pub(in crate::db) const UPKEEP: i64 = 0x5743_0002;
 
 #[derive(Clone)]
-pub(super) struct Pool {
+pub(in crate::db) struct Pool {
     pub pool: PgPool,
     /// For the job locks' own connections.
     options: Arc<PgConnectOptions>,
@@ -27,7 +27,7 @@ pub(super) struct Pool {
 
 /// How a transaction behaves towards the other nodes' transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Begin {
+pub(in crate::db) enum Begin {
     /// One at a time across all nodes, like SQLite's writer: console changes.
     Serialized,
     /// Beside other nodes' transactions; durable when committed.

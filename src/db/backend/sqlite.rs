@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use super::StoreError;
+use crate::db::StoreError;
 
 /// How long a statement waits for another writer before giving up; writes are short.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -30,7 +30,7 @@ const PRIVATE_FILE_MODE: u32 = 0o600;
 const READER_CONNECTIONS: u32 = 8;
 
 /// The database file an SQLite URL names; none for an in-memory database.
-pub(super) fn file(database_url: &str) -> Result<Option<PathBuf>, sqlx::Error> {
+pub(in crate::db) fn file(database_url: &str) -> Result<Option<PathBuf>, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(database_url)?;
     Ok(on_disk(options.get_filename()).map(Path::to_owned))
 }
@@ -42,7 +42,7 @@ fn on_disk(path: &Path) -> Option<&Path> {
 }
 
 #[derive(Clone)]
-pub(super) struct Pools {
+pub(in crate::db) struct Pools {
     pub reader: SqlitePool,
     writer: SqlitePool,
     checkpointer: SqlitePool,

@@ -1,0 +1,218 @@
+//! Writing back what tries did, in batches: attempt rows, each delivery's new state, and
+//! per webhook its last delivery, failure streak, receiver state and hourly counts.
+
+mod rows;
+mod summary;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+use crate::db::{StoreError, WriteTx};
+use crate::domain::{AttemptErrorCode, DeliveryStatus};
+use rows::{lock_deliveries, write_attempts};
+use summary::{ReceiverChange, Streak, Summary};
+
+/// One try, as the delivery log keeps it.
+pub struct AttemptRecord {
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    pub at: Timestamp,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error_code: Option<AttemptErrorCode>,
+    pub error_message: Option<String>,
+    pub response_excerpt: Option<String>,
+    pub response_headers: Option<String>,
+    pub signature: String,
+    /// Where the delivery stands after it.
+    pub status: DeliveryStatus,
+    /// When to try again, while `status` is pending.
+    pub next_attempt_at: Option<Timestamp>,
+    /// A probe of a Failing webhook that failed: the delivery waits with the rest of the
+    /// queue without spending a try of its schedule.
+    pub keeps_schedule: bool,
+    pub verdict: ReceiverVerdict,
+}
+
+/// What one try says about the webhook's receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiverVerdict {
+    /// Nothing: an answer that is not about the receiver's health (a 4xx, a refused address),
+    /// or a success while nothing was counted against it.
+    Neutral,
+    /// It answered 2xx after failures: the count starts again and a Failing webhook recovers.
+    Healthy,
+    /// It failed (timeout, connection, 5xx): one more in a row. With `failing`, the webhook
+    /// is Failing (from now, or still) until its next probe.
+    Unhealthy { failing: Option<Failing> },
+    /// It asked, with Retry-After on a 429 or 503, to be left alone until then.
+    Paused { until: Timestamp },
+}
+
+/// A Failing webhook as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failing {
+    pub since: Timestamp,
+    /// The last failure, as a stable code and in words.
+    pub code: AttemptErrorCode,
+    pub reason: String,
+    pub next_probe_at: Timestamp,
+}
+
+/// Writes a batch of tries: the attempt rows, each delivery's state, and per webhook its
+/// last delivery and hourly counts, in a handful of statements per batch. Tries of
+/// deliveries deleted meanwhile (with their webhook) are left out. Rows are locked webhooks
+/// first, each kind in id order, as a webhook's deletion locks them, so that two
+/// transactions never wait for each other in a circle.
+pub async fn record_attempts(
+    tx: &mut WriteTx,
+    attempts: &[&AttemptRecord],
+) -> Result<(), StoreError> {
+    let still_there = lock_deliveries(tx, attempts).await?;
+    let attempts: Vec<&AttemptRecord> = attempts
+        .iter()
+        .copied()
+        .filter(|attempt| still_there.contains(&attempt.delivery_id))
+        .collect();
+    let summary = Summary::of(&attempts);
+    write_attempts(tx, &attempts).await?;
+    // Webhook by webhook in id order, each row changed by consecutive statements and only
+    // where something changes: two nodes' batches lock the rows they share in the same
+    // order (no deadlock), and a batch with nothing new for a row does not lock it at all.
+    for (webhook_id, (at, succeeded)) in &summary.last {
+        note_last_delivery(tx, *webhook_id, *at, *succeeded).await?;
+        if let Some(streak) = summary.streaks.get(webhook_id) {
+            note_streak(tx, *webhook_id, streak).await?;
+        }
+        if let Some(change) = summary
+            .receivers
+            .get(webhook_id)
+            .filter(|change| !change.is_nothing())
+        {
+            note_receiver(tx, *webhook_id, change).await?;
+        }
+    }
+    note_hourly(tx, &summary.hourly).await
+}
+
+/// Adds the batch's successes and failures to each webhook's hourly counts.
+async fn note_hourly(
+    tx: &mut WriteTx,
+    hourly: &BTreeMap<(i64, Timestamp), (i64, i64)>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |e| {
+        for ((webhook_id, hour), (succeeded, failed)) in hourly {
+            sqlx::query(
+                "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (webhook_id, hour_start) DO UPDATE
+             SET succeeded = webhook_hourly_stats.succeeded + excluded.succeeded,
+                 failed = webhook_hourly_stats.failed + excluded.failed",
+            )
+            .bind(webhook_id)
+            .bind(hour)
+            .bind(succeeded)
+            .bind(failed)
+            .execute(&mut *e)
+            .await?;
+        }
+    });
+    Ok(())
+}
+
+/// How stale "last delivery" may get while its outcome stays the same: every node's every
+/// batch rewriting the same webhook row would queue the nodes behind each other.
+const LAST_DELIVERY_GRANULARITY: Duration = Duration::from_secs(1);
+
+async fn note_last_delivery(
+    tx: &mut WriteTx,
+    webhook_id: i64,
+    at: Timestamp,
+    succeeded: bool,
+) -> Result<(), StoreError> {
+    let outcome = if succeeded {
+        DeliveryStatus::Succeeded
+    } else {
+        DeliveryStatus::Failed
+    };
+    on_tx!(tx, |e| {
+        sqlx::query(
+            "UPDATE webhooks SET last_delivery_at = $1, last_delivery_outcome = $2
+             WHERE id = $3
+               AND (last_delivery_at IS NULL
+                    OR last_delivery_at <= $4
+                    OR (last_delivery_at <= $1 AND last_delivery_outcome <> $2))",
+        )
+        .bind(at)
+        .bind(outcome)
+        .bind(webhook_id)
+        .bind(at.minus(LAST_DELIVERY_GRANULARITY))
+        .execute(&mut *e)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The failure streak; a success on a webhook with no streak changes (and locks) nothing.
+async fn note_streak(tx: &mut WriteTx, webhook_id: i64, streak: &Streak) -> Result<(), StoreError> {
+    on_tx!(tx, |e| {
+        sqlx::query(
+            "UPDATE webhooks SET
+               failed_in_a_row = CASE WHEN $2 THEN $3 ELSE failed_in_a_row + $3 END,
+               failed_in_a_row_since = CASE WHEN $3 = 0 THEN NULL
+                                            WHEN $2 OR failed_in_a_row_since IS NULL THEN $4
+                                            ELSE failed_in_a_row_since END,
+               last_failure = CASE WHEN $3 = 0 THEN NULL ELSE $5 END
+             WHERE id = $1
+               AND (NOT $2 OR $3 <> 0 OR failed_in_a_row <> 0
+                    OR failed_in_a_row_since IS NOT NULL OR last_failure IS NOT NULL)",
+        )
+        .bind(webhook_id)
+        .bind(streak.succeeded)
+        .bind(streak.failed)
+        .bind(streak.failed_since)
+        .bind(streak.last_answer.as_deref())
+        .execute(&mut *e)
+        .await?;
+    });
+    Ok(())
+}
+
+async fn note_receiver(
+    tx: &mut WriteTx,
+    webhook_id: i64,
+    change: &ReceiverChange<'_>,
+) -> Result<(), StoreError> {
+    let failing = change.failing;
+    on_tx!(tx, |e| {
+        sqlx::query(
+            "UPDATE webhooks SET
+               consecutive_failures = CASE WHEN $2 THEN $3 ELSE consecutive_failures + $3 END,
+               failing_since = CASE WHEN $4 IS NOT NULL
+                                    THEN COALESCE(CASE WHEN $2 THEN NULL ELSE failing_since END, $4)
+                                    WHEN $2 THEN NULL ELSE failing_since END,
+               failing_reason = CASE WHEN $4 IS NOT NULL THEN $5
+                                     WHEN $2 THEN NULL ELSE failing_reason END,
+               failing_code = CASE WHEN $4 IS NOT NULL THEN $8
+                                   WHEN $2 THEN NULL ELSE failing_code END,
+               next_probe_at = CASE WHEN $4 IS NOT NULL THEN $6
+                                    WHEN $2 THEN NULL ELSE next_probe_at END,
+               paused_until = CASE WHEN $7 IS NOT NULL
+                                    AND (paused_until IS NULL OR paused_until < $7)
+                                   THEN $7 ELSE paused_until END
+             WHERE id = $1",
+        )
+        .bind(webhook_id)
+        .bind(change.reset)
+        .bind(change.failures)
+        .bind(failing.map(|f| f.since))
+        .bind(failing.map(|f| f.reason.as_str()))
+        .bind(failing.map(|f| f.next_probe_at))
+        .bind(change.paused_until)
+        .bind(failing.map(|f| f.code))
+        .execute(&mut *e)
+        .await?;
+    });
+    Ok(())
+}

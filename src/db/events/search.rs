@@ -1,0 +1,224 @@
+//! The search index of event payloads: "order 7731" finds the events that quote it.
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::db::{Db, Reader, Source, StoreError, WriteTx};
+use crate::domain::SearchTerm;
+
+/// Events per multi-row INSERT of terms on SQLite: 2 parameters each.
+const TERMS_PER_INSERT: usize = 10_000;
+
+/// Each event's search terms, as (event id, its terms), in one statement per batch: on SQLite
+/// one FTS5 row per event (its terms as hex tokens), on PostgreSQL one array per event.
+pub(in crate::db) async fn insert_search_terms(
+    conn: &mut WriteTx,
+    rows: Vec<(i64, Vec<SearchTerm>)>,
+) -> Result<(), StoreError> {
+    let rows: Vec<(i64, Vec<SearchTerm>)> = rows
+        .into_iter()
+        .filter(|(_, terms)| !terms.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        WriteTx::Sqlite(tx) => {
+            for chunk in rows.chunks(TERMS_PER_INSERT) {
+                let mut insert =
+                    QueryBuilder::<Sqlite>::new("INSERT INTO event_search (rowid, terms) ");
+                insert.push_values(chunk, |mut row, (id, terms)| {
+                    let tokens: Vec<String> = terms.iter().map(|term| term.token()).collect();
+                    row.push_bind(id).push_bind(tokens.join(" "));
+                });
+                insert.build().execute(&mut **tx).await?;
+            }
+        }
+        WriteTx::Postgres(tx) => {
+            let (ids, terms): (Vec<i64>, Vec<String>) = rows
+                .into_iter()
+                .map(|(id, terms)| {
+                    let list: Vec<String> = terms.iter().map(|t| t.get().to_string()).collect();
+                    (id, format!("{{{}}}", list.join(",")))
+                })
+                .unzip();
+            sqlx::query(
+                "INSERT INTO event_search (event_id, terms)
+                 SELECT id, terms::bigint[] FROM UNNEST($1::bigint[], $2::text[]) AS t (id, terms)",
+            )
+            .bind(ids)
+            .bind(terms)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Events not indexed yet that a search reads one by one, at most.
+const UNINDEXED_READ_AT_MOST: i64 = 20_000;
+
+/// Events SQLite's indexer takes at once: one FTS5 segment each time.
+pub const INDEX_BATCH: i64 = 5_000;
+
+/// Indexes the search terms of up to `limit` events stored since the last pass (SQLite; on
+/// PostgreSQL they are indexed with the event). The events are read and their terms
+/// computed outside the write, which then only inserts them and moves the mark. Returns how
+/// many events it took.
+pub async fn index_quotes(db: &Db, limit: i64) -> Result<usize, StoreError> {
+    let Reader::Sqlite(reader) = db.reader() else {
+        return Ok(0);
+    };
+    let last: i64 = sqlx::query_scalar("SELECT last_event_id FROM search_progress")
+        .fetch_one(reader)
+        .await?;
+    let page: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, data, current_context, idempotency_key FROM events
+         WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(last)
+    .bind(limit)
+    .fetch_all(reader)
+    .await?;
+    let Some(&(newest, ..)) = page.last() else {
+        return Ok(0);
+    };
+    let rows: Vec<(i64, Vec<SearchTerm>)> = page
+        .iter()
+        .map(|(id, data, context, key)| (*id, terms_in(data, context, key.as_deref())))
+        .collect();
+    let mut tx = db.begin_write().await?;
+    // Another pass (a second process on the file) may have taken them meanwhile.
+    let moved = on_tx!(&mut tx, |e| sqlx::query(
+        "UPDATE search_progress SET last_event_id = $2 WHERE last_event_id = $1"
+    )
+    .bind(last)
+    .bind(newest)
+    .execute(e)
+    .await?
+    .rows_affected());
+    if moved == 0 {
+        return Ok(0);
+    }
+    insert_search_terms(&mut tx, rows).await?;
+    tx.commit().await?;
+    Ok(page.len())
+}
+
+/// An event's terms from its stored JSON text.
+pub(super) fn terms_in(data: &str, context: &str, key: Option<&str>) -> Vec<SearchTerm> {
+    let json = |text: &str| serde_json::from_str(text).unwrap_or_default();
+    crate::domain::terms_of(&json(data), &json(context), key)
+}
+
+/// The newest events (at most `limit`) that hold `term`, newest first.
+pub async fn quoting<'a>(
+    db: impl Into<Source<'a>>,
+    term: SearchTerm,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(match db.into() {
+        Source::Sqlite(place) => quoting_sqlite(&mut *place.hold().await?, term, limit).await?,
+        Source::Postgres(place) => quoting_postgres(&mut *place.hold().await?, term, limit).await?,
+    })
+}
+
+/// The indexed events, and those the indexer has not reached yet (a moment's worth, read
+/// and checked one by one), so an event is found as soon as it is acknowledged.
+async fn quoting_sqlite(
+    e: &mut sqlx::SqliteConnection,
+    term: SearchTerm,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let last: i64 = sqlx::query_scalar("SELECT last_event_id FROM search_progress")
+        .fetch_one(&mut *e)
+        .await?;
+    // Normally a moment's worth; while a large backlog is indexed (after an upgrade) only
+    // its newest part is read, and the rest is found once indexed.
+    let tail: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, data, current_context, idempotency_key FROM events
+         WHERE id > $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(last)
+    .bind(UNINDEXED_READ_AT_MOST)
+    .fetch_all(&mut *e)
+    .await?;
+    let mut found: Vec<i64> = tail
+        .iter()
+        .filter(|(_, data, context, key)| terms_in(data, context, key.as_deref()).contains(&term))
+        .map(|(id, ..)| *id)
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    let indexed: Vec<i64> = sqlx::query_scalar(
+        "SELECT rowid FROM event_search WHERE event_search MATCH $1 ORDER BY rowid DESC LIMIT $2",
+    )
+    .bind(format!("\"{}\"", term.token()))
+    .bind(limit - found.len() as i64)
+    .fetch_all(&mut *e)
+    .await?;
+    // A pass that committed between the two reads leaves an event in both.
+    found.extend(
+        indexed
+            .into_iter()
+            .filter(|id| !found.contains(id))
+            .collect::<Vec<_>>(),
+    );
+    Ok(found)
+}
+
+async fn quoting_postgres(
+    e: &mut sqlx::PgConnection,
+    term: SearchTerm,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    // Planned alone, "newest first with this term" walks the primary key backwards and tests
+    // every row: fast for a value in every event, seconds for a rare one. So: first the
+    // newest events' matches (a bounded range), and only if they are too few all matches
+    // through the GIN index, fenced off (MATERIALIZED) so the plan cannot walk instead.
+    let newest: Vec<i64> = sqlx::query_scalar(
+        "SELECT event_id FROM event_search
+         WHERE terms @> ARRAY[$1::bigint]
+           AND event_id > (SELECT COALESCE(MAX(event_id), 0) FROM event_search) - $3
+         ORDER BY event_id DESC LIMIT $2",
+    )
+    .bind(term.get())
+    .bind(limit)
+    .bind(NEWEST_EVENTS_FIRST)
+    .fetch_all(&mut *e)
+    .await?;
+    if newest.len() as i64 >= limit {
+        return Ok(newest);
+    }
+    sqlx::query_scalar(
+        "WITH matching AS MATERIALIZED (
+           SELECT event_id FROM event_search WHERE terms @> ARRAY[$1::bigint])
+         SELECT event_id FROM matching ORDER BY event_id DESC LIMIT $2",
+    )
+    .bind(term.get())
+    .bind(limit)
+    .fetch_all(&mut *e)
+    .await
+}
+
+/// How many of the newest events PostgreSQL looks through first for a quoted value.
+const NEWEST_EVENTS_FIRST: i64 = 100_000;
+
+/// What a customer could have quoted of these events: (id, data, context, idempotency key).
+pub async fn quotable<'a>(
+    db: impl Into<Source<'a>>,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, String, Option<String>)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_read!(db, |e, _, Backend| {
+        let mut query = QueryBuilder::<Backend>::new(
+            "SELECT id, data, current_context, idempotency_key FROM events WHERE id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        Ok(query.build_query_as().fetch_all(e).await?)
+    })
+}

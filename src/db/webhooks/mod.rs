@@ -1,0 +1,267 @@
+use std::time::Duration;
+
+use sqlx::QueryBuilder;
+
+use super::{StoreError, WriteTx};
+use crate::clock::Timestamp;
+use crate::domain::{ApiKeyChange, EventSelection, WebhookDraft, WebhookName, WebhookStatus};
+use crate::secrets::secret_box::{Purpose, SecretBox};
+
+mod reads;
+pub(in crate::db) mod secrets;
+mod stored;
+
+pub use reads::{
+    HourlyOutcomes, Waiting, count, ensure_exists, find, hourly_outcomes, list, look_alike, names,
+    waiting,
+};
+pub use stored::{FailureStreak, LastDelivery, Webhook};
+
+pub use secrets::{
+    SigningSecrets, api_key, backfill_signing_secrets, rotate_signing_secret, signing_secret,
+    signing_secrets,
+};
+use secrets::{new_signing_secret, seal_api_key};
+
+/// The window of the list's success rate.
+const SUCCESS_RATE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The list counts a webhook's pending and failed deliveries this far ("1000+" beyond), so
+/// a backlog of millions costs no more to show than a short one.
+pub const COUNTED_UP_TO: i64 = 1000;
+
+#[derive(Debug, Default, Clone)]
+pub struct WebhookFilter {
+    /// Part of the name (any case) or of the URL.
+    pub search: Option<String>,
+    pub status: Option<WebhookStatus>,
+    pub event_type: Option<String>,
+    /// Only active webhooks that are Failing.
+    pub failing: bool,
+    /// Failing first, then auto-disabled, paused, healthy and disabled; by name within.
+    pub by_health: bool,
+}
+
+/// Tries failed in a row after which an active webhook is Failing (whatever the cause), and
+/// receiver failures in a row that open its circuit: enough that a blip (one restart, one
+/// slow request) does not, few enough that a dead receiver is found within seconds.
+pub const FAILING_AFTER: i64 = 5;
+
+/// An active webhook that is Failing: its circuit is open or its last tries all failed.
+fn failing_sql() -> String {
+    format!(
+        "(w.status = 'active' AND (w.failing_since IS NOT NULL OR w.failed_in_a_row >= {FAILING_AFTER}))"
+    )
+}
+
+/// A new webhook with an id never used before, even by a deleted one.
+pub async fn create(
+    tx: &mut WriteTx,
+    secrets: &SecretBox,
+    draft: &WebhookDraft,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let api_key = match &draft.api_key {
+        ApiKeyChange::Set(key) => Some(seal_api_key(secrets, key)),
+        ApiKeyChange::Keep | ApiKeyChange::Remove => None,
+    };
+    let signing_secret = secrets.seal(Purpose::SigningSecret, &new_signing_secret());
+    refuse_look_alike(tx, &draft.name, None).await?;
+    let id: i64 = on_tx!(&mut *tx, |e| {
+        let id = sqlx::query_scalar(
+            "UPDATE webhook_ids SET last_id = last_id + 1 WHERE only_row = 1 RETURNING last_id",
+        )
+        .fetch_one(&mut *e)
+        .await?;
+        sqlx::query(
+            "INSERT INTO webhooks (id, name, name_folded, name_look_alike_key, url,
+                                   notification_type, all_events, api_key, signing_secret,
+                                   status, created_at, updated_at, max_per_second)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, $11)",
+        )
+        .bind(id)
+        .bind(draft.name.as_str())
+        .bind(draft.name.folded())
+        .bind(draft.name.look_alike_key())
+        .bind(draft.url.as_str())
+        .bind(draft.notification_type)
+        .bind(draft.events == EventSelection::All)
+        .bind(api_key)
+        .bind(signing_secret)
+        .bind(now)
+        .bind(draft.max_per_second.map(|max| i64::from(max.get())))
+        .execute(e)
+        .await
+        .map_err(|error| name_taken(error, &draft.name))?;
+        id
+    });
+    insert_events(tx, id, &draft.events).await?;
+    Ok(id)
+}
+
+pub async fn update(
+    tx: &mut WriteTx,
+    secrets: &SecretBox,
+    id: i64,
+    draft: &WebhookDraft,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    refuse_look_alike(tx, &draft.name, Some(id)).await?;
+    on_tx!(&mut *tx, |e| {
+        let mut query = QueryBuilder::new("UPDATE webhooks SET ");
+        // Another address is another receiver: what was learnt of the old one is forgotten.
+        for (column, kept) in RECEIVER_STATE {
+            query
+                .push(format!("{column} = CASE WHEN url = "))
+                .push_bind(draft.url.as_str())
+                .push(format!(" THEN {column} ELSE {kept} END, "));
+        }
+        query
+            .push("name = ")
+            .push_bind(draft.name.as_str())
+            .push(", name_folded = ")
+            .push_bind(draft.name.folded())
+            .push(", name_look_alike_key = ")
+            .push_bind(draft.name.look_alike_key())
+            .push(", url = ")
+            .push_bind(draft.url.as_str())
+            .push(", notification_type = ")
+            .push_bind(draft.notification_type)
+            .push(", all_events = ")
+            .push_bind(draft.events == EventSelection::All)
+            .push(", max_per_second = ")
+            .push_bind(draft.max_per_second.map(|max| i64::from(max.get())))
+            .push(", updated_at = ")
+            .push_bind(now);
+        if let Some(sealed) = sealed_api_key(secrets, &draft.api_key) {
+            query.push(", api_key = ").push_bind(sealed);
+        }
+        query.push(" WHERE id = ").push_bind(id);
+        let updated = query
+            .build()
+            .execute(&mut *e)
+            .await
+            .map_err(|error| name_taken(error, &draft.name))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM webhook_events WHERE webhook_id = $1")
+            .bind(id)
+            .execute(e)
+            .await?;
+    });
+    insert_events(tx, id, &draft.events).await
+}
+
+/// The API key column's new value, if it changes: `Some(None)` removes the key.
+fn sealed_api_key(secrets: &SecretBox, change: &ApiKeyChange) -> Option<Option<String>> {
+    match change {
+        ApiKeyChange::Keep => None,
+        ApiKeyChange::Remove => Some(None),
+        ApiKeyChange::Set(key) => Some(Some(seal_api_key(secrets, key))),
+    }
+}
+
+/// What the engine learnt of a webhook's receiver, each column with its value for a
+/// receiver it knows nothing of.
+const RECEIVER_STATE: [(&str, &str); 9] = [
+    ("consecutive_failures", "0"),
+    ("failed_in_a_row", "0"),
+    ("failed_in_a_row_since", "NULL"),
+    ("last_failure", "NULL"),
+    ("failing_since", "NULL"),
+    ("failing_reason", "NULL"),
+    ("failing_code", "NULL"),
+    ("next_probe_at", "NULL"),
+    ("paused_until", "NULL"),
+];
+
+/// Returns the webhook's name, for the confirmation.
+/// `reason` says why the system switched it; a person's change clears it. Switched on or off,
+/// a webhook starts afresh: what the engine learnt of its receiver is forgotten.
+pub async fn set_status(
+    tx: &mut WriteTx,
+    id: i64,
+    status: WebhookStatus,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let forget: Vec<String> = RECEIVER_STATE
+        .iter()
+        .map(|(column, fresh)| format!("{column} = {fresh}"))
+        .collect();
+    on_tx!(tx, |e| sqlx::query_scalar(&format!(
+        "UPDATE webhooks SET status = $1, status_reason = $2, updated_at = $3, {}
+         WHERE id = $4 RETURNING name",
+        forget.join(", ")
+    ))
+    .bind(status)
+    .bind(reason)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(e)
+    .await?
+    .ok_or(StoreError::NotFound))
+}
+
+/// Returns the deleted webhook's name, for the confirmation.
+pub async fn delete(tx: &mut WriteTx, id: i64) -> Result<String, StoreError> {
+    on_tx!(tx, |e| sqlx::query_scalar(
+        "DELETE FROM webhooks WHERE id = $1 RETURNING name"
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?
+    .ok_or(StoreError::NotFound))
+}
+
+/// Checked inside the write so the message can name the webhook it collides with; the
+/// unique index still refuses a look-alike committed by another node meanwhile.
+async fn refuse_look_alike(
+    tx: &mut WriteTx,
+    name: &WebhookName,
+    except: Option<i64>,
+) -> Result<(), StoreError> {
+    match look_alike(tx, name, except).await? {
+        Some(existing) => Err(StoreError::WebhookNameTaken { existing }),
+        None => Ok(()),
+    }
+}
+
+async fn insert_events(
+    tx: &mut WriteTx,
+    id: i64,
+    events: &EventSelection,
+) -> Result<(), StoreError> {
+    let EventSelection::Only(keys) = events else {
+        return Ok(());
+    };
+    on_tx!(tx, |e| {
+        let mut query = QueryBuilder::new("INSERT INTO webhook_events (webhook_id, event_type) ");
+        query.push_values(keys, |mut row, key| {
+            row.push_bind(id).push_bind(key.as_str());
+        });
+        query.build().execute(e).await?;
+    });
+    Ok(())
+}
+
+/// A name refused by the unique indexes: the look-alike was committed after
+/// [`refuse_look_alike`] looked, by another node, so its spelling is not known here.
+fn name_taken(error: sqlx::Error, name: &WebhookName) -> StoreError {
+    match &error {
+        // SQLite names the column ("webhooks.name_folded"), PostgreSQL the index.
+        sqlx::Error::Database(db)
+            if db.is_unique_violation()
+                && ["name_folded", "name_look_alike_key"].iter().any(|column| {
+                    db.constraint() == Some(&format!("webhooks_{column}"))
+                        || db.message().contains(&format!("webhooks.{column}"))
+                }) =>
+        {
+            StoreError::WebhookNameTaken {
+                existing: name.as_str().to_owned(),
+            }
+        }
+        _ => StoreError::Database(error),
+    }
+}

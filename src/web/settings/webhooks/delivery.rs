@@ -7,14 +7,12 @@ use askama::Template;
 use super::super::Tab;
 use super::super::confirm::{self, Confirmation};
 use super::detail_href;
-use super::log::RECOVER_BY_DEFAULT;
 use super::view::{self, Badge};
 use crate::actions;
 use crate::actions::Inbox;
 use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::db::StoreError;
-use crate::db::deliveries::{self, AttemptDetail, Delivery, DeliverySearch};
+use crate::db::deliveries::{self, AttemptDetail, Delivery};
 use crate::db::webhooks::{self, Webhook};
 use crate::delivery::sender::headers_of_every_try;
 use crate::domain::{DeliveryStatus, EventBody};
@@ -22,8 +20,8 @@ use crate::secrets::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::htmx::Htmx;
 use crate::web::layout::{Flash, Layout};
+use crate::web::render;
 use crate::web::session::CurrentUser;
-use crate::web::{HtmlForm, render};
 
 #[derive(Template)]
 #[template(path = "settings/webhooks/delivery.html")]
@@ -117,13 +115,7 @@ pub async fn show(
             .map(Timestamp::absolute),
         headers: headers_of_every_try(&delivery_id.to_string(), api_key.as_deref()),
         body: body(&delivery.event_type, event_time, &context, &data),
-        attempts: runs(
-            attempts
-                .into_iter()
-                .enumerate()
-                .map(|(index, attempt)| AttemptView::new(index + 1, attempt))
-                .collect(),
-        ),
+        attempts: runs(attempts),
         layout,
         webhook,
         delivery,
@@ -184,9 +176,10 @@ pub async fn redeliver(
 
 /// Consecutive failed tries that ended the same way (status, error, answer) as one run: four
 /// identical timeouts read as one, with their times.
-fn runs(attempts: Vec<AttemptView>) -> Vec<AttemptRun> {
+fn runs(attempts: Vec<AttemptDetail>) -> Vec<AttemptRun> {
     let mut runs: Vec<AttemptRun> = Vec::new();
-    for attempt in attempts {
+    for (index, attempt) in attempts.into_iter().enumerate() {
+        let attempt = AttemptView::new(index + 1, attempt);
         if let Some(run) = runs.last_mut()
             && !attempt.succeeded
             && !run.first.succeeded
@@ -275,131 +268,4 @@ impl AttemptView {
             signature: attempt.signature,
         }
     }
-}
-
-pub async fn confirm_test_event(
-    db: web::Data<Db>,
-    layout: Layout,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
-    if !webhook.status.is_active() {
-        return Err(StoreError::WebhookDisabled.into());
-    }
-    confirm::ask(
-        layout,
-        Tab::Webhooks,
-        Confirmation {
-            question: format!("Send a test event to {}?", webhook.name),
-            consequence: "A webhook.test event, signed like every delivery, is POSTed to".into(),
-            url: Some(webhook.url),
-            danger: false,
-            notes: vec![
-                "No other webhook gets it. It shows in the delivery log moments later.".into(),
-            ],
-            action: format!("{}/test-event", detail_href(webhook.id)),
-            fields: Vec::new(),
-            confirm: "Send test event".into(),
-            cancel_href: detail_href(webhook.id),
-        },
-    )
-}
-
-/// Sends a `webhook.test` event to this webhook only; the log shows it moments later.
-pub async fn send_test_event(
-    db: web::Data<Db>,
-    engine: web::Data<Inbox>,
-    user: CurrentUser,
-    htmx: Htmx,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let delivery = actions::deliveries::send_test_event(&db, &engine, &user.actor(), id).await?;
-    Flash::success(format!("Test event sent (delivery {delivery})"));
-    Ok(htmx.redirect(&format!("{}#delivery-log", detail_href(id))))
-}
-
-#[derive(serde::Deserialize)]
-pub struct RecoverForm {
-    #[serde(default)]
-    since: String,
-}
-
-fn recovery_start(form: &RecoverForm) -> Result<Timestamp, AppError> {
-    Timestamp::parse_utc_minutes(form.since.trim()).ok_or_else(|| {
-        AppError::BadRequest("Enter the time to recover from, like 2026-11-28T09:00 (UTC).".into())
-    })
-}
-
-/// Says how many failed deliveries a recovery would send again before it does.
-pub async fn confirm_recover(
-    db: web::Data<Db>,
-    layout: Layout,
-    id: web::Path<i64>,
-    form: web::Query<RecoverForm>,
-) -> Result<HttpResponse, AppError> {
-    let now = Timestamp::now();
-    let form = match form.since.trim() {
-        "" => RecoverForm {
-            since: now.minus(RECOVER_BY_DEFAULT).utc_minutes(),
-        },
-        _ => form.into_inner(),
-    };
-    let since = recovery_start(&form)?;
-    let webhook = webhooks::find(db.reader(), id.into_inner(), now).await?;
-    let search = DeliverySearch {
-        webhook_id: Some(webhook.id),
-        status: Some(DeliveryStatus::Failed),
-        created_from: Some(since),
-        ..DeliverySearch::default()
-    };
-    let failed = deliveries::count(db.reader(), &search).await?;
-    let what = match failed {
-        1 => "1 failed delivery".to_owned(),
-        n => format!("{n} failed deliveries"),
-    };
-    let mut notes = vec!["Each keeps its webhook-id and gets a fresh retry schedule.".to_owned()];
-    if !webhook.status.is_active() {
-        notes.push("The webhook is off: they wait until it is enabled again.".into());
-    }
-    confirm::ask(
-        layout,
-        Tab::Webhooks,
-        Confirmation {
-            question: format!("Recover {what} since {}?", since.absolute()),
-            consequence: format!("{what} of {} will be POSTed again to", webhook.name),
-            url: Some(webhook.url),
-            danger: false,
-            notes,
-            action: format!("{}/recover", detail_href(webhook.id)),
-            fields: vec![("since", form.since.trim().to_owned())],
-            confirm: if failed == 0 {
-                "Recover".into()
-            } else {
-                format!("Recover {what}")
-            },
-            cancel_href: format!("{}#delivery-log", detail_href(webhook.id)),
-        },
-    )
-}
-
-/// Queues every failed delivery since the chosen time again.
-pub async fn recover_failed(
-    db: web::Data<Db>,
-    engine: web::Data<Inbox>,
-    user: CurrentUser,
-    htmx: Htmx,
-    id: web::Path<i64>,
-    HtmlForm(form): HtmlForm<RecoverForm>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let since = recovery_start(&form)?;
-    let recovered =
-        actions::deliveries::recover_failed(&db, &engine, &user.actor(), id, since).await?;
-    Flash::success(match recovered {
-        0 => format!("No failed deliveries since {}", since.absolute()),
-        1 => "1 failed delivery queued again".to_owned(),
-        n => format!("{n} failed deliveries queued again"),
-    });
-    Ok(htmx.redirect(&format!("{}#delivery-log", detail_href(id))))
 }

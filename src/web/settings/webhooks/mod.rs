@@ -6,8 +6,10 @@ mod form;
 mod form_view;
 mod list;
 pub(super) mod log;
+mod recover;
 mod secret;
 mod status;
+mod test_event;
 mod verify;
 mod view;
 
@@ -75,22 +77,22 @@ pub fn pages() -> Vec<Page> {
         get(
             "/settings/webhooks/{id:[0-9]+}/recover",
             Admin,
-            delivery::confirm_recover,
+            recover::confirm_recover,
         ),
         post(
             "/settings/webhooks/{id:[0-9]+}/recover",
             Admin,
-            delivery::recover_failed,
+            recover::recover_failed,
         ),
         get(
             "/settings/webhooks/{id:[0-9]+}/test-event",
             Admin,
-            delivery::confirm_test_event,
+            test_event::confirm_test_event,
         ),
         post(
             "/settings/webhooks/{id:[0-9]+}/test-event",
             Admin,
-            delivery::send_test_event,
+            test_event::send_test_event,
         ),
         get(
             "/settings/webhooks/{id:[0-9]+}/deliveries",

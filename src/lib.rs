@@ -1,7 +1,6 @@
 pub mod actions;
 pub mod api;
 pub mod api_tokens;
-pub mod body_deadline;
 pub mod cli;
 pub mod clock;
 pub mod config;

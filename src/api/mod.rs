@@ -43,7 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .post(event_types::register),
             )
             .service(resource("/event-types/{key}", "PATCH").patch(event_types::change))
-            .service(resource("/deliveries", "GET, HEAD").route(get_or_head().to(deliveries::find)))
+            .service(
+                resource("/deliveries", "GET, HEAD")
+                    .route(get_or_head().to(deliveries::search::find)),
+            )
             .service(
                 resource("/webhooks", "GET, HEAD, POST")
                     .route(get_or_head().to(webhooks::list))

@@ -19,7 +19,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         event_types::list,
         event_types::register,
         event_types::change,
-        deliveries::find,
+        deliveries::search::find,
         webhooks::list,
         webhooks::create,
         webhooks::show,
@@ -32,7 +32,7 @@ use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
         deliveries::send_test_event,
         deliveries::recover,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, deliveries::FoundStatus)),
+    components(schemas(error::ErrorBody, error::ErrorDetail, deliveries::search::FoundStatus)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -3,40 +3,31 @@
 //! the ingest writer stores what was acknowledged, background tasks drain on the one
 //! cancellation token, and only then does the database close.
 
+mod server;
+
+use server::serve;
+
 use std::net::TcpListener;
 
-use actix_session::SessionMiddleware;
-use actix_session::config::{BrowserSession, TtlExtensionPolicy};
-use actix_web::cookie::time::Duration as CookieDuration;
-use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer, web};
-use actix_web_flash_messages::FlashMessagesFramework;
+use actix_web::web;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing_actix_web::TracingLogger;
 
 use crate::actions::{self, Actor};
-use crate::api;
 use crate::api_tokens::TokenCache;
-use crate::body_deadline::{BodyTimeout, body_deadline};
-use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::db::sessions::DbSessionStore;
 use crate::db::{Db, StoreError, users, webhooks};
 use crate::delivery;
 use crate::delivery::retry::RetrySchedule;
 use crate::domain::{Email, Password};
+use crate::http::body_deadline::BodyTimeout;
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::secret_key::{KeyError, MasterKey};
 use crate::secrets::secret_box::SecretBox;
 use crate::secrets::token::random_token;
-use crate::web as console;
 use crate::web::client::TrustedProxies;
-use crate::web::error::render_error_page;
-use crate::web::session::{ActivityStep, FlashStore};
 use crate::web::sign_in::SetupToken;
 
 /// The setup link's token: 192 bits, used once.
@@ -174,85 +165,6 @@ fn listen_error(settings: &Settings) -> impl Fn(std::io::Error) -> StartupError 
     }
 }
 
-/// The HTTP server: middleware from the outside in, then health, API and console routes.
-fn serve(
-    listener: TcpListener,
-    shared: Shared,
-    settings: &Settings,
-    cookie_key: Key,
-) -> std::io::Result<Server> {
-    let sessions = SessionSettings {
-        store: DbSessionStore::new(shared.db.get_ref().clone(), Timestamp::now),
-        key: cookie_key,
-        secure: settings.is_https(),
-        idle: CookieDuration::try_from(*settings.session_idle_timeout)
-            .unwrap_or(CookieDuration::hours(8)),
-    };
-    let activity_step = ActivityStep::for_idle_timeout(*settings.session_idle_timeout);
-    Ok(HttpServer::new(move || {
-        let flashes = FlashMessagesFramework::builder(FlashStore::default()).build();
-        App::new()
-            .wrap(from_fn(body_deadline))
-            .wrap(ErrorHandlers::new().default_handler(render_error_page))
-            .wrap(flashes)
-            .wrap(sessions.middleware())
-            .wrap(from_fn(console::outage::database_outage))
-            .wrap(security_headers())
-            .wrap(TracingLogger::default())
-            .app_data(shared.body_timeout)
-            .app_data(activity_step)
-            .app_data(shared.db.clone())
-            .app_data(shared.secrets.clone())
-            .app_data(shared.setup.clone())
-            .app_data(shared.ingestor.clone())
-            .app_data(shared.token_cache.clone())
-            .app_data(shared.metrics.clone())
-            .app_data(shared.engine_health.clone())
-            .app_data(shared.engine_inbox.clone())
-            .app_data(shared.trusted_proxies.clone())
-            .app_data(shared.retry_schedule.clone())
-            .configure(console::public)
-            .configure(api::routes)
-            .configure(console::pages)
-    })
-    .listen(listener)?
-    .run())
-}
-
-#[derive(Clone)]
-struct SessionSettings {
-    store: DbSessionStore,
-    key: Key,
-    secure: bool,
-    idle: CookieDuration,
-}
-
-impl SessionSettings {
-    fn middleware(&self) -> SessionMiddleware<DbSessionStore> {
-        SessionMiddleware::builder(self.store.clone(), self.key.clone())
-            // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only
-            // and for the whole site.
-            .cookie_name(
-                if self.secure {
-                    "__Host-wc_session"
-                } else {
-                    "wc_session"
-                }
-                .into(),
-            )
-            .cookie_secure(self.secure)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Strict)
-            .session_lifecycle(
-                BrowserSession::default()
-                    .state_ttl(self.idle)
-                    // Extended when the guard notes activity: a live refresh is not activity.
-                    .state_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
-            )
-            .build()
-    }
-}
-
 /// With no user yet, creates the admin named by the environment or returns a token for the
 /// one-time setup link.
 async fn first_admin(db: &Db, settings: &Settings) -> Result<Option<String>, StartupError> {
@@ -292,18 +204,4 @@ async fn backfill_signing_secrets(db: &Db, secrets: &SecretBox) -> Result<(), St
     webhooks::backfill_signing_secrets(&mut tx, secrets).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// htmx is configured by a meta tag, so pages need no inline script or style. Responses
-/// that set their own caching (static assets) keep it; everything else is never stored.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; \
-             frame-ancestors 'none'; form-action 'self'",
-        ))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Cache-Control", "no-store"))
 }

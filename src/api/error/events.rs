@@ -1,0 +1,97 @@
+//! Refusals of published events: types the catalog does not take, and a database that
+//! cannot store them now.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+
+use super::{ApiError, RETRY_AFTER};
+use crate::db::Outage;
+
+impl ApiError {
+    pub fn unknown_event_type(key: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_event_type",
+            format!("“{key}” is not in the event catalog."),
+        )
+    }
+
+    pub fn archived_event_type(key: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "archived_event_type",
+            format!(
+                "“{key}” is archived: it is kept for earlier deliveries but no longer published. \
+                 Restore it with PATCH /api/v1/event-types/{key} {{\"archived\": false}} to publish it again."
+            ),
+        )
+    }
+
+    pub fn catalog_full(limit: usize) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "catalog_full",
+            format!(
+                "The catalog holds {limit} event types that are not archived, the most it can. \
+                 Archive types no longer published (PATCH /api/v1/event-types/{{key}} \
+                 {{\"archived\": true}}) to make room."
+            ),
+        )
+    }
+
+    pub fn reserved_event_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "reserved_event_type",
+            "webhook.test is sent only by “Send test event”, to one webhook.",
+        )
+    }
+
+    /// The database did not take the request: down, not answering within the wait, or
+    /// out of disk space. Nothing was changed unless the message says otherwise.
+    pub fn unavailable(outage: &Outage) -> Self {
+        let (status, code, message) = match outage {
+            Outage::Unreachable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The database is unreachable; nothing was accepted. Try again after Retry-After.",
+            ),
+            Outage::DiskFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "The database's disk is full; nothing was accepted. Try again after Retry-After.",
+            ),
+        };
+        Self {
+            retry_after: Some(RETRY_AFTER),
+            ..Self::new(status, code, message)
+        }
+    }
+
+    /// The event could not be stored, for a reason that is not the database's state.
+    pub fn not_stored() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The event could not be stored; nothing was accepted. Try again.",
+        )
+    }
+
+    /// The event was not stored in time: the database took longer than the wait. A retry
+    /// with the same `Idempotency-Key` stores it once, whatever became of this try.
+    pub fn not_stored_in_time(wait: Duration) -> Self {
+        Self {
+            retry_after: Some(RETRY_AFTER),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!(
+                    "The database did not answer within {} s. Try again after Retry-After, \
+                     with the same Idempotency-Key so that the event is stored once.",
+                    wait.as_secs_f64()
+                ),
+            )
+        }
+    }
+}

@@ -38,113 +38,127 @@ impl Default for Metrics {
     fn default() -> Self {
         let registry =
             Registry::new_custom(Some("webhook_console".into()), None).expect("a valid prefix");
-        let metrics = Self {
-            events_accepted: IntCounter::new(
-                "events_accepted_total",
-                "Events stored and acknowledged",
+        let r = &registry;
+        let events_accepted =
+            IntCounter::new("events_accepted_total", "Events stored and acknowledged");
+        let attempt_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "attempt_duration_seconds",
+                "Time from sending to the answer",
             )
-            .expect("valid metric"),
-            deliveries: IntCounterVec::new(
-                Opts::new(
-                    "deliveries_total",
-                    "Delivery attempts by what they meant for the delivery",
-                ),
-                &["outcome"],
-            )
-            .expect("valid metric"),
-            attempts: IntCounterVec::new(
-                Opts::new("attempts_total", "Attempts by error code (none: delivered)"),
-                &["error_code"],
-            )
-            .expect("valid metric"),
-            attempt_seconds: Histogram::with_opts(
-                HistogramOpts::new(
-                    "attempt_duration_seconds",
-                    "Time from sending to the answer",
-                )
-                .buckets(vec![
-                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0,
-                ]),
-            )
-            .expect("valid metric"),
-            in_flight: IntGauge::new("deliveries_in_flight", "Sends under way")
-                .expect("valid metric"),
-            queue_depth: IntGauge::new("queue_depth", "Deliveries pending for active webhooks")
-                .expect("valid metric"),
-            oldest_due_seconds: IntGauge::new(
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0,
+            ]),
+        );
+        let (failing_since, next_probe, paused_until) = per_webhook(r);
+        let (database_up, database_disk_full) = database(r);
+        Self {
+            events_accepted: registered(r, events_accepted),
+            deliveries: counters(
+                r,
+                "deliveries_total",
+                "Delivery attempts by what they meant for the delivery",
+                "outcome",
+            ),
+            attempts: counters(
+                r,
+                "attempts_total",
+                "Attempts by error code (none: delivered)",
+                "error_code",
+            ),
+            attempt_seconds: registered(r, attempt_seconds),
+            in_flight: gauge(r, "deliveries_in_flight", "Sends under way"),
+            queue_depth: gauge(r, "queue_depth", "Deliveries pending for active webhooks"),
+            oldest_due_seconds: gauge(
+                r,
                 "oldest_due_seconds",
                 "How long the oldest due delivery has waited (0 when none is due)",
-            )
-            .expect("valid metric"),
-            webhooks_failing: IntGauge::new(
+            ),
+            webhooks_failing: gauge(
+                r,
                 "webhooks_failing",
                 "Active webhooks whose receiver keeps failing: deliveries wait for a probe",
-            )
-            .expect("valid metric"),
-            webhooks_paused: IntGauge::new(
+            ),
+            webhooks_paused: gauge(
+                r,
                 "webhooks_paused",
                 "Active webhooks paused by their receiver's Retry-After",
-            )
-            .expect("valid metric"),
-            failing_since: IntGaugeVec::new(
-                Opts::new(
-                    "webhook_failing_since_seconds",
-                    "Since when (Unix seconds) a Failing webhook has failed, with its last failure's code",
-                ),
-                &["webhook_id", "reason"],
-            )
-            .expect("valid metric"),
-            next_probe: IntGaugeVec::new(
-                Opts::new(
-                    "webhook_next_probe_seconds",
-                    "When (Unix seconds) a Failing webhook's receiver is next probed",
-                ),
-                &["webhook_id"],
-            )
-            .expect("valid metric"),
-            paused_until: IntGaugeVec::new(
-                Opts::new(
-                    "webhook_paused_until_seconds",
-                    "Until when (Unix seconds) a webhook's receiver asked to be sent nothing",
-                ),
-                &["webhook_id"],
-            )
-            .expect("valid metric"),
-            database_up: IntGauge::new(
-                "database_up",
-                "1 while the database answers; 0 while it is unreachable (writes are refused)",
-            )
-            .expect("valid metric"),
-            database_disk_full: IntGauge::new(
-                "database_disk_full",
-                "1 while writes fail for want of disk space (new events are refused)",
-            )
-            .expect("valid metric"),
+            ),
+            failing_since,
+            next_probe,
+            paused_until,
+            database_up,
+            database_disk_full,
             registry,
-        };
-        for collector in [
-            Box::new(metrics.events_accepted.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(metrics.deliveries.clone()),
-            Box::new(metrics.attempts.clone()),
-            Box::new(metrics.attempt_seconds.clone()),
-            Box::new(metrics.in_flight.clone()),
-            Box::new(metrics.queue_depth.clone()),
-            Box::new(metrics.oldest_due_seconds.clone()),
-            Box::new(metrics.webhooks_failing.clone()),
-            Box::new(metrics.webhooks_paused.clone()),
-            Box::new(metrics.failing_since.clone()),
-            Box::new(metrics.next_probe.clone()),
-            Box::new(metrics.paused_until.clone()),
-            Box::new(metrics.database_up.clone()),
-            Box::new(metrics.database_disk_full.clone()),
-        ] {
-            metrics
-                .registry
-                .register(collector)
-                .expect("each metric is registered once");
         }
-        metrics
     }
+}
+
+/// Each Failing or paused webhook's times: failing since, next probe, paused until.
+fn per_webhook(registry: &Registry) -> (IntGaugeVec, IntGaugeVec, IntGaugeVec) {
+    (
+        gauges(
+            registry,
+            "webhook_failing_since_seconds",
+            "Since when (Unix seconds) a Failing webhook has failed, with its last failure's code",
+            &["webhook_id", "reason"],
+        ),
+        gauges(
+            registry,
+            "webhook_next_probe_seconds",
+            "When (Unix seconds) a Failing webhook's receiver is next probed",
+            &["webhook_id"],
+        ),
+        gauges(
+            registry,
+            "webhook_paused_until_seconds",
+            "Until when (Unix seconds) a webhook's receiver asked to be sent nothing",
+            &["webhook_id"],
+        ),
+    )
+}
+
+/// Whether the database answers, and whether its disk is full.
+fn database(registry: &Registry) -> (IntGauge, IntGauge) {
+    (
+        gauge(
+            registry,
+            "database_up",
+            "1 while the database answers; 0 while it is unreachable (writes are refused)",
+        ),
+        gauge(
+            registry,
+            "database_disk_full",
+            "1 while writes fail for want of disk space (new events are refused)",
+        ),
+    )
+}
+
+/// A metric, registered: the names and help texts are fixed, so neither step can fail.
+fn registered<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: prometheus::Result<M>,
+) -> M {
+    let metric = metric.expect("valid metric");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("each metric is registered once");
+    metric
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    registered(registry, IntGauge::new(name, help))
+}
+
+fn gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    registered(registry, IntGaugeVec::new(Opts::new(name, help), labels))
+}
+
+fn counters(registry: &Registry, name: &str, help: &str, label: &str) -> IntCounterVec {
+    registered(
+        registry,
+        IntCounterVec::new(Opts::new(name, help), &[label]),
+    )
 }
 
 impl Metrics {

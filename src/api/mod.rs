@@ -24,18 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(from_fn(auth::authenticate))
-            .app_data(
-                web::PathConfig::default()
-                    .error_handler(|_, _| ApiError::not_found("resource").into()),
-            )
-            .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                ApiError::validation(
-                    actix_web::http::StatusCode::BAD_REQUEST,
-                    &format!("The query string cannot be read: {error}."),
-                    Default::default(),
-                )
-                .into()
-            }))
+            .app_data(path_config())
+            .app_data(query_config())
             .service(resource("/events", "POST").post(events::publish))
             .service(
                 resource("/event-types", "GET, HEAD, POST")
@@ -77,6 +67,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .default_service(web::to(not_found)),
     );
+}
+
+/// A path naming something that cannot exist (an id that is not a number) is not found.
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into())
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        ApiError::validation(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            &format!("The query string cannot be read: {error}."),
+            Default::default(),
+        )
+        .into()
+    })
 }
 
 /// A resource that answers other methods than `allow` with the API's 405.

@@ -79,6 +79,18 @@ pub struct AuditFilter {
     pub changes_only: bool,
 }
 
+impl AuditFilter {
+    /// Whether it leaves any entry out.
+    pub fn is_narrowed(&self) -> bool {
+        self.search.is_some()
+            || self.actor.is_some()
+            || self.action.is_some()
+            || self.changes_only
+            || self.from.is_some()
+            || self.until.is_some()
+    }
+}
+
 pub async fn count<'a>(db: impl Into<Source<'a>>, filter: &AuditFilter) -> Result<i64, StoreError> {
     on_read!(db, |e, d| {
         let mut query = QueryBuilder::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");

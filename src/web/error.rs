@@ -108,29 +108,13 @@ struct ErrorToast {
 pub fn render_error_page<B: MessageBody>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    // The API answers its errors in JSON itself. The path as the router decoded it: the
-    // API's routes were chosen by that spelling.
-    if response
-        .request()
-        .match_info()
-        .as_str()
-        .starts_with("/api/")
-    {
-        return Ok(ErrorHandlerResponse::Response(
-            response.map_into_left_body(),
-        ));
-    }
-    let error = response.response().error();
-    let has_body = !matches!(
-        response.response().body().size(),
-        BodySize::Sized(0) | BodySize::None
-    );
-    if error.is_none() && has_body {
+    if answers_for_itself(&response) {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));
     }
     let status = response.status();
+    let error = response.response().error();
     let app_error = error.and_then(|error| error.as_error::<AppError>());
     // The outage middleware outside turns this into the page that names the outage.
     if let (Some(AppError::Store(error)), Some(db)) =
@@ -139,11 +123,7 @@ pub fn render_error_page<B: MessageBody>(
         db.saw(error);
     }
     if status.is_server_error() {
-        match (app_error, error) {
-            (Some(app_error), _) => tracing::error!("{}", error_chain(app_error)),
-            (None, Some(error)) => tracing::error!("{error}"),
-            (None, None) => tracing::error!("request failed with {status}"),
-        }
+        log_server_error(status, app_error, error);
     }
     let (title, default_message) = wording(status);
     let message = app_error
@@ -171,6 +151,34 @@ pub fn render_error_page<B: MessageBody>(
     Ok(ErrorHandlerResponse::Response(
         response.map_into_right_body(),
     ))
+}
+
+/// The API answers its errors in JSON itself, and a response that chose its own error
+/// body (a form shown again with 422) keeps it.
+fn answers_for_itself<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
+    // The path as the router decoded it: the API's routes were chosen by that spelling.
+    let api = response
+        .request()
+        .match_info()
+        .as_str()
+        .starts_with("/api/");
+    let has_body = !matches!(
+        response.response().body().size(),
+        BodySize::Sized(0) | BodySize::None
+    );
+    api || (response.response().error().is_none() && has_body)
+}
+
+fn log_server_error(
+    status: StatusCode,
+    app_error: Option<&AppError>,
+    error: Option<&actix_web::Error>,
+) {
+    match (app_error, error) {
+        (Some(app_error), _) => tracing::error!("{}", error_chain(app_error)),
+        (None, Some(error)) => tracing::error!("{error}"),
+        (None, None) => tracing::error!("request failed with {status}"),
+    }
 }
 
 /// The message goes to the page's toast area, whatever an htmx request aimed at.

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Tab, time_filter};
-use crate::db::audit::AuditFilter;
+use crate::db::audit::{AuditFilter, Entry as AuditEntry};
 use crate::db::{Db, audit};
 use crate::domain::AuditAction;
 use crate::domain::paging::{LOG_PAGE_SIZE, Pager};
@@ -127,29 +127,9 @@ async fn list(
     let entries = audit::list(db.reader(), &filter, pager)
         .await?
         .into_iter()
-        .map(|entry| EntryRow {
-            at: entry.at.absolute_seconds(),
-            actor: entry.actor,
-            action: entry.action.label(),
-            target_href: target_href(&entry.target_type, &entry.target),
-            target_type: entry.target_type,
-            target: entry.target,
-            summary: entry.summary,
-        })
+        .map(EntryRow::new)
         .collect();
-    let actions = std::iter::once((
-        CHANGES_ONLY.to_owned(),
-        "Changes only (no sign-ins)".to_owned(),
-        filter.changes_only,
-    ))
-    .chain(AuditAction::ALL.into_iter().map(|action| {
-        (
-            action.key().to_owned(),
-            action.label().to_owned(),
-            Some(action) == filter.action,
-        )
-    }))
-    .collect();
+    let actions = action_choices(&filter);
     let actors = audit::actors(db.reader())
         .await?
         .into_iter()
@@ -168,12 +148,7 @@ async fn list(
         layout,
         title: "Audit Log".into(),
         tab: Tab::Audit,
-        filtered: filter.search.is_some()
-            || filter.actor.is_some()
-            || filter.action.is_some()
-            || filter.changes_only
-            || filter.from.is_some()
-            || filter.until.is_some(),
+        filtered: filter.is_narrowed(),
         query,
         actions,
         actors,
@@ -183,4 +158,35 @@ async fn list(
         pagination,
     };
     render(status, &audit_page)
+}
+
+/// The action filter's choices: changes only, then each action; the chosen one marked.
+fn action_choices(filter: &AuditFilter) -> Vec<(String, String, bool)> {
+    std::iter::once((
+        CHANGES_ONLY.to_owned(),
+        "Changes only (no sign-ins)".to_owned(),
+        filter.changes_only,
+    ))
+    .chain(AuditAction::ALL.into_iter().map(|action| {
+        (
+            action.key().to_owned(),
+            action.label().to_owned(),
+            Some(action) == filter.action,
+        )
+    }))
+    .collect()
+}
+
+impl EntryRow {
+    fn new(entry: AuditEntry) -> Self {
+        Self {
+            at: entry.at.absolute_seconds(),
+            actor: entry.actor,
+            action: entry.action.label(),
+            target_href: target_href(&entry.target_type, &entry.target),
+            target_type: entry.target_type,
+            target: entry.target,
+            summary: entry.summary,
+        }
+    }
 }

@@ -4,7 +4,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::Tab;
-use crate::db::{Db, event_types};
+use crate::db::Db;
+use crate::db::event_types::{self, EventType};
 use crate::domain::EventBody;
 use crate::web::error::AppError;
 use crate::web::{layout::Layout, render};
@@ -66,13 +67,7 @@ pub async fn catalog(
     let mut shown = 0;
     let mut archived = Vec::new();
     for event_type in event_types::list(db.reader()).await? {
-        let matches = [
-            &event_type.key.to_string(),
-            &event_type.description,
-            &event_type.group,
-        ]
-        .iter()
-        .any(|text| text.to_lowercase().contains(&wanted));
+        let matches = mentions(&event_type, &wanted);
         if let Some(at) = event_type.archived_at {
             if matches {
                 archived.push(ArchivedView {
@@ -91,22 +86,11 @@ pub async fn catalog(
             continue;
         }
         shown += 1;
-        let body = EventBody {
-            event_time: EXAMPLE_EVENT_TIME,
-            event_type: event_type.key.as_str(),
-            current_context: &serde_json::json!({}),
-            data: &event_type.example_data,
-        };
         let used_by = match event_type.key.is_subscribable() {
             true => chosen.get(event_type.key.as_str()).copied().unwrap_or(0) + all_events,
             false => 0,
         };
-        let view = EventTypeView {
-            used_by,
-            key: event_type.key.to_string(),
-            description: event_type.description,
-            example_body: serde_json::to_string_pretty(&body).unwrap_or_default(),
-        };
+        let view = EventTypeView::new(&event_type, used_by);
         match groups.last_mut() {
             Some(group) if group.name == event_type.group => group.types.push(view),
             _ => groups.push(GroupView {
@@ -128,4 +112,32 @@ pub async fn catalog(
             archived,
         },
     )
+}
+
+/// Whether the type's key, description or group holds the (lowercased) search.
+fn mentions(event_type: &EventType, wanted: &str) -> bool {
+    [
+        &event_type.key.to_string(),
+        &event_type.description,
+        &event_type.group,
+    ]
+    .iter()
+    .any(|text| text.to_lowercase().contains(wanted))
+}
+
+impl EventTypeView {
+    fn new(event_type: &EventType, used_by: i64) -> Self {
+        let body = EventBody {
+            event_time: EXAMPLE_EVENT_TIME,
+            event_type: event_type.key.as_str(),
+            current_context: &serde_json::json!({}),
+            data: &event_type.example_data,
+        };
+        Self {
+            used_by,
+            key: event_type.key.to_string(),
+            description: event_type.description.clone(),
+            example_body: serde_json::to_string_pretty(&body).unwrap_or_default(),
+        }
+    }
 }

@@ -63,31 +63,7 @@ impl FormView {
         layout: &Layout,
     ) -> Self {
         let all_events = input.events.iter().any(|key| key == EventSelection::ALL);
-        let mut groups: Vec<EventGroup> = Vec::new();
-        for event_type in catalog.iter().filter(|t| t.key.is_subscribable()) {
-            let option = EventOption {
-                key: event_type.key.to_string(),
-                description: event_type.description.clone(),
-                checked: input
-                    .events
-                    .iter()
-                    .any(|key| key == event_type.key.as_str()),
-            };
-            match groups.last_mut() {
-                Some(group) if group.name == event_type.group => group.types.push(option),
-                _ => groups.push(EventGroup {
-                    name: event_type.group.clone(),
-                    types: vec![option],
-                }),
-            }
-        }
-        if matches!(mode, Mode::Edit { .. }) {
-            // What the webhook has now comes first, so a change starts from it.
-            for group in &mut groups {
-                group.types.sort_by_key(|option| !option.checked);
-            }
-            groups.sort_by_key(|group| !group.types.iter().any(|option| option.checked));
-        }
+        let groups = event_groups(catalog, &input, matches!(mode, Mode::Edit { .. }));
         let (heading, action, submit_label, cancel_href, stored_api_key) = match mode {
             Mode::Create => (
                 "Create Webhook".to_owned(),
@@ -194,4 +170,34 @@ fn message_of(error: &ValidationError) -> String {
         .message
         .as_ref()
         .map_or_else(|| error.code.to_string(), ToString::to_string)
+}
+
+/// The subscribable types by group, those `input` chose ticked; when editing, what the
+/// webhook has now comes first, so a change starts from it.
+fn event_groups(catalog: &[EventType], input: &WebhookInput, edit: bool) -> Vec<EventGroup> {
+    let mut groups: Vec<EventGroup> = Vec::new();
+    for event_type in catalog.iter().filter(|t| t.key.is_subscribable()) {
+        let option = EventOption {
+            key: event_type.key.to_string(),
+            description: event_type.description.clone(),
+            checked: input
+                .events
+                .iter()
+                .any(|key| key == event_type.key.as_str()),
+        };
+        match groups.last_mut() {
+            Some(group) if group.name == event_type.group => group.types.push(option),
+            _ => groups.push(EventGroup {
+                name: event_type.group.clone(),
+                types: vec![option],
+            }),
+        }
+    }
+    if edit {
+        for group in &mut groups {
+            group.types.sort_by_key(|option| !option.checked);
+        }
+        groups.sort_by_key(|group| !group.types.iter().any(|option| option.checked));
+    }
+    groups
 }

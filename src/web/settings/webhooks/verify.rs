@@ -11,6 +11,7 @@ use super::super::Tab;
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, webhooks};
 use crate::delivery::signature::{self, Finding, Received, SigningKey};
+use crate::secrets::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::layout::Layout;
 use crate::web::{HtmlForm, render};
@@ -67,23 +68,14 @@ pub async fn form(
 
 pub async fn check(
     db: web::Data<Db>,
-    secrets: web::Data<crate::secrets::secret_box::SecretBox>,
+    secrets: web::Data<SecretBox>,
     layout: Layout,
     id: web::Path<i64>,
     HtmlForm(input): HtmlForm<RequestInput>,
 ) -> Result<HttpResponse, AppError> {
     let now = Timestamp::now();
     let webhook = webhooks::find(db.reader(), id.into_inner(), now).await?;
-    let missing: Vec<&'static str> = [
-        ("webhook-id", &input.webhook_id),
-        ("webhook-timestamp", &input.webhook_timestamp),
-        ("webhook-signature", &input.webhook_signature),
-        ("body", &input.body),
-    ]
-    .into_iter()
-    .filter(|(_, value)| value.trim().is_empty())
-    .map(|(name, _)| name)
-    .collect();
+    let missing = missing_fields(&input);
     if !missing.is_empty() {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -95,17 +87,7 @@ pub async fn check(
             None,
         );
     }
-    let stored = webhooks::signing_secrets(db.reader(), &secrets, webhook.id).await?;
-    // A stored secret that does not read is a storage fault, not the visitor's.
-    let key = |secret: &str| {
-        SigningKey::parse(secret)
-            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
-    };
-    let current = key(&stored.current)?;
-    let previous = match &stored.previous {
-        Some((secret, until)) => Some((key(secret)?, *until)),
-        None => None,
-    };
+    let (current, previous) = signing_keys(&db, &secrets, webhook.id).await?;
     let finding = signature::check(
         &Received {
             id: &input.webhook_id,
@@ -126,6 +108,39 @@ pub async fn check(
         Vec::new(),
         Some(verdict),
     )
+}
+
+/// The parts of the request left empty, by name.
+fn missing_fields(input: &RequestInput) -> Vec<&'static str> {
+    [
+        ("webhook-id", &input.webhook_id),
+        ("webhook-timestamp", &input.webhook_timestamp),
+        ("webhook-signature", &input.webhook_signature),
+        ("body", &input.body),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.trim().is_empty())
+    .map(|(name, _)| name)
+    .collect()
+}
+
+/// The webhook's signing key, and the one a rotation replaced with when it stops signing.
+async fn signing_keys(
+    db: &Db,
+    secrets: &SecretBox,
+    webhook_id: i64,
+) -> Result<(SigningKey, Option<(SigningKey, Timestamp)>), AppError> {
+    let stored = webhooks::signing_secrets(db.reader(), secrets, webhook_id).await?;
+    // A stored secret that does not read is a storage fault, not the visitor's.
+    let key = |secret: &str| {
+        SigningKey::parse(secret)
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+    };
+    let previous = match &stored.previous {
+        Some((secret, until)) => Some((key(secret)?, *until)),
+        None => None,
+    };
+    Ok((key(&stored.current)?, previous))
 }
 
 fn page(
@@ -159,55 +174,7 @@ impl Verdict {
                 sent_at,
                 previous_until,
                 line_endings,
-            } => {
-                let mut details = Vec::new();
-                let mut genuine = true;
-                if let Some(until) = previous_until {
-                    if *until <= *sent_at {
-                        genuine = false;
-                        details.push(format!(
-                            "It was signed with the secret that a rotation replaced, after that \
-                             secret stopped signing ({}): it was not sent by this console.",
-                            until.absolute()
-                        ));
-                    } else {
-                        details.push(format!(
-                            "It was signed with the previous secret, which signs beside the new \
-                             one until {}. Receivers should switch to the new secret before then.",
-                            until.absolute()
-                        ));
-                    }
-                }
-                let age_seconds = sent_at.until(now).as_secs() as i64;
-                let ahead_seconds = now.until(*sent_at).as_secs() as i64;
-                if age_seconds.max(ahead_seconds) > TOLERANCE_SECONDS {
-                    details.push(format!(
-                        "Its timestamp ({}) is more than 5 minutes from now, so a receiver that \
-                         checks the timestamp, as the Standard Webhooks libraries do, refuses it \
-                         as a possible replay.",
-                        sent_at.absolute()
-                    ));
-                }
-                if *line_endings {
-                    details.push(
-                        "It matches once the pasted body's line endings are read as \\n: receivers \
-                         must verify the raw bytes they got."
-                            .into(),
-                    );
-                }
-                let headline = match genuine {
-                    true => format!(
-                        "Genuine: this webhook's secret signed it, sent {}.",
-                        sent_at.absolute()
-                    ),
-                    false => "Not genuine.".into(),
-                };
-                Self {
-                    genuine,
-                    headline,
-                    details,
-                }
-            }
+            } => Self::genuine(*sent_at, *previous_until, *line_endings, now),
             Finding::NoMatch => Self {
                 genuine: false,
                 headline: "Not genuine: the signature does not match.".into(),
@@ -232,6 +199,62 @@ impl Verdict {
                 headline: "The webhook-timestamp cannot be read.".into(),
                 details: vec!["It is whole seconds since 1970, like 1733475600.".into()],
             },
+        }
+    }
+
+    /// A signature this webhook's secret made, and what still makes a receiver refuse it.
+    fn genuine(
+        sent_at: Timestamp,
+        previous_until: Option<Timestamp>,
+        line_endings: bool,
+        now: Timestamp,
+    ) -> Self {
+        let mut details = Vec::new();
+        let mut genuine = true;
+        if let Some(until) = previous_until {
+            if until <= sent_at {
+                genuine = false;
+                details.push(format!(
+                    "It was signed with the secret that a rotation replaced, after that \
+                     secret stopped signing ({}): it was not sent by this console.",
+                    until.absolute()
+                ));
+            } else {
+                details.push(format!(
+                    "It was signed with the previous secret, which signs beside the new \
+                     one until {}. Receivers should switch to the new secret before then.",
+                    until.absolute()
+                ));
+            }
+        }
+        let age_seconds = sent_at.until(now).as_secs() as i64;
+        let ahead_seconds = now.until(sent_at).as_secs() as i64;
+        if age_seconds.max(ahead_seconds) > TOLERANCE_SECONDS {
+            details.push(format!(
+                "Its timestamp ({}) is more than 5 minutes from now, so a receiver that \
+                 checks the timestamp, as the Standard Webhooks libraries do, refuses it \
+                 as a possible replay.",
+                sent_at.absolute()
+            ));
+        }
+        if line_endings {
+            details.push(
+                "It matches once the pasted body's line endings are read as \\n: receivers \
+                 must verify the raw bytes they got."
+                    .into(),
+            );
+        }
+        let headline = match genuine {
+            true => format!(
+                "Genuine: this webhook's secret signed it, sent {}.",
+                sent_at.absolute()
+            ),
+            false => "Not genuine.".into(),
+        };
+        Self {
+            genuine,
+            headline,
+            details,
         }
     }
 }

@@ -27,7 +27,6 @@ use support::{
     Database, HANGING, Report, SECRET_KEY, SLOWLY, Server, api_token, create_webhook, dump_sink,
     env_or, free_port, publish_steadily, report, start_sink, wait_for, wait_for_sink,
 };
-use webhook_console::clock::Timestamp;
 use webhook_console::config::Secret;
 use webhook_console::db::events::{self, NewEvent};
 use webhook_console::db::{Db, event_types, webhooks};
@@ -237,7 +236,7 @@ async fn seed_backlog(database_url: &str, count: usize, dead_port: u16) {
     }
     .parse(&catalog)
     .expect("valid webhook");
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await.expect("transaction");
     webhooks::create(&mut tx, &secrets, &draft, now)
         .await

@@ -262,7 +262,7 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
     let catalog = event_types::keys(db.reader()).await.expect("catalog");
     let subscribable: Vec<_> = catalog.iter().filter(|k| k.is_subscribable()).collect();
     let secrets = SecretBox::new([0; 32]);
-    let now = Timestamp::now();
+    let now = db.now();
     let lease = now.plus(Duration::from_secs(2 * 24 * 60 * 60));
     let mut tx = db.begin_write().await.expect("transaction");
     let mut disabled = Vec::new();

@@ -1,8 +1,12 @@
 //! One clock and one time type. Storage keeps Unix milliseconds (UTC); the API speaks
-//! RFC 3339 with milliseconds; pages show UTC in words. Only [`Timestamp::now`] reads the
-//! clock: storage functions are handed `now`, so tests and the delivery engine can drive time.
+//! RFC 3339 with milliseconds; pages show UTC in words. Only [`Clock::now`] reads the time:
+//! one clock is made at startup and travels with the database handle ([`crate::db::Db::now`]),
+//! storage functions are handed `now`, and tests move a [`Clock::movable`] clock ahead
+//! instead of waiting.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,16 +18,61 @@ const HOUR_MS: i64 = 60 * 60 * 1000;
 /// One hour.
 pub const HOUR: Duration = Duration::from_secs(60 * 60);
 
+/// Where the time comes from: the system's, or (tests) the system's moved ahead by a
+/// [`ClockHand`]. Time keeps running either way, so timeouts and leases behave as in
+/// production; a retry an hour away is reached by moving the clock an hour.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    ahead_ms: Option<Arc<AtomicI64>>,
+}
+
+/// Moves a [`Clock::movable`] clock ahead.
+#[derive(Debug, Clone)]
+pub struct ClockHand {
+    ahead_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// A clock that runs with the system's and that its hand moves ahead.
+    pub fn movable() -> (Self, ClockHand) {
+        let ahead_ms = Arc::new(AtomicI64::new(0));
+        let hand = ClockHand {
+            ahead_ms: Arc::clone(&ahead_ms),
+        };
+        (
+            Self {
+                ahead_ms: Some(ahead_ms),
+            },
+            hand,
+        )
+    }
+
+    pub fn now(&self) -> Timestamp {
+        let now = Timestamp::from_datetime(OffsetDateTime::now_utc());
+        match &self.ahead_ms {
+            Some(ahead_ms) => Timestamp(now.0 + ahead_ms.load(Ordering::Relaxed)),
+            None => now,
+        }
+    }
+}
+
+impl ClockHand {
+    pub fn advance(&self, by: Duration) {
+        let by_ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.ahead_ms.fetch_add(by_ms, Ordering::Relaxed);
+    }
+}
+
 /// A moment, in Unix milliseconds (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
 #[sqlx(transparent)]
 pub struct Timestamp(i64);
 
 impl Timestamp {
-    pub fn now() -> Self {
-        Self::from_datetime(OffsetDateTime::now_utc())
-    }
-
     pub const fn from_unix_ms(unix_ms: i64) -> Self {
         Self(unix_ms)
     }

@@ -3,6 +3,7 @@ use std::str::FromStr;
 
 use clap::{Parser, Subcommand};
 
+use crate::clock::Clock;
 use crate::db::DEFAULT_WAIT;
 use crate::delivery::EngineSettings;
 use crate::delivery::housekeeping::Upkeep;
@@ -187,6 +188,10 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub admin_password: Option<Secret>,
+
+    /// Where the time comes from: the system's; tests hand in a clock they move.
+    #[arg(skip)]
+    pub clock: Clock,
 }
 
 impl Default for Settings {
@@ -220,6 +225,7 @@ impl Default for Settings {
             secret_key: None,
             admin_email: None,
             admin_password: None,
+            clock: Clock::system(),
         }
     }
 }

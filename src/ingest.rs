@@ -9,7 +9,6 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::actions::Inbox;
-use crate::clock::Timestamp;
 use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
 use crate::db::{Db, Outage, StoreError};
@@ -146,7 +145,7 @@ async fn store(
 
 async fn try_store(db: &Db, batch: &[Job], lease: Duration) -> Result<Batch, StoreError> {
     let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_batch().await?;
     let stored = events::publish_batch(&mut tx, &events, now, now.plus(lease)).await?;
     tx.commit().await?;

@@ -194,7 +194,7 @@ impl Metrics {
 
 /// The scrape: counters as they are, the queue as it is now.
 pub async fn scrape(db: web::Data<Db>, metrics: web::Data<Metrics>) -> HttpResponse {
-    let now = Timestamp::now();
+    let now = db.now();
     // The queue's figures need the database; while it is unreachable they keep their last
     // values rather than making the scrape wait.
     if !matches!(db.outage(), Some(Outage::Unreachable(_))) {

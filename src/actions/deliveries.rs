@@ -15,7 +15,7 @@ pub async fn redeliver(
     webhook_id: i64,
     delivery_id: i64,
 ) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let webhook = webhooks::find(&mut tx, webhook_id, now).await?;
     deliveries::redeliver(&mut tx, webhook_id, delivery_id, now).await?;
@@ -41,7 +41,7 @@ pub async fn send_test_event(
     actor: &Actor,
     webhook_id: i64,
 ) -> Result<i64, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let data = serde_json::json!({
         "message": "A test event from Webhook Console: if you can read this, deliveries reach you.",
     })
@@ -80,7 +80,7 @@ pub async fn recover_failed(
     webhook_id: i64,
     since: Timestamp,
 ) -> Result<u64, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let webhook = webhooks::find(&mut tx, webhook_id, now).await?;
     let recovered = deliveries::recover_failed(&mut tx, webhook_id, since, now).await?;

@@ -2,14 +2,13 @@
 //! those it publishes no more.
 
 use super::{Actor, Audit};
-use crate::clock::Timestamp;
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
 use crate::domain::{AuditAction, EventTypeKey};
 
 /// Adds a type; a key that exists is a conflict, not a change.
 pub async fn register(db: &Db, actor: &Actor, event_type: &EventType) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     event_types::register(&mut tx, event_type, now).await?;
     Audit {
@@ -32,7 +31,7 @@ pub async fn set_archived(
     key: &EventTypeKey,
     archived: bool,
 ) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     if event_types::set_archived(&mut tx, key, archived, now).await? {
         Audit {

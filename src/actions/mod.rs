@@ -68,7 +68,7 @@ impl Audit<'_> {
 
 /// Writes one audit entry on its own: for events that change nothing else (a sign-in).
 async fn record_alone(db: &Db, audit: Audit<'_>) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     audit.record(&mut tx, now).await?;
     tx.commit().await?;

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use super::{Actor, Audit, record_alone};
-use crate::clock::Timestamp;
 use crate::db::sign_in_failures::{self, Attempt, Limit, Limits};
 use crate::db::{Db, StoreError};
 use crate::domain::AuditAction;
@@ -47,8 +46,7 @@ pub async fn count_attempt(
         .collect();
     let mut tx = db.begin_write().await?;
     let attempt =
-        sign_in_failures::count_attempt(&mut tx, &typed_email, client, LIMITS, Timestamp::now())
-            .await?;
+        sign_in_failures::count_attempt(&mut tx, &typed_email, client, LIMITS, db.now()).await?;
     tx.commit().await?;
     Ok(attempt)
 }
@@ -63,7 +61,7 @@ pub async fn uncount_attempt(db: &Db, attempt: i64) -> Result<(), StoreError> {
 
 /// The password was right: the attempt is no failure, and the sign-in is recorded.
 pub async fn succeeded(db: &Db, attempt: i64, email: &str, client: &str) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     sign_in_failures::forget(&mut tx, attempt).await?;
     Audit {

@@ -31,7 +31,7 @@ pub async fn create(db: &Db, actor: &Actor, name: &str) -> Result<String, TokenE
         .map_err(|error| TokenError::InvalidName(error.message.unwrap_or_default().into_owned()))?;
     let token = format!("{TOKEN_PREFIX}{}", random_token(TOKEN_BYTES));
     let visible: String = token.chars().take(VISIBLE_CHARS).collect();
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     api_tokens::create(&mut tx, &name, &token, &visible, now)
         .await
@@ -57,7 +57,7 @@ pub async fn create(db: &Db, actor: &Actor, name: &str) -> Result<String, TokenE
 
 /// Requests with the token are refused from now on; returns its name.
 pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<String, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let name = api_tokens::revoke(&mut tx, id, now).await?;
     Audit {

@@ -1,7 +1,6 @@
 //! Accounts: adding users, the first admin, roles, disabling and password resets.
 
 use super::{Actor, Audit};
-use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, sessions, users};
 use crate::domain::{AuditAction, Email, Password, Role};
 use crate::secrets::password::hash_password;
@@ -16,7 +15,7 @@ pub async fn create(
     how: &str,
 ) -> Result<i64, StoreError> {
     let hash = hash_password(password).await;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let id = users::create(&mut tx, email, role, &hash, now).await?;
     Audit {
@@ -42,7 +41,7 @@ pub async fn create_first_admin(
     how: &str,
 ) -> Result<Option<i64>, StoreError> {
     let hash = hash_password(password).await;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     if users::count(&mut tx).await? > 0 {
         return Ok(None);
@@ -62,7 +61,7 @@ pub async fn create_first_admin(
 }
 
 pub async fn change_role(db: &Db, actor: &Actor, id: i64, role: Role) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let user = users::find(&mut tx, id).await?;
     users::set_role(&mut tx, id, role, now).await?;
@@ -87,7 +86,7 @@ pub async fn set_disabled(
     id: i64,
     disabled: bool,
 ) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let user = users::find(&mut tx, id).await?;
     users::set_disabled(&mut tx, id, disabled, now).await?;
@@ -119,7 +118,7 @@ pub async fn reset_password(
     password: Password,
 ) -> Result<(), StoreError> {
     let hash = hash_password(password).await;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let user = users::find(&mut tx, id).await?;
     users::set_password_hash(&mut tx, id, &hash, now).await?;

@@ -14,7 +14,7 @@ pub async fn create(
     actor: &Actor,
     draft: &WebhookDraft,
 ) -> Result<i64, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let id = webhooks::create(&mut tx, secrets, draft, now).await?;
     Audit {
@@ -40,7 +40,7 @@ pub async fn update(
     draft: &WebhookDraft,
     status: Option<WebhookStatus>,
 ) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let before = webhooks::find(&mut tx, id, now).await?;
     webhooks::update(&mut tx, secrets, id, draft, now).await?;
@@ -74,7 +74,7 @@ pub async fn set_status(
     id: i64,
     status: WebhookStatus,
 ) -> Result<String, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let name = webhooks::set_status(&mut tx, id, status, None, now).await?;
     let action = if status.is_active() {
@@ -97,7 +97,7 @@ pub async fn set_status(
 
 /// Deletes a webhook with its settings and deliveries; returns its name.
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<String, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let name = webhooks::delete(&mut tx, id).await?;
     Audit {
@@ -166,7 +166,7 @@ pub async fn rotate_secret(
     actor: &Actor,
     id: i64,
 ) -> Result<String, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let webhook = webhooks::find(&mut tx, id, now).await?;
     let keep_until = now.plus(PREVIOUS_SECRET_SIGNS_FOR);
@@ -194,7 +194,7 @@ pub async fn reveal_secret(
     actor: &Actor,
     id: i64,
 ) -> Result<String, StoreError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let webhook = webhooks::find(&mut tx, id, now).await?;
     let secret = webhooks::signing_secret(&mut tx, secrets, id).await?;

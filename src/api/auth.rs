@@ -9,7 +9,6 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use super::error::ApiError;
 use crate::actions::{self, Actor};
 use crate::api_tokens::TokenCache;
-use crate::clock::Timestamp;
 use crate::db::{Db, Outage, api_tokens, sha256_hex};
 
 /// The API token a request was made with; its name is the actor in the audit log.
@@ -88,7 +87,7 @@ async fn identify(request: &HttpRequest) -> Result<Caller, ApiError> {
             (found.id, found.name)
         }
     };
-    let now = Timestamp::now();
+    let now = db.now();
     // "Last used" is a hint: a database that cannot write it (a full disk) does not
     // refuse a request for it.
     if cache.last_used_due(token_id, now)

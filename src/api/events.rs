@@ -9,6 +9,7 @@ use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::clock::Timestamp;
+use crate::db::Db;
 use crate::db::events::{Idempotency, NewEvent};
 use crate::db::sha256_hex;
 use crate::domain::{EventTypeKey, terms_of};
@@ -69,12 +70,13 @@ pub struct EventAccepted {
 )]
 pub async fn publish(
     caller: Caller,
+    db: web::Data<Db>,
     ingestor: web::Data<Ingestor>,
     request: HttpRequest,
     Json(event): Json<PublishEvent>,
 ) -> Result<HttpResponse, ApiError> {
     let idempotency_key = idempotency_key(&request)?;
-    let new_event = event.parse(caller.token_id, idempotency_key)?;
+    let new_event = event.parse(caller.token_id, idempotency_key, db.now())?;
     let event_type = new_event.event_type.clone();
     let published = ingestor
         .publish(new_event)
@@ -98,6 +100,7 @@ impl PublishEvent {
         self,
         api_token_id: i64,
         idempotency_key: Option<String>,
+        now: Timestamp,
     ) -> Result<NewEvent, ApiError> {
         let key = EventTypeKey::parse(&self.event_type)
             .map_err(|_| ApiError::unknown_event_type(&self.event_type))?;
@@ -106,7 +109,7 @@ impl PublishEvent {
         }
         let mut invalid = BTreeMap::new();
         let event_time = match self.event_time.as_deref().map(Timestamp::parse_rfc3339) {
-            None => Timestamp::now(),
+            None => now,
             Some(Some(at)) => at,
             Some(None) => {
                 invalid.insert(

@@ -6,7 +6,6 @@ use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
-use crate::clock::Timestamp;
 use crate::db::webhooks::WebhookFilter;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::paging::{PAGE_SIZE, Pager};
@@ -43,9 +42,12 @@ pub async fn list(
     };
     let total = webhooks::count(db.reader(), &filter).await?;
     let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
-    let rows = webhooks::list(db.reader(), &filter, pager, Timestamp::now()).await?;
+    let rows = webhooks::list(db.reader(), &filter, pager, db.now()).await?;
     Ok(HttpResponse::Ok().json(WebhookPage {
-        data: rows.into_iter().map(WebhookBody::from).collect(),
+        data: rows
+            .into_iter()
+            .map(|row| WebhookBody::new(row, db.now()))
+            .collect(),
         page: pager.number(),
         per_page: pager.size(),
         total,
@@ -87,8 +89,8 @@ pub async fn create(
     let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &draft)
         .await
         .map_err(|error| name_taken(error, draft.name.as_str()))?;
-    let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
-    Ok(HttpResponse::Created().json(WebhookBody::from(webhook)))
+    let webhook = webhooks::find(db.reader(), id, db.now()).await?;
+    Ok(HttpResponse::Created().json(WebhookBody::new(webhook, db.now())))
 }
 
 #[utoipa::path(
@@ -102,10 +104,10 @@ pub async fn show(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now())
+    let webhook = webhooks::find(db.reader(), id.into_inner(), db.now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
-    Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
+    Ok(HttpResponse::Ok().json(WebhookBody::new(webhook, db.now())))
 }
 
 #[utoipa::path(
@@ -132,7 +134,7 @@ pub async fn update(
     Json(body): Json<UpdateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let before = webhooks::find(db.reader(), id, Timestamp::now())
+    let before = webhooks::find(db.reader(), id, db.now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     let (api_key, remove_api_key) = match body.api_key {
@@ -167,8 +169,8 @@ pub async fn update(
     actions::webhooks::update(&db, &secrets, &caller.actor(), id, &draft, status)
         .await
         .map_err(|error| name_taken(error, draft.name.as_str()))?;
-    let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
-    Ok(HttpResponse::Ok().json(WebhookBody::from(webhook)))
+    let webhook = webhooks::find(db.reader(), id, db.now()).await?;
+    Ok(HttpResponse::Ok().json(WebhookBody::new(webhook, db.now())))
 }
 
 #[utoipa::path(

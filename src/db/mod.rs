@@ -28,6 +28,7 @@ pub mod webhooks;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::clock::{Clock, Timestamp};
 use availability::Availability;
 pub use availability::Outage;
 use backend::{Backend, postgres, sqlite};
@@ -44,6 +45,8 @@ pub struct Db {
     /// The longest a request waits for a connection before it is told the database is
     /// unavailable.
     wait: Duration,
+    /// The one clock, handed to every layer with the database.
+    clock: Clock,
 }
 
 /// How long a request waits for the database by default (`--database-wait`).
@@ -85,9 +88,21 @@ impl Db {
             backend,
             availability: Availability::new(),
             wait,
+            clock: Clock::system(),
         };
         name_keys::key_earlier_names(&db).await?;
         Ok(db)
+    }
+
+    /// This handle, reading the time from `clock` (a movable clock in tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by the clock the server was started with.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Whether other processes may share this database (PostgreSQL), so that nodes must

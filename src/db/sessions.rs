@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use super::{Db, StoreError, WriteTx};
-use crate::clock::Timestamp;
 use crate::secrets::token::random_token;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
@@ -17,14 +16,13 @@ const SESSION_KEY_BYTES: usize = 32;
 
 #[derive(Clone)]
 pub struct DbSessionStore {
+    /// Also the store's clock: the session middleware calls the store on its own.
     db: Db,
-    /// The session middleware calls the store on its own, so the store is handed a clock.
-    clock: fn() -> Timestamp,
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db, clock: fn() -> Timestamp) -> Self {
-        Self { db, clock }
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 
     /// Stores a new session, or (`existing`) the new state of one that still exists. A
@@ -38,7 +36,7 @@ impl DbSessionStore {
         existing: bool,
     ) -> Result<(), anyhow::Error> {
         let user_id: Option<i64> = state.get(USER_ID).and_then(|id| id.parse().ok());
-        let now = (self.clock)();
+        let now = self.db.now();
         let state = serde_json::to_string(state)?;
         let mut tx = self.db.begin_write().await?;
         on_tx!(&mut tx, |e| {
@@ -82,7 +80,7 @@ impl SessionStore for DbSessionStore {
         let state: Option<String> = on_pool!(self.db.reader(), |e| {
             sqlx::query_scalar("SELECT state FROM sessions WHERE id = $1 AND expires_at >= $2")
                 .bind(super::sha256_hex(key.as_ref()))
-                .bind((self.clock)())
+                .bind(self.db.now())
                 .fetch_optional(e)
                 .await
         })
@@ -125,7 +123,7 @@ impl SessionStore for DbSessionStore {
     /// Unused by the console, whose sessions are extended only when the guard notes
     /// activity (a state change, written by `update`); here for the store's contract.
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
-        let expires_at = (self.clock)().unix_ms() + ttl.whole_milliseconds() as i64;
+        let expires_at = self.db.now().unix_ms() + ttl.whole_milliseconds() as i64;
         let mut tx = self.db.begin_write().await?;
         on_tx!(&mut tx, |e| sqlx::query(
             "UPDATE sessions SET expires_at = $1 WHERE id = $2"

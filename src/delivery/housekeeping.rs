@@ -43,7 +43,7 @@ pub(super) async fn run(db: Db, upkeep: Upkeep, shutdown: CancellationToken) {
                 continue;
             }
         };
-        if let Err(error) = once(&db, upkeep, Timestamp::now()).await {
+        if let Err(error) = once(&db, upkeep, db.now()).await {
             db.saw(&error);
             tracing::error!("upkeep failed: {}", error_chain(&error));
         }

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, nodes};
 use crate::secrets::token::random_token;
 use crate::telemetry::error_chain;
@@ -54,7 +53,7 @@ impl Membership {
     }
 
     async fn beat(&self, db: &Db) -> Result<(), StoreError> {
-        let now = Timestamp::now();
+        let now = db.now();
         let mut tx = db.begin_write_relaxed().await?;
         let live = nodes::heartbeat(
             &mut tx,

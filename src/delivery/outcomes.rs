@@ -136,14 +136,14 @@ pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver
                 }
             }
         }
-        let give_up_at = Timestamp::now().plus(engine.settings.timeout);
+        let give_up_at = engine.db.now().plus(engine.settings.timeout);
         while let Err(error) = store(&engine, &batch).await {
             engine.db.saw(&error);
             // Through a short outage the outcomes are kept and written when it ends, so the
             // receivers are not sent these again. Past the delivery timeout, well before the
             // leases run out, the leases bring the deliveries back instead: tried again, not
             // lost.
-            if error.outage().is_none() || Timestamp::now() >= give_up_at {
+            if error.outage().is_none() || engine.db.now() >= give_up_at {
                 tracing::error!(
                     "recording {} delivery outcomes failed: {}",
                     batch.len(),
@@ -165,7 +165,7 @@ const LINGER_BESIDE_OTHERS: Duration = Duration::from_millis(10);
 const OUTAGE_RETRY: Duration = Duration::from_millis(250);
 
 async fn store(engine: &Engine, batch: &[Record]) -> Result<(), StoreError> {
-    let now = Timestamp::now();
+    let now = engine.db.now();
     let mut attempts: Vec<&AttemptRecord> = Vec::new();
     let mut releases: BTreeMap<Timestamp, Vec<i64>> = BTreeMap::new();
     for record in batch {

@@ -97,8 +97,8 @@ impl Sender {
         Self { client, guard }
     }
 
-    pub async fn send(&self, outgoing: &Outgoing) -> Tried {
-        let at = Timestamp::now();
+    /// Sends one try, started `at`.
+    pub async fn send(&self, outgoing: &Outgoing, at: Timestamp) -> Tried {
         let timestamp = at.unix_ms() / 1000;
         let signature = signature_header(&outgoing.keys, &outgoing.id, timestamp, &outgoing.body);
         let started = Instant::now();
@@ -120,7 +120,7 @@ impl Sender {
                     response_excerpt: Some(excerpt),
                     response_headers: Some(headers_excerpt(&headers, &outgoing.secrets)),
                     signature,
-                    retry_after: retry_after(&headers),
+                    retry_after: retry_after(&headers, at),
                 }
             }
             Err(error) => Tried {
@@ -183,13 +183,17 @@ impl Sender {
     }
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// How long the receiver asks to be left alone, counted from `now`.
+fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    at.duration_since(std::time::SystemTime::now()).ok()
+    let at = Timestamp::from_unix_ms(
+        i64::try_from(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()?,
+    );
+    (at > now).then(|| now.until(at))
 }
 
 /// The address as written: "fd00::1", never "Fd00::1".

@@ -58,9 +58,9 @@ pub(super) async fn run(
 ) {
     let mut scheduler = Scheduler::new(engine.limits());
     let mut sending: JoinSet<Sent> = JoinSet::new();
-    let mut next_claim = Timestamp::now();
+    let mut next_claim = engine.db.now();
     while !shutdown.is_cancelled() {
-        let now = Timestamp::now();
+        let now = engine.db.now();
         scheduler.set_limits(engine.limits());
         let releases = scheduler.take_releases(now);
         if !releases.is_empty() {
@@ -69,7 +69,7 @@ pub(super) async fn run(
         let ids = scheduler.take_loads(LOAD_BATCH, now);
         if !ids.is_empty() {
             match delivery_queue::load(engine.db.reader(), &engine.secrets, &ids, now).await {
-                Ok(found) => scheduler.loaded(found, Timestamp::now()),
+                Ok(found) => scheduler.loaded(found, engine.db.now()),
                 Err(error) => {
                     tracing::error!("loading fresh deliveries failed: {}", error_chain(&error));
                     // Their leases lapse and a claim takes them up.
@@ -90,7 +90,7 @@ pub(super) async fn run(
             }
             match claim(&engine, &scheduler, now).await {
                 Ok((claimed, backlog)) => {
-                    scheduler.claimed(claimed, Timestamp::now());
+                    scheduler.claimed(claimed, engine.db.now());
                     next_claim = if backlog {
                         now.plus(BACKLOG_CLAIM_INTERVAL)
                     } else {
@@ -110,8 +110,8 @@ pub(super) async fn run(
             .next_wake()
             .map_or(next_claim, |wake| wake.min(next_claim));
         tokio::select! {
-            Some(fresh) = inbox.recv() => scheduler.hand_over(fresh, Timestamp::now()),
-            () = due.notified() => next_claim = Timestamp::now(),
+            Some(fresh) = inbox.recv() => scheduler.hand_over(fresh, engine.db.now()),
+            () = due.notified() => next_claim = engine.db.now(),
             () = tokio::time::sleep_until(Instant::now() + now.until(wake)) => {}
             Some(sent) = sending.join_next(), if !sending.is_empty() => {
                 finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
@@ -119,7 +119,7 @@ pub(super) async fn run(
             () = shutdown.cancelled() => {}
         }
         while let Ok(fresh) = inbox.try_recv() {
-            scheduler.hand_over(fresh, Timestamp::now());
+            scheduler.hand_over(fresh, engine.db.now());
         }
         while let Some(sent) = sending.try_join_next() {
             finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
@@ -132,9 +132,9 @@ pub(super) async fn run(
     }
     inbox.close();
     while let Some(fresh) = inbox.recv().await {
-        scheduler.hand_over(fresh, Timestamp::now());
+        scheduler.hand_over(fresh, engine.db.now());
     }
-    let releases = scheduler.release_all(Timestamp::now());
+    let releases = scheduler.release_all(engine.db.now());
     let _ = records.send(Record::Release(releases)).await;
 }
 
@@ -151,7 +151,7 @@ async fn finish(
         tracing::error!("a delivery task stopped abnormally");
         return;
     };
-    let now = Timestamp::now();
+    let now = engine.db.now();
     let delivery = &sent.delivery;
     let Some(tried) = sent.tried else {
         scheduler.finished(
@@ -233,7 +233,7 @@ async fn send_one(engine: Arc<Engine>, send: Send) -> Sent {
     let tried = match outgoing(&delivery) {
         Ok(outgoing) => {
             engine.metrics.in_flight.inc();
-            let tried = engine.sender.send(&outgoing).await;
+            let tried = engine.sender.send(&outgoing, engine.db.now()).await;
             engine.metrics.in_flight.dec();
             Some(tried)
         }

@@ -14,7 +14,7 @@ use actix_web::web;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::actions::{self, Actor};
+use crate::actions::{self, Actor, Inbox};
 use crate::api_tokens::TokenCache;
 use crate::config::Settings;
 use crate::db::{Db, StoreError, users, webhooks};
@@ -58,6 +58,8 @@ pub struct Application {
     /// Ends once the delivery engine finished its sends and wrote their outcomes.
     engine: JoinHandle<()>,
     setup_link: Option<String>,
+    /// Where fresh work is handed to the engine, and the engine woken.
+    inbox: Inbox,
 }
 
 /// What every worker of the HTTP server shares.
@@ -80,7 +82,9 @@ impl Application {
     /// Opens the database, applies migrations, makes sure there is a way to the first
     /// admin, and binds the listener; nothing is served until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = Db::open_waiting(&settings.database_url, *settings.database_wait).await?;
+        let db = Db::open_waiting(&settings.database_url, *settings.database_wait)
+            .await?
+            .with_clock(settings.clock.clone());
         let key = MasterKey::load(settings.secret_key.as_ref(), &settings.database_url)?;
         let listener = TcpListener::bind(&settings.listen).map_err(listen_error(&settings))?;
         let port = listener
@@ -129,11 +133,18 @@ impl Application {
             shutdown,
             engine: engine.stopped,
             setup_link,
+            inbox: engine.inbox,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The delivery engine's inbox: [`Inbox::due_now`] makes it look for due work at once,
+    /// as after a clock handed in through the settings moved ahead.
+    pub fn inbox(&self) -> Inbox {
+        self.inbox.clone()
     }
 
     /// The one-time link to create the first admin, while there is no user.

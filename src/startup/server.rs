@@ -2,7 +2,6 @@
 
 use super::Shared;
 use crate::api;
-use crate::clock::Timestamp;
 use crate::config::Settings;
 use crate::db::sessions::DbSessionStore;
 use crate::http::body_deadline::body_deadline;
@@ -28,7 +27,7 @@ pub(super) fn serve(
     cookie_key: Key,
 ) -> std::io::Result<Server> {
     let sessions = SessionSettings {
-        store: DbSessionStore::new(shared.db.get_ref().clone(), Timestamp::now),
+        store: DbSessionStore::new(shared.db.get_ref().clone()),
         key: cookie_key,
         secure: settings.is_https(),
         idle: CookieDuration::try_from(*settings.session_idle_timeout)

@@ -62,8 +62,9 @@ pub async fn guard(
     }
     if !request.headers().contains_key(LIVE_REFRESH_HEADER)
         && let Some(step) = request.app_data::<ActivityStep>()
+        && let Some(db) = request.app_data::<web::Data<Db>>()
     {
-        UserSession::of(request.request()).note_activity(*step);
+        UserSession::of(request.request()).note_activity(*step, db.now());
     }
     request.extensions_mut().insert(user);
     Ok(next.call(request).await?.map_into_left_body())

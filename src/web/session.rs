@@ -78,8 +78,7 @@ impl UserSession {
     /// The user did something: the idle timeout starts again. Live refreshes do not call
     /// this, so a forgotten open tab still signs out when its idle time is up.
     /// Only a change of the session extends it, and only a stale mark is changed.
-    pub fn note_activity(&self, step: ActivityStep) {
-        let now = Timestamp::now();
+    pub fn note_activity(&self, step: ActivityStep, now: Timestamp) {
         let marked = self.0.get::<i64>(ACTIVE_AT).ok().flatten();
         if marked.is_none_or(|at| Timestamp::from_unix_ms(at).until(now) >= step.0) {
             // A number always serializes, so inserting it cannot fail.

@@ -10,7 +10,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use webhook_console::clock::Timestamp;
 use webhook_console::delivery::housekeeping::{self, Upkeep};
 
 use crate::common::receiver::{Answer, Received, Receiver};
@@ -440,7 +439,7 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
         retention: days(30),
         auto_disable_after: days(5),
     };
-    let now = Timestamp::now();
+    let now = app.now();
 
     housekeeping::once(&app.db, upkeep, now.plus(days(4)))
         .await
@@ -725,9 +724,7 @@ async fn failed_deliveries_since_a_time_can_be_recovered_at_once() {
     }
     wait_for_delivery(&api, webhook, |d| d["status"] == "failed").await;
 
-    let since = Timestamp::now()
-        .minus(Duration::from_secs(3600))
-        .utc_minutes();
+    let since = app.now().minus(Duration::from_secs(3600)).utc_minutes();
     let list = app.get_page("/settings/webhooks").await;
     assert!(
         list.text("tbody").contains("2 failed"),

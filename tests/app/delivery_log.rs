@@ -161,9 +161,7 @@ async fn the_deliveries_tab_finds_a_delivery_across_webhooks() {
     );
     assert_eq!(by_type.texts(".delivery-log tbody tr").len(), 1);
 
-    let hour_ago = webhook_console::clock::Timestamp::now()
-        .minus(Duration::from_secs(3600))
-        .utc_minutes();
+    let hour_ago = app.now().minus(Duration::from_secs(3600)).utc_minutes();
     let until_an_hour_ago = support
         .get_page(&format!("/settings/deliveries?until={hour_ago}"))
         .await;

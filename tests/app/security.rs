@@ -114,11 +114,10 @@ async fn the_audit_log_names_who_changed_what_and_cannot_be_rewritten() {
 #[tokio::test]
 async fn a_session_signed_out_while_a_request_held_it_stays_signed_out() {
     use actix_session::storage::SessionStore;
-    use webhook_console::clock::Timestamp;
     use webhook_console::db::sessions::{DbSessionStore, USER_ID};
 
     let app = TestApp::spawn().await;
-    let store = DbSessionStore::new(app.db.clone(), Timestamp::now);
+    let store = DbSessionStore::new(app.db.clone());
     let ttl = actix_web::cookie::time::Duration::hours(1);
     let state: std::collections::HashMap<String, String> =
         [(USER_ID.to_owned(), "1".to_owned())].into();

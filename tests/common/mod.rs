@@ -11,6 +11,7 @@ pub mod receiver;
 pub mod scene;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::LOCATION;
@@ -19,7 +20,8 @@ use scraper::{Html, Selector};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use webhook_console::clock::Timestamp;
+use webhook_console::actions::Inbox;
+use webhook_console::clock::{Clock, ClockHand, Timestamp};
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, Reader, WriteTx, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
@@ -39,6 +41,9 @@ pub struct TestApp {
     /// The SQLite file, when the suite runs on SQLite.
     pub database_path: std::path::PathBuf,
     pub setup_link: Option<String>,
+    /// Moves the server's clock (and `db`'s) ahead: see [`TestApp::advance`].
+    clock: ClockHand,
+    engine: Inbox,
     _dir: Arc<TempDir>,
 }
 
@@ -80,18 +85,21 @@ impl TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let database_path = dir.path().join("console.db");
         let database_url = database::fresh(&database_path).await;
+        let (clock, hand) = Clock::movable();
         let mut settings = Settings {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
             secret_key: database::shared_secret_key(),
             admin_email: with_admin.then(|| ADMIN_EMAIL.into()),
             admin_password: with_admin.then(|| ADMIN_PASSWORD.parse().unwrap()),
+            clock: clock.clone(),
             ..Settings::default()
         };
         configure(&mut settings);
         let application = Application::build(settings).await.expect("server starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         let setup_link = application.setup_link().map(str::to_owned);
+        let engine = application.inbox();
         let servers_dir = Arc::clone(&dir);
         tokio::spawn(async move {
             let _dir = servers_dir;
@@ -99,7 +107,8 @@ impl TestApp {
         });
         let db = Db::open(&database_url)
             .await
-            .expect("test's own connection");
+            .expect("test's own connection")
+            .with_clock(clock);
         Self {
             admin: Client::new(&address),
             address,
@@ -107,8 +116,22 @@ impl TestApp {
             database_url,
             database_path,
             setup_link,
+            clock: hand,
+            engine,
             _dir: dir,
         }
+    }
+
+    /// The time now, by the server's clock.
+    pub fn now(&self) -> Timestamp {
+        self.db.now()
+    }
+
+    /// Moves the server's clock ahead by `by` and tells the delivery engine to look for
+    /// what fell due: what a wait of `by` would bring, at once.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.engine.due_now();
     }
 
     /// Another browser, with cookies of its own, signed out.
@@ -196,7 +219,7 @@ impl TestApp {
                 ..WebhookInput::default()
             };
             let draft = input.parse(&catalog).expect("valid seed");
-            webhooks::create(&mut tx, &secrets, &draft, Timestamp::now())
+            webhooks::create(&mut tx, &secrets, &draft, self.now())
                 .await
                 .unwrap();
         }

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::common::own_postgres::OwnPostgres;
 use crate::common::process::{free_port, start_server, token_for, wait_until_ready};
 use crate::common::receiver::Receiver;
-use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, Client, database};
+use crate::common::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, Client};
 
 const NODE_SETTINGS: [(&str, &str); 3] = [
     (

@@ -76,7 +76,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    webhooks::find(db.reader(), id, Timestamp::now())
+    webhooks::find(db.reader(), id, db.now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
@@ -114,7 +114,7 @@ pub async fn redeliver(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (webhook_id, delivery_id) = path.into_inner();
-    webhooks::find(db.reader(), webhook_id, Timestamp::now())
+    webhooks::find(db.reader(), webhook_id, db.now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     actions::deliveries::redeliver(&db, &engine, &caller.actor(), webhook_id, delivery_id)

@@ -152,9 +152,10 @@ pub fn cap_as_text(value: Option<serde_json::Value>) -> String {
     }
 }
 
-impl From<Webhook> for WebhookBody {
-    fn from(webhook: Webhook) -> Self {
-        let paused_until = webhook.paused_at(crate::clock::Timestamp::now());
+impl WebhookBody {
+    /// The webhook as the API shows it at `now` (a pause that has ended is not shown).
+    pub fn new(webhook: Webhook, now: crate::clock::Timestamp) -> Self {
+        let paused_until = webhook.paused_at(now);
         let streak = webhook.failing_streak();
         let health = match (&webhook.failing, streak, paused_until) {
             (Some(_), _, _) | (None, Some(_), _) => "failing",

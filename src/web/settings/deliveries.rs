@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::webhooks::log::{self, FilterChoices, Results};
 use super::{Tab, time_filter};
-use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Cursor, DeliverySearch};
 use crate::db::{Db, webhooks};
 use crate::delivery::retry::RetrySchedule;
@@ -75,7 +74,7 @@ async fn search(
                 &search,
                 quote.as_ref(),
                 log::cursor(&query.before, &query.after),
-                Timestamp::now(),
+                db.now(),
                 |cursor| query.href(cursor),
             )
             .await?,

@@ -71,7 +71,7 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, AppError> {
     let attempt = match actions::sign_in::count_attempt(&db, &form.email, &client).await? {
         Attempt::Counted { id } => id,
-        Attempt::Blocked { until } => return refuse(layout, form, throttled(until)),
+        Attempt::Blocked { until } => return refuse(layout, form, throttled(until, db.now())),
     };
     let email = Email::parse(&form.email).ok();
     let credentials = match &email {
@@ -151,8 +151,8 @@ fn refuse(layout: Layout, form: SignInForm, refusal: Refusal) -> Result<HttpResp
     Ok(response)
 }
 
-fn throttled(until: Timestamp) -> Refusal {
-    let seconds = (Timestamp::now().until(until).as_millis() as i64 + 999) / 1000;
+fn throttled(until: Timestamp, now: Timestamp) -> Refusal {
+    let seconds = (now.until(until).as_millis() as i64 + 999) / 1000;
     let minutes = ((seconds + 59) / 60).max(1);
     Refusal {
         status: StatusCode::TOO_MANY_REQUESTS,

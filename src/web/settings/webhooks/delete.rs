@@ -5,7 +5,6 @@ use askama::Template;
 use super::super::Tab;
 use super::detail_href;
 use crate::actions;
-use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, webhooks};
 use crate::web::error::AppError;
@@ -29,7 +28,7 @@ pub async fn confirm(
     layout: Layout,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), id.into_inner(), db.now()).await?;
     let page = ConfirmPage {
         layout,
         title: format!("Delete {}", webhook.name),

@@ -74,7 +74,7 @@ pub async fn show(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (webhook_id, delivery_id) = path.into_inner();
-    let now = Timestamp::now();
+    let now = db.now();
     let webhook = webhooks::find(db.reader(), webhook_id, now).await?;
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
     let (event_time, context, data) = deliveries::payload(db.reader(), delivery_id).await?;
@@ -129,7 +129,7 @@ pub async fn confirm_redeliver(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (webhook_id, delivery_id) = path.into_inner();
-    let webhook = webhooks::find(db.reader(), webhook_id, Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), webhook_id, db.now()).await?;
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
     let href = format!("{}/deliveries/{delivery_id}", detail_href(webhook_id));
     let mut notes = vec![format!(

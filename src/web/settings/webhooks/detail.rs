@@ -7,7 +7,6 @@ use super::chart::HourlyChart;
 use super::log::{DeliveryLog, LogQuery};
 use super::secret::{self, SecretField};
 use super::view::{self, Badge, Outcome};
-use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, webhooks};
 use crate::delivery::retry::RetrySchedule;
@@ -52,7 +51,7 @@ pub async fn show(
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let now = Timestamp::now();
+    let now = db.now();
     let webhook = webhooks::find(db.reader(), id, now).await?;
     let api_key = view::shown_api_key(
         webhooks::api_key(db.reader(), &secrets, id).await?,

@@ -6,7 +6,6 @@ use super::super::Tab;
 use super::form_view::{FieldErrors, FormView, Mode};
 use super::{detail_href, secret};
 use crate::actions;
-use crate::clock::Timestamp;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
 use crate::domain::{EventTypeKey, NotificationType, WebhookDraft, WebhookInput, WebhookName};
@@ -90,7 +89,7 @@ pub async fn edit(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), id, db.now()).await?;
     let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
         .map(|key| key.masked());

@@ -99,7 +99,7 @@ pub async fn list(
     let filter = query.filter();
     let total = webhooks::count(db.reader(), &filter).await?;
     let pager = Pager::parse(&query.page, PAGE_SIZE).within(total);
-    let now = Timestamp::now();
+    let now = db.now();
     let rows = webhooks::list(db.reader(), &filter, pager, now).await?;
     let mut table = Table::new(&query, &filter, rows, total, pager, now);
     table.admin = layout.is_admin();

@@ -38,7 +38,7 @@ pub async fn confirm_recover(
     id: web::Path<i64>,
     form: web::Query<RecoverForm>,
 ) -> Result<HttpResponse, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let form = match form.since.trim() {
         "" => RecoverForm {
             since: now.minus(RECOVER_BY_DEFAULT).utc_minutes(),

@@ -10,7 +10,6 @@ use super::super::Tab;
 use super::super::confirm::{self, Confirmation};
 use super::detail_href;
 use crate::actions::{self, webhooks::PREVIOUS_SECRET_SIGNS_FOR};
-use crate::clock::Timestamp;
 use crate::db::{Db, webhooks};
 use crate::secrets::secret_box::{Purpose, SecretBox};
 use crate::web::error::AppError;
@@ -58,7 +57,7 @@ pub async fn reveal(
     if htmx.wants_partial() {
         return render(StatusCode::OK, &field);
     }
-    let webhook = webhooks::find(db.reader(), id, Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), id, db.now()).await?;
     render(
         StatusCode::OK,
         &SecretPage {
@@ -77,7 +76,7 @@ pub async fn confirm_rotate(
     layout: Layout,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let webhook = webhooks::find(db.reader(), id.into_inner(), now).await?;
     confirm::ask(
         layout,

@@ -4,7 +4,6 @@ use super::super::Tab;
 use super::super::confirm::{self, Confirmation};
 use super::detail_href;
 use crate::actions;
-use crate::clock::Timestamp;
 use crate::db::{Db, webhooks};
 use crate::domain::WebhookStatus;
 use crate::web::error::AppError;
@@ -17,7 +16,7 @@ pub async fn confirm_disable(
     layout: Layout,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), id.into_inner(), db.now()).await?;
     confirm::ask(
         layout,
         Tab::Webhooks,

@@ -7,7 +7,6 @@ use super::super::confirm::{self, Confirmation};
 use super::detail_href;
 use crate::actions;
 use crate::actions::Inbox;
-use crate::clock::Timestamp;
 use crate::db::webhooks;
 use crate::db::{Db, StoreError};
 use crate::web::error::AppError;
@@ -20,7 +19,7 @@ pub async fn confirm_test_event(
     layout: Layout,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), id.into_inner(), db.now()).await?;
     if !webhook.status.is_active() {
         return Err(StoreError::WebhookDisabled.into());
     }

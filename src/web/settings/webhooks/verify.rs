@@ -54,7 +54,7 @@ pub async fn form(
     layout: Layout,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner(), Timestamp::now()).await?;
+    let webhook = webhooks::find(db.reader(), id.into_inner(), db.now()).await?;
     page(
         StatusCode::OK,
         layout,
@@ -73,7 +73,7 @@ pub async fn check(
     id: web::Path<i64>,
     HtmlForm(input): HtmlForm<RequestInput>,
 ) -> Result<HttpResponse, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let webhook = webhooks::find(db.reader(), id.into_inner(), now).await?;
     let missing = missing_fields(&input);
     if !missing.is_empty() {

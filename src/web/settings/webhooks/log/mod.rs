@@ -280,6 +280,6 @@ pub async fn refresh(
     }
     // Polled every few seconds: only whether the webhook is still there, not its figures.
     crate::db::webhooks::ensure_exists(db.reader(), id).await?;
-    let log = LogResults::load(&db, &tries, id, &query, Timestamp::now()).await?;
+    let log = LogResults::load(&db, &tries, id, &query, db.now()).await?;
     render(StatusCode::OK, &ResultsPartial { log_results: log })
 }

@@ -156,31 +156,46 @@ pub fn start(
         .then(|| tokio::spawn(nodes::run(engine.db.clone(), membership, shutdown.clone())));
     let health = Health(Arc::new(AtomicBool::new(true)));
     let worker = tokio::spawn(worker::run(engine, fresh, due, outcomes, shutdown));
-    let running = health.clone();
-    let stopped = tokio::spawn(async move {
-        if worker.await.is_err() {
-            tracing::error!("the delivery worker stopped abnormally");
-        }
-        running.0.store(false, Ordering::Relaxed);
-        if upkeep.await.is_err() {
-            tracing::error!("upkeep stopped abnormally");
-        }
-        if indexer.await.is_err() {
-            tracing::error!("the search indexer stopped abnormally");
-        }
-        if let Some(heartbeat) = heartbeat
-            && heartbeat.await.is_err()
-        {
-            tracing::error!("the heartbeat stopped abnormally");
-        }
-        // The worker held the last outcome sender: the writer drains and ends.
-        if writer.await.is_err() {
-            tracing::error!("the outcome writer stopped abnormally");
-        }
-    });
+    let stopped = tokio::spawn(stop_in_order(
+        health.clone(),
+        worker,
+        [(upkeep, "upkeep"), (indexer, "the search indexer")],
+        heartbeat,
+        writer,
+    ));
     Running {
         inbox,
         health,
         stopped,
+    }
+}
+
+/// Waits for the engine's tasks as they stop: the worker first (the engine is then no
+/// longer running), the background tasks, and last the outcome writer, which ends once the
+/// worker's outcomes are written.
+async fn stop_in_order(
+    running: Health,
+    worker: JoinHandle<()>,
+    background: [(JoinHandle<()>, &str); 2],
+    heartbeat: Option<JoinHandle<()>>,
+    writer: JoinHandle<()>,
+) {
+    if worker.await.is_err() {
+        tracing::error!("the delivery worker stopped abnormally");
+    }
+    running.0.store(false, Ordering::Relaxed);
+    for (task, name) in background {
+        if task.await.is_err() {
+            tracing::error!("{name} stopped abnormally");
+        }
+    }
+    if let Some(heartbeat) = heartbeat
+        && heartbeat.await.is_err()
+    {
+        tracing::error!("the heartbeat stopped abnormally");
+    }
+    // The worker held the last outcome sender: the writer drains and ends.
+    if writer.await.is_err() {
+        tracing::error!("the outcome writer stopped abnormally");
     }
 }

@@ -51,136 +51,177 @@ struct Sent {
 
 pub(super) async fn run(
     engine: Arc<Engine>,
-    mut inbox: mpsc::UnboundedReceiver<Vec<Fresh>>,
+    inbox: mpsc::UnboundedReceiver<Vec<Fresh>>,
     due: Arc<Notify>,
     records: mpsc::Sender<Record>,
     shutdown: CancellationToken,
 ) {
-    let mut scheduler = Scheduler::new(engine.limits());
-    let mut sending: JoinSet<Sent> = JoinSet::new();
-    let mut next_claim = engine.db.now();
+    let mut worker = Worker {
+        scheduler: Scheduler::new(engine.limits()),
+        sending: JoinSet::new(),
+        next_claim: engine.db.now(),
+        engine,
+        inbox,
+        due,
+        records,
+    };
     while !shutdown.is_cancelled() {
-        let now = engine.db.now();
-        scheduler.set_limits(engine.limits());
-        let releases = scheduler.take_releases(now);
+        worker.step(&shutdown).await;
+    }
+    worker.stop().await;
+}
+
+/// The engine's state between steps: what the scheduler holds, the sends under way, and
+/// when to look for due work next.
+struct Worker {
+    engine: Arc<Engine>,
+    inbox: mpsc::UnboundedReceiver<Vec<Fresh>>,
+    due: Arc<Notify>,
+    records: mpsc::Sender<Record>,
+    scheduler: Scheduler,
+    sending: JoinSet<Sent>,
+    next_claim: Timestamp,
+}
+
+impl Worker {
+    /// One step, by the clock's time: gives back what waited too long, loads fresh
+    /// deliveries, sends what the scheduler lets go, claims due work when it is time, or
+    /// else waits for the next thing to happen (fresh work, a send ending, something due).
+    async fn step(&mut self, shutdown: &CancellationToken) {
+        let now = self.engine.db.now();
+        self.scheduler.set_limits(self.engine.limits());
+        let releases = self.scheduler.take_releases(now);
         if !releases.is_empty() {
-            let _ = records.send(Record::Release(releases)).await;
+            let _ = self.records.send(Record::Release(releases)).await;
         }
-        let ids = scheduler.take_loads(LOAD_BATCH, now);
+        let ids = self.scheduler.take_loads(LOAD_BATCH, now);
         if !ids.is_empty() {
-            match delivery_queue::load(engine.db.reader(), &engine.secrets, &ids, now).await {
-                Ok(found) => scheduler.loaded(found, engine.db.now()),
-                Err(error) => {
-                    tracing::error!("loading fresh deliveries failed: {}", error_chain(&error));
-                    // Their leases lapse and a claim takes them up.
-                    scheduler.loaded(Vec::new(), now);
-                    tokio::time::sleep(ERROR_PAUSE).await;
-                }
-            }
-            continue;
+            return self.load(&ids, now).await;
         }
-        for send in scheduler.dispatch(now) {
-            sending.spawn(send_one(engine.clone(), send));
+        for send in self.scheduler.dispatch(now) {
+            self.sending.spawn(send_one(self.engine.clone(), send));
         }
-        if now >= next_claim && scheduler.held() < MAX_HELD {
-            if engine.db.outage().is_some() {
-                // Claims are writes: none while the database cannot take them.
-                next_claim = now.plus(OUTAGE_PAUSE);
-                continue;
-            }
-            match claim(&engine, &scheduler, now).await {
-                Ok((claimed, backlog)) => {
-                    scheduler.claimed(claimed, engine.db.now());
-                    next_claim = if backlog {
-                        now.plus(BACKLOG_CLAIM_INTERVAL)
-                    } else {
-                        let due_in = until_next_due(&engine.db, now).await;
-                        now.plus(due_in.max(CLAIM_INTERVAL))
-                    };
-                }
-                Err(error) => {
-                    engine.db.saw(&error);
-                    tracing::error!("claiming deliveries failed: {}", error_chain(&error));
-                    next_claim = now.plus(ERROR_PAUSE);
-                }
-            }
-            continue;
+        if now >= self.next_claim && self.scheduler.held() < MAX_HELD {
+            return self.claim(now).await;
         }
-        let wake = scheduler
+        self.wait(now, shutdown).await;
+    }
+
+    async fn load(&mut self, ids: &[i64], now: Timestamp) {
+        let engine = &self.engine;
+        match delivery_queue::load(engine.db.reader(), &engine.secrets, ids, now).await {
+            Ok(found) => self.scheduler.loaded(found, engine.db.now()),
+            Err(error) => {
+                tracing::error!("loading fresh deliveries failed: {}", error_chain(&error));
+                // Their leases lapse and a claim takes them up.
+                self.scheduler.loaded(Vec::new(), now);
+                tokio::time::sleep(ERROR_PAUSE).await;
+            }
+        }
+    }
+
+    async fn claim(&mut self, now: Timestamp) {
+        if self.engine.db.outage().is_some() {
+            // Claims are writes: none while the database cannot take them.
+            self.next_claim = now.plus(OUTAGE_PAUSE);
+            return;
+        }
+        match claim(&self.engine, &self.scheduler, now).await {
+            Ok((claimed, backlog)) => {
+                self.scheduler.claimed(claimed, self.engine.db.now());
+                self.next_claim = if backlog {
+                    now.plus(BACKLOG_CLAIM_INTERVAL)
+                } else {
+                    let due_in = until_next_due(&self.engine.db, now).await;
+                    now.plus(due_in.max(CLAIM_INTERVAL))
+                };
+            }
+            Err(error) => {
+                self.engine.db.saw(&error);
+                tracing::error!("claiming deliveries failed: {}", error_chain(&error));
+                self.next_claim = now.plus(ERROR_PAUSE);
+            }
+        }
+    }
+
+    async fn wait(&mut self, now: Timestamp, shutdown: &CancellationToken) {
+        let wake = self
+            .scheduler
             .next_wake()
-            .map_or(next_claim, |wake| wake.min(next_claim));
+            .map_or(self.next_claim, |wake| wake.min(self.next_claim));
         tokio::select! {
-            Some(fresh) = inbox.recv() => scheduler.hand_over(fresh, engine.db.now()),
-            () = due.notified() => next_claim = engine.db.now(),
+            Some(fresh) = self.inbox.recv() => {
+                self.scheduler.hand_over(fresh, self.engine.db.now());
+            }
+            () = self.due.notified() => self.next_claim = self.engine.db.now(),
             () = tokio::time::sleep_until(Instant::now() + now.until(wake)) => {}
-            Some(sent) = sending.join_next(), if !sending.is_empty() => {
-                finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
+            Some(sent) = self.sending.join_next(), if !self.sending.is_empty() => {
+                self.finish(sent).await;
             }
             () = shutdown.cancelled() => {}
         }
-        while let Ok(fresh) = inbox.try_recv() {
-            scheduler.hand_over(fresh, engine.db.now());
+        while let Ok(fresh) = self.inbox.try_recv() {
+            self.scheduler.hand_over(fresh, self.engine.db.now());
         }
-        while let Some(sent) = sending.try_join_next() {
-            finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
+        while let Some(sent) = self.sending.try_join_next() {
+            self.finish(sent).await;
         }
     }
-    // Stop taking work; sends under way finish (each is bounded by the delivery timeout) and
-    // deliveries held but not yet sent are released for the next process.
-    while let Some(sent) = sending.join_next().await {
-        finish(&engine, &mut scheduler, &records, &mut next_claim, sent).await;
-    }
-    inbox.close();
-    while let Some(fresh) = inbox.recv().await {
-        scheduler.hand_over(fresh, engine.db.now());
-    }
-    let releases = scheduler.release_all(engine.db.now());
-    let _ = records.send(Record::Release(releases)).await;
-}
 
-/// Frees the send's slot, lets the scheduler judge the receiver, and hands the outcome to
-/// the writer; a retry scheduled by it is looked for when it falls due.
-async fn finish(
-    engine: &Engine,
-    scheduler: &mut Scheduler,
-    records: &mpsc::Sender<Record>,
-    next_claim: &mut Timestamp,
-    sent: Result<Sent, tokio::task::JoinError>,
-) {
-    let Ok(sent) = sent else {
-        tracing::error!("a delivery task stopped abnormally");
-        return;
-    };
-    let now = engine.db.now();
-    let delivery = &sent.delivery;
-    let Some(tried) = sent.tried else {
-        scheduler.finished(
+    /// Stops taking work: sends under way finish (each is bounded by the delivery timeout)
+    /// and deliveries held but not yet sent are released for the next process.
+    async fn stop(mut self) {
+        while let Some(sent) = self.sending.join_next().await {
+            self.finish(sent).await;
+        }
+        self.inbox.close();
+        while let Some(fresh) = self.inbox.recv().await {
+            self.scheduler.hand_over(fresh, self.engine.db.now());
+        }
+        let releases = self.scheduler.release_all(self.engine.db.now());
+        let _ = self.records.send(Record::Release(releases)).await;
+    }
+
+    /// Frees the send's slot, lets the scheduler judge the receiver, and hands the outcome to
+    /// the writer; a retry scheduled by it is looked for when it falls due.
+    async fn finish(&mut self, sent: Result<Sent, tokio::task::JoinError>) {
+        let engine = &self.engine;
+        let Ok(sent) = sent else {
+            tracing::error!("a delivery task stopped abnormally");
+            return;
+        };
+        let now = engine.db.now();
+        let delivery = &sent.delivery;
+        let Some(tried) = sent.tried else {
+            self.scheduler.finished(
+                delivery.webhook_id,
+                &sent.url,
+                delivery.probe,
+                Signal::NotReached,
+                now,
+            );
+            let _ = self
+                .records
+                .send(Record::Release(vec![(delivery.id, now)]))
+                .await;
+            return;
+        };
+        let signal = Signal::of(&tried);
+        let verdict = self.scheduler.finished(
             delivery.webhook_id,
             &sent.url,
             delivery.probe,
-            Signal::NotReached,
+            signal.clone(),
             now,
         );
-        let _ = records
-            .send(Record::Release(vec![(delivery.id, now)]))
-            .await;
-        return;
-    };
-    let signal = Signal::of(&tried);
-    let verdict = scheduler.finished(
-        delivery.webhook_id,
-        &sent.url,
-        delivery.probe,
-        signal.clone(),
-        now,
-    );
-    let outcome = Outcome::of(&engine.settings, delivery, tried, &signal, verdict);
-    outcome.count(&engine.metrics);
-    if let Some(at) = outcome.retry_at() {
-        *next_claim = (*next_claim).min(at);
+        let outcome = Outcome::of(&engine.settings, delivery, tried, &signal, verdict);
+        outcome.count(&engine.metrics);
+        if let Some(at) = outcome.retry_at() {
+            self.next_claim = self.next_claim.min(at);
+        }
+        // The writer outlives the worker; if it is gone, the lease brings the delivery back.
+        let _ = self.records.send(Record::Attempt(Box::new(outcome))).await;
     }
-    // The writer outlives the worker; if it is gone, the lease brings the delivery back.
-    let _ = records.send(Record::Attempt(Box::new(outcome))).await;
 }
 
 /// Claims due work for the webhooks this process is not already busy with. Returns what

@@ -13,22 +13,7 @@ impl Scheduler {
         if self.in_flight >= self.limits.concurrency {
             return sends;
         }
-        let nodes = self.limits.nodes;
-        let mut by_destination: BTreeMap<Destination, Vec<i64>> = BTreeMap::new();
-        let mut lanes_busy: HashMap<Destination, usize> = HashMap::new();
-        for (id, lane) in &mut self.lanes {
-            let Some(destination) = lane.destination.clone() else {
-                continue;
-            };
-            let wants = !lane.ready.is_empty();
-            if wants || lane.in_flight > 0 {
-                *lanes_busy.entry(destination.clone()).or_default() += 1;
-            }
-            if wants && !lane.is_paused(now) {
-                lane.refill(now, nodes);
-                by_destination.entry(destination).or_default().push(*id);
-            }
-        }
+        let (by_destination, lanes_busy) = self.wanting(now);
         // Every webhook gets a fair share of its destination's fair share of the slots at
         // once; beyond that, slots go only while a share stays free for one more
         // neighbour, in the destination and over all, so a newcomer finds a slot at once (as
@@ -37,18 +22,7 @@ impl Scheduler {
             .limits
             .per_destination
             .min((self.limits.concurrency / (lanes_busy.len() + 1)).max(1));
-        let mut order: Vec<(u64, Destination, Vec<i64>)> = by_destination
-            .into_iter()
-            .map(|(destination, lanes)| {
-                let turn = self
-                    .destination_turns
-                    .get(&destination)
-                    .copied()
-                    .unwrap_or(0);
-                (turn, destination, lanes)
-            })
-            .collect();
-        order.sort_by_key(|(turn, _, _)| *turn);
+        let order = self.in_turn_order(by_destination);
         loop {
             let mut progress = false;
             for (_, destination, lanes) in &order {
@@ -67,21 +41,7 @@ impl Scheduler {
                     .min((destination_share / (lanes_busy[destination] + 1)).max(1));
                 let spare =
                     (sending < destination_share || free > destination_share) && room > lane_share;
-                let next = lanes
-                    .iter()
-                    .filter_map(|id| {
-                        let lane = &self.lanes[id];
-                        let beyond_share = lane.in_flight >= lane_share;
-                        let limit = if spare {
-                            self.limits.per_webhook
-                        } else {
-                            lane_share
-                        };
-                        lane.can_send(limit)
-                            .then_some(((beyond_share, lane.last_turn), *id))
-                    })
-                    .min()
-                    .map(|(_, id)| id);
+                let next = self.next_lane(lanes, lane_share, spare);
                 if let Some(webhook_id) = next {
                     sends.push(self.start(webhook_id, destination));
                     progress = true;
@@ -91,6 +51,71 @@ impl Scheduler {
                 return sends;
             }
         }
+    }
+
+    /// The lanes with deliveries ready and not paused, by destination; and per destination,
+    /// how many lanes are busy (ready or sending).
+    fn wanting(
+        &mut self,
+        now: Timestamp,
+    ) -> (BTreeMap<Destination, Vec<i64>>, HashMap<Destination, usize>) {
+        let nodes = self.limits.nodes;
+        let mut by_destination: BTreeMap<Destination, Vec<i64>> = BTreeMap::new();
+        let mut lanes_busy: HashMap<Destination, usize> = HashMap::new();
+        for (id, lane) in &mut self.lanes {
+            let Some(destination) = lane.destination.clone() else {
+                continue;
+            };
+            let wants = !lane.ready.is_empty();
+            if wants || lane.in_flight > 0 {
+                *lanes_busy.entry(destination.clone()).or_default() += 1;
+            }
+            if wants && !lane.is_paused(now) {
+                lane.refill(now, nodes);
+                by_destination.entry(destination).or_default().push(*id);
+            }
+        }
+        (by_destination, lanes_busy)
+    }
+
+    /// The destinations, the one served longest ago first.
+    fn in_turn_order(
+        &self,
+        by_destination: BTreeMap<Destination, Vec<i64>>,
+    ) -> Vec<(u64, Destination, Vec<i64>)> {
+        let mut order: Vec<(u64, Destination, Vec<i64>)> = by_destination
+            .into_iter()
+            .map(|(destination, lanes)| {
+                let turn = self
+                    .destination_turns
+                    .get(&destination)
+                    .copied()
+                    .unwrap_or(0);
+                (turn, destination, lanes)
+            })
+            .collect();
+        order.sort_by_key(|(turn, _, _)| *turn);
+        order
+    }
+
+    /// Of a destination's lanes, the one to send next: within its share first, then the one
+    /// served longest ago. `spare`: lanes may go beyond their share, up to the webhook cap.
+    fn next_lane(&self, lanes: &[i64], lane_share: usize, spare: bool) -> Option<i64> {
+        lanes
+            .iter()
+            .filter_map(|id| {
+                let lane = &self.lanes[id];
+                let beyond_share = lane.in_flight >= lane_share;
+                let limit = if spare {
+                    self.limits.per_webhook
+                } else {
+                    lane_share
+                };
+                lane.can_send(limit)
+                    .then_some(((beyond_share, lane.last_turn), *id))
+            })
+            .min()
+            .map(|(_, id)| id)
     }
 
     fn start(&mut self, webhook_id: i64, destination: &str) -> Send {

@@ -139,7 +139,11 @@ pub fn start(
     });
     let (inbox, fresh, due) = Inbox::new(engine.settings.lease());
     let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
-    let writer = tokio::spawn(outcomes::write_batches(engine.clone(), queue));
+    let writer = tokio::spawn(outcomes::write_batches(
+        engine.clone(),
+        queue,
+        inbox.clone(),
+    ));
     let upkeep = tokio::spawn(housekeeping::run(
         engine.db.clone(),
         engine.settings.upkeep,

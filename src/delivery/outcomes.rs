@@ -12,7 +12,7 @@ use super::Engine;
 use super::EngineSettings;
 use super::scheduler::Signal;
 use super::sender::Tried;
-use crate::actions;
+use crate::actions::{self, Inbox};
 use crate::clock::Timestamp;
 use crate::db::StoreError;
 use crate::db::delivery_queue::{self, AttemptRecord, ReceiverVerdict};
@@ -121,7 +121,14 @@ impl Outcome {
     }
 }
 
-pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver<Record>) {
+/// Writes the outcomes in batches. Once a batch that recovers a webhook (its probe
+/// succeeded) is written, the engine is woken: the queue that waited for the probe is due,
+/// and goes now rather than at the next poll.
+pub(super) async fn write_batches(
+    engine: Arc<Engine>,
+    mut queue: mpsc::Receiver<Record>,
+    engine_inbox: Inbox,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         // Beside other nodes, a moment for more to arrive: each node has only its share of
@@ -153,7 +160,16 @@ pub(super) async fn write_batches(engine: Arc<Engine>, mut queue: mpsc::Receiver
             }
             tokio::time::sleep(OUTAGE_RETRY).await;
         }
+        if batch.iter().any(Record::recovers) {
+            engine_inbox.due_now();
+        }
         batch.clear();
+    }
+}
+
+impl Record {
+    fn recovers(&self) -> bool {
+        matches!(self, Self::Attempt(outcome) if outcome.record.verdict == ReceiverVerdict::Healthy)
     }
 }
 

@@ -172,7 +172,7 @@ async fn an_idle_session_ends() {
     .await;
     assert_eq!(app.get("/settings/webhooks").await.status(), StatusCode::OK);
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
 
     assert_eq!(
         app.get("/settings/webhooks").await.status(),
@@ -188,7 +188,7 @@ async fn a_session_in_use_outlives_the_idle_timeout() {
     .await;
 
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        app.advance(Duration::from_millis(900));
         assert_eq!(app.get("/settings/webhooks").await.status(), StatusCode::OK);
     }
 }
@@ -209,7 +209,7 @@ async fn an_open_delivery_log_refreshing_itself_does_not_keep_the_session_alive(
 
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        app.advance(Duration::from_millis(700));
         let poll = app
             .http
             .get(app.url(&refresh))

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::receiver::{Answer, Receiver};
-use crate::common::scene::{console, received, wait_for_delivery, webhook_to};
+use crate::common::scene::{console, next_try_now, received, wait_for_delivery, webhook_to};
 
 #[tokio::test]
 async fn a_webhook_whose_tries_all_fail_shows_failing_and_its_healthy_neighbour_does_not() {
@@ -57,13 +57,17 @@ async fn a_webhook_whose_tries_all_fail_shows_failing_and_its_healthy_neighbour_
 
 #[tokio::test]
 async fn a_delivery_page_shows_the_request_as_sent_and_collapses_identical_tries() {
-    let app = console("1s,1s,1s").await;
+    let app = console("1h,1h,1h").await;
     let api = app.api().await;
     let receiver = Receiver::start().await;
     receiver.answer_with(&[503, 503, 503, 200]);
     let webhook = webhook_to(&api, &format!("{}/hooks/orders", receiver.url), &["*"]).await;
     api.publish(json!({"event_type": "order.purchased", "data": {"order": {"id": "ord_1"}}}))
         .await;
+    // Each retry an hour after the failure before it.
+    for tries in 1..=3 {
+        next_try_now(&app, &api, webhook, tries).await;
+    }
     let delivery = wait_for_delivery(&api, webhook, |d| d["status"] == "succeeded").await;
     let support = app.user("sam@example.com", "support").await;
 

@@ -6,6 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::receiver::{Received, Receiver};
+use webhook_console::clock::Timestamp;
+
 use super::{Api, TestApp};
 
 /// A console that may deliver to this machine, retrying quickly.
@@ -61,6 +63,17 @@ pub async fn webhook_to(api: &Api, url: &str, events: &[&str]) -> i64 {
     response.json::<Value>().await.unwrap()["id"]
         .as_i64()
         .unwrap()
+}
+
+/// After the newest delivery's `tries`-th try failed, moves the clock to its next try, so
+/// that it goes now: a retry an hour away is taken at once, jitter and all.
+pub async fn next_try_now(app: &TestApp, api: &Api, webhook: i64, tries: u64) {
+    let delivery = wait_for_delivery(api, webhook, |d| {
+        d["attempt_count"] == tries && d["next_attempt_at"].is_string()
+    })
+    .await;
+    let at = Timestamp::parse_rfc3339(delivery["next_attempt_at"].as_str().unwrap()).unwrap();
+    app.advance(app.now().until(at));
 }
 
 /// Waits (at most `within`) until the receiver has `count` requests.

@@ -3,6 +3,7 @@
 //! the ingest writer stores what was acknowledged, background tasks drain on the one
 //! cancellation token, and only then does the database close.
 
+mod body_deadline;
 mod server;
 
 use server::serve;
@@ -21,7 +22,6 @@ use crate::db::{Db, StoreError, users, webhooks};
 use crate::delivery;
 use crate::delivery::retry::RetrySchedule;
 use crate::domain::{Email, Password};
-use crate::http::body_deadline::BodyTimeout;
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::secret_key::{KeyError, MasterKey};
@@ -29,6 +29,7 @@ use crate::secrets::secret_box::SecretBox;
 use crate::secrets::token::random_token;
 use crate::web::client::TrustedProxies;
 use crate::web::sign_in::SetupToken;
+use body_deadline::BodyTimeout;
 
 /// The setup link's token: 192 bits, used once.
 const SETUP_TOKEN_BYTES: usize = 24;

@@ -1,10 +1,10 @@
 //! The HTTP server: its middleware, from the outside in, and its routes.
 
 use super::Shared;
+use super::body_deadline::body_deadline;
 use crate::api;
 use crate::config::Settings;
 use crate::db::sessions::DbSessionStore;
-use crate::http::body_deadline::body_deadline;
 use crate::web as console;
 use crate::web::error::render_error_page;
 use crate::web::session::{ActivityStep, FlashStore};

@@ -1,7 +1,5 @@
 //! HTTP rules that hold for the console and the API alike.
 
-pub mod body_deadline;
-
 use actix_web::{Route, guard, web};
 
 /// A GET route that answers HEAD too, as HTTP expects: the server sends the GET's headers

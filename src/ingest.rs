@@ -23,12 +23,8 @@ const QUEUE_CAPACITY: usize = 8192;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("the event type is not in the catalog")]
-    UnknownEventType,
-    #[error("the event type is archived")]
-    ArchivedEventType,
-    #[error("the idempotency key was used for a different request")]
-    IdempotencyConflict,
+    #[error(transparent)]
+    Refused(#[from] Refused),
     /// Nothing was stored: the database is down or full (named), or failed otherwise.
     #[error("the event could not be stored")]
     NotStored(Option<Outage>),
@@ -114,13 +110,7 @@ async fn store(
             let outcomes = stored
                 .outcomes
                 .into_iter()
-                .map(|outcome| {
-                    outcome.map_err(|refused| match refused {
-                        Refused::UnknownEventType => IngestError::UnknownEventType,
-                        Refused::ArchivedEventType => IngestError::ArchivedEventType,
-                        Refused::IdempotencyConflict => IngestError::IdempotencyConflict,
-                    })
-                })
+                .map(|outcome| outcome.map_err(IngestError::Refused))
                 .collect();
             (outcomes, stored.deliveries)
         }

@@ -82,9 +82,7 @@ pub async fn publish(
         .publish(new_event)
         .await
         .map_err(|error| match error {
-            IngestError::UnknownEventType => ApiError::unknown_event_type(&event_type),
-            IngestError::ArchivedEventType => ApiError::archived_event_type(&event_type),
-            IngestError::IdempotencyConflict => ApiError::idempotency_conflict(),
+            IngestError::Refused(refused) => ApiError::refused(refused, &event_type),
             IngestError::NotStored(Some(outage)) => ApiError::unavailable(&outage),
             IngestError::NotStored(None) => ApiError::not_stored(),
             IngestError::NotStoredInTime(wait) => ApiError::not_stored_in_time(wait),

@@ -7,8 +7,17 @@ use actix_web::http::StatusCode;
 
 use super::{ApiError, RETRY_AFTER};
 use crate::db::Outage;
+use crate::db::events::Refused;
 
 impl ApiError {
+    pub fn refused(refused: Refused, event_type: &str) -> Self {
+        match refused {
+            Refused::UnknownEventType => Self::unknown_event_type(event_type),
+            Refused::ArchivedEventType => Self::archived_event_type(event_type),
+            Refused::IdempotencyConflict => Self::idempotency_conflict(),
+        }
+    }
+
     pub fn unknown_event_type(key: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

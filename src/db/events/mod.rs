@@ -52,12 +52,17 @@ pub struct Published {
     pub repeated: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an event is not stored, whoever published it: the one definition of a refusal,
+/// carried as it is to the API's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
+    #[error("the event type is not in the catalog")]
     UnknownEventType,
     /// The type is archived: kept for earlier deliveries, published no more.
+    #[error("the event type is archived")]
     ArchivedEventType,
     /// The token used this key within the window for a different request.
+    #[error("the idempotency key was used for a different request")]
     IdempotencyConflict,
 }
 

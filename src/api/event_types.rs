@@ -9,7 +9,8 @@ use super::error::{ApiError, ErrorBody};
 use crate::actions;
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
-use crate::domain::{EventTypeKey, Label};
+use crate::domain::{DataSchema, EventTypeKey, Label};
+use crate::ingest::Ingestor;
 
 /// A group is a heading in the catalog and pickers.
 const MAX_GROUP_CHARS: usize = 200;
@@ -18,6 +19,7 @@ const MAX_DESCRIPTION_CHARS: usize = 500;
 /// The example's `data` as JSON: a typical body, not a whole export; the catalog page
 /// shows every example.
 const MAX_EXAMPLE_BYTES: usize = 16 * 1024;
+const MAX_SCHEMA_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventTypeBody {
@@ -32,6 +34,11 @@ pub struct EventTypeBody {
     pub archived: bool,
     /// When it was archived (RFC 3339), or null.
     pub archived_at: Option<String>,
+    /// The JSON Schema (draft 2020-12) its `data` must match, or null: publishing data
+    /// that does not match is refused with 422 `validation_failed`.
+    pub schema: Option<serde_json::Value>,
+    /// 0 while it has no schema; one more at each change.
+    pub schema_version: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,8 +63,12 @@ pub struct RegisterEventType {
     pub group: String,
     #[schema(required = true, max_length = 500)]
     pub description: String,
-    /// Example `data`, at most 16 KiB of JSON; `{}` when omitted.
+    /// Example `data`, at most 16 KiB of JSON; `{}` when omitted. With a schema, it must
+    /// match it.
     pub example: Option<serde_json::Value>,
+    /// A JSON Schema (draft 2020-12) for `data`, at most 64 KiB; it may not refer to other
+    /// documents. Publishing data that does not match is refused with 422.
+    pub schema: Option<serde_json::Value>,
 }
 
 /// A change to a type of the catalog.
@@ -93,13 +104,14 @@ pub async fn list(_caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, Ap
         (status = 409, description = "The key exists, or the group looks like another group", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid fields; a `schema` that is not a JSON Schema (draft 2020-12), or an `example` it refuses", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn register(
     caller: Caller,
     db: web::Data<Db>,
+    ingestor: web::Data<Ingestor>,
     Json(body): Json<RegisterEventType>,
 ) -> Result<HttpResponse, ApiError> {
     let event_type = body.parse()?;
@@ -121,6 +133,7 @@ pub async fn register(
             }
             other => catalog_error(other),
         })?;
+    ingestor.catalog_changed();
     Ok(HttpResponse::Created().json(EventTypeBody::from(event_type)))
 }
 
@@ -209,6 +222,11 @@ impl RegisterEventType {
                 )],
             );
         }
+        let schema = self.schema.and_then(|schema| {
+            checked_schema(schema, &example)
+                .map_err(|(field, message)| invalid.insert(field.to_owned(), vec![message]))
+                .ok()
+        });
         match (key, group, description) {
             (Ok(key), Some(group), Some(description)) if invalid.is_empty() => Ok(EventType {
                 key,
@@ -216,6 +234,8 @@ impl RegisterEventType {
                 description: description.into_string(),
                 example_data: example,
                 archived_at: None,
+                schema_version: i64::from(schema.is_some()),
+                schema,
             }),
             _ => Err(ApiError::validation(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -223,6 +243,33 @@ impl RegisterEventType {
                 invalid,
             )),
         }
+    }
+}
+
+/// A schema, if it is one and the example matches it: else the field at fault and why.
+fn checked_schema(
+    schema: serde_json::Value,
+    example: &serde_json::Value,
+) -> Result<DataSchema, (&'static str, String)> {
+    if schema.to_string().len() > MAX_SCHEMA_BYTES {
+        return Err((
+            "schema",
+            format!(
+                "Keep the schema to at most {} KiB of JSON.",
+                MAX_SCHEMA_BYTES / 1024
+            ),
+        ));
+    }
+    let schema = DataSchema::parse(schema).map_err(|message| ("schema", message))?;
+    match schema.mismatches(example).first() {
+        None => Ok(schema),
+        Some(mismatch) => Err((
+            "example",
+            format!(
+                "The example does not match the schema at \"{}\": {}",
+                mismatch.pointer, mismatch.message
+            ),
+        )),
     }
 }
 
@@ -235,6 +282,8 @@ impl From<EventType> for EventTypeBody {
             example: event_type.example_data,
             archived: event_type.archived_at.is_some(),
             archived_at: event_type.archived_at.map(|at| at.rfc3339()),
+            schema: event_type.schema.map(|schema| schema.source().clone()),
+            schema_version: event_type.schema_version,
         }
     }
 }

@@ -60,6 +60,7 @@ pub struct EventAccepted {
         (status = 400, description = "Malformed JSON, invalid fields, or an unknown event type", body = ErrorBody),
         (status = 401, description = "Missing, wrong or revoked token", body = ErrorBody),
         (status = 409, description = "The `Idempotency-Key` was used with a different body (`idempotency_conflict`); the first event is unchanged", body = ErrorBody),
+        (status = 422, description = "The data does not match the event type's schema (`validation_failed`; `details` keyed by JSON pointer into `data`); nothing was stored", body = ErrorBody),
         (status = 408, description = "The body arrived too slowly (`request_timeout`); nothing was accepted", body = ErrorBody),
         (status = 413, description = "Body over 256 KiB", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
@@ -83,6 +84,7 @@ pub async fn publish(
         .await
         .map_err(|error| match error {
             IngestError::Refused(refused) => ApiError::refused(refused, &event_type),
+            IngestError::DataMismatch(mismatches) => ApiError::data_mismatch(&mismatches),
             IngestError::NotStored(Some(outage)) => ApiError::unavailable(&outage),
             IngestError::NotStored(None) => ApiError::not_stored(),
             IngestError::NotStoredInTime(wait) => ApiError::not_stored_in_time(wait),

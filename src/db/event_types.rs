@@ -2,7 +2,7 @@ use sqlx::Row;
 
 use super::{Reader, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::{EventTypeKey, looks_alike};
+use crate::domain::{DataSchema, EventTypeKey, looks_alike};
 
 #[derive(Debug, Clone)]
 pub struct EventType {
@@ -12,6 +12,10 @@ pub struct EventType {
     pub example_data: serde_json::Value,
     /// Kept for the deliveries that name it, but gone from pickers and refused at publish.
     pub archived_at: Option<Timestamp>,
+    /// What its `data` must match, if anything.
+    pub schema: Option<DataSchema>,
+    /// 0 while it has no schema; one more at each change.
+    pub schema_version: i64,
 }
 
 impl EventType {
@@ -23,14 +27,16 @@ impl EventType {
 /// The catalog, archived types too, grouped by group name then key: the order forms and
 /// pages show it in.
 pub async fn list<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType>, StoreError> {
-    let sql = "SELECT key, group_name, description, example_data, archived_at FROM event_types
-               ORDER BY group_name, key";
+    let sql = "SELECT key, group_name, description, example_data, archived_at, data_schema,
+                      schema_version
+               FROM event_types ORDER BY group_name, key";
     on_read!(db, |e| sqlx::query(sql)
         .fetch_all(e)
         .await?
         .iter()
         .map(|row| {
             let example: String = row.try_get("example_data")?;
+            let schema: Option<String> = row.try_get("data_schema")?;
             Ok(EventType {
                 key: decode_key(row.try_get("key")?)?,
                 group: row.try_get("group_name")?,
@@ -38,6 +44,8 @@ pub async fn list<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType>, Store
                 example_data: serde_json::from_str(&example)
                     .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 archived_at: row.try_get("archived_at")?,
+                schema: schema.as_deref().map(decode_schema).transpose()?,
+                schema_version: row.try_get("schema_version")?,
             })
         })
         .collect())
@@ -70,6 +78,27 @@ pub async fn current_keys<'a>(db: impl Into<Source<'a>>) -> Result<Vec<EventType
     Ok(keys.into_iter().map(decode_key).collect::<Result<_, _>>()?)
 }
 
+/// The types that have a schema, with its version: what publishing compares its compiled
+/// schemas against.
+pub async fn schema_versions(db: Reader<'_>) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(on_read!(db, |e| sqlx::query_as(
+        "SELECT key, schema_version FROM event_types WHERE data_schema IS NOT NULL"
+    )
+    .fetch_all(e)
+    .await?))
+}
+
+/// One type's schema, if it has one.
+pub async fn schema(db: Reader<'_>, key: &str) -> Result<Option<DataSchema>, StoreError> {
+    let text: Option<Option<String>> = on_read!(db, |e| sqlx::query_scalar(
+        "SELECT data_schema FROM event_types WHERE key = $1"
+    )
+    .bind(key)
+    .fetch_optional(e)
+    .await?);
+    Ok(text.flatten().as_deref().map(decode_schema).transpose()?)
+}
+
 /// How many webhooks each event type reaches: (those that chose it by key, those that take
 /// all events).
 pub async fn usage(
@@ -85,6 +114,14 @@ pub async fn usage(
             .await?;
         Ok((chosen.into_iter().collect(), all))
     })
+}
+
+/// A stored schema was checked when it was registered: one that no longer reads is a
+/// storage fault.
+fn decode_schema(text: &str) -> Result<DataSchema, sqlx::Error> {
+    let decode = |message: String| sqlx::Error::Decode(message.into());
+    let source = serde_json::from_str(text).map_err(|e| decode(e.to_string()))?;
+    DataSchema::parse(source).map_err(decode)
 }
 
 pub(super) fn decode_key(key: String) -> Result<EventTypeKey, sqlx::Error> {
@@ -126,14 +163,22 @@ pub async fn register(
         return Err(StoreError::CatalogFull);
     }
     on_tx!(tx, |e| sqlx::query(
-        "INSERT INTO event_types (key, group_name, description, example_data, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO event_types (key, group_name, description, example_data, created_at,
+                                  data_schema, schema_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(event_type.key.as_str())
     .bind(&event_type.group)
     .bind(&event_type.description)
     .bind(event_type.example_data.to_string())
     .bind(now)
+    .bind(
+        event_type
+            .schema
+            .as_ref()
+            .map(|schema| schema.source().to_string())
+    )
+    .bind(i64::from(event_type.schema.is_some()))
     .execute(e)
     .await
     .map(|_| ())

@@ -4,6 +4,7 @@
 
 mod api_key;
 mod audit_action;
+mod data_schema;
 mod delivery;
 mod event_body;
 mod event_type;
@@ -19,6 +20,7 @@ mod webhook_url;
 
 pub use api_key::{API_KEY_PATTERN, ApiKey};
 pub use audit_action::AuditAction;
+pub use data_schema::{DataSchema, Mismatch};
 pub use delivery::{AttemptErrorCode, DeliveryStatus};
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};

@@ -13,6 +13,7 @@ mod delivery_log;
 mod durability;
 mod errors;
 mod event_catalog;
+mod event_schemas;
 mod find_delivery;
 mod hardening;
 mod health;

@@ -6,10 +6,31 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 
 use super::{ApiError, RETRY_AFTER};
+use std::collections::BTreeMap;
+
 use crate::db::Outage;
 use crate::db::events::Refused;
+use crate::domain::Mismatch;
 
 impl ApiError {
+    /// The data misses its type's schema: one detail per problem, keyed by its JSON pointer
+    /// within `data` (`""` for the whole).
+    pub fn data_mismatch(mismatches: &[Mismatch]) -> Self {
+        let mut details: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for mismatch in mismatches {
+            details
+                .entry(mismatch.pointer.clone())
+                .or_default()
+                .push(mismatch.message.clone());
+        }
+        Self::validation(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The data does not match the event type's schema; nothing was stored. See details: \
+             each key is a JSON pointer into `data`.",
+            details,
+        )
+    }
+
     pub fn refused(refused: Refused, event_type: &str) -> Self {
         match refused {
             Refused::UnknownEventType => Self::unknown_event_type(event_type),

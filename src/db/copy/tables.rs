@@ -31,6 +31,8 @@ pub(super) const TABLES: &[Table] = &[
             ("example_data", Text),
             ("created_at", Int),
             ("archived_at", Int),
+            ("data_schema", Text),
+            ("schema_version", Int),
         ],
         paged: false,
     },

@@ -3,7 +3,13 @@
 //! transaction, so many concurrent publishers share each fsync instead of queueing for
 //! one each. A publisher hears back only after its transaction committed.
 
+mod schemas;
+
 use std::time::Duration;
+
+use schemas::Schemas;
+
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -12,6 +18,7 @@ use crate::actions::Inbox;
 use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
 use crate::db::{Db, Outage, StoreError};
+use crate::domain::Mismatch;
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
@@ -25,6 +32,9 @@ const QUEUE_CAPACITY: usize = 8192;
 pub enum IngestError {
     #[error(transparent)]
     Refused(#[from] Refused),
+    /// The data does not match its type's schema: each problem, where and what.
+    #[error("the data does not match the event type's schema")]
+    DataMismatch(Vec<Mismatch>),
     /// Nothing was stored: the database is down or full (named), or failed otherwise.
     #[error("the event could not be stored")]
     NotStored(Option<Outage>),
@@ -42,6 +52,7 @@ struct Job {
 pub struct Ingestor {
     jobs: mpsc::Sender<Job>,
     db: Db,
+    schemas: Arc<Schemas>,
 }
 
 impl Ingestor {
@@ -50,7 +61,8 @@ impl Ingestor {
     pub fn start(db: Db, inbox: Inbox, metrics: Metrics) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
         let writer = tokio::spawn(write_batches(db.clone(), queue, inbox, metrics));
-        (Self { jobs, db }, writer)
+        let schemas = Arc::new(Schemas::new(db.clone()));
+        (Self { jobs, db, schemas }, writer)
     }
 
     /// Resolves once the event and its deliveries are committed to disk; refused at once
@@ -59,6 +71,7 @@ impl Ingestor {
         if let Some(outage @ Outage::Unreachable(_)) = self.db.outage() {
             return Err(IngestError::NotStored(Some(outage)));
         }
+        self.check_data(&event).await?;
         let wait = self.db.wait();
         let (reply, answer) = oneshot::channel();
         let stored = async {
@@ -71,6 +84,31 @@ impl Ingestor {
         tokio::time::timeout(wait, stored)
             .await
             .map_err(|_| IngestError::NotStoredInTime(wait))?
+    }
+}
+
+impl Ingestor {
+    /// Refuses data its type's schema does not take: nothing of it is stored.
+    async fn check_data(&self, event: &NewEvent) -> Result<(), IngestError> {
+        let schema = self.schemas.of(&event.event_type).await.map_err(|error| {
+            self.db.saw(&error);
+            IngestError::NotStored(error.outage())
+        })?;
+        let Some(schema) = schema else {
+            return Ok(());
+        };
+        // The request's body was parsed already: its data is JSON.
+        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
+        let mismatches = schema.mismatches(&data);
+        match mismatches.is_empty() {
+            true => Ok(()),
+            false => Err(IngestError::DataMismatch(mismatches)),
+        }
+    }
+
+    /// The catalog changed on this node: the next publish reads its schemas again.
+    pub fn catalog_changed(&self) {
+        self.schemas.forget();
     }
 }
 

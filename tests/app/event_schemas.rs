@@ -1,0 +1,143 @@
+//! Event types with a JSON Schema for their data (SPEC §3): publishers hear at once when
+//! they break the shape receivers rely on.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::Api;
+use crate::common::receiver::Receiver;
+use crate::common::scene::{console, received, webhook_to};
+
+fn order_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["order"],
+        "properties": {
+            "order": {
+                "type": "object",
+                "required": ["id", "total"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "total": {"type": "number", "minimum": 0}
+                }
+            }
+        }
+    })
+}
+
+async fn register_invoice_paid(api: &Api) -> Value {
+    let response = api
+        .post(
+            "/api/v1/event-types",
+            json!({
+                "key": "invoice.paid",
+                "group": "Billing",
+                "description": "An invoice was paid",
+                "example": {"order": {"id": 1, "total": 12.5}},
+                "schema": order_schema(),
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn data_that_misses_its_types_schema_is_refused_with_pointers_and_nothing_is_sent() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let registered = register_invoice_paid(&api).await;
+    assert_eq!(registered["schema"], order_schema());
+    assert_eq!(registered["schema_version"], 1);
+    let receiver = Receiver::start().await;
+    webhook_to(&api, &receiver.url, &["invoice.paid"]).await;
+
+    let (status, refused) = api
+        .publish(json!({"event_type": "invoice.paid", "data": {"order": {"id": "x", "total": -1}}}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "validation_failed");
+    let details = refused["error"]["details"].as_object().unwrap();
+    assert!(details.contains_key("/order/id"), "{refused}");
+    assert!(details.contains_key("/order/total"), "{refused}");
+
+    let (status, accepted) = api
+        .publish(
+            json!({"event_type": "invoice.paid", "data": {"order": {"id": 7731, "total": 9.5}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let got = received(&receiver, 2, Duration::from_millis(1500)).await;
+    assert_eq!(got.len(), 1, "the valid event once, the refused one never");
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["data"]["order"]["id"], 7731);
+}
+
+#[tokio::test]
+async fn a_schema_that_is_not_json_schema_or_refuses_its_own_example_is_refused() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let register = |schema: Value, example: Value| {
+        json!({"key": "invoice.sent", "group": "Billing", "description": "Sent",
+               "example": example, "schema": schema})
+    };
+
+    let broken: Value = api
+        .post(
+            "/api/v1/event-types",
+            register(json!({"type": "no-such-type"}), json!({})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(broken["error"]["code"], "validation_failed", "{broken}");
+    assert!(broken["error"]["details"]["schema"].is_array(), "{broken}");
+
+    let mismatched: Value = api
+        .post(
+            "/api/v1/event-types",
+            register(order_schema(), json!({"order": {"id": "x"}})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        mismatched["error"]["details"]["example"].is_array(),
+        "{mismatched}"
+    );
+
+    let listed: Value = api.get("/api/v1/event-types").await.json().await.unwrap();
+    assert!(
+        listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["key"] != "invoice.sent"),
+        "nothing was registered"
+    );
+}
+
+#[tokio::test]
+async fn types_without_a_schema_take_any_data() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    register_invoice_paid(&api).await;
+    let (status, accepted) = api
+        .publish(json!({"event_type": "order.purchased", "data": {"anything": ["at", 1, "all"]}}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let listed: Value = api.get("/api/v1/event-types").await.json().await.unwrap();
+    let purchased = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "order.purchased")
+        .unwrap()
+        .clone();
+    assert_eq!(purchased["schema"], Value::Null);
+    assert_eq!(purchased["schema_version"], 0);
+}

@@ -20,7 +20,7 @@ mod webhook_url;
 
 pub use api_key::{API_KEY_PATTERN, ApiKey};
 pub use audit_action::AuditAction;
-pub use data_schema::{DataSchema, Mismatch};
+pub use data_schema::{DataSchema, Field, Mismatch};
 pub use delivery::{AttemptErrorCode, DeliveryStatus};
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};

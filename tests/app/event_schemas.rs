@@ -141,3 +141,26 @@ async fn types_without_a_schema_take_any_data() {
     assert_eq!(purchased["schema"], Value::Null);
     assert_eq!(purchased["schema_version"], 0);
 }
+
+#[tokio::test]
+async fn the_catalog_shows_a_schemas_fields_beside_the_example() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    register_invoice_paid(&api).await;
+
+    let page = app.get_page("/settings/events").await;
+    let rows = page.texts("#event-invoice\\.paid .schema-fields tbody tr");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows[1].contains("order.id") && rows[1].contains("integer"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2].contains("Required") && rows[2].contains("at least 0"),
+        "{rows:?}"
+    );
+    assert!(
+        !page.has("#event-order\\.purchased .schema-fields"),
+        "a type without a schema lists no fields"
+    );
+}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::Tab;
 use crate::db::Db;
 use crate::db::event_types::{self, EventType};
-use crate::domain::EventBody;
+use crate::domain::{DataSchema, EventBody, Field};
 use crate::web::error::AppError;
 use crate::web::{layout::Layout, render};
 
@@ -52,6 +52,10 @@ struct EventTypeView {
     example_body: String,
     /// Webhooks this type reaches: chosen by key or through "All events".
     used_by: i64,
+    /// The fields its schema describes; empty without a schema.
+    fields: Vec<Field>,
+    has_schema: bool,
+    schema_version: i64,
 }
 
 pub async fn catalog(
@@ -138,6 +142,13 @@ impl EventTypeView {
             key: event_type.key.to_string(),
             description: event_type.description.clone(),
             example_body: serde_json::to_string_pretty(&body).unwrap_or_default(),
+            fields: event_type
+                .schema
+                .as_ref()
+                .map(DataSchema::fields)
+                .unwrap_or_default(),
+            has_schema: event_type.schema.is_some(),
+            schema_version: event_type.schema_version,
         }
     }
 }

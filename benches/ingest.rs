@@ -6,7 +6,8 @@
 //! Each event is an order as a shop would send it: an id, a customer, a total and two
 //! items, with a tenant in its context (eleven values a customer may quote).
 //!
-//! Run: `cargo bench --bench ingest` (BENCH_SECONDS, default 10; BENCH_CLIENTS, default 64).
+//! Run: `cargo bench --bench ingest` (BENCH_SECONDS, default 10; BENCH_CLIENTS, default 64;
+//! BENCH_SCHEMA=1 publishes a type whose data a JSON Schema checks at every publish).
 //! On SQLite by default; with `DATABASE_URL=postgres://…` (a server: the bench creates and
 //! drops its own database) on PostgreSQL.
 
@@ -22,6 +23,37 @@ use webhook_console::db::{Db, Reader};
 use webhook_console::startup::Application;
 
 mod support;
+
+/// The type every event is published as: `order.purchased`, or with BENCH_SCHEMA=1 a type
+/// registered with a schema that the events' data matches.
+static EVENT_TYPE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// What the published orders look like, as a schema: every field checked.
+fn order_schema() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "required": ["order"],
+        "properties": {"order": {
+            "type": "object",
+            "required": ["id", "number", "customer_id", "currency", "total", "items"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^ord_[0-9]+$"},
+                "number": {"type": "integer", "minimum": 0},
+                "customer_id": {"type": "string", "maxLength": 40},
+                "currency": {"enum": ["EUR", "USD", "GBP"]},
+                "total": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$"},
+                "items": {"type": "array", "minItems": 1, "items": {
+                    "type": "object",
+                    "required": ["sku", "quantity"],
+                    "properties": {
+                        "sku": {"type": "string"},
+                        "quantity": {"type": "integer", "minimum": 1}
+                    }
+                }}
+            }
+        }}
+    })
+}
 
 /// The rate of the latency run, the yardstick for p99.
 const STEADY_RATE: u64 = 1_000;
@@ -51,10 +83,31 @@ async fn main() {
     let console = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::new();
+    let with_schema = support::env_or("BENCH_SCHEMA", 0) == 1;
+    let event_type = *EVENT_TYPE.get_or_init(|| match with_schema {
+        true => "order.checked",
+        false => "order.purchased",
+    });
+    if with_schema {
+        let registered = client
+            .post(format!("{console}/api/v1/event-types"))
+            .bearer_auth(&token)
+            .json(
+                &json!({"key": event_type, "group": "Purchase", "description": "Checked",
+                          "schema": order_schema(),
+                          "example": {"order": {"id": "ord_1", "number": 1, "customer_id": "usr_1",
+                                                "currency": "EUR", "total": "1.00",
+                                                "items": [{"sku": "A", "quantity": 1}]}}}),
+            )
+            .send()
+            .await
+            .expect("event type");
+        assert!(registered.status().is_success(), "event type registered");
+    }
     let created = client
         .post(format!("{console}/api/v1/webhooks"))
         .bearer_auth(&token)
-        .json(&json!({"name": "Orders", "url": "https://receiver.example.com/in", "events": ["order.purchased"]}))
+        .json(&json!({"name": "Orders", "url": "https://receiver.example.com/in", "events": [event_type]}))
         .send()
         .await
         .expect("webhook");
@@ -62,8 +115,12 @@ async fn main() {
 
     let baseline = plain_server().await;
     println!(
-        "{clients} concurrent clients, {seconds} s per run, 1 matching webhook; {}; release build",
-        database.backend
+        "{clients} concurrent clients, {seconds} s per run, 1 matching webhook; {}; {}; release build",
+        database.backend,
+        match with_schema {
+            true => "data checked against a JSON Schema",
+            false => "no schema",
+        }
     );
     println!(
         "{:<44} {:>10} {:>9} {:>9} {:>9}",
@@ -216,7 +273,7 @@ async fn publish(
     (accepted, errors, latencies): &mut (usize, usize, Vec<Duration>),
 ) {
     let body = json!({
-        "event_type": "order.purchased",
+        "event_type": EVENT_TYPE.get().copied().unwrap_or("order.purchased"),
         "data": {"order": {
             "id": format!("ord_{n}"), "number": n, "customer_id": format!("usr_{}", n % 5000),
             "currency": "EUR", "total": "49.90",

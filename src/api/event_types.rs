@@ -68,6 +68,7 @@ pub struct RegisterEventType {
     pub example: Option<serde_json::Value>,
     /// A JSON Schema (draft 2020-12) for `data`, at most 64 KiB; it may not refer to other
     /// documents. Publishing data that does not match is refused with 422.
+    #[schema(value_type = Option<Object>)]
     pub schema: Option<serde_json::Value>,
 }
 
@@ -148,7 +149,8 @@ pub async fn register(
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 415, body = ErrorBody),
-        (status = 422, description = "The catalog is full, or the type is the console's own", body = ErrorBody),
+        (status = 409, description = "The type is the console's own (`webhook.test`)", body = ErrorBody),
+        (status = 422, description = "The catalog is full", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -160,10 +162,8 @@ pub async fn change(
 ) -> Result<HttpResponse, ApiError> {
     let key = EventTypeKey::parse(&key).map_err(|_| ApiError::not_found("event type"))?;
     if !key.is_subscribable() {
-        return Err(ApiError::validation(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(ApiError::conflict(
             "webhook.test belongs to the console’s “Send test event” and cannot be archived.",
-            Default::default(),
         ));
     }
     actions::event_types::set_archived(&db, &caller.actor(), &key, body.archived)
@@ -284,6 +284,28 @@ impl From<EventType> for EventTypeBody {
             archived_at: event_type.archived_at.map(|at| at.rfc3339()),
             schema: event_type.schema.map(|schema| schema.source().clone()),
             schema_version: event_type.schema_version,
+        }
+    }
+}
+
+/// Refuses a subscription to an archived type as a conflict with the catalog as it is now:
+/// the type exists, and may be restored.
+pub async fn refuse_archived(db: &Db, events: &[String]) -> Result<(), ApiError> {
+    let archived: Vec<String> = event_types::list(db.reader())
+        .await?
+        .into_iter()
+        .filter(|event_type| event_type.is_archived())
+        .map(|event_type| event_type.key.to_string())
+        .filter(|key| events.contains(key))
+        .collect();
+    match archived.first() {
+        None => Ok(()),
+        Some(key) => {
+            let message = format!(
+                "“{key}” is archived: it is no longer published. Restore it first, or leave it out."
+            );
+            let fields = [("events".to_owned(), vec![message.clone()])].into();
+            Err(ApiError::conflict_in_fields(&message, fields))
         }
     }
 }

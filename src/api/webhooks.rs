@@ -63,7 +63,7 @@ pub async fn list(
         (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
-        (status = 409, description = "The name is taken (ignoring case)", body = ErrorBody),
+        (status = 409, description = "The name is taken (ignoring case), or a chosen event type is archived", body = ErrorBody),
         (status = 422, description = "Invalid fields, with a message per field", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -83,6 +83,7 @@ pub async fn create(
         remove_api_key: None,
         max_per_second: types::cap_as_text(body.max_per_second),
     };
+    super::event_types::refuse_archived(&db, &input.events).await?;
     let draft = input
         .parse(&super::event_types::subscribable_keys(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
@@ -120,7 +121,7 @@ pub async fn show(
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 409, description = "The name is taken (ignoring case)", body = ErrorBody),
+        (status = 409, description = "The name is taken (ignoring case), or a chosen event type is archived", body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
@@ -159,6 +160,7 @@ pub async fn update(
             Some(cap) => types::cap_as_text(cap),
         },
     };
+    super::event_types::refuse_archived(&db, &input.events).await?;
     let draft = input
         .parse(&super::event_types::subscribable_keys(&db).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;

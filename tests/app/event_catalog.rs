@@ -199,7 +199,7 @@ async fn long_descriptions_and_examples_are_refused_with_the_reason() {
         .await;
     assert_eq!(fine.status(), StatusCode::CREATED);
     for (key, status) in [
-        ("webhook.test", StatusCode::UNPROCESSABLE_ENTITY),
+        ("webhook.test", StatusCode::CONFLICT),
         ("no.such_type", StatusCode::NOT_FOUND),
         ("Not A Key", StatusCode::NOT_FOUND),
     ] {
@@ -211,4 +211,32 @@ async fn long_descriptions_and_examples_are_refused_with_the_reason() {
             .await;
         assert_eq!(response.status(), status, "{key}");
     }
+}
+
+#[tokio::test]
+async fn subscribing_to_an_archived_type_is_a_conflict_that_names_it() {
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    let app = TestApp::spawn().await;
+    let api = app.api().await;
+    let archived = api
+        .patch(
+            "/api/v1/event-types/record.deleted",
+            json!({"archived": true}),
+        )
+        .await;
+    assert_eq!(archived.status(), StatusCode::OK);
+
+    let response = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "CRM", "url": "https://crm.example.com/in",
+                   "events": ["record.created", "record.deleted"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["details"]["events"][0].as_str().unwrap();
+    assert!(message.contains("“record.deleted” is archived"), "{body}");
 }

@@ -4,7 +4,7 @@
 use super::{Actor, Audit};
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
-use crate::domain::{AuditAction, EventTypeKey};
+use crate::domain::{AuditAction, DataSchema, EventTypeKey};
 
 /// Adds a type; a key that exists is a conflict, not a change.
 pub async fn register(db: &Db, actor: &Actor, event_type: &EventType) -> Result<(), StoreError> {
@@ -52,4 +52,27 @@ pub async fn set_archived(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Gives a type a new schema, its next version, audited.
+pub async fn change_schema(
+    db: &Db,
+    actor: &Actor,
+    key: &EventTypeKey,
+    schema: &DataSchema,
+) -> Result<i64, StoreError> {
+    let now = db.now();
+    let mut tx = db.begin_write().await?;
+    let version = event_types::set_schema(&mut tx, key, schema).await?;
+    Audit {
+        actor,
+        action: AuditAction::EventTypeSchemaChanged,
+        target_type: "event type",
+        target: key.as_str(),
+        summary: format!("schema version {version}"),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(version)
 }

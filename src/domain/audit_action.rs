@@ -21,6 +21,7 @@ pub enum AuditAction {
     EventTypeRegistered,
     EventTypeArchived,
     EventTypeRestored,
+    EventTypeSchemaChanged,
     DeliveryRedelivered,
     SecretRotated,
     SecretRevealed,
@@ -32,7 +33,7 @@ impl AuditAction {
     /// Comings and goings rather than changes.
     pub const SESSIONS: [Self; 3] = [Self::SignIn, Self::SignInFailed, Self::SignOut];
 
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -52,6 +53,7 @@ impl AuditAction {
         Self::EventTypeRegistered,
         Self::EventTypeArchived,
         Self::EventTypeRestored,
+        Self::EventTypeSchemaChanged,
         Self::DeliveryRedelivered,
         Self::SecretRotated,
         Self::SecretRevealed,
@@ -81,6 +83,7 @@ impl AuditAction {
             Self::EventTypeRegistered => "event_type_registered",
             Self::EventTypeArchived => "event_type_archived",
             Self::EventTypeRestored => "event_type_restored",
+            Self::EventTypeSchemaChanged => "event_type_schema_changed",
             Self::DeliveryRedelivered => "delivery_redelivered",
             Self::SecretRotated => "secret_rotated",
             Self::SecretRevealed => "secret_revealed",
@@ -110,6 +113,7 @@ impl AuditAction {
             Self::EventTypeRegistered => "Event type registered",
             Self::EventTypeArchived => "Event type archived",
             Self::EventTypeRestored => "Event type restored",
+            Self::EventTypeSchemaChanged => "Event type schema changed",
             Self::DeliveryRedelivered => "Redelivery queued",
             Self::SecretRotated => "Signing secret rotated",
             Self::SecretRevealed => "Signing secret revealed",

@@ -164,3 +164,48 @@ async fn the_catalog_shows_a_schemas_fields_beside_the_example() {
         "a type without a schema lists no fields"
     );
 }
+
+#[tokio::test]
+async fn a_new_schema_is_the_next_version_audited_and_applies_to_the_next_publish() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    register_invoice_paid(&api).await;
+    let order = json!({"event_type": "invoice.paid",
+                       "data": {"order": {"id": 1, "total": 12.5, "currency": "EUR"}}});
+    assert_eq!(api.publish(order.clone()).await.0, StatusCode::ACCEPTED);
+
+    let mut stricter = order_schema();
+    stricter["properties"]["order"]["properties"]["currency"] = json!({"enum": ["USD"]});
+    let changed = api
+        .patch(
+            "/api/v1/event-types/invoice.paid",
+            json!({"schema": stricter}),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(changed["schema_version"], 2);
+    assert_eq!(changed["schema"], stricter);
+
+    let (status, refused) = api.publish(order).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused["error"]["details"]["/order/currency"].is_array(),
+        "{refused}"
+    );
+    let audit = app.get_page("/settings/audit").await;
+    assert!(
+        audit.text("tbody").contains("schema version 2"),
+        "{}",
+        audit.text("tbody")
+    );
+
+    let refuses_example = json!({"type": "object", "required": ["invoice"]});
+    let response = api
+        .patch(
+            "/api/v1/event-types/invoice.paid",
+            json!({"schema": refuses_example}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1,16 +1,12 @@
+//! What the event-type endpoints read and answer, and the checks a registration passes.
+
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::Caller;
-use super::body::Json;
-use super::error::{ApiError, ErrorBody};
-use crate::actions;
-use crate::db::event_types::{self, EventType};
-use crate::db::{Db, StoreError};
+use crate::api::error::ApiError;
+use crate::db::event_types::EventType;
 use crate::domain::{DataSchema, EventTypeKey, Label};
-use crate::ingest::Ingestor;
 
 /// A group is a heading in the catalog and pickers.
 const MAX_GROUP_CHARS: usize = 200;
@@ -72,123 +68,21 @@ pub struct RegisterEventType {
     pub schema: Option<serde_json::Value>,
 }
 
-/// A change to a type of the catalog.
+/// A change to a type of the catalog: archive or restore it, or give it a new schema.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeEventType {
     /// `true` archives the type (kept for earlier deliveries, gone from pickers, refused
     /// at publish); `false` restores it, within the limit of 1,000 types not archived.
-    pub archived: bool,
-}
-
-#[utoipa::path(
-    get, path = "/api/v1/event-types", operation_id = "listEventTypes", tag = "event types",
-    responses((status = 200, body = EventTypeList), (status = 401, body = ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn list(_caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
-    let data = event_types::list(db.reader())
-        .await?
-        .into_iter()
-        .map(EventTypeBody::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(EventTypeList { data }))
-}
-
-#[utoipa::path(
-    post, path = "/api/v1/event-types", operation_id = "registerEventType", tag = "event types",
-    request_body = RegisterEventType,
-    responses(
-        (status = 201, body = EventTypeBody),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 409, description = "The key exists, or the group looks like another group", body = ErrorBody),
-        (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
-        (status = 422, description = "Invalid fields; a `schema` that is not a JSON Schema (draft 2020-12), or an `example` it refuses", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn register(
-    caller: Caller,
-    db: web::Data<Db>,
-    ingestor: web::Data<Ingestor>,
-    Json(body): Json<RegisterEventType>,
-) -> Result<HttpResponse, ApiError> {
-    let event_type = body.parse()?;
-    actions::event_types::register(&db, &caller.actor(), &event_type)
-        .await
-        .map_err(|error| match error {
-            StoreError::EventTypeTaken => ApiError::conflict(format!(
-                "The event type “{}” exists already.",
-                event_type.key
-            )),
-            StoreError::GroupLooksAlike { existing } => {
-                let message = format!(
-                    "The group “{}” looks like the existing group “{existing}”. Use “{existing}” \
-                     to add the type to it, or a clearly different name.",
-                    event_type.group
-                );
-                let fields = [("group".to_owned(), vec![message.clone()])].into();
-                ApiError::conflict_in_fields(&message, fields)
-            }
-            other => catalog_error(other),
-        })?;
-    ingestor.catalog_changed();
-    Ok(HttpResponse::Created().json(EventTypeBody::from(event_type)))
-}
-
-#[utoipa::path(
-    patch, path = "/api/v1/event-types/{key}", operation_id = "changeEventType",
-    tag = "event types",
-    params(("key" = String, Path, description = "The type's key, e.g. `invoice.paid`")),
-    request_body = ChangeEventType,
-    responses(
-        (status = 200, body = EventTypeBody),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 415, body = ErrorBody),
-        (status = 409, description = "The type is the console's own (`webhook.test`)", body = ErrorBody),
-        (status = 422, description = "The catalog is full", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn change(
-    caller: Caller,
-    db: web::Data<Db>,
-    key: web::Path<String>,
-    Json(body): Json<ChangeEventType>,
-) -> Result<HttpResponse, ApiError> {
-    let key = EventTypeKey::parse(&key).map_err(|_| ApiError::not_found("event type"))?;
-    if !key.is_subscribable() {
-        return Err(ApiError::conflict(
-            "webhook.test belongs to the console’s “Send test event” and cannot be archived.",
-        ));
-    }
-    actions::event_types::set_archived(&db, &caller.actor(), &key, body.archived)
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound => ApiError::not_found("event type"),
-            other => catalog_error(other),
-        })?;
-    let changed = event_types::list(db.reader())
-        .await?
-        .into_iter()
-        .find(|event_type| event_type.key == key)
-        .ok_or_else(|| ApiError::not_found("event type"))?;
-    Ok(HttpResponse::Ok().json(EventTypeBody::from(changed)))
-}
-
-fn catalog_error(error: StoreError) -> ApiError {
-    match error {
-        StoreError::CatalogFull => ApiError::catalog_full(EventTypeKey::CATALOG_LIMIT),
-        other => other.into(),
-    }
+    pub archived: Option<bool>,
+    /// A new JSON Schema (draft 2020-12) for `data`, which the type's example must match:
+    /// the schema's next version, audited. Publishes check it within a second on every node.
+    #[schema(value_type = Option<Object>)]
+    pub schema: Option<serde_json::Value>,
 }
 
 impl RegisterEventType {
-    fn parse(self) -> Result<EventType, ApiError> {
+    pub(super) fn parse(self) -> Result<EventType, ApiError> {
         let mut invalid = std::collections::BTreeMap::new();
         let key = EventTypeKey::parse(&self.key).map_err(|error| {
             invalid.insert(
@@ -247,7 +141,7 @@ impl RegisterEventType {
 }
 
 /// A schema, if it is one and the example matches it: else the field at fault and why.
-fn checked_schema(
+pub(super) fn checked_schema(
     schema: serde_json::Value,
     example: &serde_json::Value,
 ) -> Result<DataSchema, (&'static str, String)> {
@@ -286,35 +180,4 @@ impl From<EventType> for EventTypeBody {
             schema_version: event_type.schema_version,
         }
     }
-}
-
-/// Refuses a subscription to an archived type as a conflict with the catalog as it is now:
-/// the type exists, and may be restored.
-pub async fn refuse_archived(db: &Db, events: &[String]) -> Result<(), ApiError> {
-    let archived: Vec<String> = event_types::list(db.reader())
-        .await?
-        .into_iter()
-        .filter(|event_type| event_type.is_archived())
-        .map(|event_type| event_type.key.to_string())
-        .filter(|key| events.contains(key))
-        .collect();
-    match archived.first() {
-        None => Ok(()),
-        Some(key) => {
-            let message = format!(
-                "“{key}” is archived: it is no longer published. Restore it first, or leave it out."
-            );
-            let fields = [("events".to_owned(), vec![message.clone()])].into();
-            Err(ApiError::conflict_in_fields(&message, fields))
-        }
-    }
-}
-
-/// The keys a webhook may subscribe to and a publisher may send.
-pub async fn subscribable_keys(db: &Db) -> Result<Vec<EventTypeKey>, ApiError> {
-    Ok(event_types::current_keys(db.reader())
-        .await?
-        .into_iter()
-        .filter(EventTypeKey::is_subscribable)
-        .collect())
 }

@@ -4,7 +4,11 @@
 //! own task, and every outcome goes to the outcome writer. It wakes on fresh work, when a
 //! send finishes, when something falls due, or on a slow poll.
 
+mod send;
+
 use std::sync::Arc;
+
+use send::{Sent, send_one};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
@@ -12,11 +16,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::outcomes::{Outcome, Record, SentDelivery};
-use super::scheduler::{Scheduler, Send, Signal};
-use super::sender::{Outgoing, Tried};
-use super::signature::SigningKey;
-use super::{Engine, body};
+use super::Engine;
+use super::outcomes::{Outcome, Record};
+use super::scheduler::{Scheduler, Signal};
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::{self, ClaimLimits, Claimed, Fresh};
 use crate::db::{Db, StoreError};
@@ -41,13 +43,6 @@ const MAX_HELD: usize = 20_000;
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
 /// While the database is down, how often to look whether claiming may resume.
 const OUTAGE_PAUSE: Duration = Duration::from_millis(250);
-
-/// A send task ends with what the try came to (`None`: it could not be built, and goes back).
-struct Sent {
-    delivery: SentDelivery,
-    url: String,
-    tried: Option<Tried>,
-}
 
 pub(super) async fn run(
     engine: Arc<Engine>,
@@ -267,57 +262,4 @@ async fn until_next_due(db: &Db, now: Timestamp) -> Duration {
             ERROR_PAUSE
         }
     }
-}
-
-async fn send_one(engine: Arc<Engine>, send: Send) -> Sent {
-    let delivery = send.delivery;
-    let tried = match outgoing(&delivery) {
-        Ok(outgoing) => {
-            engine.metrics.in_flight.inc();
-            let tried = engine.sender.send(&outgoing, engine.db.now()).await;
-            engine.metrics.in_flight.dec();
-            Some(tried)
-        }
-        Err(error) => {
-            tracing::error!("delivery {} cannot be built: {error}", delivery.id);
-            None
-        }
-    };
-    Sent {
-        delivery: SentDelivery {
-            id: delivery.id,
-            webhook_id: delivery.webhook_id,
-            attempts_in_schedule: delivery.attempts_in_schedule,
-            probe: send.probe,
-        },
-        url: delivery.url,
-        tried,
-    }
-}
-
-fn outgoing(delivery: &Claimed) -> Result<Outgoing, String> {
-    let keys = std::iter::once(&delivery.signing_secret)
-        .chain(&delivery.previous_signing_secret)
-        .map(|secret| SigningKey::parse(secret).map_err(|e| e.to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let api_key = delivery.api_key.as_ref().map(|key| key.expose().to_owned());
-    // A signing secret is masked with and without its `whsec_` prefix.
-    let secrets = std::iter::once(&delivery.signing_secret)
-        .chain(&delivery.previous_signing_secret)
-        .flat_map(|secret| {
-            [
-                secret.clone(),
-                secret.trim_start_matches("whsec_").to_owned(),
-            ]
-        })
-        .chain(api_key.clone())
-        .collect();
-    Ok(Outgoing {
-        url: delivery.url.clone(),
-        id: delivery.id.to_string(),
-        body: body::of(delivery).map_err(|e| e.to_string())?,
-        api_key,
-        keys,
-        secrets,
-    })
 }

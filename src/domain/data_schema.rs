@@ -44,8 +44,10 @@ impl DataSchema {
     /// The schema, if it is one: what draft 2020-12's meta-schema says of it otherwise. A
     /// schema may not fetch others: remote references are refused.
     pub fn parse(source: Value) -> Result<Self, String> {
-        if !source.is_object() && !source.is_boolean() {
-            return Err("A schema is a JSON object (or true/false).".into());
+        // `true` and `false` are schemas too, but say nothing a reader of the catalog could
+        // use (or refuse everything): the API asks for an object.
+        if !source.is_object() {
+            return Err("A schema is a JSON object, like {\"type\": \"object\"}.".into());
         }
         let validator = jsonschema::draft202012::options()
             .should_validate_formats(true)
@@ -214,6 +216,7 @@ mod tests {
         assert!(DataSchema::parse(json!({"type": "no-such-type"})).is_err());
         assert!(DataSchema::parse(json!({"minimum": "five"})).is_err());
         assert!(DataSchema::parse(json!("a string")).is_err());
+        assert!(DataSchema::parse(json!(true)).is_err());
         assert!(
             DataSchema::parse(json!({"$ref": "http://169.254.169.254/latest/meta-data"})).is_err(),
             "a schema fetches nothing"

@@ -1,16 +1,15 @@
 //! The durable path of `POST /api/v1/events`, with group commit: one writer task takes
 //! every publish waiting at that moment and stores them in one `BEGIN IMMEDIATE`
 //! transaction, so many concurrent publishers share each fsync instead of queueing for
-//! one each. A publisher hears back only after its transaction committed.
+//! one each. A publisher hears back only after its transaction committed. Data its type's
+//! schema refuses never reaches the writer.
 
 mod schemas;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use schemas::Schemas;
-
-use std::sync::Arc;
-
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 

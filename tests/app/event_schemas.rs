@@ -209,3 +209,39 @@ async fn a_new_schema_is_the_next_version_audited_and_applies_to_the_next_publis
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn receivers_download_the_catalog_as_one_openapi_document_with_each_schema() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    register_invoice_paid(&api).await;
+    let catalog = app.get_page("/settings/events").await;
+    assert_eq!(
+        catalog.attr("a[download]", "href").as_deref(),
+        Some("/settings/events/webhooks.json")
+    );
+
+    let support = app.user("sam@example.com", "support").await;
+    let response = support.get("/settings/events/webhooks.json").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let paid = &document["webhooks"]["invoice.paid"]["post"];
+    let body = &paid["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["properties"]["data"], order_schema());
+    assert_eq!(body["properties"]["event_type"]["const"], "invoice.paid");
+    assert!(document["webhooks"]["order.purchased"].is_object());
+    assert!(
+        document["webhooks"]["webhook.test"].is_null(),
+        "only types a webhook can subscribe to"
+    );
+
+    let signed_out = app.visitor().get("/settings/events/webhooks.json").await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+}

@@ -1,4 +1,5 @@
 mod audit;
+mod catalog_document;
 pub(super) mod confirm;
 mod deliveries;
 mod events;
@@ -27,6 +28,11 @@ pub fn pages() -> Vec<Page> {
     let mut pages = vec![
         get("/settings", Access::SignedIn, default_tab),
         get("/settings/events", Access::SignedIn, events::catalog),
+        get(
+            "/settings/events/webhooks.json",
+            Access::SignedIn,
+            catalog_document::download,
+        ),
     ];
     pages.extend(webhooks::pages());
     pages.extend(deliveries::pages());

@@ -42,11 +42,12 @@ pub async fn list(
     };
     let total = webhooks::count(db.reader(), &filter).await?;
     let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
-    let rows = webhooks::list(db.reader(), &filter, pager, db.now()).await?;
+    let now = db.now();
+    let rows = webhooks::list(db.reader(), &filter, pager, now).await?;
     Ok(HttpResponse::Ok().json(WebhookPage {
         data: rows
             .into_iter()
-            .map(|row| WebhookBody::new(row, db.now()))
+            .map(|row| WebhookBody::new(row, now))
             .collect(),
         page: pager.number(),
         per_page: pager.size(),
@@ -83,15 +84,15 @@ pub async fn create(
         remove_api_key: None,
         max_per_second: types::cap_as_text(body.max_per_second),
     };
-    super::event_types::refuse_archived(&db, &input.events).await?;
     let draft = input
-        .parse(&super::event_types::subscribable_keys(&db).await?)
+        .parse(&super::event_types::keys_to_subscribe(&db, &input.events).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &draft)
         .await
         .map_err(|error| name_taken(error, draft.name.as_str()))?;
-    let webhook = webhooks::find(db.reader(), id, db.now()).await?;
-    Ok(HttpResponse::Created().json(WebhookBody::new(webhook, db.now())))
+    let now = db.now();
+    let webhook = webhooks::find(db.reader(), id, now).await?;
+    Ok(HttpResponse::Created().json(WebhookBody::new(webhook, now)))
 }
 
 #[utoipa::path(
@@ -105,10 +106,11 @@ pub async fn show(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let webhook = webhooks::find(db.reader(), id.into_inner(), db.now())
+    let now = db.now();
+    let webhook = webhooks::find(db.reader(), id.into_inner(), now)
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
-    Ok(HttpResponse::Ok().json(WebhookBody::new(webhook, db.now())))
+    Ok(HttpResponse::Ok().json(WebhookBody::new(webhook, now)))
 }
 
 #[utoipa::path(
@@ -160,9 +162,8 @@ pub async fn update(
             Some(cap) => types::cap_as_text(cap),
         },
     };
-    super::event_types::refuse_archived(&db, &input.events).await?;
     let draft = input
-        .parse(&super::event_types::subscribable_keys(&db).await?)
+        .parse(&super::event_types::keys_to_subscribe(&db, &input.events).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let status = body.status.map(|status| match status {
         StatusChoice::Active => WebhookStatus::Active,
@@ -171,8 +172,9 @@ pub async fn update(
     actions::webhooks::update(&db, &secrets, &caller.actor(), id, &draft, status)
         .await
         .map_err(|error| name_taken(error, draft.name.as_str()))?;
-    let webhook = webhooks::find(db.reader(), id, db.now()).await?;
-    Ok(HttpResponse::Ok().json(WebhookBody::new(webhook, db.now())))
+    let now = db.now();
+    let webhook = webhooks::find(db.reader(), id, now).await?;
+    Ok(HttpResponse::Ok().json(WebhookBody::new(webhook, now)))
 }
 
 #[utoipa::path(

@@ -135,26 +135,28 @@ fn catalog_error(error: StoreError) -> ApiError {
     }
 }
 
-/// Refuses a subscription to an archived type as a conflict with the catalog as it is now:
-/// the type exists, and may be restored.
-pub async fn refuse_archived(db: &Db, events: &[String]) -> Result<(), ApiError> {
-    let archived: Vec<String> = event_types::list(db.reader())
-        .await?
-        .into_iter()
+/// The keys a webhook may subscribe to, from one read of the catalog. A subscription to an
+/// archived type is refused as a conflict with the catalog as it is now: the type exists,
+/// and may be restored.
+pub async fn keys_to_subscribe(db: &Db, events: &[String]) -> Result<Vec<EventTypeKey>, ApiError> {
+    let catalog = event_types::list(db.reader()).await?;
+    let archived = catalog
+        .iter()
         .filter(|event_type| event_type.is_archived())
         .map(|event_type| event_type.key.to_string())
-        .filter(|key| events.contains(key))
-        .collect();
-    match archived.first() {
-        None => Ok(()),
-        Some(key) => {
-            let message = format!(
-                "“{key}” is archived: it is no longer published. Restore it first, or leave it out."
-            );
-            let fields = [("events".to_owned(), vec![message.clone()])].into();
-            Err(ApiError::conflict_in_fields(&message, fields))
-        }
+        .find(|key| events.contains(key));
+    if let Some(key) = archived {
+        let message = format!(
+            "“{key}” is archived: it is no longer published. Restore it first, or leave it out."
+        );
+        let fields = [("events".to_owned(), vec![message.clone()])].into();
+        return Err(ApiError::conflict_in_fields(&message, fields));
     }
+    Ok(catalog
+        .into_iter()
+        .filter(|event_type| !event_type.is_archived() && event_type.key.is_subscribable())
+        .map(|event_type| event_type.key)
+        .collect())
 }
 
 /// The keys a webhook may subscribe to and a publisher may send.

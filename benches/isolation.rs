@@ -28,7 +28,7 @@ use support::{
     env_or, free_port, publish_steadily, report, start_sink, wait_for, wait_for_sink,
 };
 use webhook_console::config::Secret;
-use webhook_console::db::events::{self, NewEvent};
+use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::WebhookInput;
 use webhook_console::secret_key::MasterKey;
@@ -247,7 +247,7 @@ async fn seed_backlog(database_url: &str, count: usize, dead_port: u16) {
         event_time: now,
         current_context: "{}".into(),
         data: format!(r#"{{"n":{n},"order":{{"id":"ord_{n}"}}}}"#),
-        api_token_id: 0,
+        publisher: Publisher::Token(0),
         idempotency: None,
         search_terms: Vec::new(),
     };

@@ -11,7 +11,7 @@ use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
 use webhook_console::db::deliveries::{self, Cursor, DeliverySearch};
 use webhook_console::db::delivery_queue::{self, AttemptRecord, ReceiverVerdict};
-use webhook_console::db::events::{self, NewEvent};
+use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::{
     AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
@@ -313,7 +313,7 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
             current_context: "{}".into(),
             search_terms: terms_of(&data, &serde_json::json!({}), None),
             data: data.to_string(),
-            api_token_id: 0,
+            publisher: Publisher::Token(0),
             idempotency: None,
         }
     };

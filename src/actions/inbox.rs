@@ -37,6 +37,9 @@ impl Inbox {
     }
 
     pub fn hand_over(&self, deliveries: Vec<Fresh>) {
+        if deliveries.is_empty() {
+            return;
+        }
         // A stopped engine takes nothing; the leases lapse and the next process sends them.
         let _ = self.deliveries.send(deliveries);
     }

@@ -6,6 +6,7 @@
 pub mod deliveries;
 pub mod event_types;
 mod inbox;
+pub mod operational;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;

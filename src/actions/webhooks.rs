@@ -1,10 +1,10 @@
 //! Creating, changing, switching off and deleting webhooks.
 
 use super::webhook_changes::{describe_changes, describe_new};
-use super::{Actor, Audit};
+use super::{Actor, Audit, Inbox, operational};
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, webhooks};
-use crate::domain::{AuditAction, WebhookDraft, WebhookStatus};
+use crate::domain::{AboutWebhook, AuditAction, OperationalEvent, WebhookDraft, WebhookStatus};
 use crate::secrets::secret_box::SecretBox;
 
 /// Returns the new webhook's id.
@@ -114,43 +114,70 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<String, StoreErro
 }
 
 /// The engine switches off a webhook whose deliveries have all failed for `failing_for`;
-/// the audit log names the system. Returns its name.
+/// the audit log names the system, and `webhook.disabled` tells whoever subscribed to it.
 pub async fn auto_disable(
     db: &Db,
+    inbox: &Inbox,
     id: i64,
     failing_for: std::time::Duration,
     now: Timestamp,
-) -> Result<String, StoreError> {
+) -> Result<(), StoreError> {
     let mut tx = db.begin_write().await?;
     let reason = format!(
         "every delivery failed for {}",
         humantime::format_duration(failing_for)
     );
-    let name = switch_off_by_system(&mut tx, id, WebhookStatus::AutoDisabled, &reason, now).await?;
+    let switched = SwitchOff {
+        id,
+        status: WebhookStatus::AutoDisabled,
+        reason: &reason,
+        status_code: None,
+    };
+    let happened = switched.record(&mut tx, now).await?;
+    let fresh = operational::publish(&mut tx, inbox, happened.as_slice(), now).await?;
     tx.commit().await?;
-    Ok(name)
+    inbox.hand_over(fresh);
+    Ok(())
 }
 
-/// The system switches a webhook off, inside the caller's transaction (an auto-disable, or
-/// a receiver's 410 in a batch of outcomes), and says why in the audit log. Returns its name.
-pub async fn switch_off_by_system(
-    conn: &mut crate::db::WriteTx,
-    id: i64,
-    status: WebhookStatus,
-    reason: &str,
-    now: Timestamp,
-) -> Result<String, StoreError> {
-    let name = webhooks::set_status(conn, id, status, Some(reason), now).await?;
-    Audit {
-        actor: &Actor::System,
-        action: AuditAction::WebhookDisabled,
-        target_type: "webhook",
-        target: &name,
-        summary: format!("status → {}: {reason}", status.label()),
+/// The system switching an active webhook off: an auto-disable, or a receiver's 410.
+pub struct SwitchOff<'a> {
+    pub id: i64,
+    pub status: WebhookStatus,
+    /// Why, in words, for the audit log, the webhook's page and `webhook.disabled`.
+    pub reason: &'a str,
+    /// The receiver's answer that switched it off, if one did.
+    pub status_code: Option<i64>,
+}
+
+impl SwitchOff<'_> {
+    /// Switches it off inside the caller's transaction, and says why in the audit log.
+    /// Returns the `webhook.disabled` to publish, or nothing when it was not active.
+    pub async fn record(
+        &self,
+        conn: &mut crate::db::WriteTx,
+        now: Timestamp,
+    ) -> Result<Option<OperationalEvent>, StoreError> {
+        let Some(name) = webhooks::switch_off(conn, self.id, self.status, self.reason, now).await?
+        else {
+            return Ok(None);
+        };
+        Audit {
+            actor: &Actor::System,
+            action: AuditAction::WebhookDisabled,
+            target_type: "webhook",
+            target: &name,
+            summary: format!("status → {}: {}", self.status.label(), self.reason),
+        }
+        .record(conn, now)
+        .await?;
+        Ok(Some(OperationalEvent::WebhookDisabled {
+            webhook: AboutWebhook { id: self.id, name },
+            status: self.status,
+            reason: self.reason.to_owned(),
+            status_code: self.status_code,
+        }))
     }
-    .record(conn, now)
-    .await?;
-    Ok(name)
 }
 
 /// How long a rotated-out signing secret keeps signing beside the new one: a day for

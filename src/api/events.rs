@@ -10,7 +10,7 @@ use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::db::events::{Idempotency, NewEvent};
+use crate::db::events::{Idempotency, NewEvent, Publisher};
 use crate::db::sha256_hex;
 use crate::domain::{EventTypeKey, terms_of};
 use crate::ingest::{IngestError, Ingestor};
@@ -104,8 +104,8 @@ impl PublishEvent {
     ) -> Result<NewEvent, ApiError> {
         let key = EventTypeKey::parse(&self.event_type)
             .map_err(|_| ApiError::unknown_event_type(&self.event_type))?;
-        if !key.is_subscribable() {
-            return Err(ApiError::reserved_event_type());
+        if key.is_the_consoles_own() {
+            return Err(ApiError::reserved_event_type(&key));
         }
         let mut invalid = BTreeMap::new();
         let event_time = match self.event_time.as_deref().map(Timestamp::parse_rfc3339) {
@@ -143,7 +143,7 @@ impl PublishEvent {
             ),
             current_context: current_context.to_string(),
             data: self.data.to_string(),
-            api_token_id,
+            publisher: Publisher::Token(api_token_id),
             idempotency,
         })
     }

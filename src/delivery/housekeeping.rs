@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::actions;
+use crate::actions::{self, Inbox};
 use crate::clock::Timestamp;
 use crate::db::{Db, Job, StoreError, events, housekeeping};
 use crate::telemetry::error_chain;
@@ -24,7 +24,7 @@ pub struct Upkeep {
     pub auto_disable_after: Duration,
 }
 
-pub(super) async fn run(db: Db, upkeep: Upkeep, shutdown: CancellationToken) {
+pub(super) async fn run(db: Db, inbox: Inbox, upkeep: Upkeep, shutdown: CancellationToken) {
     let mut ticks = tokio::time::interval(INTERVAL);
     loop {
         tokio::select! {
@@ -43,7 +43,7 @@ pub(super) async fn run(db: Db, upkeep: Upkeep, shutdown: CancellationToken) {
                 continue;
             }
         };
-        if let Err(error) = once(&db, upkeep, db.now()).await {
+        if let Err(error) = once(&db, &inbox, upkeep, db.now()).await {
             db.saw(&error);
             tracing::error!("upkeep failed: {}", error_chain(&error));
         }
@@ -85,8 +85,13 @@ pub(super) async fn index_quotes(db: Db, shutdown: CancellationToken) {
     }
 }
 
-/// One round of upkeep as of `now`.
-pub async fn once(db: &Db, upkeep: Upkeep, now: Timestamp) -> Result<(), StoreError> {
+/// One round of upkeep as of `now`; `webhook.disabled` notices go to `inbox`.
+pub async fn once(
+    db: &Db,
+    inbox: &Inbox,
+    upkeep: Upkeep,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let cutoff = now.minus(upkeep.retention);
     loop {
         let mut tx = db.begin_write().await?;
@@ -98,7 +103,7 @@ pub async fn once(db: &Db, upkeep: Upkeep, now: Timestamp) -> Result<(), StoreEr
     }
     let since = now.minus(upkeep.auto_disable_after);
     for webhook in housekeeping::failing_since(db.reader(), since).await? {
-        actions::webhooks::auto_disable(db, webhook, upkeep.auto_disable_after, now).await?;
+        actions::webhooks::auto_disable(db, inbox, webhook, upkeep.auto_disable_after, now).await?;
     }
     Ok(())
 }

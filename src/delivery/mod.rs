@@ -146,6 +146,7 @@ pub fn start(
     ));
     let upkeep = tokio::spawn(housekeeping::run(
         engine.db.clone(),
+        inbox.clone(),
         engine.settings.upkeep,
         shutdown.clone(),
     ));

@@ -2,7 +2,7 @@
 //! writer the way ingest commits publishes: one transaction for every record waiting at
 //! that moment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,10 +12,11 @@ use super::Engine;
 use super::EngineSettings;
 use super::scheduler::Signal;
 use super::sender::Tried;
+use crate::actions::webhooks::SwitchOff;
 use crate::actions::{self, Inbox};
 use crate::clock::Timestamp;
 use crate::db::StoreError;
-use crate::db::delivery_queue::{self, AttemptRecord, ReceiverVerdict};
+use crate::db::delivery_queue::{self, AttemptRecord, Fresh, ReceiverVerdict};
 use crate::domain::{AttemptErrorCode, DeliveryStatus, WebhookStatus};
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
@@ -143,27 +144,39 @@ pub(super) async fn write_batches(
                 }
             }
         }
-        let give_up_at = engine.db.now().plus(engine.settings.timeout);
-        while let Err(error) = store(&engine, &batch).await {
-            engine.db.saw(&error);
-            // Through a short outage the outcomes are kept and written when it ends, so the
-            // receivers are not sent these again. Past the delivery timeout, well before the
-            // leases run out, the leases bring the deliveries back instead: tried again, not
-            // lost.
-            if error.outage().is_none() || engine.db.now() >= give_up_at {
-                tracing::error!(
-                    "recording {} delivery outcomes failed: {}",
-                    batch.len(),
-                    error_chain(&error)
-                );
-                break;
-            }
-            tokio::time::sleep(OUTAGE_RETRY).await;
-        }
+        store_through_outages(&engine, &engine_inbox, &batch).await;
         if batch.iter().any(Record::recovers) {
             engine_inbox.due_now();
         }
         batch.clear();
+    }
+}
+
+/// Stores a batch, and hands the sender the operational events' deliveries once stored.
+async fn store_through_outages(engine: &Engine, inbox: &Inbox, batch: &[Record]) {
+    let give_up_at = engine.db.now().plus(engine.settings.timeout);
+    loop {
+        let error = match store(engine, inbox, batch).await {
+            Ok(fresh) => {
+                inbox.hand_over(fresh);
+                break;
+            }
+            Err(error) => error,
+        };
+        engine.db.saw(&error);
+        // Through a short outage the outcomes are kept and written when it ends, so the
+        // receivers are not sent these again. Past the delivery timeout, well before the
+        // leases run out, the leases bring the deliveries back instead: tried again, not
+        // lost.
+        if error.outage().is_none() || engine.db.now() >= give_up_at {
+            tracing::error!(
+                "recording {} delivery outcomes failed: {}",
+                batch.len(),
+                error_chain(&error)
+            );
+            break;
+        }
+        tokio::time::sleep(OUTAGE_RETRY).await;
     }
 }
 
@@ -180,7 +193,9 @@ const LINGER_BESIDE_OTHERS: Duration = Duration::from_millis(10);
 /// While the database is down, how often a batch of outcomes is offered again.
 const OUTAGE_RETRY: Duration = Duration::from_millis(250);
 
-async fn store(engine: &Engine, batch: &[Record]) -> Result<(), StoreError> {
+/// Writes the batch in one transaction with the operational events it gives rise to;
+/// returns their deliveries, for the sender once it commits.
+async fn store(engine: &Engine, inbox: &Inbox, batch: &[Record]) -> Result<Vec<Fresh>, StoreError> {
     let now = engine.db.now();
     let mut attempts: Vec<&AttemptRecord> = Vec::new();
     let mut releases: BTreeMap<Timestamp, Vec<i64>> = BTreeMap::new();
@@ -195,24 +210,28 @@ async fn store(engine: &Engine, batch: &[Record]) -> Result<(), StoreError> {
         }
     }
     let mut tx = engine.db.begin_write_relaxed().await?;
+    let mut happened = Vec::new();
     if !attempts.is_empty() {
-        delivery_queue::record_attempts(&mut tx, &attempts).await?;
+        happened = delivery_queue::record_attempts(&mut tx, &attempts).await?;
     }
     for (due, ids) in releases {
         delivery_queue::release(&mut tx, &ids, due).await?;
     }
-    for record in &attempts {
-        if record.status_code == Some(i64::from(GONE)) {
-            actions::webhooks::switch_off_by_system(
-                &mut tx,
-                record.webhook_id,
-                WebhookStatus::Disabled,
-                "the receiver answered 410 Gone",
-                now,
-            )
-            .await?;
-        }
+    let gone: BTreeSet<i64> = attempts
+        .iter()
+        .filter(|record| record.status_code == Some(i64::from(GONE)))
+        .map(|record| record.webhook_id)
+        .collect();
+    for id in gone {
+        let switched = SwitchOff {
+            id,
+            status: WebhookStatus::Disabled,
+            reason: "the receiver answered 410 Gone",
+            status_code: Some(i64::from(GONE)),
+        };
+        happened.extend(switched.record(&mut tx, now).await?);
     }
+    let fresh = actions::operational::publish(&mut tx, inbox, &happened, now).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(fresh)
 }

@@ -2,7 +2,7 @@ use std::fmt;
 
 use validator::ValidationError;
 
-use super::invalid;
+use super::{OperationalEvent, invalid};
 
 /// An event type's key, `group.name` in lower case, e.g. `order.purchased`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -13,6 +13,7 @@ impl EventTypeKey {
     pub const MAX_CHARS: usize = 100;
     /// Types not archived, at most: every picker and the catalog page list them all.
     pub const CATALOG_LIMIT: usize = 1000;
+    const TEST: &'static str = "webhook.test";
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let well_formed = raw.len() <= Self::MAX_CHARS
@@ -42,7 +43,25 @@ impl EventTypeKey {
     /// `webhook.test` goes only to the webhook whose "Send test event" was pressed,
     /// so no webhook subscribes to it.
     pub fn is_subscribable(&self) -> bool {
-        self.0 != "webhook.test"
+        self.0 != Self::TEST
+    }
+
+    /// Published by the console alone (`webhook.test` by "Send test event", the
+    /// operational events by the engine): nobody publishes, changes or archives them.
+    pub fn is_the_consoles_own(&self) -> bool {
+        self.0 == Self::TEST || OperationalEvent::TYPES.contains(&self.as_str())
+    }
+
+    /// What publishing, changing or archiving it answers, in words.
+    pub fn why_the_consoles_own(&self) -> String {
+        if self.0 == Self::TEST {
+            "webhook.test is sent only by “Send test event”, to one webhook.".to_owned()
+        } else {
+            format!(
+                "{} is published by the console itself, about its webhooks.",
+                self.0
+            )
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod event_type;
 mod label;
 mod max_per_second;
 mod notification_type;
+mod operational;
 pub mod paging;
 mod search_term;
 mod user;
@@ -29,6 +30,7 @@ pub use label::{
 };
 pub use max_per_second::MaxPerSecond;
 pub use notification_type::NotificationType;
+pub use operational::{AboutWebhook, GaveUp, OperationalEvent};
 pub use search_term::{Matched, Quote, SearchTerm, terms_of};
 pub use user::{Email, Password, Role};
 pub use webhook::{ApiKeyChange, WebhookDraft, WebhookInput, WebhookStatus};

@@ -432,6 +432,8 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
     let Scene {
         app, api, webhook, ..
     } = scene;
+    let relay = Receiver::start().await;
+    webhook_to(&api, &relay.url, &["webhook.disabled"]).await;
     let days = |n: u64| Duration::from_secs(n * 24 * 60 * 60);
     let upkeep = Upkeep {
         retention: days(30),
@@ -439,7 +441,7 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
     };
     let now = app.now();
 
-    housekeeping::once(&app.db, upkeep, now.plus(days(4)))
+    housekeeping::once(&app.db, &app.engine, upkeep, now.plus(days(4)))
         .await
         .unwrap();
     let status = |api: Api| async move {
@@ -452,7 +454,7 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
     };
     assert_eq!(status(api.clone()).await, "active", "four days is not five");
 
-    housekeeping::once(&app.db, upkeep, now.plus(days(6)))
+    housekeeping::once(&app.db, &app.engine, upkeep, now.plus(days(6)))
         .await
         .unwrap();
     assert_eq!(status(api.clone()).await, "auto_disabled");
@@ -468,11 +470,25 @@ async fn a_webhook_that_only_fails_for_days_is_auto_disabled_and_old_events_are_
         log.contains("system") && log.contains("Auto-disabled"),
         "{log}"
     );
+    let notice: String = crate::common::sql_scalar(
+        &app.db,
+        "SELECT data FROM events WHERE event_type = 'webhook.disabled'",
+    )
+    .await;
+    let notice: Value = serde_json::from_str(&notice).unwrap();
+    assert_eq!(notice["webhook"]["id"], webhook, "{notice}");
+    assert_eq!(notice["status"], "auto_disabled", "{notice}");
+    assert_eq!(notice["status_code"], Value::Null, "{notice}");
 
-    housekeeping::once(&app.db, upkeep, now.plus(days(31)))
+    housekeeping::once(&app.db, &app.engine, upkeep, now.plus(days(31)))
         .await
         .unwrap();
-    let events: i64 = crate::common::sql_scalar(&app.db, "SELECT COUNT(*) FROM events").await;
+    // The notice of day 6 is 25 days old: within the retention.
+    let events: i64 = crate::common::sql_scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM events WHERE event_type <> 'webhook.disabled'",
+    )
+    .await;
     assert_eq!(events, 0, "pruned after the retention");
 }
 

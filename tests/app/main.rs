@@ -19,6 +19,7 @@ mod hardening;
 mod health;
 mod isolation;
 mod look_alike_names;
+mod operational_events;
 mod receiver;
 mod roles;
 mod security;

@@ -43,7 +43,8 @@ pub struct TestApp {
     pub setup_link: Option<String>,
     /// Moves the server's clock (and `db`'s) ahead: see [`TestApp::advance`].
     clock: ClockHand,
-    engine: Inbox,
+    /// The server's engine, as upkeep and the actions reach it.
+    pub engine: Inbox,
     _dir: Arc<TempDir>,
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::db::Outage;
 use crate::db::events::Refused;
-use crate::domain::Mismatch;
+use crate::domain::{EventTypeKey, Mismatch};
 
 impl ApiError {
     /// The data misses its type's schema: one detail per problem, keyed by its JSON pointer
@@ -70,11 +70,11 @@ impl ApiError {
         )
     }
 
-    pub fn reserved_event_type() -> Self {
+    pub fn reserved_event_type(key: &EventTypeKey) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "reserved_event_type",
-            "webhook.test is sent only by “Send test event”, to one webhook.",
+            key.why_the_consoles_own(),
         )
     }
 

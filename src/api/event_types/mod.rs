@@ -83,7 +83,7 @@ pub async fn register(
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 415, body = ErrorBody),
-        (status = 409, description = "The type is the console's own (`webhook.test`)", body = ErrorBody),
+        (status = 409, description = "The type is the console's own (`webhook.test`, the operational events)", body = ErrorBody),
         (status = 422, description = "The catalog is full, or a `schema` that is not a JSON Schema or refuses the type's example", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -97,10 +97,8 @@ pub async fn change(
 ) -> Result<HttpResponse, ApiError> {
     let key = EventTypeKey::parse(&key).map_err(|_| ApiError::not_found("event type"))?;
     let current = find(&db, &key).await?;
-    if !key.is_subscribable() {
-        return Err(ApiError::conflict(
-            "webhook.test belongs to the console’s “Send test event” and cannot be changed.",
-        ));
+    if key.is_the_consoles_own() {
+        return Err(ApiError::conflict(key.why_the_consoles_own()));
     }
     if let Some(schema) = body.schema {
         let schema =

@@ -139,6 +139,7 @@ pub(super) const TABLES: &[Table] = &[
             ("current_context", Text),
             ("data", Text),
             ("api_token_id", Int),
+            ("about_webhook_id", Int),
             ("idempotency_key", Text),
             ("idempotency_fingerprint", Text),
             ("created_at", Int),

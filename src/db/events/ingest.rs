@@ -147,9 +147,10 @@ fn fan_out_statement(batch: &str) -> String {
          SELECT e.id, w.id, 'pending', CASE WHEN {SENDABLE} THEN $2 ELSE $1 END, $1, {SENDABLE}
          FROM events e JOIN webhooks w
            ON w.status = 'active'
-          AND (w.all_events OR EXISTS (SELECT 1 FROM webhook_events x
-                                       WHERE x.webhook_id = w.id
-                                         AND x.event_type = e.event_type))
+          AND ((w.all_events AND e.about_webhook_id IS NULL)
+               OR EXISTS (SELECT 1 FROM webhook_events x
+                          WHERE x.webhook_id = w.id AND x.event_type = e.event_type))
+          AND (e.about_webhook_id IS NULL OR e.about_webhook_id <> w.id)
          WHERE {batch}
          RETURNING id, event_id, webhook_id, leased"
     )
@@ -184,7 +185,7 @@ async fn insert_events_sqlite(
     for (chunk_number, chunk) in fresh.chunks(ROWS_PER_INSERT).enumerate() {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO events (id, event_type, event_time, current_context, data,
-                                         api_token_id, idempotency_key,
+                                         api_token_id, about_webhook_id, idempotency_key,
                                          idempotency_fingerprint, created_at) ",
         );
         insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
@@ -194,7 +195,8 @@ async fn insert_events_sqlite(
                 .push_bind(event.event_time)
                 .push_bind(&event.current_context)
                 .push_bind(&event.data)
-                .push_bind(event.api_token_id)
+                .push_bind(event.publisher.token())
+                .push_bind(event.publisher.about_webhook())
                 .push_bind(event.idempotency.as_ref().map(|i| &i.key))
                 .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
                 .push_bind(now);
@@ -217,14 +219,14 @@ async fn insert_events_postgres(
     };
     sqlx::query(
         "INSERT INTO events (id, event_type, event_time, current_context, data,
-                                     api_token_id, idempotency_key, idempotency_fingerprint,
-                                     created_at)
+                                     api_token_id, about_webhook_id, idempotency_key,
+                                     idempotency_fingerprint, created_at)
                  SELECT id, event_type, event_time, current_context, data, api_token_id,
-                        idempotency_key, idempotency_fingerprint, $9
+                        about_webhook_id, idempotency_key, idempotency_fingerprint, $10
                  FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                             $6::bigint[], $7::text[], $8::text[])
+                             $6::bigint[], $7::bigint[], $8::text[], $9::text[])
                       AS e (id, event_type, event_time, current_context, data, api_token_id,
-                            idempotency_key, idempotency_fingerprint)",
+                            about_webhook_id, idempotency_key, idempotency_fingerprint)",
     )
     .bind(ids)
     .bind(texts(|e| Some(e.event_type.as_str())))
@@ -236,7 +238,18 @@ async fn insert_events_postgres(
     )
     .bind(texts(|e| Some(e.current_context.as_str())))
     .bind(texts(|e| Some(e.data.as_str())))
-    .bind(fresh.iter().map(|e| e.api_token_id).collect::<Vec<_>>())
+    .bind(
+        fresh
+            .iter()
+            .map(|e| e.publisher.token())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        fresh
+            .iter()
+            .map(|e| e.publisher.about_webhook())
+            .collect::<Vec<_>>(),
+    )
     .bind(texts(|e| e.idempotency.as_ref().map(|i| i.key.as_str())))
     .bind(texts(|e| {
         e.idempotency.as_ref().map(|i| i.fingerprint.as_str())

@@ -26,13 +26,38 @@ pub struct NewEvent {
     pub current_context: String,
     /// JSON text.
     pub data: String,
-    /// The API token that published it.
-    pub api_token_id: i64,
+    pub publisher: Publisher,
     pub idempotency: Option<Idempotency>,
     /// What a customer may quote to find it (see [`crate::domain::terms_of`]), computed
     /// on the request's thread; stored with the event on PostgreSQL, found again from the
     /// event by SQLite's indexer.
     pub search_terms: Vec<SearchTerm>,
+}
+
+/// Who publishes an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Publisher {
+    /// The host application, with this API token.
+    Token(i64),
+    /// The console itself, about this webhook (an operational event), which never
+    /// receives it.
+    Console { about_webhook_id: i64 },
+}
+
+impl Publisher {
+    pub fn token(self) -> Option<i64> {
+        match self {
+            Self::Token(id) => Some(id),
+            Self::Console { .. } => None,
+        }
+    }
+
+    pub fn about_webhook(self) -> Option<i64> {
+        match self {
+            Self::Token(_) => None,
+            Self::Console { about_webhook_id } => Some(about_webhook_id),
+        }
+    }
 }
 
 /// An `Idempotency-Key`, which belongs to the token that sent it, and the fingerprint of
@@ -66,7 +91,7 @@ pub enum Refused {
     IdempotencyConflict,
 }
 
-/// Rows per multi-row INSERT: 9 parameters each stays far below SQLite's 32,766 limit.
+/// Rows per multi-row INSERT: 10 parameters each stays far below SQLite's 32,766 limit.
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Stores a batch of events and one pending delivery per active webhook that subscribes to
@@ -100,6 +125,40 @@ pub async fn publish_batch(
     Ok(Batch {
         outcomes,
         deliveries,
+    })
+}
+
+/// Stores events the console publishes itself, with their deliveries, inside the caller's
+/// transaction. Returns the deliveries, claimed until `lease_until` for the caller's sender.
+pub async fn publish_own(
+    conn: &mut WriteTx,
+    events: &[NewEvent],
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<Vec<Fresh>, StoreError> {
+    let events: Vec<&NewEvent> = events.iter().collect();
+    let all: Vec<usize> = (0..events.len()).collect();
+    let (_, deliveries) = insert_fresh(conn, &events, &all, now, lease_until).await?;
+    Ok(deliveries)
+}
+
+/// The active webhooks subscribed by name to each of these types: (type, webhook id).
+pub async fn subscribers(
+    conn: &mut WriteTx,
+    types: &[&str],
+) -> Result<Vec<(String, i64)>, StoreError> {
+    on_tx!(conn, |e, _, DB| {
+        let mut query = sqlx::QueryBuilder::<DB>::new(
+            "SELECT x.event_type, x.webhook_id FROM webhook_events x
+             JOIN webhooks w ON w.id = x.webhook_id AND w.status = 'active'
+             WHERE x.event_type IN (",
+        );
+        let mut each = query.separated(", ");
+        for event_type in types {
+            each.push_bind(*event_type);
+        }
+        query.push(")");
+        Ok(query.build_query_as().fetch_all(e).await?)
     })
 }
 
@@ -140,7 +199,7 @@ async fn sort_out(
         fresh: Vec::with_capacity(events.len()),
         repeats_in_batch: Vec::new(),
     };
-    let mut first_with_key: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut first_with_key: HashMap<(Publisher, &str), usize> = HashMap::new();
     for (index, event) in events.iter().enumerate() {
         let refused = match catalog.get(&event.event_type) {
             Some(false) => None,
@@ -152,7 +211,7 @@ async fn sort_out(
             continue;
         }
         if let Some(idempotency) = &event.idempotency {
-            let scoped_key = (event.api_token_id, idempotency.key.as_str());
+            let scoped_key = (event.publisher, idempotency.key.as_str());
             if let Some(&first) = first_with_key.get(&scoped_key) {
                 plan.repeats_in_batch.push((index, first));
                 continue;
@@ -180,7 +239,8 @@ async fn hold_idempotency_keys(conn: &mut WriteTx, events: &[&NewEvent]) -> Resu
         .iter()
         .filter_map(|event| {
             let idempotency = event.idempotency.as_ref()?;
-            let digest = super::sha256_hex(&format!("{}:{}", event.api_token_id, idempotency.key));
+            let token = event.publisher.token()?;
+            let digest = super::sha256_hex(&format!("{token}:{}", idempotency.key));
             i64::from_str_radix(&digest[..15], 16).ok()
         })
         .collect();
@@ -219,7 +279,7 @@ async fn earlier_with_key(
             "SELECT id, created_at, idempotency_fingerprint FROM events
          WHERE api_token_id = $1 AND idempotency_key = $2",
         )
-        .bind(event.api_token_id)
+        .bind(event.publisher.token())
         .bind(&idempotency.key)
         .fetch_optional(&mut *e)
         .await?;

@@ -186,13 +186,38 @@ pub async fn set_status(
     reason: Option<&str>,
     now: Timestamp,
 ) -> Result<String, StoreError> {
+    change_status(tx, id, status, reason, now, "")
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The system switches an active webhook off: returns its name, or nothing when it was not
+/// active (an admin switched it off first, or an earlier answer did).
+pub async fn switch_off(
+    tx: &mut WriteTx,
+    id: i64,
+    status: WebhookStatus,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Option<String>, StoreError> {
+    change_status(tx, id, status, Some(reason), now, "AND status = 'active'").await
+}
+
+async fn change_status(
+    tx: &mut WriteTx,
+    id: i64,
+    status: WebhookStatus,
+    reason: Option<&str>,
+    now: Timestamp,
+    only_if: &str,
+) -> Result<Option<String>, StoreError> {
     let forget: Vec<String> = RECEIVER_STATE
         .iter()
         .map(|(column, fresh)| format!("{column} = {fresh}"))
         .collect();
-    on_tx!(tx, |e| sqlx::query_scalar(&format!(
+    on_tx!(tx, |e| Ok(sqlx::query_scalar(&format!(
         "UPDATE webhooks SET status = $1, status_reason = $2, updated_at = $3, {}
-         WHERE id = $4 RETURNING name",
+         WHERE id = $4 {only_if} RETURNING name",
         forget.join(", ")
     ))
     .bind(status)
@@ -200,8 +225,7 @@ pub async fn set_status(
     .bind(now)
     .bind(id)
     .fetch_optional(e)
-    .await?
-    .ok_or(StoreError::NotFound))
+    .await?))
 }
 
 /// Returns the deleted webhook's name, for the confirmation.

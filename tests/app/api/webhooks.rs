@@ -136,7 +136,7 @@ async fn event_types_can_be_listed_and_registered_once() {
     let api = app.api().await;
 
     let listed: Value = api.get("/api/v1/event-types").await.json().await.unwrap();
-    assert_eq!(listed["data"].as_array().unwrap().len(), 9);
+    assert_eq!(listed["data"].as_array().unwrap().len(), 13);
 
     let new_type = json!({"key": "invoice.paid", "group": "Billing", "description": "An invoice was paid", "example": {"invoice": "inv_1"}});
     assert_eq!(

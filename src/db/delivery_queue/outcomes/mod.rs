@@ -3,13 +3,14 @@
 
 mod rows;
 mod summary;
+mod turns;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::db::{StoreError, WriteTx};
-use crate::domain::{AttemptErrorCode, DeliveryStatus};
+use crate::domain::{AttemptErrorCode, DeliveryStatus, OperationalEvent};
 use rows::{lock_deliveries, write_attempts};
 use summary::{ReceiverChange, Streak, Summary};
 
@@ -64,11 +65,12 @@ pub struct Failing {
 /// last delivery and hourly counts, in a handful of statements per batch. Tries of
 /// deliveries deleted meanwhile (with their webhook) are left out. Rows are locked webhooks
 /// first, each kind in id order, as a webhook's deletion locks them, so that two
-/// transactions never wait for each other in a circle.
+/// transactions never wait for each other in a circle. Returns the turns the batch made
+/// (webhooks failing or recovered, deliveries that gave up), for the console to publish.
 pub async fn record_attempts(
     tx: &mut WriteTx,
     attempts: &[&AttemptRecord],
-) -> Result<(), StoreError> {
+) -> Result<Vec<OperationalEvent>, StoreError> {
     let still_there = lock_deliveries(tx, attempts).await?;
     let attempts: Vec<&AttemptRecord> = attempts
         .iter()
@@ -77,6 +79,7 @@ pub async fn record_attempts(
         .collect();
     let summary = Summary::of(&attempts);
     write_attempts(tx, &attempts).await?;
+    let mut happened = Vec::new();
     // Webhook by webhook in id order, each row changed by consecutive statements and only
     // where something changes: two nodes' batches lock the rows they share in the same
     // order (no deadlock), and a batch with nothing new for a row does not lock it at all.
@@ -90,10 +93,15 @@ pub async fn record_attempts(
             .get(webhook_id)
             .filter(|change| !change.is_nothing())
         {
+            let before = turns::before(tx, *webhook_id, change).await?;
             note_receiver(tx, *webhook_id, change).await?;
+            happened
+                .extend(before.map_or_else(Vec::new, |before| turns::turns(before, change, *at)));
         }
     }
-    note_hourly(tx, &summary.hourly).await
+    note_hourly(tx, &summary.hourly).await?;
+    happened.extend(turns::gave_up(tx, &attempts).await?);
+    Ok(happened)
 }
 
 /// Adds the batch's successes and failures to each webhook's hourly counts.

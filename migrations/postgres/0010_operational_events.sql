@@ -1,0 +1,22 @@
+-- Operational events, published by the console itself about a webhook, and never
+-- delivered to the webhook they are about.
+ALTER TABLE events ADD COLUMN about_webhook_id BIGINT;
+
+INSERT INTO event_types (key, group_name, description, example_data, data_schema,
+                         schema_version, created_at) VALUES
+    ('webhook.failing', 'System', 'A webhook started failing: its deliveries wait while probes test the receiver',
+     '{"webhook":{"id":12,"name":"Orders to ERP"},"reason":"No answer within 15 s","error_code":"timeout","failing_since":"2026-12-06T09:30:00.000Z","next_probe_at":"2026-12-06T09:30:05.000Z"}',
+     '{"type":"object","required":["webhook","reason","error_code","failing_since","next_probe_at"],"additionalProperties":false,"properties":{"webhook":{"type":"object","description":"The webhook the event is about","required":["id","name"],"additionalProperties":false,"properties":{"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}},"reason":{"type":"string","description":"The last failure, in words"},"error_code":{"type":"string","description":"The last failure as a stable code"},"failing_since":{"type":"string","format":"date-time","description":"When it started failing"},"next_probe_at":{"type":"string","format":"date-time","description":"When a probe tests the receiver next"}}}', 1, 0),
+    ('webhook.recovered', 'System', 'A failing webhook''s receiver answered again: its queued deliveries go out',
+     '{"webhook":{"id":12,"name":"Orders to ERP"},"failing_since":"2026-12-06T09:30:00.000Z","recovered_at":"2026-12-06T09:42:10.000Z"}',
+     '{"type":"object","required":["webhook","failing_since","recovered_at"],"additionalProperties":false,"properties":{"webhook":{"type":"object","description":"The webhook the event is about","required":["id","name"],"additionalProperties":false,"properties":{"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}},"failing_since":{"type":"string","format":"date-time","description":"When it started failing"},"recovered_at":{"type":"string","format":"date-time","description":"When a delivery succeeded again"}}}', 1, 0),
+    ('webhook.disabled', 'System', 'The console switched a webhook off: its receiver answered 410 Gone, or every delivery failed for days',
+     '{"webhook":{"id":12,"name":"Orders to ERP"},"status":"disabled","reason":"the receiver answered 410 Gone","status_code":410}',
+     '{"type":"object","required":["webhook","status","reason","status_code"],"additionalProperties":false,"properties":{"webhook":{"type":"object","description":"The webhook the event is about","required":["id","name"],"additionalProperties":false,"properties":{"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}},"status":{"enum":["disabled","auto_disabled"],"description":"The webhook''s status now"},"reason":{"type":"string","description":"Why, in words"},"status_code":{"type":["integer","null"],"description":"The receiver''s answer (410), or null for sustained failure"}}}', 1, 0),
+    ('delivery.failed', 'System', 'A delivery gave up after its last retry',
+     '{"webhook":{"id":12,"name":"Orders to ERP"},"delivery":{"id":90210,"event_id":"evt_7731","event_type":"order.purchased","attempts":8},"reason":"The receiver answered 503","status_code":503}',
+     '{"type":"object","required":["webhook","delivery","reason","status_code"],"additionalProperties":false,"properties":{"webhook":{"type":"object","description":"The webhook the event is about","required":["id","name"],"additionalProperties":false,"properties":{"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}},"delivery":{"type":"object","required":["id","event_id","event_type","attempts"],"additionalProperties":false,"properties":{"id":{"type":"integer","description":"Also its webhook-id header"},"event_id":{"type":"string","description":"As the API names it, evt_ and its number"},"event_type":{"type":"string"},"attempts":{"type":"integer","minimum":1}}},"reason":{"type":"string","description":"The last try''s failure, in words"},"status_code":{"type":["integer","null"],"description":"The last try''s HTTP status, or null when none came"}}}', 1, 0)
+ON CONFLICT (key) DO UPDATE SET group_name = excluded.group_name,
+    description = excluded.description, example_data = excluded.example_data,
+    data_schema = excluded.data_schema, schema_version = event_types.schema_version + 1,
+    archived_at = NULL;

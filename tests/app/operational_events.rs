@@ -150,6 +150,21 @@ async fn a_relay_subscribed_to_webhook_disabled_hears_when_another_is_disabled_b
     assert_eq!(of_type(&relay, "webhook.disabled").len(), 1, "told once");
     let shown = wait_for_delivery(&api, pager, |d| d["status"] == "succeeded").await;
     assert_eq!(shown["event_type"], "webhook.disabled");
+    let catalog = app.get_page("/settings/events").await;
+    assert_eq!(
+        catalog.text("#event-webhook\\.disabled .used-by"),
+        "Used by 1 webhook",
+        "the relay, not the All events webhook"
+    );
+    let listed = app
+        .get_page("/settings/webhooks?event=webhook.disabled")
+        .await;
+    assert_eq!(
+        listed.texts("tbody tr").len(),
+        1,
+        "{}",
+        listed.text("tbody")
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@ use crate::clock::Timestamp;
 use crate::db::delivery_queue::Failing;
 use crate::db::{Bind, Dialect, Source, StoreError};
 use crate::domain::paging::Pager;
-use crate::domain::{AttemptErrorCode, DeliveryStatus, WebhookName, WebhookStatus};
+use crate::domain::{
+    AttemptErrorCode, DeliveryStatus, OperationalEvent, WebhookName, WebhookStatus,
+};
 
 /// The webhook with its last delivery and its counts over the day before `now`.
 pub async fn find<'a>(
@@ -203,8 +205,13 @@ fn push_filter<'q, DB: Database>(
         query.push(format!(" AND {}", failing_sql()));
     }
     if let Some(event_type) = &filter.event_type {
+        // The console's own events reach only the webhooks that picked them.
+        let all_events = match OperationalEvent::TYPES.contains(&event_type.as_str()) {
+            true => "false",
+            false => "w.all_events",
+        };
         query
-            .push(" AND (w.all_events OR EXISTS (SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event_type = ")
+            .push(format!(" AND ({all_events} OR EXISTS (SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event_type = "))
             .push_bind(event_type.clone())
             .push("))");
     }

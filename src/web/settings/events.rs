@@ -50,7 +50,8 @@ struct EventTypeView {
     key: String,
     description: String,
     example_body: String,
-    /// Webhooks this type reaches: chosen by key or through "All events".
+    /// Webhooks this type reaches: chosen by key or (the application's types) through
+    /// "All events".
     used_by: i64,
     /// The fields its schema describes; empty without a schema.
     fields: Vec<Field>,
@@ -90,9 +91,15 @@ pub async fn catalog(
             continue;
         }
         shown += 1;
-        let used_by = match event_type.key.is_subscribable() {
-            true => chosen.get(event_type.key.as_str()).copied().unwrap_or(0) + all_events,
-            false => 0,
+        let picked = chosen.get(event_type.key.as_str()).copied().unwrap_or(0);
+        // "All events" is the application's events: the console's own come only when picked.
+        let used_by = match (
+            event_type.key.is_subscribable(),
+            event_type.key.is_the_consoles_own(),
+        ) {
+            (false, _) => 0,
+            (true, true) => picked,
+            (true, false) => picked + all_events,
         };
         let view = EventTypeView::new(&event_type, used_by);
         match groups.last_mut() {

@@ -188,6 +188,45 @@ function enhanceEventPicker(picker) {
   update();
 }
 
+// Custom headers ([data-header-rows]): without JavaScript the form has two spare rows, and
+// saving brings two more; "Add header" adds one at once, up to 20, its name focused.
+function enableAddHeader(root) {
+  for (const button of root.querySelectorAll("button[data-add-header]:not([data-enhanced])")) {
+    button.setAttribute("data-enhanced", "");
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const list = button.closest("[data-header-rows]").querySelector(".header-rows");
+      const rows = list.querySelectorAll(".header-row");
+      if (rows.length >= 20) return;
+      const index = rows.length;
+      const row = rows[rows.length - 1].cloneNode(true);
+      for (const remove of row.querySelectorAll("input[name=header_remove]")) remove.closest("label").remove();
+      for (const described of row.querySelectorAll("[id^=header_kept_]")) described.remove();
+      for (const input of row.querySelectorAll("input")) {
+        if (input.type === "checkbox") {
+          input.checked = false;
+          input.value = String(index);
+        } else {
+          input.value = "";
+          input.type = "text";
+          input.removeAttribute("placeholder");
+          input.removeAttribute("aria-describedby");
+          input.id = input.name + "_" + index;
+        }
+      }
+      for (const label of row.querySelectorAll("label[for]")) {
+        label.htmlFor = label.htmlFor.replace(/_\d+$/, "_" + index);
+      }
+      for (const number of row.querySelectorAll(".visually-hidden")) {
+        number.textContent = number.textContent.replace(/\d+$/, String(index + 1));
+      }
+      list.append(row);
+      row.querySelector("input[name=header_name]").focus();
+      if (index + 1 >= 20) button.hidden = true;
+    });
+  }
+}
+
 function enhanceEventPickers(root) {
   for (const picker of root.querySelectorAll("[data-event-picker]")) enhanceEventPicker(picker);
 }
@@ -243,6 +282,7 @@ document.addEventListener("click", async (event) => {
 function enhance(root) {
   enhanceToasts(root);
   enableCopyButtons(root);
+  enableAddHeader(root);
   enhanceEventPickers(root);
 }
 

@@ -83,7 +83,9 @@ pub async fn create(
         api_key: body.api_key.unwrap_or_default(),
         remove_api_key: None,
         max_per_second: types::cap_as_text(body.max_per_second),
-    };
+        ..WebhookInput::default()
+    }
+    .with_header_rows(&types::header_rows(body.headers.unwrap_or_default()));
     let draft = input
         .parse(&super::event_types::keys_to_subscribe(&db, &input.events).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
@@ -161,9 +163,17 @@ pub async fn update(
                 .unwrap_or_default(),
             Some(cap) => types::cap_as_text(cap),
         },
-    };
+        ..WebhookInput::default()
+    }
+    .with_header_rows(&match body.headers {
+        Some(headers) => types::header_rows(headers),
+        None => before.header_rows(),
+    });
     let draft = input
-        .parse(&super::event_types::keys_to_subscribe(&db, &input.events).await?)
+        .parse_editing(
+            &super::event_types::keys_to_subscribe(&db, &input.events).await?,
+            &before.secret_header_names(),
+        )
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let status = body.status.map(|status| match status {
         StatusChoice::Active => WebhookStatus::Active,

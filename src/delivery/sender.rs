@@ -2,6 +2,7 @@
 //! from the environment, TLS verified, the outbound guard at connect time, and at most a few
 //! KiB of any answer read.
 
+use std::borrow::Cow;
 use std::error::Error as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,16 +21,24 @@ use crate::domain::AttemptErrorCode;
 pub const USER_AGENT: &str = concat!("webhook-console/", env!("CARGO_PKG_VERSION"));
 
 /// The headers every try of a delivery carries, in the order sent: the one list the sender
-/// sends and the delivery page shows. Each try adds its `webhook-timestamp` and
-/// `webhook-signature`.
-pub fn headers_of_every_try(id: &str, api_key: Option<&str>) -> Vec<(&'static str, String)> {
+/// sends and the delivery page shows (with secret values masked). Each try adds its
+/// `webhook-timestamp` and `webhook-signature`. Custom headers come last: their names never
+/// clash with the console's (reserved names are refused when they are set).
+pub fn headers_of_every_try<'a>(
+    id: &str,
+    api_key: Option<&str>,
+    custom: &'a [(String, String)],
+) -> Vec<(Cow<'a, str>, String)> {
     let mut headers = vec![
-        ("content-type", "application/json".to_owned()),
-        ("user-agent", USER_AGENT.to_owned()),
-        ("webhook-id", id.to_owned()),
+        (Cow::Borrowed("content-type"), "application/json".to_owned()),
+        (Cow::Borrowed("user-agent"), USER_AGENT.to_owned()),
+        (Cow::Borrowed("webhook-id"), id.to_owned()),
     ];
     if let Some(key) = api_key {
-        headers.push(("x-api-key", key.to_owned()));
+        headers.push((Cow::Borrowed("x-api-key"), key.to_owned()));
+    }
+    for (name, value) in custom {
+        headers.push((Cow::Borrowed(name.as_str()), value.clone()));
     }
     headers
 }
@@ -47,9 +56,12 @@ pub struct Outgoing {
     /// The same bytes on every retry.
     pub body: Arc<[u8]>,
     pub api_key: Option<String>,
+    /// The webhook's own headers, secret values opened.
+    pub custom_headers: Vec<(String, String)>,
     /// Every signing key in force (two while a secret is being rotated).
     pub keys: Vec<SigningKey>,
-    /// Texts never kept from an answer (the API key, the signing secrets): a receiver that
+    /// Texts never kept from an answer (the API key, the signing secrets, secret custom
+    /// header values): a receiver that
     /// echoes them (a debug endpoint, an error page) would show them to support staff.
     pub secrets: Vec<String>,
 }
@@ -160,8 +172,13 @@ impl Sender {
                 .map_err(|blocked| (AttemptErrorCode::BlockedTarget, sentence(&blocked)))?;
         }
         let mut request = self.client.post(url);
-        for (name, value) in headers_of_every_try(&outgoing.id, outgoing.api_key.as_deref()) {
-            request = request.header(name, value);
+        let headers = headers_of_every_try(
+            &outgoing.id,
+            outgoing.api_key.as_deref(),
+            &outgoing.custom_headers,
+        );
+        for (name, value) in headers {
+            request = request.header(name.as_ref(), value);
         }
         let request = request
             .header("webhook-timestamp", timestamp.to_string())

@@ -7,6 +7,9 @@ use super::invalid;
 /// Printable, no whitespace: the rule of [`ApiKey::parse`] as a JSON Schema pattern.
 pub const API_KEY_PATTERN: &str = r"^[^\s\x00-\x1f\x7f-\x9f]*$";
 
+/// Shorter secrets are masked completely: their last characters would give too much away.
+const MIN_CHARS_TO_SHOW_TAIL: usize = 12;
+
 /// A credential the receiver expects in the `X-API-Key` header. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
@@ -14,8 +17,6 @@ pub struct ApiKey(String);
 impl ApiKey {
     /// Room for long bearer tokens and JWTs while keeping every delivery's headers small.
     pub const MAX_CHARS: u64 = 512;
-    /// Shorter keys are masked completely: their last characters would give too much away.
-    const MIN_CHARS_TO_SHOW_TAIL: usize = 12;
 
     /// An empty field means "no API key".
     pub fn parse(raw: &str) -> Result<Option<Self>, ValidationError> {
@@ -45,13 +46,19 @@ impl ApiKey {
     }
 
     pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        if chars.len() < Self::MIN_CHARS_TO_SHOW_TAIL {
-            return "••••••••".to_owned();
-        }
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("••••{tail}")
+        masked(&self.0)
     }
+}
+
+/// A secret as an admin may see it: its last four characters, when it is long enough that
+/// they give little away.
+pub fn masked(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < MIN_CHARS_TO_SHOW_TAIL {
+        return "••••••••".to_owned();
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("••••{tail}")
 }
 
 impl fmt::Debug for ApiKey {

@@ -4,6 +4,7 @@
 
 mod api_key;
 mod audit_action;
+mod custom_header;
 mod data_schema;
 mod delivery;
 mod event_body;
@@ -19,8 +20,9 @@ mod webhook;
 mod webhook_name;
 mod webhook_url;
 
-pub use api_key::{API_KEY_PATTERN, ApiKey};
+pub use api_key::{API_KEY_PATTERN, ApiKey, masked};
 pub use audit_action::AuditAction;
+pub use custom_header::{CustomHeader, CustomHeaders, HeaderRow, HeaderValue};
 pub use data_schema::{DataSchema, Field, Mismatch};
 pub use delivery::{AttemptErrorCode, DeliveryStatus};
 pub use event_body::EventBody;

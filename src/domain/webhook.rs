@@ -2,7 +2,8 @@ use serde::Deserialize;
 use validator::{ValidationError, ValidationErrors};
 
 use super::{
-    ApiKey, EventSelection, EventTypeKey, MaxPerSecond, NotificationType, WebhookName, WebhookUrl,
+    ApiKey, CustomHeaders, EventSelection, EventTypeKey, HeaderRow, MaxPerSecond, NotificationType,
+    WebhookName, WebhookUrl,
 };
 
 /// A webhook as submitted by the form or the API, before parsing. Field names are the
@@ -19,6 +20,12 @@ pub struct WebhookInput {
     pub remove_api_key: Option<String>,
     /// Empty: no cap.
     pub max_per_second: String,
+    /// Custom headers, row by row: the names, the values, and the rows (by index, from 0)
+    /// whose value is secret and those ticked for removal.
+    pub header_name: Vec<String>,
+    pub header_value: Vec<String>,
+    pub header_secret: Vec<String>,
+    pub header_remove: Vec<String>,
 }
 
 /// A webhook's settings, every one of them valid.
@@ -30,6 +37,7 @@ pub struct WebhookDraft {
     pub url: WebhookUrl,
     pub api_key: ApiKeyChange,
     pub max_per_second: Option<MaxPerSecond>,
+    pub headers: CustomHeaders,
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +50,22 @@ pub enum ApiKeyChange {
 impl WebhookInput {
     /// Parses every field, collecting one message per invalid field.
     pub fn parse(&self, catalog: &[EventTypeKey]) -> Result<WebhookDraft, ValidationErrors> {
+        self.parse_editing(catalog, &[])
+    }
+
+    /// Like [`WebhookInput::parse`], for a webhook whose secret headers `stored_secrets`
+    /// names: such a header left empty keeps its value.
+    pub fn parse_editing(
+        &self,
+        catalog: &[EventTypeKey],
+        stored_secrets: &[String],
+    ) -> Result<WebhookDraft, ValidationErrors> {
         let mut errors = ValidationErrors::new();
+        let headers = collect(
+            &mut errors,
+            "headers",
+            CustomHeaders::parse(&self.header_rows(), stored_secrets),
+        );
         let name = collect(&mut errors, "name", WebhookName::parse(&self.name));
         let events = collect(
             &mut errors,
@@ -68,6 +91,7 @@ impl WebhookInput {
             url,
             api_key,
             max_per_second,
+            headers,
         ) {
             (
                 Some(name),
@@ -76,8 +100,10 @@ impl WebhookInput {
                 Some(url),
                 Some(api_key),
                 Some(max_per_second),
+                Some(headers),
             ) => Ok(WebhookDraft {
                 max_per_second,
+                headers,
                 name,
                 events,
                 notification_type,
@@ -89,6 +115,33 @@ impl WebhookInput {
                 },
             }),
             _ => Err(errors),
+        }
+    }
+
+    /// The custom header rows as typed, the secret ones marked, those ticked for removal
+    /// left out.
+    pub fn header_rows(&self) -> Vec<HeaderRow> {
+        let rows = self.header_name.len().max(self.header_value.len());
+        (0..rows)
+            .filter(|index| !self.header_remove.contains(&index.to_string()))
+            .map(|index| HeaderRow {
+                name: self.header_name.get(index).cloned().unwrap_or_default(),
+                value: self.header_value.get(index).cloned().unwrap_or_default(),
+                secret: self.header_secret.contains(&index.to_string()),
+            })
+            .collect()
+    }
+
+    /// The same input with these header rows.
+    pub fn with_header_rows(self, rows: &[HeaderRow]) -> Self {
+        Self {
+            header_name: rows.iter().map(|row| row.name.clone()).collect(),
+            header_value: rows.iter().map(|row| row.value.clone()).collect(),
+            header_secret: (0..rows.len())
+                .filter(|&index| rows[index].secret)
+                .map(|index| index.to_string())
+                .collect(),
+            ..self
         }
     }
 }

@@ -19,6 +19,8 @@ const NONCE_LEN: usize = 24;
 pub enum Purpose {
     ApiKey,
     SigningSecret,
+    /// A custom header's value marked secret.
+    CustomHeader,
     /// A new password or token waiting in the session to be shown once.
     ShownOnce,
 }
@@ -28,6 +30,7 @@ impl Purpose {
         match self {
             Self::ApiKey => b"webhook api key",
             Self::SigningSecret => b"webhook signing secret",
+            Self::CustomHeader => b"webhook custom header",
             Self::ShownOnce => b"secret shown once",
         }
     }

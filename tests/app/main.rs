@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod browser;
 mod csrf;
+mod custom_headers;
 mod delivery;
 mod delivery_log;
 mod durability;

@@ -47,10 +47,17 @@ async fn the_create_form_has_the_fields_an_admin_expects() {
             "URL",
             "Notification Type",
             "API Key",
-            "Max deliveries per second"
+            "Max deliveries per second",
+            "Name of header 1",
+            "Value of header 1",
+            "Name of header 2",
+            "Value of header 2"
         ]
     );
-    assert_eq!(page.text("#webhook-form legend"), "Webhook Events");
+    assert_eq!(
+        page.texts("#webhook-form legend"),
+        ["Webhook Events", "Custom headers"]
+    );
     for name in ["name", "notification_type", "url", "api_key"] {
         assert!(
             page.has(&format!("#webhook-form [name={name}]")),

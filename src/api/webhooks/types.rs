@@ -3,7 +3,10 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use std::collections::BTreeMap;
+
 use crate::db::webhooks::Webhook;
+use crate::domain::HeaderRow;
 
 /// A webhook as the API shows it: never its API key or signing secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,8 +37,56 @@ pub struct WebhookBody {
     pub paused_until: Option<String>,
     /// Deliveries sent per second at most; `null`: no cap.
     pub max_per_second: Option<i64>,
+    /// Custom headers sent with every delivery, by name; a secret value shows only as
+    /// `{"secret": true}`.
+    #[schema(example = json!({"X-Tenant": "acme", "Authorization": {"secret": true}}))]
+    pub headers: BTreeMap<String, HeaderShown>,
     /// RFC 3339, UTC.
     pub created_at: String,
+}
+
+/// A custom header's value as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum HeaderShown {
+    Plain(String),
+    /// Always `true`: the value is sealed and never shown.
+    Secret {
+        secret: bool,
+    },
+}
+
+/// A custom header's value as the API takes it: text, or `{"value": …, "secret": true}` for
+/// a value sealed at rest and never shown again. On PATCH, `{"secret": true}` without a
+/// value keeps the stored secret.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum HeaderGiven {
+    Plain(String),
+    Marked {
+        value: Option<String>,
+        #[serde(default)]
+        secret: bool,
+    },
+}
+
+/// The rows the form would hold for these headers.
+pub fn header_rows(headers: BTreeMap<String, HeaderGiven>) -> Vec<HeaderRow> {
+    headers
+        .into_iter()
+        .map(|(name, given)| match given {
+            HeaderGiven::Plain(value) => HeaderRow {
+                name,
+                value,
+                secret: false,
+            },
+            HeaderGiven::Marked { value, secret } => HeaderRow {
+                name,
+                value: value.unwrap_or_default(),
+                secret,
+            },
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,6 +135,11 @@ pub struct CreateWebhook {
     /// Deliveries sent per second at most, 1–10000; absent or `null`: no cap.
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     pub max_per_second: Option<serde_json::Value>,
+    /// Custom headers sent with every delivery, at most 20, by name. Reserved names
+    /// (`webhook-*`, `content-type`, `content-length`, `host`, `user-agent`, `x-api-key`,
+    /// `transfer-encoding`, `connection`, …) are refused.
+    #[schema(example = json!({"X-Tenant": "acme", "Authorization": {"value": "Bearer abc", "secret": true}}))]
+    pub headers: Option<BTreeMap<String, HeaderGiven>>,
 }
 
 /// Any subset of a webhook's fields; absent fields stay as they are.
@@ -107,6 +163,8 @@ pub struct UpdateWebhook {
     #[serde(deserialize_with = "present_value")]
     #[schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 10000)]
     pub max_per_second: Option<Option<serde_json::Value>>,
+    /// Replaces the custom headers; `{}` removes them all.
+    pub headers: Option<BTreeMap<String, HeaderGiven>>,
     pub status: Option<StatusChoice>,
 }
 
@@ -183,6 +241,17 @@ impl WebhookBody {
             next_probe_at: webhook.failing.as_ref().map(|f| f.next_probe_at.rfc3339()),
             paused_until: paused_until.map(|until| until.rfc3339()),
             max_per_second: webhook.max_per_second,
+            headers: webhook
+                .headers
+                .iter()
+                .map(|header| {
+                    let shown = match &header.value {
+                        Some(value) => HeaderShown::Plain(value.clone()),
+                        None => HeaderShown::Secret { secret: true },
+                    };
+                    (header.name.clone(), shown)
+                })
+                .collect(),
             id: webhook.id,
             events: webhook.events.to_input(),
             notification_type: webhook.notification_type.label().to_owned(),

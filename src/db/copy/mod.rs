@@ -6,7 +6,7 @@
 
 mod tables;
 
-use tables::Kind::{Bool, Int, Sealed, Text};
+use tables::Kind::{Bool, Headers, Int, Sealed, Text};
 pub use tables::copied_columns;
 use tables::{IDENTITIES, TABLES, Table};
 
@@ -210,6 +210,14 @@ async fn read_page(
                                         })
                                         .transpose()?,
                                 )
+                            }
+                            Headers => {
+                                let column: String = row.try_get(i)?;
+                                Value::Text(Some(crate::db::webhooks::headers::reseal(
+                                    keys.source,
+                                    keys.target,
+                                    &column,
+                                )?))
                             }
                         })
                     })

@@ -9,6 +9,8 @@ pub(super) enum Kind {
     Bool,
     /// Text sealed with the installation's key for this purpose.
     Sealed(Purpose),
+    /// A webhook's custom headers: JSON with sealed values inside.
+    Headers,
 }
 
 pub(super) struct Table {
@@ -18,7 +20,7 @@ pub(super) struct Table {
     pub paged: bool,
 }
 
-use Kind::{Bool, Int, Sealed, Text};
+use Kind::{Bool, Headers, Int, Sealed, Text};
 
 /// Parents before children, so every foreign key finds its row.
 pub(super) const TABLES: &[Table] = &[
@@ -66,6 +68,7 @@ pub(super) const TABLES: &[Table] = &[
             ("failed_in_a_row", Int),
             ("failed_in_a_row_since", Int),
             ("last_failure", Text),
+            ("custom_headers", Headers),
         ],
         paged: true,
     },

@@ -12,6 +12,7 @@ pub use outcomes::{AttemptRecord, Failing, ReceiverVerdict, record_attempts};
 
 use sqlx::{FromRow, QueryBuilder};
 
+use super::webhooks::headers::{self, SentHeader};
 use super::webhooks::secrets::open_api_key;
 use super::{IdList, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
@@ -45,6 +46,7 @@ pub struct Claimed {
     pub attempts_in_schedule: i64,
     pub url: String,
     pub api_key: Option<ApiKey>,
+    pub custom_headers: Vec<SentHeader>,
     pub signing_secret: String,
     /// The secret before the last rotation, while it still signs.
     pub previous_signing_secret: Option<String>,
@@ -67,6 +69,7 @@ struct ClaimedRow {
     attempts_in_schedule: i64,
     url: String,
     api_key: Option<String>,
+    custom_headers: String,
     signing_secret: Option<String>,
     previous_signing_secret: Option<String>,
     event_type: String,
@@ -93,6 +96,7 @@ impl ClaimedRow {
                 Some(sealed) => open_api_key(secrets, &sealed)?,
                 None => None,
             },
+            custom_headers: headers::open(secrets, &self.custom_headers)?,
             signing_secret: secrets.open(Purpose::SigningSecret, &sealed)?,
             previous_signing_secret: self
                 .previous_signing_secret
@@ -137,7 +141,7 @@ pub async fn load<'a>(
             ")
          SELECT d.id, d.next_attempt_at, d.webhook_id,
                 d.attempt_count - d.schedule_start AS attempts_in_schedule,
-                w.url, w.api_key, w.signing_secret,
+                w.url, w.api_key, w.custom_headers, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > ",
         );
         details.push_bind(now).push(

@@ -7,10 +7,12 @@ use crate::clock::Timestamp;
 use crate::domain::{ApiKeyChange, EventSelection, WebhookDraft, WebhookName, WebhookStatus};
 use crate::secrets::secret_box::{Purpose, SecretBox};
 
+pub(in crate::db) mod headers;
 mod reads;
 pub(in crate::db) mod secrets;
 mod stored;
 
+pub use headers::{SentHeader, ShownHeader, custom_headers};
 pub use reads::{
     HourlyOutcomes, Waiting, count, ensure_exists, find, hourly_outcomes, list, look_alike, names,
     waiting,
@@ -66,6 +68,7 @@ pub async fn create(
         ApiKeyChange::Keep | ApiKeyChange::Remove => None,
     };
     let signing_secret = secrets.seal(Purpose::SigningSecret, &new_signing_secret());
+    let custom_headers = headers::seal(secrets, &draft.headers, "[]")?;
     refuse_look_alike(tx, &draft.name, None).await?;
     let id: i64 = on_tx!(&mut *tx, |e| {
         let id = sqlx::query_scalar(
@@ -76,8 +79,9 @@ pub async fn create(
         sqlx::query(
             "INSERT INTO webhooks (id, name, name_folded, name_look_alike_key, url,
                                    notification_type, all_events, api_key, signing_secret,
-                                   status, created_at, updated_at, max_per_second)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, $11)",
+                                   status, created_at, updated_at, max_per_second,
+                                   custom_headers)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, $11, $12)",
         )
         .bind(id)
         .bind(draft.name.as_str())
@@ -90,6 +94,7 @@ pub async fn create(
         .bind(signing_secret)
         .bind(now)
         .bind(draft.max_per_second.map(|max| i64::from(max.get())))
+        .bind(custom_headers)
         .execute(e)
         .await
         .map_err(|error| name_taken(error, &draft.name))?;
@@ -107,6 +112,7 @@ pub async fn update(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     refuse_look_alike(tx, &draft.name, Some(id)).await?;
+    let custom_headers = headers::seal(secrets, &draft.headers, &headers::column(tx, id).await?)?;
     on_tx!(&mut *tx, |e| {
         let mut query = QueryBuilder::new("UPDATE webhooks SET ");
         // Another address is another receiver: what was learnt of the old one is forgotten.
@@ -131,6 +137,8 @@ pub async fn update(
             .push_bind(draft.events == EventSelection::All)
             .push(", max_per_second = ")
             .push_bind(draft.max_per_second.map(|max| i64::from(max.get())))
+            .push(", custom_headers = ")
+            .push_bind(custom_headers)
             .push(", updated_at = ")
             .push_bind(now);
         if let Some(sealed) = sealed_api_key(secrets, &draft.api_key) {

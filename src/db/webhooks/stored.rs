@@ -3,11 +3,12 @@
 use sqlx::FromRow;
 
 use super::FAILING_AFTER;
+use super::headers::ShownHeader;
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Failing;
 use crate::db::event_types::decode_key;
 use crate::domain::{
-    AttemptErrorCode, DeliveryStatus, EventSelection, NotificationType, WebhookStatus,
+    AttemptErrorCode, DeliveryStatus, EventSelection, HeaderRow, NotificationType, WebhookStatus,
 };
 
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct Webhook {
     pub paused_until: Option<Timestamp>,
     /// Tries that failed in a row, whatever the cause, since the last success.
     pub failure_streak: Option<FailureStreak>,
+    /// Sent with every delivery; secret values are not opened here.
+    pub headers: Vec<ShownHeader>,
 }
 
 /// Tries that failed in a row: how many, since when, and the last answer (a status code or
@@ -53,6 +56,27 @@ impl Webhook {
         self.failure_streak
             .as_ref()
             .filter(|streak| streak.tries >= FAILING_AFTER)
+    }
+
+    /// The custom headers as form rows: a secret one with no value, which keeps it.
+    pub fn header_rows(&self) -> Vec<HeaderRow> {
+        self.headers
+            .iter()
+            .map(|header| HeaderRow {
+                name: header.name.clone(),
+                value: header.value.clone().unwrap_or_default(),
+                secret: header.value.is_none(),
+            })
+            .collect()
+    }
+
+    /// The names of the custom headers whose value is secret.
+    pub fn secret_header_names(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|header| header.value.is_none())
+            .map(|header| header.name.clone())
+            .collect()
     }
 
     /// Paused at `now` by its receiver's `Retry-After`.
@@ -95,6 +119,7 @@ pub(super) struct WebhookRow {
     failed_in_a_row: i64,
     failed_in_a_row_since: Option<Timestamp>,
     last_failure: Option<String>,
+    custom_headers: String,
 }
 
 impl TryFrom<WebhookRow> for Webhook {
@@ -113,7 +138,10 @@ impl TryFrom<WebhookRow> for Webhook {
             keys.sort();
             EventSelection::Only(keys)
         };
+        let headers = super::headers::shown(&row.custom_headers)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         Ok(Webhook {
+            headers,
             id: row.id,
             name: row.name,
             url: row.url,

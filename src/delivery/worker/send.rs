@@ -59,12 +59,24 @@ fn outgoing(delivery: &Claimed) -> Result<Outgoing, String> {
             ]
         })
         .chain(api_key.clone())
+        .chain(
+            delivery
+                .custom_headers
+                .iter()
+                .filter(|header| header.secret)
+                .map(|header| header.value.clone()),
+        )
         .collect();
     Ok(Outgoing {
         url: delivery.url.clone(),
         id: delivery.id.to_string(),
         body: body::of(delivery).map_err(|e| e.to_string())?,
         api_key,
+        custom_headers: delivery
+            .custom_headers
+            .iter()
+            .map(|header| (header.name.clone(), header.value.clone()))
+            .collect(),
         keys,
         secrets,
     })

@@ -35,6 +35,7 @@ pub(super) fn delivery(id: i64, webhook_id: i64, url: &str) -> Claimed {
         attempts_in_schedule: 0,
         url: url.to_owned(),
         api_key: None,
+        custom_headers: Vec::new(),
         signing_secret: String::new(),
         previous_signing_secret: None,
         event_type: "order.purchased".into(),

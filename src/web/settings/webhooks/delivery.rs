@@ -35,7 +35,7 @@ struct DeliveryPage {
     status: Badge,
     next_retry: Option<String>,
     /// The request's headers as sent, the API key masked.
-    headers: Vec<(&'static str, String)>,
+    headers: Vec<(String, String)>,
     body: String,
     /// The exact bytes sent, for Copy.
     raw_body: String,
@@ -82,6 +82,7 @@ pub async fn show(
         webhooks::api_key(db.reader(), &secrets, webhook_id).await?,
         layout.is_admin(),
     );
+    let custom = view::shown_headers(&db, &secrets, &webhook, layout.is_admin()).await?;
     let attempts = deliveries::attempts(db.reader(), delivery_id).await?;
     let raw_body = String::from_utf8(
         crate::delivery::body::bytes(event_time, &delivery.event_type, &context, &data)
@@ -92,7 +93,7 @@ pub async fn show(
         .last()
         .map(|a| (a.attempted_at, a.signature.clone()));
     let curl = curl(
-        &webhook.url,
+        &webhook,
         delivery_id,
         api_key.is_some(),
         last_try,
@@ -113,7 +114,10 @@ pub async fn show(
             .status
             .next_retry(delivery.attempt_count, delivery.next_attempt_at)
             .map(Timestamp::absolute),
-        headers: headers_of_every_try(&delivery_id.to_string(), api_key.as_deref()),
+        headers: headers_of_every_try(&delivery_id.to_string(), api_key.as_deref(), &custom)
+            .into_iter()
+            .map(|(name, value)| (name.into_owned(), value))
+            .collect(),
         body: body(&delivery.event_type, event_time, &context, &data),
         attempts: runs(attempts),
         layout,
@@ -201,18 +205,24 @@ fn runs(attempts: Vec<AttemptDetail>) -> Vec<AttemptRun> {
 }
 
 /// The request as a cURL command a person can run against their receiver: the last try's
-/// timestamp and signature, the exact body, and the API key left for them to fill in.
+/// timestamp and signature, the exact body, and the API key and secret header values left
+/// for them to fill in.
 fn curl(
-    url: &str,
+    webhook: &Webhook,
     delivery_id: i64,
     has_api_key: bool,
     last_try: Option<(Timestamp, Option<String>)>,
     body: &str,
 ) -> String {
     let quoted = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
-    let mut lines = vec![format!("curl -X POST {}", quoted(url))];
-    // The API key is left for the person to fill in, so it is not among these.
-    for (name, value) in headers_of_every_try(&delivery_id.to_string(), None) {
+    let mut lines = vec![format!("curl -X POST {}", quoted(&webhook.url))];
+    let plain: Vec<(String, String)> = webhook
+        .headers
+        .iter()
+        .filter_map(|header| Some((header.name.clone(), header.value.clone()?)))
+        .collect();
+    // The API key and secret values are left for the person to fill in.
+    for (name, value) in headers_of_every_try(&delivery_id.to_string(), None, &plain) {
         lines.push(format!("  -H {}", quoted(&format!("{name}: {value}"))));
     }
     if let Some((at, signature)) = last_try {
@@ -229,6 +239,20 @@ fn curl(
     }
     if has_api_key {
         lines.push("  -H \"X-API-Key: $API_KEY\"".to_owned());
+    }
+    // The name is quoted like the rest (header names may hold `$` or a backtick); the
+    // variable is made of letters, digits and underscores only.
+    for header in webhook.headers.iter().filter(|h| h.value.is_none()) {
+        let variable: String = header
+            .name
+            .chars()
+            .map(|c| match c.is_ascii_alphanumeric() {
+                true => c.to_ascii_uppercase(),
+                false => '_',
+            })
+            .collect();
+        let name = quoted(&format!("{}: ", header.name));
+        lines.push(format!("  -H {name}\"${variable}\""));
     }
     lines.push(format!("  --data-raw {}", quoted(body)));
     lines.join(" \\\n")

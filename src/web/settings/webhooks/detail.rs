@@ -29,6 +29,8 @@ struct DetailPage {
     streak: Option<String>,
     events: Vec<String>,
     api_key: Option<String>,
+    /// Name and value as this viewer may see it (secret values masked or hidden).
+    custom_headers: Vec<(String, String)>,
     created_at: String,
     updated_at: String,
     last_delivery: Option<Outcome>,
@@ -58,7 +60,9 @@ pub async fn show(
         layout.is_admin(),
     );
     let is_admin = layout.is_admin();
+    let custom_headers = view::shown_headers(&db, &secrets, &webhook, is_admin).await?;
     let page = DetailPage {
+        custom_headers,
         secret_field: is_admin.then(|| SecretField {
             webhook_id: id,
             secret: None,

@@ -94,6 +94,8 @@ pub async fn edit(
         .await?
         .map(|key| key.masked());
     let catalog = event_types::current(db.reader()).await?;
+    let header_rows = webhook.header_rows();
+    let stored_secrets = webhook.secret_header_names();
     let input = WebhookInput {
         events: webhook.events.to_input(),
         name: webhook.name,
@@ -104,8 +106,13 @@ pub async fn edit(
             .map(|cap| cap.to_string())
             .unwrap_or_default(),
         ..WebhookInput::default()
+    }
+    .with_header_rows(&header_rows);
+    let mode = Mode::Edit {
+        id,
+        stored_api_key,
+        stored_secrets,
     };
-    let mode = Mode::Edit { id, stored_api_key };
     let form = FormView::new(mode, input, &catalog, FieldErrors::default(), &layout);
     show(StatusCode::OK, htmx, layout, form)
 }
@@ -124,8 +131,15 @@ pub async fn update(
     let stored_api_key = webhooks::api_key(db.reader(), &secrets, id)
         .await?
         .map(|key| key.masked());
-    let mode = Mode::Edit { id, stored_api_key };
-    let draft: WebhookDraft = match input.parse(&keys(&catalog)) {
+    let stored_secrets = webhooks::find(db.reader(), id, db.now())
+        .await?
+        .secret_header_names();
+    let mode = Mode::Edit {
+        id,
+        stored_api_key,
+        stored_secrets: stored_secrets.clone(),
+    };
+    let draft: WebhookDraft = match input.parse_editing(&keys(&catalog), &stored_secrets) {
         Ok(draft) => draft,
         Err(errors) => {
             let errors = with_name_checked(&db, &input, errors.into(), Some(id)).await?;

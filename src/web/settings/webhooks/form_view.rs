@@ -4,7 +4,9 @@ use validator::{ValidationError, ValidationErrors};
 
 use super::detail_href;
 use crate::db::event_types::EventType;
-use crate::domain::{EventSelection, NotificationType, WebhookInput, name_taken_message};
+use crate::domain::{
+    CustomHeaders, EventSelection, NotificationType, WebhookInput, name_taken_message,
+};
 use crate::web::layout::Layout;
 
 pub struct FormView {
@@ -22,7 +24,17 @@ pub struct FormView {
     pub notification_types: Vec<(&'static str, &'static str)>,
     /// Editing only: the stored key, masked.
     pub stored_api_key: Option<String>,
+    /// The custom header rows, and empty ones to type into.
+    pub header_rows: Vec<HeaderRowView>,
     pub errors: FieldErrors,
+}
+
+pub struct HeaderRowView {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+    /// A stored secret value, kept while the field stays empty.
+    pub kept: bool,
 }
 
 pub struct EventGroup {
@@ -44,6 +56,7 @@ pub struct FieldErrors {
     pub url: Option<String>,
     pub api_key: Option<String>,
     pub max_per_second: Option<String>,
+    pub headers: Option<String>,
 }
 
 pub enum Mode {
@@ -51,6 +64,8 @@ pub enum Mode {
     Edit {
         id: i64,
         stored_api_key: Option<String>,
+        /// Names of the stored headers whose value is secret.
+        stored_secrets: Vec<String>,
     },
 }
 
@@ -64,6 +79,7 @@ impl FormView {
     ) -> Self {
         let all_events = input.events.iter().any(|key| key == EventSelection::ALL);
         let groups = event_groups(catalog, &input, matches!(mode, Mode::Edit { .. }));
+        let header_rows = header_rows(&input, &mode);
         let (heading, action, submit_label, cancel_href, stored_api_key) = match mode {
             Mode::Create => (
                 "Create Webhook".to_owned(),
@@ -72,7 +88,9 @@ impl FormView {
                 "/settings/webhooks".to_owned(),
                 None,
             ),
-            Mode::Edit { id, stored_api_key } => (
+            Mode::Edit {
+                id, stored_api_key, ..
+            } => (
                 "Edit Webhook".to_owned(),
                 format!("{}/edit", detail_href(id)),
                 "Save",
@@ -94,9 +112,24 @@ impl FormView {
                 .map(|kind| (kind.label(), kind.description()))
                 .collect(),
             stored_api_key,
+            header_rows,
             errors,
             input,
         }
+    }
+
+    /// Rows with something in them (the rest are spare, to type into).
+    pub fn header_count(&self) -> usize {
+        self.header_rows
+            .iter()
+            .filter(|row| !row.is_spare())
+            .count()
+    }
+
+    /// The custom headers section starts open when it holds something or has a problem;
+    /// closed, it costs a keyboard user one Tab stop.
+    pub fn shows_headers(&self) -> bool {
+        self.header_count() > 0 || self.errors.headers.is_some()
     }
 
     /// Plain http exposes the payload and the API key on the way.
@@ -138,6 +171,7 @@ impl FieldErrors {
                 "Max deliveries per second",
                 &self.max_per_second,
             ),
+            ("header_name_0", "Custom headers", &self.headers),
         ]
         .into_iter()
         .filter_map(|(id, label, message)| Some((id, label, message.as_deref()?)))
@@ -161,6 +195,7 @@ impl From<ValidationErrors> for FieldErrors {
             url: message("url"),
             api_key: message("api_key"),
             max_per_second: message("max_per_second"),
+            headers: message("headers"),
         }
     }
 }
@@ -170,6 +205,48 @@ fn message_of(error: &ValidationError) -> String {
         .message
         .as_ref()
         .map_or_else(|| error.code.to_string(), ToString::to_string)
+}
+
+impl HeaderRowView {
+    /// Nothing typed: a row to type a new header into, skipped on save.
+    pub fn is_spare(&self) -> bool {
+        self.name.trim().is_empty() && self.value.is_empty() && !self.kept
+    }
+}
+
+/// Spare rows after the headers: room to add that many at once without JavaScript (with
+/// it, "Add header" adds more).
+const SPARE_HEADER_ROWS: usize = 2;
+
+/// The rows as typed, and spare ones to type into, up to [`CustomHeaders::MAX`] in all.
+fn header_rows(input: &WebhookInput, mode: &Mode) -> Vec<HeaderRowView> {
+    let stored: &[String] = match mode {
+        Mode::Edit { stored_secrets, .. } => stored_secrets,
+        Mode::Create => &[],
+    };
+    let mut rows: Vec<HeaderRowView> = input
+        .header_rows()
+        .into_iter()
+        .map(|row| HeaderRowView {
+            kept: row.secret
+                && row.value.is_empty()
+                && stored
+                    .iter()
+                    .any(|name| name.eq_ignore_ascii_case(row.name.trim())),
+            name: row.name,
+            value: row.value,
+            secret: row.secret,
+        })
+        .filter(|row: &HeaderRowView| !row.is_spare())
+        .collect();
+    let spare = SPARE_HEADER_ROWS.min(CustomHeaders::MAX.saturating_sub(rows.len()));
+    rows.extend((0..spare).map(|_| HeaderRowView {
+        name: String::new(),
+        value: String::new(),
+        secret: false,
+        kept: false,
+    }));
+    rows
 }
 
 /// The subscribable types by group, those `input` chose ticked; when editing, what the

@@ -2,8 +2,12 @@
 
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::Failing;
-use crate::db::webhooks::{COUNTED_UP_TO, LastDelivery, Webhook};
-use crate::domain::{ApiKey, AttemptErrorCode, DeliveryStatus, EventSelection, WebhookStatus};
+use crate::db::webhooks::{self, COUNTED_UP_TO, LastDelivery, Webhook};
+use crate::db::{Db, StoreError};
+use crate::domain::{
+    ApiKey, AttemptErrorCode, DeliveryStatus, EventSelection, WebhookStatus, masked,
+};
+use crate::secrets::secret_box::SecretBox;
 
 /// A status as a badge: its words and the CSS modifier that colours it.
 #[derive(Debug, Clone)]
@@ -215,6 +219,37 @@ pub fn shown_api_key(key: Option<ApiKey>, admin: bool) -> Option<String> {
             "Set".to_owned()
         }
     })
+}
+
+/// The custom headers as this viewer may see them: secret values masked for admins (opened
+/// only for that); support staff learn only that one is set.
+pub async fn shown_headers(
+    db: &Db,
+    secrets: &SecretBox,
+    webhook: &Webhook,
+    admin: bool,
+) -> Result<Vec<(String, String)>, StoreError> {
+    if !admin {
+        return Ok(webhook
+            .headers
+            .iter()
+            .map(|header| {
+                let value = header.value.clone().unwrap_or_else(|| "Set".to_owned());
+                (header.name.clone(), value)
+            })
+            .collect());
+    }
+    Ok(webhooks::custom_headers(db.reader(), secrets, webhook.id)
+        .await?
+        .into_iter()
+        .map(|header| {
+            let value = match header.secret {
+                true => masked(&header.value),
+                false => header.value,
+            };
+            (header.name, value)
+        })
+        .collect())
 }
 
 pub fn event_keys(events: &EventSelection) -> Vec<String> {

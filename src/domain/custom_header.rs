@@ -1,0 +1,253 @@
+//! A webhook's own headers, sent with every delivery: what a receiver behind a gateway
+//! needs (a tenant, a routing key, a second credential).
+
+use validator::ValidationError;
+
+use super::invalid;
+
+/// One row of the form, or one entry of the API's `headers`, before parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderRow {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+/// A header's value: typed now, or (a secret, when editing) the one stored, which is never
+/// shown again.
+#[derive(Clone, PartialEq, Eq)]
+pub enum HeaderValue {
+    Set(String),
+    KeepStored,
+}
+
+/// A valid custom header. No `Debug`: its value may be secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CustomHeader {
+    /// As typed: HTTP names ignore case, receivers' logs do not.
+    pub name: String,
+    pub value: HeaderValue,
+    /// Sealed at rest, masked for admins, hidden from support and from stored responses.
+    pub secret: bool,
+}
+
+/// A webhook's custom headers, at most [`CustomHeaders::MAX`], no name twice.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CustomHeaders(Vec<CustomHeader>);
+
+/// Set by the console on every delivery, or meaningful only to one hop: a custom header of
+/// that name would break the signature, the body's framing or the connection.
+const RESERVED: [&str; 13] = [
+    "content-type",
+    "content-length",
+    "host",
+    "user-agent",
+    "x-api-key",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+    "proxy-connection",
+];
+
+impl std::fmt::Debug for CustomHeaders {
+    /// Names only: a value may be secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|header| &header.name))
+            .finish()
+    }
+}
+
+impl CustomHeaders {
+    pub const MAX: usize = 20;
+    const MAX_NAME_CHARS: usize = 100;
+    const MAX_VALUE_CHARS: usize = 2048;
+
+    /// Rows with neither name nor value are skipped (the form's empty row). A secret row
+    /// left empty keeps its stored value when `stored_secrets` names it (editing).
+    pub fn parse(rows: &[HeaderRow], stored_secrets: &[String]) -> Result<Self, ValidationError> {
+        let mut headers: Vec<CustomHeader> = Vec::new();
+        for row in rows {
+            let (name, value) = (row.name.trim(), row.value.trim());
+            if name.is_empty() && value.is_empty() {
+                continue;
+            }
+            let name = parse_name(name)?;
+            if headers.iter().any(|h| h.name.eq_ignore_ascii_case(&name)) {
+                return Err(invalid(
+                    "header_twice",
+                    format!("“{name}” is listed twice; keep one."),
+                ));
+            }
+            let keeps = row.secret
+                && value.is_empty()
+                && stored_secrets.iter().any(|s| s.eq_ignore_ascii_case(&name));
+            let value = match keeps {
+                true => HeaderValue::KeepStored,
+                false => HeaderValue::Set(parse_value(&name, value)?),
+            };
+            headers.push(CustomHeader {
+                name,
+                value,
+                secret: row.secret,
+            });
+        }
+        if headers.len() > Self::MAX {
+            return Err(invalid(
+                "too_many_headers",
+                format!("Use at most {} custom headers.", Self::MAX),
+            ));
+        }
+        Ok(Self(headers))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &CustomHeader> {
+        self.0.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn parse_name(name: &str) -> Result<String, ValidationError> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.chars().count() > CustomHeaders::MAX_NAME_CHARS || !name.chars().all(token) {
+        return Err(invalid(
+            "header_name",
+            format!(
+                "“{name}” is not a header name: use letters, digits and dashes (like X-Tenant), \
+                 at most {} characters, no spaces or colons.",
+                CustomHeaders::MAX_NAME_CHARS
+            ),
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("webhook-") {
+        return Err(invalid(
+            "reserved_header",
+            format!(
+                "“{name}” is reserved: webhook-* headers carry the delivery's id, timestamp and \
+                 signature. Choose another name."
+            ),
+        ));
+    }
+    if RESERVED.contains(&lower.as_str()) {
+        return Err(invalid(
+            "reserved_header",
+            format!(
+                "“{name}” is reserved: the console sets it on every delivery (the API key goes \
+                 in the API Key field). Choose another name."
+            ),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_value(name: &str, value: &str) -> Result<String, ValidationError> {
+    if value.is_empty() {
+        return Err(invalid("header_value", format!("Give “{name}” a value.")));
+    }
+    // Visible ASCII, spaces and tabs: what every server and proxy passes on unchanged.
+    let carried = |c: char| c == ' ' || c == '\t' || c.is_ascii_graphic();
+    if !value.chars().all(carried) {
+        return Err(invalid(
+            "header_value",
+            format!(
+                "The value of “{name}” has a character a header cannot carry (a line break, a \
+                 control character or non-ASCII text)."
+            ),
+        ));
+    }
+    if value.chars().count() > CustomHeaders::MAX_VALUE_CHARS {
+        return Err(invalid(
+            "header_value",
+            format!(
+                "The value of “{name}” is too long: use at most {} characters.",
+                CustomHeaders::MAX_VALUE_CHARS
+            ),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, value: &str) -> HeaderRow {
+        HeaderRow {
+            name: name.into(),
+            value: value.into(),
+            secret: false,
+        }
+    }
+
+    fn message(rows: &[HeaderRow]) -> String {
+        CustomHeaders::parse(rows, &[])
+            .err()
+            .and_then(|e| e.message)
+            .map(|m| m.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_plain_header_is_kept_as_typed_and_empty_rows_are_skipped() {
+        let headers =
+            CustomHeaders::parse(&[row(" X-Tenant ", " acme "), row("", "")], &[]).unwrap();
+        let only: Vec<_> = headers.iter().collect();
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].name, "X-Tenant");
+        assert!(only[0].value == HeaderValue::Set("acme".into()));
+    }
+
+    #[test]
+    fn reserved_names_are_refused_whatever_their_case() {
+        for name in [
+            "webhook-signature",
+            "Webhook-Id",
+            "Content-Type",
+            "content-length",
+            "HOST",
+            "User-Agent",
+            "X-API-Key",
+            "Transfer-Encoding",
+            "Connection",
+        ] {
+            assert!(message(&[row(name, "x")]).contains("reserved"), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_and_values_must_be_valid_http() {
+        assert!(message(&[row("X Tenant", "a")]).contains("not a header name"));
+        assert!(message(&[row("X-Tenant:", "a")]).contains("not a header name"));
+        assert!(message(&[row("X-Tenant", "a\r\nX-Evil: 1")]).contains("cannot carry"));
+        assert!(message(&[row("X-Tenant", "café")]).contains("cannot carry"));
+        assert!(message(&[row("X-Tenant", "")]).contains("Give “X-Tenant” a value"));
+        assert!(message(&[row("X-Tenant", "a"), row("x-tenant", "b")]).contains("twice"));
+    }
+
+    #[test]
+    fn at_most_twenty() {
+        let rows: Vec<HeaderRow> = (0..21).map(|n| row(&format!("X-H{n}"), "v")).collect();
+        assert!(message(&rows).contains("at most 20"));
+        assert!(CustomHeaders::parse(&rows[..20], &[]).is_ok());
+    }
+
+    #[test]
+    fn an_empty_secret_keeps_the_stored_value_only_when_one_is_stored() {
+        let secret = HeaderRow {
+            secret: true,
+            ..row("Authorization", "")
+        };
+        let kept =
+            CustomHeaders::parse(std::slice::from_ref(&secret), &["authorization".into()]).unwrap();
+        assert!(kept.iter().next().unwrap().value == HeaderValue::KeepStored);
+        assert!(CustomHeaders::parse(&[secret], &[]).is_err());
+    }
+}

@@ -54,22 +54,26 @@ pub async fn set_archived(
     Ok(())
 }
 
-/// Gives a type a new schema, its next version, audited.
+/// Gives a type a new schema, or takes its schema away (`None`): its next version, audited.
 pub async fn change_schema(
     db: &Db,
     actor: &Actor,
     key: &EventTypeKey,
-    schema: &DataSchema,
+    schema: Option<&DataSchema>,
 ) -> Result<i64, StoreError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
     let version = event_types::set_schema(&mut tx, key, schema).await?;
+    let summary = match schema {
+        Some(_) => format!("schema version {version}"),
+        None => format!("schema removed (version {version})"),
+    };
     Audit {
         actor,
         action: AuditAction::EventTypeSchemaChanged,
         target_type: "event type",
         target: key.as_str(),
-        summary: format!("schema version {version}"),
+        summary,
     }
     .record(&mut tx, now)
     .await?;

@@ -189,18 +189,18 @@ pub async fn register(
     Ok(())
 }
 
-/// Gives a type a new schema, as its next version; returns that version. `NotFound` for an
-/// unknown key.
+/// Gives a type a new schema (or none), as its next version; returns that version.
+/// `NotFound` for an unknown key.
 pub async fn set_schema(
     tx: &mut WriteTx,
     key: &EventTypeKey,
-    schema: &DataSchema,
+    schema: Option<&DataSchema>,
 ) -> Result<i64, StoreError> {
     let version: Option<i64> = on_tx!(tx, |e| sqlx::query_scalar(
         "UPDATE event_types SET data_schema = $1, schema_version = schema_version + 1
          WHERE key = $2 RETURNING schema_version"
     )
-    .bind(schema.source().to_string())
+    .bind(schema.map(|schema| schema.source().to_string()))
     .bind(key.as_str())
     .fetch_optional(e)
     .await?);

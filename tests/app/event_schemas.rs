@@ -208,6 +208,19 @@ async fn a_new_schema_is_the_next_version_audited_and_applies_to_the_next_publis
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Taking the schema away is a version too: any data is taken again.
+    let removed = api
+        .patch("/api/v1/event-types/invoice.paid", json!({"schema": null}))
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let removed: Value = removed.json().await.unwrap();
+    assert_eq!(removed["schema"], Value::Null, "{removed}");
+    assert_eq!(removed["schema_version"], 3);
+    let anything = json!({"event_type": "invoice.paid", "data": {"order": "free-form"}});
+    assert_eq!(api.publish(anything).await.0, StatusCode::ACCEPTED);
+    let audit = app.get_page("/settings/audit").await.text("tbody");
+    assert!(audit.contains("schema removed (version 3)"), "{audit}");
 }
 
 #[tokio::test]

@@ -77,8 +77,17 @@ pub struct ChangeEventType {
     pub archived: Option<bool>,
     /// A new JSON Schema (draft 2020-12) for `data`, which the type's example must match:
     /// the schema's next version, audited. Publishes check it within a second on every node.
-    #[schema(value_type = Option<Object>)]
-    pub schema: Option<serde_json::Value>,
+    /// `null` removes the schema (also a new version): any `data` is taken again.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>, nullable)]
+    pub schema: Option<Option<serde_json::Value>>,
+}
+
+/// Tells `"schema": null` (remove it) apart from a missing `schema` (keep it).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<serde_json::Value>>, D::Error> {
+    Option::<serde_json::Value>::deserialize(deserializer).map(Some)
 }
 
 impl RegisterEventType {

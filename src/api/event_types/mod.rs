@@ -101,12 +101,14 @@ pub async fn change(
         return Err(ApiError::conflict(key.why_the_consoles_own()));
     }
     if let Some(schema) = body.schema {
-        let schema =
-            checked_schema(schema, &current.example_data).map_err(|(field, message)| {
+        let schema = schema
+            .map(|schema| checked_schema(schema, &current.example_data))
+            .transpose()
+            .map_err(|(field, message)| {
                 let fields = [(field.to_owned(), vec![message.clone()])].into();
                 ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, fields)
             })?;
-        actions::event_types::change_schema(&db, &caller.actor(), &key, &schema).await?;
+        actions::event_types::change_schema(&db, &caller.actor(), &key, schema.as_ref()).await?;
         ingestor.catalog_changed();
     }
     if let Some(archived) = body.archived {

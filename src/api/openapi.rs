@@ -5,7 +5,10 @@ use utoipa::{Modify, OpenApi};
 
 use super::{ApiError, deliveries, error, event_types, events, webhooks};
 use crate::db::Db;
-use crate::domain::{API_KEY_PATTERN, EventSelection, NAME_PATTERN, URL_PATTERN};
+use crate::domain::{
+    API_KEY_PATTERN, CustomHeaders, EventSelection, NAME_PATTERN, OperationalEvent, URL_PATTERN,
+    header_patterns,
+};
 
 /// The API's description, generated from the handlers' and types' annotations.
 #[derive(OpenApi)]
@@ -49,6 +52,42 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The custom headers' rules: names, values, how many. When `changing` a webhook, a secret
+/// header may come without its value, to keep the stored one.
+fn headers_schema(changing: bool) -> serde_json::Value {
+    let value = json!({
+        "type": "string", "maxLength": CustomHeaders::MAX_VALUE_CHARS,
+        "pattern": header_patterns::VALUE
+    });
+    let marked = match changing {
+        false => json!({
+            "type": "object", "required": ["value"],
+            "properties": {"value": value, "secret": {"type": "boolean"}}
+        }),
+        true => json!({
+            "type": "object",
+            "properties": {"value": value, "secret": {"type": "boolean"}},
+            "anyOf": [
+                {"required": ["value"]},
+                {"required": ["secret"], "properties": {"secret": {"const": true}}}
+            ]
+        }),
+    };
+    json!({
+        "type": ["object", "null"],
+        "description": "Custom headers sent with every delivery, by name: a value, or \
+            {\"value\": …, \"secret\": true} for one sealed at rest and never shown again. \
+            Absent or null: none when creating, unchanged when changing.",
+        "maxProperties": CustomHeaders::MAX,
+        "propertyNames": {
+            "minLength": 1, "maxLength": CustomHeaders::MAX_NAME_CHARS,
+            "pattern": header_patterns::NAME,
+            "not": {"pattern": header_patterns::reserved()}
+        },
+        "additionalProperties": {"anyOf": [value, marked]}
+    })
+}
+
 /// The document, with the event types that exist right now as the allowed values of
 /// every field that names one: the catalog lives in the database.
 pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
@@ -72,16 +111,21 @@ pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
             }
         }
     }
-    schemas["PublishEvent"]["properties"]["event_type"]["enum"] = json!(keys);
+    let publishable: Vec<&String> = keys
+        .iter()
+        .filter(|key| !OperationalEvent::TYPES.contains(&key.as_str()))
+        .collect();
+    schemas["PublishEvent"]["properties"]["event_type"]["enum"] = json!(publishable);
     let mut subscriptions = vec![EventSelection::ALL.to_owned()];
     subscriptions.extend(keys);
-    for schema in ["CreateWebhook", "UpdateWebhook"] {
+    for (schema, changing) in [("CreateWebhook", false), ("UpdateWebhook", true)] {
         let properties = &mut schemas[schema]["properties"];
         properties["events"]["items"]["enum"] = json!(subscriptions);
         // The domain types' own rules, so client-side checks match the server's.
         properties["name"]["pattern"] = json!(NAME_PATTERN);
         properties["url"]["pattern"] = json!(URL_PATTERN);
         properties["api_key"]["pattern"] = json!(API_KEY_PATTERN);
+        properties["headers"] = headers_schema(changing);
     }
     let event_type = &mut schemas["RegisterEventType"]["properties"];
     event_type["group"]["pattern"] = json!(NAME_PATTERN);

@@ -85,7 +85,7 @@ pub async fn create(
         max_per_second: types::cap_as_text(body.max_per_second),
         ..WebhookInput::default()
     }
-    .with_header_rows(&types::header_rows(body.headers.unwrap_or_default()));
+    .with_header_rows(&types::header_rows(body.headers.unwrap_or_default())?);
     let draft = input
         .parse(&super::event_types::keys_to_subscribe(&db, &input.events).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
@@ -125,7 +125,7 @@ pub async fn show(
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 409, description = "The name is taken (ignoring case), or a chosen event type is archived", body = ErrorBody),
+        (status = 409, description = "The name is taken (ignoring case), a chosen event type is archived, or a header asks to keep a secret value that is not stored", body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
@@ -142,6 +142,9 @@ pub async fn update(
     let before = webhooks::find(db.reader(), id, db.now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
+    if let Some(headers) = &body.headers {
+        refuse_keeping_what_is_not_there(headers, &before.secret_header_names())?;
+    }
     let (api_key, remove_api_key) = match body.api_key {
         None => (String::new(), None),
         Some(None) => (String::new(), Some("on".to_owned())),
@@ -166,7 +169,7 @@ pub async fn update(
         ..WebhookInput::default()
     }
     .with_header_rows(&match body.headers {
-        Some(headers) => types::header_rows(headers),
+        Some(headers) => types::header_rows(headers)?,
         None => before.header_rows(),
     });
     let draft = input
@@ -242,6 +245,23 @@ pub async fn rotate_secret(
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     Ok(HttpResponse::Ok().json(SecretBody { secret }))
+}
+
+/// `{"secret": true}` without a value keeps a stored secret: for a header with none stored,
+/// the request conflicts with what is stored (409), naming the header.
+fn refuse_keeping_what_is_not_there(
+    headers: &std::collections::BTreeMap<String, types::HeaderGiven>,
+    stored_secrets: &[String],
+) -> Result<(), ApiError> {
+    for (name, given) in headers {
+        let keeps = matches!(given, types::HeaderGiven::Marked { value: None, .. });
+        if keeps && !stored_secrets.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            let message = format!("“{name}” has no stored secret value to keep: give its value.");
+            let fields = [("headers".to_owned(), vec![message.clone()])].into();
+            return Err(ApiError::conflict_in_fields(&message, fields));
+        }
+    }
+    Ok(())
 }
 
 /// A taken name is a conflict with what is stored, not malformed input: 409, with the

@@ -62,10 +62,34 @@ impl std::fmt::Debug for CustomHeaders {
     }
 }
 
+/// The rules of [`CustomHeaders::parse`] as JSON Schema patterns (ECMA regular expressions,
+/// without flags), so the API's document tells clients what the server takes.
+pub mod patterns {
+    /// An HTTP token: what a header name may be made of.
+    pub const NAME: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+    /// Visible ASCII, spaces and tabs, with at least one visible character.
+    pub const VALUE: &str = "^[\\t -~]*[!-~][\\t -~]*$";
+
+    /// The reserved names, in any case.
+    pub fn reserved() -> String {
+        let any_case = |word: &str| -> String {
+            word.chars()
+                .map(|c| match c.is_ascii_alphabetic() {
+                    true => format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()),
+                    false => c.to_string(),
+                })
+                .collect()
+        };
+        let mut words: Vec<String> = vec![format!("{}.*", any_case("webhook-"))];
+        words.extend(super::RESERVED.iter().map(|word| any_case(word)));
+        format!("^({})$", words.join("|"))
+    }
+}
+
 impl CustomHeaders {
     pub const MAX: usize = 20;
-    const MAX_NAME_CHARS: usize = 100;
-    const MAX_VALUE_CHARS: usize = 2048;
+    pub const MAX_NAME_CHARS: usize = 100;
+    pub const MAX_VALUE_CHARS: usize = 2048;
 
     /// Rows with neither name nor value are skipped (the form's empty row). A secret row
     /// left empty keeps its stored value when `stored_secrets` names it (editing).
@@ -115,6 +139,12 @@ impl CustomHeaders {
 }
 
 fn parse_name(name: &str) -> Result<String, ValidationError> {
+    if name.is_empty() {
+        return Err(invalid(
+            "header_name",
+            "Give each header a name, like X-Tenant.",
+        ));
+    }
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.chars().count() > CustomHeaders::MAX_NAME_CHARS || !name.chars().all(token) {
         return Err(invalid(
@@ -230,6 +260,33 @@ mod tests {
         assert!(message(&[row("X-Tenant", "café")]).contains("cannot carry"));
         assert!(message(&[row("X-Tenant", "")]).contains("Give “X-Tenant” a value"));
         assert!(message(&[row("X-Tenant", "a"), row("x-tenant", "b")]).contains("twice"));
+        assert!(message(&[row("", "a")]).contains("Give each header a name"));
+    }
+
+    #[test]
+    fn the_published_patterns_say_what_parse_takes() {
+        let reserved = regex::Regex::new(&patterns::reserved()).unwrap();
+        let name = regex::Regex::new(patterns::NAME).unwrap();
+        let value = regex::Regex::new(patterns::VALUE).unwrap();
+        for taken in [
+            "Webhook-Id",
+            "webhook-x",
+            "CONTENT-type",
+            "Host",
+            "x-api-key",
+        ] {
+            assert!(reserved.is_match(taken), "{taken}");
+            assert!(CustomHeaders::parse(&[row(taken, "v")], &[]).is_err());
+        }
+        for free in ["X-Tenant", "Authorization", "X-Webhook-Id", "Hosts"] {
+            assert!(!reserved.is_match(free) && name.is_match(free), "{free}");
+            assert!(
+                CustomHeaders::parse(&[row(free, "v")], &[]).is_ok(),
+                "{free}"
+            );
+        }
+        assert!(!name.is_match("X Tenant") && !name.is_match("X:"));
+        assert!(value.is_match("a b\tc") && !value.is_match(" ") && !value.is_match("a\nb"));
     }
 
     #[test]

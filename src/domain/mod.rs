@@ -22,7 +22,9 @@ mod webhook_url;
 
 pub use api_key::{API_KEY_PATTERN, ApiKey, masked};
 pub use audit_action::AuditAction;
-pub use custom_header::{CustomHeader, CustomHeaders, HeaderRow, HeaderValue};
+pub use custom_header::{
+    CustomHeader, CustomHeaders, HeaderRow, HeaderValue, patterns as header_patterns,
+};
 pub use data_schema::{DataSchema, Field, Mismatch};
 pub use delivery::{AttemptErrorCode, DeliveryStatus};
 pub use event_body::EventBody;

@@ -147,8 +147,30 @@ async fn reserved_and_malformed_header_names_are_refused_with_a_clear_message() 
         webhook_with_headers(&api, "https://example.com/h", Value::Object(many)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.to_string().contains("at most 20"), "{refused}");
+    for loose in [json!({"": "a"}), json!({" X-Tenant": "a"})] {
+        let (status, _) = webhook_with_headers(&api, "https://example.com/h", loose).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "taken as written");
+    }
     let webhooks: Value = api.get("/api/v1/webhooks").await.json().await.unwrap();
     assert_eq!(webhooks["total"], 0, "nothing was created");
+
+    // Keeping a secret that is not stored conflicts with what is.
+    let (_, plain) =
+        webhook_with_headers(&api, "https://example.com/h", json!({"X-Tenant": "a"})).await;
+    let keep = api
+        .patch(
+            &format!("/api/v1/webhooks/{}", plain["id"]),
+            json!({"headers": {"X-Tenant": {"secret": true}}}),
+        )
+        .await;
+    assert_eq!(keep.status(), StatusCode::CONFLICT);
+    let keep: Value = keep.json().await.unwrap();
+    assert!(
+        keep["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no stored secret")
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use std::collections::BTreeMap;
 
+use actix_web::http::StatusCode;
+
+use crate::api::error::ApiError;
 use crate::db::webhooks::Webhook;
 use crate::domain::HeaderRow;
 
@@ -70,9 +73,24 @@ pub enum HeaderGiven {
     },
 }
 
-/// The rows the form would hold for these headers.
-pub fn header_rows(headers: BTreeMap<String, HeaderGiven>) -> Vec<HeaderRow> {
-    headers
+/// The rows the form would hold for these headers. A name is taken as written: the form's
+/// leniency (blank rows skipped, spaces trimmed) is for people typing, not for programs.
+pub fn header_rows(headers: BTreeMap<String, HeaderGiven>) -> Result<Vec<HeaderRow>, ApiError> {
+    if let Some(name) = headers
+        .keys()
+        .find(|name| name.is_empty() || name.trim() != *name)
+    {
+        let message = format!(
+            "“{name}” is not a header name: use letters, digits and dashes, like X-Tenant."
+        );
+        let fields = [("headers".to_owned(), vec![message.clone()])].into();
+        return Err(ApiError::validation(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &message,
+            fields,
+        ));
+    }
+    Ok(headers
         .into_iter()
         .map(|(name, given)| match given {
             HeaderGiven::Plain(value) => HeaderRow {
@@ -86,7 +104,7 @@ pub fn header_rows(headers: BTreeMap<String, HeaderGiven>) -> Vec<HeaderRow> {
                 secret,
             },
         })
-        .collect()
+        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -63,7 +63,10 @@ pub enum HeaderShown {
 /// a value sealed at rest and never shown again. On PATCH, `{"secret": true}` without a
 /// value keeps the stored secret.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "give each header's value as text, or as {\"value\": \"…\", \"secret\": true}"
+)]
 pub enum HeaderGiven {
     Plain(String),
     Marked {

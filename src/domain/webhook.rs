@@ -108,13 +108,18 @@ impl WebhookInput {
                 events,
                 notification_type,
                 url,
-                api_key: match (api_key, &self.remove_api_key) {
-                    (Some(key), _) => ApiKeyChange::Set(key),
-                    (None, Some(_)) => ApiKeyChange::Remove,
-                    (None, None) => ApiKeyChange::Keep,
-                },
+                api_key: self.api_key_change(api_key),
             }),
             _ => Err(errors),
+        }
+    }
+
+    /// A key typed replaces the stored one; none keeps it, unless "remove" is ticked.
+    fn api_key_change(&self, typed: Option<ApiKey>) -> ApiKeyChange {
+        match (typed, &self.remove_api_key) {
+            (Some(key), _) => ApiKeyChange::Set(key),
+            (None, Some(_)) => ApiKeyChange::Remove,
+            (None, None) => ApiKeyChange::Keep,
         }
     }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::Tab;
 use crate::db::Db;
 use crate::db::event_types::{self, EventType};
-use crate::domain::{DataSchema, EventBody, Field};
+use crate::domain::{DataSchema, EventBody, EventTypeKey, Field};
 use crate::web::error::AppError;
 use crate::web::{layout::Layout, render};
 
@@ -92,16 +92,7 @@ pub async fn catalog(
         }
         shown += 1;
         let picked = chosen.get(event_type.key.as_str()).copied().unwrap_or(0);
-        // "All events" is the application's events: the console's own come only when picked.
-        let used_by = match (
-            event_type.key.is_subscribable(),
-            event_type.key.is_the_consoles_own(),
-        ) {
-            (false, _) => 0,
-            (true, true) => picked,
-            (true, false) => picked + all_events,
-        };
-        let view = EventTypeView::new(&event_type, used_by);
+        let view = EventTypeView::new(&event_type, used_by(&event_type.key, picked, all_events));
         match groups.last_mut() {
             Some(group) if group.name == event_type.group => group.types.push(view),
             _ => groups.push(GroupView {
@@ -123,6 +114,16 @@ pub async fn catalog(
             archived,
         },
     )
+}
+
+/// How many webhooks a type reaches: those that `picked` it, and (the application's types)
+/// the `all_events` ones; the console's own come only when picked, `webhook.test` to none.
+fn used_by(key: &EventTypeKey, picked: i64, all_events: i64) -> i64 {
+    match (key.is_subscribable(), key.is_the_consoles_own()) {
+        (false, _) => 0,
+        (true, true) => picked,
+        (true, false) => picked + all_events,
+    }
 }
 
 /// Whether the type's key, description or group holds the (lowercased) search.

@@ -18,8 +18,15 @@ async fn every_screen_passes_axe_at_both_widths() {
             json!({"event_type": "order.purchased", "data": {"order": 1}}),
         )
         .await;
-    let Scene { app, webhook, .. } = scene;
+    let Scene {
+        app, api, webhook, ..
+    } = scene;
     let delivery = delivery["id"].as_i64().unwrap();
+    // Custom headers, so that the pages show them and the edit form opens its rows.
+    let headers = json!({"headers": {"X-Tenant": "acme",
+                                     "Authorization": {"value": "Bearer 0123456789", "secret": true}}});
+    api.patch(&format!("/api/v1/webhooks/{webhook}"), headers)
+        .await;
     let (support, support_password) = app.support_account().await;
 
     let mut findings = Vec::new();
@@ -41,6 +48,7 @@ async fn every_screen_passes_axe_at_both_widths() {
                 "/settings/webhooks?q=zzz&status=disabled".to_owned(),
             ),
             ("webhook-form", "/settings/webhooks/new".to_owned()),
+            ("webhook-edit", format!("/settings/webhooks/{webhook}/edit")),
             ("webhook-detail", format!("/settings/webhooks/{webhook}")),
             (
                 "delivery",

@@ -560,3 +560,48 @@ async fn a_hundred_character_name_without_spaces_never_pushes_a_page_sideways() 
         browser.close().await;
     }
 }
+
+#[tokio::test]
+async fn an_admin_gives_a_webhook_custom_headers_adding_rows_as_needed() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch(1280, 1400).await;
+    browser.sign_in_as_admin(&app).await;
+    browser.open(&app.url("/settings/webhooks/new")).await;
+    browser.fill("Webhook Name", "Gateway").await;
+    browser.check("order.purchased").await;
+    browser.fill("URL", "https://gateway.example.com/in").await;
+
+    browser
+        .find(Locator::Css("details.header-details summary"))
+        .await
+        .click()
+        .await
+        .expect("open the custom headers");
+    browser.fill("Name of header 1", "X-Tenant").await;
+    browser.fill("Value of header 1", "acme").await;
+    browser.fill("Name of header 2", "X-Region").await;
+    browser.fill("Value of header 2", "eu").await;
+    // Two spare rows are used up: "Add header" (shown with JavaScript) adds a third,
+    // its name focused.
+    browser.click_button("Add header").await;
+    assert_eq!(browser.focused().await, "input#header_name_2[]");
+    browser.press("X-Priority").await;
+    browser.fill("Value of header 3", "high").await;
+    browser.check("2").await;
+    browser.click_button("Create").await;
+
+    browser.wait_for_text("h1", "Gateway").await;
+    let shown = browser
+        .find(Locator::Css(".header-list"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("X-Tenant: acme"), "{shown}");
+    assert!(shown.contains("X-Region: eu"), "{shown}");
+    assert!(
+        shown.contains("X-Priority: ••••••••"),
+        "a short secret is masked whole: {shown}"
+    );
+    browser.close().await;
+}

@@ -6,8 +6,7 @@ use utoipa::{Modify, OpenApi};
 use super::{ApiError, deliveries, error, event_types, events, webhooks};
 use crate::db::Db;
 use crate::domain::{
-    API_KEY_PATTERN, CustomHeaders, EventSelection, NAME_PATTERN, OperationalEvent, URL_PATTERN,
-    header_patterns,
+    API_KEY_PATTERN, CustomHeaders, EventSelection, NAME_PATTERN, URL_PATTERN, header_patterns,
 };
 
 /// The API's description, generated from the handlers' and types' annotations.
@@ -91,9 +90,11 @@ fn headers_schema(changing: bool) -> serde_json::Value {
 /// The document, with the event types that exist right now as the allowed values of
 /// every field that names one: the catalog lives in the database.
 pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
-    let keys: Vec<String> = event_types::subscribable_keys(&db)
-        .await?
+    let subscribable = event_types::subscribable_keys(&db).await?;
+    let keys: Vec<String> = subscribable.iter().map(ToString::to_string).collect();
+    let publishable: Vec<String> = subscribable
         .iter()
+        .filter(|key| !key.is_the_consoles_own())
         .map(ToString::to_string)
         .collect();
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
@@ -111,10 +112,6 @@ pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
             }
         }
     }
-    let publishable: Vec<&String> = keys
-        .iter()
-        .filter(|key| !OperationalEvent::TYPES.contains(&key.as_str()))
-        .collect();
     schemas["PublishEvent"]["properties"]["event_type"]["enum"] = json!(publishable);
     let mut subscriptions = vec![EventSelection::ALL.to_owned()];
     subscriptions.extend(keys);

@@ -142,8 +142,9 @@ pub async fn update(
     let before = webhooks::find(db.reader(), id, db.now())
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
+    let stored_secrets = before.secret_header_names();
     if let Some(headers) = &body.headers {
-        refuse_keeping_what_is_not_there(headers, &before.secret_header_names())?;
+        refuse_keeping_what_is_not_there(headers, &stored_secrets)?;
     }
     let (api_key, remove_api_key) = match body.api_key {
         None => (String::new(), None),
@@ -175,7 +176,7 @@ pub async fn update(
     let draft = input
         .parse_editing(
             &super::event_types::keys_to_subscribe(&db, &input.events).await?,
-            &before.secret_header_names(),
+            &stored_secrets,
         )
         .map_err(|errors| ApiError::from_validation(&errors))?;
     let status = body.status.map(|status| match status {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Source, StoreError, WriteTx};
+use crate::db::{Source, StoreError};
 use crate::domain::{CustomHeaders, HeaderValue};
 use crate::secrets::secret_box::{Purpose, SecretBox};
 
@@ -33,8 +33,8 @@ pub struct SentHeader {
     pub secret: bool,
 }
 
-fn stored(column: &str) -> Result<Vec<StoredHeader>, StoreError> {
-    serde_json::from_str(column).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+fn stored(column: &str) -> Result<Vec<StoredHeader>, sqlx::Error> {
+    serde_json::from_str(column).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// The column's value for `headers`: secret values sealed, and those kept taken over from
@@ -88,7 +88,7 @@ pub(in crate::db) fn reseal(
 }
 
 /// The headers as views show them, nothing opened.
-pub(super) fn shown(column: &str) -> Result<Vec<ShownHeader>, StoreError> {
+pub(super) fn shown(column: &str) -> Result<Vec<ShownHeader>, sqlx::Error> {
     Ok(stored(column)?
         .into_iter()
         .map(|header| ShownHeader {
@@ -119,15 +119,15 @@ pub(in crate::db) fn open(
         .collect()
 }
 
-/// The column as it is now, inside the transaction that changes it.
-pub(super) async fn column(tx: &mut WriteTx, id: i64) -> Result<String, StoreError> {
-    on_tx!(tx, |e| Ok(sqlx::query_scalar(
+/// The column as stored: read from the pool, or inside the transaction that changes it.
+pub(super) async fn column<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<String, StoreError> {
+    let column: Option<String> = on_read!(db, |e| sqlx::query_scalar(
         "SELECT custom_headers FROM webhooks WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(e)
-    .await?
-    .unwrap_or_else(|| "[]".to_owned())))
+    .await?);
+    column.ok_or(StoreError::NotFound)
 }
 
 /// The webhook's custom headers, secret values opened: for an admin's masked view.
@@ -136,11 +136,5 @@ pub async fn custom_headers<'a>(
     secrets: &SecretBox,
     id: i64,
 ) -> Result<Vec<SentHeader>, StoreError> {
-    let column: Option<String> = on_read!(db, |e| sqlx::query_scalar(
-        "SELECT custom_headers FROM webhooks WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(e)
-    .await?);
-    open(secrets, &column.ok_or(StoreError::NotFound)?)
+    open(secrets, &column(db, id).await?)
 }

@@ -112,7 +112,11 @@ pub async fn update(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     refuse_look_alike(tx, &draft.name, Some(id)).await?;
-    let custom_headers = headers::seal(secrets, &draft.headers, &headers::column(tx, id).await?)?;
+    let custom_headers = headers::seal(
+        secrets,
+        &draft.headers,
+        &headers::column(&mut *tx, id).await?,
+    )?;
     on_tx!(&mut *tx, |e| {
         let mut query = QueryBuilder::new("UPDATE webhooks SET ");
         // Another address is another receiver: what was learnt of the old one is forgotten.

@@ -138,8 +138,7 @@ impl TryFrom<WebhookRow> for Webhook {
             keys.sort();
             EventSelection::Only(keys)
         };
-        let headers = super::headers::shown(&row.custom_headers)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let headers = super::headers::shown(&row.custom_headers)?;
         Ok(Webhook {
             headers,
             id: row.id,

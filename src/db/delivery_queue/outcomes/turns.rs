@@ -2,6 +2,8 @@
 //! recovered, a delivery that gave up. Read inside the batch's transaction, from the rows
 //! it locks, so two nodes never both report the same turn.
 
+use std::collections::HashMap;
+
 use sqlx::QueryBuilder;
 
 use super::AttemptRecord;
@@ -79,15 +81,15 @@ pub(super) async fn gave_up(
     tx: &mut WriteTx,
     attempts: &[&AttemptRecord],
 ) -> Result<Vec<OperationalEvent>, StoreError> {
-    let failed: Vec<&AttemptRecord> = attempts
+    let failed: HashMap<i64, &AttemptRecord> = attempts
         .iter()
-        .copied()
         .filter(|attempt| attempt.status == DeliveryStatus::Failed)
+        .map(|attempt| (attempt.delivery_id, *attempt))
         .collect();
     if failed.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = failed.iter().map(|attempt| attempt.delivery_id).collect();
+    let ids: Vec<i64> = failed.keys().copied().collect();
     let rows: Vec<(i64, i64, String, i64, i64, String)> = on_tx!(tx, |e, _, DB| {
         let mut query = QueryBuilder::<DB>::new(
             "SELECT d.id, d.event_id, e.event_type, d.attempt_count, w.id, w.name
@@ -103,7 +105,7 @@ pub(super) async fn gave_up(
     Ok(rows
         .into_iter()
         .filter_map(|(id, event_id, event_type, attempts, webhook_id, name)| {
-            let last = failed.iter().find(|attempt| attempt.delivery_id == id)?;
+            let last = failed.get(&id)?;
             Some(OperationalEvent::DeliveryFailed {
                 webhook: AboutWebhook {
                     id: webhook_id,

@@ -43,11 +43,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !value.is_object() {
                 return Err(shape_error("the body must be a JSON object"));
             }
-            serde_json::from_value(value)
-                .map(Json)
-                .map_err(|error| shape_error(&error.to_string()))
+            serde_json::from_value(value).map(Json).map_err(|error| {
+                match unknown_field(&error.to_string()) {
+                    Some(field) => unknown_field_error(field, &error.to_string()),
+                    None => shape_error(&error.to_string()),
+                }
+            })
         })
     }
+}
+
+/// The field serde names in "unknown field `filtr`, expected one of …".
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+/// A field the API does not have: a typo would otherwise do nothing, silently.
+fn unknown_field_error(field: &str, message: &str) -> ApiError {
+    let message = format!("The body has a field the API does not know: {message}.");
+    let details = [(field.to_owned(), vec![message.clone()])].into();
+    ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, details)
 }
 
 fn shape_error(reason: &str) -> ApiError {

@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::db::events::{Idempotency, NewEvent, Publisher};
 use crate::db::sha256_hex;
-use crate::domain::{EventTypeKey, terms_of};
+use crate::domain::{EventTypeKey, MAX_DATA_DEPTH, nests_deeper_than, terms_of};
 use crate::ingest::{IngestError, Ingestor};
 
 /// Idempotency keys longer than this are refused: they are identifiers, not payloads.
@@ -20,6 +20,7 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 
 /// An event the host application publishes.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PublishEvent {
     /// A key from the event catalog, e.g. `order.purchased`.
     #[schema(example = "order.purchased")]
@@ -60,7 +61,7 @@ pub struct EventAccepted {
         (status = 400, description = "Malformed JSON, invalid fields, or an unknown event type", body = ErrorBody),
         (status = 401, description = "Missing, wrong or revoked token", body = ErrorBody),
         (status = 409, description = "The `Idempotency-Key` was used with a different body (`idempotency_conflict`); the first event is unchanged", body = ErrorBody),
-        (status = 422, description = "The data does not match the event type's schema (`validation_failed`; `details` keyed by JSON pointer into `data`); nothing was stored", body = ErrorBody),
+        (status = 422, description = "The data does not match the event type's schema (`validation_failed`; `details` keyed by JSON pointer into `data`), nests more than 32 levels, or is too costly to check against the schema; nothing was stored", body = ErrorBody),
         (status = 408, description = "The body arrived too slowly (`request_timeout`); nothing was accepted", body = ErrorBody),
         (status = 413, description = "Body over 256 KiB", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
@@ -84,7 +85,7 @@ pub async fn publish(
         .await
         .map_err(|error| match error {
             IngestError::Refused(refused) => ApiError::refused(refused, &event_type),
-            IngestError::DataMismatch(mismatches) => ApiError::data_mismatch(&mismatches),
+            IngestError::DataRefused(refusal) => ApiError::data_refused(&refusal),
             IngestError::NotStored(Some(outage)) => ApiError::unavailable(&outage),
             IngestError::NotStored(None) => ApiError::not_stored(),
             IngestError::NotStoredInTime(wait) => ApiError::not_stored_in_time(wait),
@@ -106,6 +107,9 @@ impl PublishEvent {
             .map_err(|_| ApiError::unknown_event_type(&self.event_type))?;
         if key.is_the_consoles_own() {
             return Err(ApiError::reserved_event_type(&key));
+        }
+        if nests_deeper_than(&self.data, MAX_DATA_DEPTH) {
+            return Err(ApiError::data_too_deep());
         }
         let mut invalid = BTreeMap::new();
         let event_time = match self.event_time.as_deref().map(Timestamp::parse_rfc3339) {

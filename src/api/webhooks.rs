@@ -255,7 +255,10 @@ fn refuse_keeping_what_is_not_there(
     stored_secrets: &[String],
 ) -> Result<(), ApiError> {
     for (name, given) in headers {
-        let keeps = matches!(given, types::HeaderGiven::Marked { value: None, .. });
+        let keeps = matches!(
+            given,
+            types::HeaderGiven::Marked(types::MarkedValue { value: None, .. })
+        );
         if keeps && !stored_secrets.iter().any(|s| s.eq_ignore_ascii_case(name)) {
             let message = format!("“{name}” has no stored secret value to keep: give its value.");
             let fields = [("headers".to_owned(), vec![message.clone()])].into();

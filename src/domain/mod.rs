@@ -25,7 +25,9 @@ pub use audit_action::AuditAction;
 pub use custom_header::{
     CustomHeader, CustomHeaders, HeaderRow, HeaderValue, patterns as header_patterns,
 };
-pub use data_schema::{DataSchema, Field, Mismatch};
+pub use data_schema::{
+    CHECK_STEPS, CheckRefusal, DataSchema, Field, MAX_DATA_DEPTH, Mismatch, nests_deeper_than,
+};
 pub use delivery::{AttemptErrorCode, DeliveryStatus};
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};

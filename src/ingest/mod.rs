@@ -4,7 +4,10 @@
 //! one each. A publisher hears back only after its transaction committed. Data its type's
 //! schema refuses never reaches the writer.
 
+mod checks;
 mod schemas;
+
+pub use checks::check_off_thread;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +20,7 @@ use crate::actions::Inbox;
 use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
 use crate::db::{Db, Outage, StoreError};
-use crate::domain::Mismatch;
+use crate::domain::CheckRefusal;
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
@@ -31,9 +34,9 @@ const QUEUE_CAPACITY: usize = 8192;
 pub enum IngestError {
     #[error(transparent)]
     Refused(#[from] Refused),
-    /// The data does not match its type's schema: each problem, where and what.
-    #[error("the data does not match the event type's schema")]
-    DataMismatch(Vec<Mismatch>),
+    /// The data does not match its type's schema, or cannot be checked against it.
+    #[error("the data does not pass the event type's schema")]
+    DataRefused(CheckRefusal),
     /// Nothing was stored: the database is down or full (named), or failed otherwise.
     #[error("the event could not be stored")]
     NotStored(Option<Outage>),
@@ -98,11 +101,9 @@ impl Ingestor {
         };
         // The request's body was parsed already: its data is JSON.
         let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
-        let mismatches = schema.mismatches(&data);
-        match mismatches.is_empty() {
-            true => Ok(()),
-            false => Err(IngestError::DataMismatch(mismatches)),
-        }
+        check_off_thread(schema, data)
+            .await
+            .map_err(IngestError::DataRefused)
     }
 
     /// The catalog changed on this node: the next publish reads its schemas again.

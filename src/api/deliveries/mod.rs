@@ -193,7 +193,7 @@ pub async fn send_test_event(
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Recover {
     /// Failed deliveries created at or after this time (RFC 3339) are queued again.
     #[schema(required = true, example = "2026-01-15T09:30:00Z", format = DateTime)]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::db::Outage;
 use crate::db::events::Refused;
-use crate::domain::{EventTypeKey, Mismatch};
+use crate::domain::{CHECK_STEPS, CheckRefusal, EventTypeKey, MAX_DATA_DEPTH, Mismatch};
 
 impl ApiError {
     /// The data misses its type's schema: one detail per problem, keyed by its JSON pointer
@@ -28,6 +28,48 @@ impl ApiError {
             "The data does not match the event type's schema; nothing was stored. See details: \
              each key is a JSON pointer into `data`.",
             details,
+        )
+    }
+
+    /// The data cannot be taken: it misses the schema, or cannot be checked against it.
+    pub fn data_refused(refusal: &CheckRefusal) -> Self {
+        let (field, message) = match refusal {
+            CheckRefusal::Mismatches(mismatches) => return Self::data_mismatch(mismatches),
+            CheckRefusal::TooDeep => Self::too_deep_message(),
+            CheckRefusal::TooCostly => (
+                "data".to_owned(),
+                format!(
+                    "The data is too costly to check against the event type's schema (more than \
+                     {CHECK_STEPS} steps); nothing was stored. Send flatter data, or give the \
+                     type a schema that does not apply itself several times at each level."
+                ),
+            ),
+            CheckRefusal::Uncheckable(reason) => (
+                "data".to_owned(),
+                format!(
+                    "The event type's schema can no longer be used: {reason} Change the type's \
+                     schema (PATCH /api/v1/event-types/{{key}}); nothing was stored."
+                ),
+            ),
+        };
+        let details = [(field, vec![message.clone()])].into();
+        Self::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, details)
+    }
+
+    /// `data` nests deeper than anyone's events do.
+    pub fn data_too_deep() -> Self {
+        let (field, message) = Self::too_deep_message();
+        let details = [(field, vec![message.clone()])].into();
+        Self::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, details)
+    }
+
+    fn too_deep_message() -> (String, String) {
+        (
+            "data".to_owned(),
+            format!(
+                "The data nests objects and arrays more than {MAX_DATA_DEPTH} levels deep; \
+                 nothing was stored."
+            ),
         )
     }
 

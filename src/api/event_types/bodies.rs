@@ -6,7 +6,10 @@ use utoipa::ToSchema;
 
 use crate::api::error::ApiError;
 use crate::db::event_types::EventType;
-use crate::domain::{DataSchema, EventTypeKey, Label};
+use crate::domain::{
+    CHECK_STEPS, CheckRefusal, DataSchema, EventTypeKey, Label, MAX_DATA_DEPTH, nests_deeper_than,
+};
+use crate::ingest::check_off_thread;
 
 /// A group is a heading in the catalog and pickers.
 const MAX_GROUP_CHARS: usize = 200;
@@ -43,7 +46,7 @@ pub struct EventTypeList {
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RegisterEventType {
     /// `group.name` in lower case, e.g. `invoice.paid`.
     #[schema(
@@ -59,8 +62,9 @@ pub struct RegisterEventType {
     pub group: String,
     #[schema(required = true, max_length = 500)]
     pub description: String,
-    /// Example `data`, at most 16 KiB of JSON; `{}` when omitted. With a schema, it must
-    /// match it.
+    /// Example `data`, at most 16 KiB of JSON. With a schema, it must match it. When
+    /// omitted: made from the schema (its `examples`, `const`, `default`, `enum` and types)
+    /// if that matches it, else `{}`.
     pub example: Option<serde_json::Value>,
     /// A JSON Schema (draft 2020-12) for `data`, at most 64 KiB; it may not refer to other
     /// documents. Publishing data that does not match is refused with 422.
@@ -90,8 +94,14 @@ fn present<'de, D: serde::Deserializer<'de>>(
     Option::<serde_json::Value>::deserialize(deserializer).map(Some)
 }
 
+/// A registration as read: the type, and whether its example was sent or made here.
+pub(super) struct Registration {
+    pub event_type: EventType,
+    pub example_sent: bool,
+}
+
 impl RegisterEventType {
-    pub(super) fn parse(self) -> Result<EventType, ApiError> {
+    pub(super) fn parse(self) -> Result<Registration, ApiError> {
         let mut invalid = std::collections::BTreeMap::new();
         let key = EventTypeKey::parse(&self.key).map_err(|error| {
             invalid.insert(
@@ -115,30 +125,34 @@ impl RegisterEventType {
         };
         let group = label("group", &self.group, MAX_GROUP_CHARS);
         let description = label("description", &self.description, MAX_DESCRIPTION_CHARS);
-        let example = self.example.unwrap_or_else(|| serde_json::json!({}));
-        if example.to_string().len() > MAX_EXAMPLE_BYTES {
-            invalid.insert(
-                "example".to_owned(),
-                vec![format!(
-                    "Keep the example to a typical body: at most {} KiB of JSON.",
-                    MAX_EXAMPLE_BYTES / 1024
-                )],
-            );
+        if let Some(example) = &self.example
+            && let Err(message) = checked_example(example)
+        {
+            invalid.insert("example".to_owned(), vec![message]);
         }
         let schema = self.schema.and_then(|schema| {
-            checked_schema(schema, &example)
-                .map_err(|(field, message)| invalid.insert(field.to_owned(), vec![message]))
+            checked_schema(schema)
+                .map_err(|message| invalid.insert("schema".to_owned(), vec![message]))
                 .ok()
         });
+        let example_sent = self.example.is_some();
+        let example = match (self.example, &schema) {
+            (Some(example), _) => example,
+            (None, Some(schema)) => schema.made_example(),
+            (None, None) => serde_json::json!({}),
+        };
         match (key, group, description) {
-            (Ok(key), Some(group), Some(description)) if invalid.is_empty() => Ok(EventType {
-                key,
-                group: group.into_string(),
-                description: description.into_string(),
-                example_data: example,
-                archived_at: None,
-                schema_version: i64::from(schema.is_some()),
-                schema,
+            (Ok(key), Some(group), Some(description)) if invalid.is_empty() => Ok(Registration {
+                event_type: EventType {
+                    key,
+                    group: group.into_string(),
+                    description: description.into_string(),
+                    example_data: example,
+                    archived_at: None,
+                    schema_version: i64::from(schema.is_some()),
+                    schema,
+                },
+                example_sent,
             }),
             _ => Err(ApiError::validation(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,31 +163,59 @@ impl RegisterEventType {
     }
 }
 
-/// A schema, if it is one and the example matches it: else the field at fault and why.
-pub(super) fn checked_schema(
-    schema: serde_json::Value,
-    example: &serde_json::Value,
-) -> Result<DataSchema, (&'static str, String)> {
-    if schema.to_string().len() > MAX_SCHEMA_BYTES {
-        return Err((
-            "schema",
-            format!(
-                "Keep the schema to at most {} KiB of JSON.",
-                MAX_SCHEMA_BYTES / 1024
-            ),
+/// An example small and shallow enough to show in the catalog.
+fn checked_example(example: &serde_json::Value) -> Result<(), String> {
+    if example.to_string().len() > MAX_EXAMPLE_BYTES {
+        return Err(format!(
+            "Keep the example to a typical body: at most {} KiB of JSON.",
+            MAX_EXAMPLE_BYTES / 1024
         ));
     }
-    let schema = DataSchema::parse(schema).map_err(|message| ("schema", message))?;
-    match schema.mismatches(example).first() {
-        None => Ok(schema),
-        Some(mismatch) => Err((
-            "example",
+    if nests_deeper_than(example, MAX_DATA_DEPTH) {
+        return Err(format!(
+            "The example nests objects and arrays more than {MAX_DATA_DEPTH} levels deep."
+        ));
+    }
+    Ok(())
+}
+
+/// A schema, if it is one that can be checked in bounded time; else why not.
+pub(super) fn checked_schema(schema: serde_json::Value) -> Result<DataSchema, String> {
+    if schema.to_string().len() > MAX_SCHEMA_BYTES {
+        return Err(format!(
+            "Keep the schema to at most {} KiB of JSON.",
+            MAX_SCHEMA_BYTES / 1024
+        ));
+    }
+    DataSchema::parse(schema)
+}
+
+/// Why the example does not pass the schema, if it does not: checked off the request
+/// threads, within the check's budget.
+pub(super) async fn example_refusal(
+    schema: &DataSchema,
+    example: &serde_json::Value,
+) -> Option<String> {
+    let refusal = check_off_thread(schema.clone(), example.clone())
+        .await
+        .err()?;
+    Some(match refusal {
+        CheckRefusal::Mismatches(mismatches) => {
+            let first = mismatches.first()?;
             format!(
                 "The example does not match the schema at \"{}\": {}",
-                mismatch.pointer, mismatch.message
-            ),
-        )),
-    }
+                first.pointer, first.message
+            )
+        }
+        CheckRefusal::TooDeep => {
+            format!("The example nests objects and arrays more than {MAX_DATA_DEPTH} levels deep.")
+        }
+        CheckRefusal::TooCostly => format!(
+            "The example is too costly to check against this schema (more than {CHECK_STEPS} \
+             steps): the schema applies itself several times at each level of the data."
+        ),
+        CheckRefusal::Uncheckable(reason) => reason,
+    })
 }
 
 impl From<EventType> for EventTypeBody {

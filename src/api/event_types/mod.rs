@@ -1,7 +1,7 @@
 mod bodies;
 
-use bodies::checked_schema;
 pub use bodies::{ChangeEventType, EventTypeBody, EventTypeList, RegisterEventType};
+use bodies::{Registration, checked_schema, example_refusal};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -49,7 +49,24 @@ pub async fn register(
     ingestor: web::Data<Ingestor>,
     Json(body): Json<RegisterEventType>,
 ) -> Result<HttpResponse, ApiError> {
-    let event_type = body.parse()?;
+    let Registration {
+        mut event_type,
+        example_sent,
+    } = body.parse()?;
+    if let Some(schema) = &event_type.schema
+        && let Some(message) = example_refusal(schema, &event_type.example_data).await
+    {
+        if example_sent {
+            let fields = [("example".to_owned(), vec![message.clone()])].into();
+            return Err(ApiError::validation(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &message,
+                fields,
+            ));
+        }
+        // The example made from the schema misses it (a pattern, a length): show none.
+        event_type.example_data = serde_json::json!({});
+    }
     actions::event_types::register(&db, &caller.actor(), &event_type)
         .await
         .map_err(|error| match error {
@@ -101,13 +118,22 @@ pub async fn change(
         return Err(ApiError::conflict(key.why_the_consoles_own()));
     }
     if let Some(schema) = body.schema {
+        let refuse = |field: &str, message: String| {
+            let fields = [(field.to_owned(), vec![message.clone()])].into();
+            ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, fields)
+        };
         let schema = schema
-            .map(|schema| checked_schema(schema, &current.example_data))
+            .map(checked_schema)
             .transpose()
-            .map_err(|(field, message)| {
-                let fields = [(field.to_owned(), vec![message.clone()])].into();
-                ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, fields)
-            })?;
+            .map_err(|message| refuse("schema", message))?;
+        if let Some(schema) = &schema
+            && let Some(message) = example_refusal(schema, &current.example_data).await
+        {
+            return Err(refuse(
+                "example",
+                format!("The type's example (in the Event Catalog) no longer fits: {message}"),
+            ));
+        }
         actions::event_types::change_schema(&db, &caller.actor(), &key, schema.as_ref()).await?;
         ingestor.catalog_changed();
     }

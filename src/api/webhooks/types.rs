@@ -69,11 +69,16 @@ pub enum HeaderShown {
 )]
 pub enum HeaderGiven {
     Plain(String),
-    Marked {
-        value: Option<String>,
-        #[serde(default)]
-        secret: bool,
-    },
+    Marked(MarkedValue),
+}
+
+/// `{"value": …, "secret": true}`; any other key is a typo, refused rather than ignored.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkedValue {
+    pub value: Option<String>,
+    #[serde(default)]
+    pub secret: bool,
 }
 
 /// The rows the form would hold for these headers. A name is taken as written: the form's
@@ -101,7 +106,7 @@ pub fn header_rows(headers: BTreeMap<String, HeaderGiven>) -> Result<Vec<HeaderR
                 value,
                 secret: false,
             },
-            HeaderGiven::Marked { value, secret } => HeaderRow {
+            HeaderGiven::Marked(MarkedValue { value, secret }) => HeaderRow {
                 name,
                 value: value.unwrap_or_default(),
                 secret,
@@ -132,7 +137,7 @@ pub struct ListQuery {
 /// form's messages (422), so they are read as empty rather than refused as malformed.
 // No `Debug`: it carries an API key.
 #[derive(Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CreateWebhook {
     /// 1–100 characters, unique ignoring case.
     #[schema(required = true, example = "CRM order sync", max_length = 100)]
@@ -166,7 +171,7 @@ pub struct CreateWebhook {
 /// Any subset of a webhook's fields; absent fields stay as they are.
 // No `Debug`: it carries an API key.
 #[derive(Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct UpdateWebhook {
     #[schema(max_length = 100)]
     pub name: Option<String>,

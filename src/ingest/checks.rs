@@ -1,0 +1,30 @@
+//! Schema checks run on the blocking pool, a few at a time: each is CPU-bound for up to
+//! its budget, and the threads that answer requests (`/healthz`, sign-in, the console)
+//! must stay free whatever anyone publishes.
+
+use std::sync::LazyLock;
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::domain::{CheckRefusal, DataSchema};
+
+/// As many checks at once as there are cores: more would only share them.
+static RUNNING: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(2, |cores| cores.get()))
+});
+
+/// [`DataSchema::check`], off the request threads.
+pub async fn check_off_thread(schema: DataSchema, data: Value) -> Result<(), CheckRefusal> {
+    let _turn = RUNNING
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(move || schema.check(&data))
+        .await
+        .unwrap_or_else(|failed| {
+            // The validator panicked: a bug of its own, answered as a check that could not end.
+            tracing::error!("a schema check failed: {failed}");
+            Err(CheckRefusal::TooCostly)
+        })
+}

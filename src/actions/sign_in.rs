@@ -32,12 +32,19 @@ const MAX_EMAIL_CHARS: usize = 254;
 const NOT_AN_EMAIL: &str = "(not an email address)";
 
 /// Counts the attempt against the typed email and the client's address before any
-/// password is checked (see [`sign_in_failures::count_attempt`]).
+/// password is checked (see [`sign_in_failures::count_attempt`]). A browser that signed in
+/// to this email before is never refused by the per-email limit: failures sprayed from
+/// elsewhere cannot lock its owner out.
 pub async fn count_attempt(
     db: &Db,
     typed_email: &str,
     client: &str,
+    known_browser: bool,
 ) -> Result<Attempt, StoreError> {
+    let limits = match known_browser {
+        true => LIMITS.for_a_known_browser(),
+        false => LIMITS.all(),
+    };
     let typed_email: String = typed_email
         .trim()
         .to_lowercase()
@@ -46,7 +53,7 @@ pub async fn count_attempt(
         .collect();
     let mut tx = db.begin_write().await?;
     let attempt =
-        sign_in_failures::count_attempt(&mut tx, &typed_email, client, LIMITS, db.now()).await?;
+        sign_in_failures::count_attempt(&mut tx, &typed_email, client, limits, db.now()).await?;
     tx.commit().await?;
     Ok(attempt)
 }

@@ -21,7 +21,29 @@ pub struct Limits {
     pub per_client: Limit,
 }
 
+/// The limits one attempt is held to.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied {
+    limits: Limits,
+    per_email: bool,
+}
+
 impl Limits {
+    pub const fn all(self) -> Applied {
+        Applied {
+            limits: self,
+            per_email: true,
+        }
+    }
+
+    /// All but the per-email limit: the browser signed in to this email before.
+    pub const fn for_a_known_browser(self) -> Applied {
+        Applied {
+            limits: self,
+            per_email: false,
+        }
+    }
+
     fn longest_window(&self) -> Duration {
         self.per_email_and_client
             .window
@@ -45,9 +67,10 @@ pub async fn count_attempt(
     tx: &mut WriteTx,
     email: &str,
     client: &str,
-    limits: Limits,
+    applied: Applied,
     now: Timestamp,
 ) -> Result<Attempt, StoreError> {
+    let limits = applied.limits;
     on_tx!(tx, |e, d, DB| {
         sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
             .bind(now.minus(limits.longest_window()))
@@ -61,6 +84,9 @@ pub async fn count_attempt(
             (None, Some(client), limits.per_client),
         ];
         for (by_email, by_client, limit) in checks {
+            if by_client.is_none() && !applied.per_email {
+                continue;
+            }
             let mut query = QueryBuilder::<DB>::new("SELECT at FROM sign_in_failures WHERE at >= ");
             query.push_bind(now.minus(limit.window));
             if let Some(email) = by_email {

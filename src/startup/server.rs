@@ -8,13 +8,14 @@ use crate::db::sessions::DbSessionStore;
 use crate::web as console;
 use crate::web::error::render_error_page;
 use crate::web::session::{ActivityStep, FlashStore};
+use crate::web::sign_in::KnownBrowsers;
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer};
+use actix_web::{App, HttpServer, web};
 use actix_web_flash_messages::FlashMessagesFramework;
 use std::net::TcpListener;
 use tracing_actix_web::TracingLogger;
@@ -34,6 +35,10 @@ pub(super) fn serve(
             .unwrap_or(CookieDuration::hours(8)),
     };
     let activity_step = ActivityStep::for_idle_timeout(*settings.session_idle_timeout);
+    let known_browsers = web::Data::new(KnownBrowsers::new(
+        sessions.key.clone(),
+        settings.is_https(),
+    ));
     Ok(HttpServer::new(move || {
         let flashes = FlashMessagesFramework::builder(FlashStore::default()).build();
         App::new()
@@ -55,6 +60,7 @@ pub(super) fn serve(
             .app_data(shared.engine_health.clone())
             .app_data(shared.engine_inbox.clone())
             .app_data(shared.trusted_proxies.clone())
+            .app_data(known_browsers.clone())
             .app_data(shared.retry_schedule.clone())
             .configure(console::public)
             .configure(api::routes)

@@ -20,6 +20,7 @@ mod find_delivery;
 mod hardening;
 mod health;
 mod isolation;
+mod lock_out;
 mod look_alike_names;
 mod operational_events;
 mod receiver;

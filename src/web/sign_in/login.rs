@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::known_browser::KnownBrowser;
 use super::safe_next;
 use crate::actions;
 use crate::clock::Timestamp;
@@ -67,12 +68,15 @@ pub async fn sign_in(
     layout: Layout,
     session: UserSession,
     ClientAddress(client): ClientAddress,
+    known: KnownBrowser,
     HtmlForm(form): HtmlForm<SignInForm>,
 ) -> Result<HttpResponse, AppError> {
-    let attempt = match actions::sign_in::count_attempt(&db, &form.email, &client).await? {
-        Attempt::Counted { id } => id,
-        Attempt::Blocked { until } => return refuse(layout, form, throttled(until, db.now())),
-    };
+    let known_here = known.knows(&form.email);
+    let attempt =
+        match actions::sign_in::count_attempt(&db, &form.email, &client, known_here).await? {
+            Attempt::Counted { id } => id,
+            Attempt::Blocked { until } => return refuse(layout, form, throttled(until, db.now())),
+        };
     let email = Email::parse(&form.email).ok();
     let credentials = match &email {
         Some(email) => users::find_by_email(db.reader(), email).await?,
@@ -90,7 +94,12 @@ pub async fn sign_in(
     };
     actions::sign_in::succeeded(&db, attempt, &user.email, &client).await?;
     session.sign_in(user.id)?;
-    Ok(see_other(safe_next(&form.next)))
+    let mut response = see_other(safe_next(&form.next));
+    if let Some(cookie) = known.remembering(&user.email) {
+        // A cookie that cannot be set leaves the browser unknown, nothing worse.
+        let _ = response.add_cookie(&cookie);
+    }
+    Ok(response)
 }
 
 pub async fn sign_out(

@@ -1,6 +1,8 @@
+mod known_browser;
 mod login;
 mod setup;
 
+pub use known_browser::KnownBrowsers;
 pub use setup::SetupToken;
 
 use super::routes::{Access, Page, get, post};

@@ -48,7 +48,7 @@ impl KnownBrowser {
     /// Whether this browser signed in to `email` before (as typed: case and spaces aside).
     pub fn knows(&self, email: &str) -> bool {
         let email = normalised(email);
-        self.emails.iter().any(|known| *known == email)
+        self.emails.contains(&email)
     }
 
     /// The cookie to set after signing in to `email`: it first, then the others it knew.

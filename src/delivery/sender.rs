@@ -11,7 +11,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::redirect::Policy;
 use url::Host;
 
-use super::answer::{excerpt, headers_excerpt};
+use super::answer::{Secrets, excerpt, headers_excerpt};
 use super::signature::{SigningKey, signature_header};
 use super::target_guard::{Blocked, GuardedResolver, NotResolved, TargetGuard};
 use crate::clock::Timestamp;
@@ -63,7 +63,7 @@ pub struct Outgoing {
     /// Texts never kept from an answer (the API key, the signing secrets, secret custom
     /// header values): a receiver that
     /// echoes them (a debug endpoint, an error page) would show them to support staff.
-    pub secrets: Vec<String>,
+    pub secrets: Secrets,
 }
 
 /// What one try came to.

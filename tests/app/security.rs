@@ -1,3 +1,5 @@
+use serde_json::{Value, json};
+
 use crate::common::TestApp;
 
 #[tokio::test]
@@ -245,5 +247,94 @@ async fn a_stolen_cookie_whose_slow_post_outlives_the_sign_out_stays_signed_out(
             .to_str()
             .unwrap()
             .starts_with("/login")
+    );
+}
+
+#[tokio::test]
+async fn secrets_echoed_in_other_encodings_are_masked_and_short_ones_hide_the_answer() {
+    use crate::common::receiver::{Answer, Receiver};
+    use crate::common::scene::{console, wait_for_delivery};
+
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.always(Answer::EchoEncoded);
+    let api_key = "Key/With/Slash+9f8e";
+    let token = "Bearer tok/abc+def=xyz";
+    let create = |name: &str, api_key: &str| {
+        json!({"name": name, "url": receiver.url, "events": ["*"], "api_key": api_key,
+               "headers": {"Authorization": {"value": token, "secret": true}}})
+    };
+    let long = api
+        .post("/api/v1/webhooks", create("Long secrets", api_key))
+        .await;
+    let long: Value = long.json().await.unwrap();
+    let short = api
+        .post("/api/v1/webhooks", create("Short key", "ab12"))
+        .await;
+    let short: Value = short.json().await.unwrap();
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    let support = app.user("sam@example.com", "support").await;
+
+    let delivery = wait_for_delivery(&api, long["id"].as_i64().unwrap(), |d| {
+        d["attempt_count"] == 1
+    })
+    .await;
+    let page = support
+        .get(&format!(
+            "/settings/webhooks/{}/deliveries/{}",
+            long["id"], delivery["id"]
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("php-json") && page.contains("basic"),
+        "the receiver echoed: {page}"
+    );
+    let base64 = base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    for leak in [
+        "Slash",
+        "slash",
+        "SLASH",
+        "tok\\/abc",
+        "abc+def",
+        "abc%2Bdef",
+        "9f8e",
+        "9F8E",
+    ] {
+        assert!(!page.contains(leak), "{leak} in {page}");
+    }
+    assert!(!page.contains(&base64.encode(api_key)[..12]), "{page}");
+
+    let delivery = wait_for_delivery(&api, short["id"].as_i64().unwrap(), |d| {
+        d["attempt_count"] == 1
+    })
+    .await;
+    let page = support
+        .get(&format!(
+            "/settings/webhooks/{}/deliveries/{}",
+            short["id"], delivery["id"]
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("hidden: it may contain a secret"), "{page}");
+    assert!(!page.contains("php-json"), "{page}");
+
+    let stored: Vec<String> = crate::common::sql_scalars(
+        &app.db,
+        "SELECT COALESCE(response_body, '') || COALESCE(response_headers, '') FROM attempts",
+    )
+    .await;
+    assert!(
+        stored
+            .iter()
+            .all(|text| !text.contains("Slash") && !text.contains("ab12")),
+        "{stored:?}"
     );
 }

@@ -44,6 +44,9 @@ pub enum Answer {
     /// 500 with every request header echoed in the body and as `x-echo-*` headers, as debug
     /// endpoints and error pages do.
     Echo,
+    /// 500 with `X-API-Key` and `Authorization` echoed as PHP's `json_encode` writes them
+    /// (`\/`), lower-cased, upper-cased, base64 (alone and after `user:`) and URL-encoded.
+    EchoEncoded,
 }
 
 #[derive(Default)]
@@ -190,6 +193,27 @@ async fn record(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
                 answer.insert_header((format!("x-echo-{name}"), value));
             }
             answer.body(body)
+        }
+        Answer::EchoEncoded => {
+            use base64::Engine;
+            let base64 = base64::engine::general_purpose::STANDARD;
+            let mut body = String::new();
+            for name in ["x-api-key", "authorization"] {
+                let Some(value) = request.headers().get(name) else {
+                    continue;
+                };
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                let php = serde_json::to_string(&value).unwrap().replace('/', "\\/");
+                let url: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                body.push_str(&format!(
+                    "php-json {php}\nlower {}\nupper {}\nbase64 {}\nbasic {}\nurl {url}\n",
+                    value.to_lowercase(),
+                    value.to_uppercase(),
+                    base64.encode(&value),
+                    base64.encode(format!("user:{value}")),
+                ));
+            }
+            HttpResponse::InternalServerError().body(body)
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::db::delivery_queue::Claimed;
+use crate::delivery::answer::Secrets;
 use crate::delivery::outcomes::SentDelivery;
 use crate::delivery::scheduler::Send;
 use crate::delivery::sender::{Outgoing, Tried};
@@ -50,23 +51,24 @@ fn outgoing(delivery: &Claimed) -> Result<Outgoing, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let api_key = delivery.api_key.as_ref().map(|key| key.expose().to_owned());
     // A signing secret is masked with and without its `whsec_` prefix.
-    let secrets = std::iter::once(&delivery.signing_secret)
-        .chain(&delivery.previous_signing_secret)
-        .flat_map(|secret| {
-            [
-                secret.clone(),
-                secret.trim_start_matches("whsec_").to_owned(),
-            ]
-        })
-        .chain(api_key.clone())
-        .chain(
-            delivery
-                .custom_headers
-                .iter()
-                .filter(|header| header.secret)
-                .map(|header| header.value.clone()),
-        )
-        .collect();
+    let secrets = Secrets::new(
+        std::iter::once(&delivery.signing_secret)
+            .chain(&delivery.previous_signing_secret)
+            .flat_map(|secret| {
+                [
+                    secret.clone(),
+                    secret.trim_start_matches("whsec_").to_owned(),
+                ]
+            })
+            .chain(api_key.clone())
+            .chain(
+                delivery
+                    .custom_headers
+                    .iter()
+                    .filter(|header| header.secret)
+                    .map(|header| header.value.clone()),
+            ),
+    );
     Ok(Outgoing {
         url: delivery.url.clone(),
         id: delivery.id.to_string(),

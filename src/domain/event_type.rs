@@ -14,6 +14,9 @@ impl EventTypeKey {
     /// Types not archived, at most: every picker and the catalog page list them all.
     pub const CATALOG_LIMIT: usize = 1000;
     const TEST: &'static str = "webhook.test";
+    /// The group the console's own types are listed under; hosts register elsewhere.
+    pub const CONSOLES_GROUP: &'static str = "System";
+    const CONSOLES_NAMESPACES: [&'static str; 2] = ["webhook.", "delivery."];
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let well_formed = raw.len() <= Self::MAX_CHARS
@@ -50,6 +53,14 @@ impl EventTypeKey {
     /// operational events by the engine): nobody publishes, changes or archives them.
     pub fn is_the_consoles_own(&self) -> bool {
         self.0 == Self::TEST || OperationalEvent::TYPES.contains(&self.as_str())
+    }
+
+    /// In a namespace the console keeps for its own events (`webhook.*`, `delivery.*`): a
+    /// host's type there could pass for one the console sent.
+    pub fn is_in_the_consoles_namespace(&self) -> bool {
+        Self::CONSOLES_NAMESPACES
+            .iter()
+            .any(|namespace| self.0.starts_with(namespace))
     }
 
     /// What publishing, changing or archiving it answers, in words.

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use crate::api::error::ApiError;
 use crate::db::event_types::EventType;
 use crate::domain::{
-    CHECK_STEPS, CheckRefusal, DataSchema, EventTypeKey, Label, MAX_DATA_DEPTH, nests_deeper_than,
+    CHECK_STEPS, CheckRefusal, DataSchema, EventTypeKey, Label, MAX_DATA_DEPTH, looks_alike,
+    nests_deeper_than,
 };
 use crate::ingest::check_off_thread;
 
@@ -48,7 +49,8 @@ pub struct EventTypeList {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegisterEventType {
-    /// `group.name` in lower case, e.g. `invoice.paid`.
+    /// `group.name` in lower case, e.g. `invoice.paid`. `webhook.*` and `delivery.*` are
+    /// kept for the console's own events.
     #[schema(
         required = true,
         example = "invoice.paid",
@@ -57,7 +59,7 @@ pub struct RegisterEventType {
     )]
     pub key: String,
     /// A group whose name looks like another group's (other case, look-alike letters) is
-    /// refused with 409: use that group's exact name.
+    /// refused with 409: use that group's exact name. `System` is the console's own.
     #[schema(required = true, example = "Billing", max_length = 200)]
     pub group: String,
     #[schema(required = true, max_length = 500)]
@@ -125,6 +127,27 @@ impl RegisterEventType {
         };
         let group = label("group", &self.group, MAX_GROUP_CHARS);
         let description = label("description", &self.description, MAX_DESCRIPTION_CHARS);
+        if let Ok(key) = &key
+            && key.is_in_the_consoles_namespace()
+        {
+            invalid.insert(
+                "key".to_owned(),
+                vec![format!(
+                    "“{key}” is in a namespace kept for the console's own events (webhook.*, \
+                     delivery.*), so receivers can trust them: choose another, like billing.{}.",
+                    key.as_str().split('.').next_back().unwrap_or("name")
+                )],
+            );
+        }
+        if looks_alike(&self.group, EventTypeKey::CONSOLES_GROUP) {
+            invalid.insert(
+                "group".to_owned(),
+                vec![format!(
+                    "The “{}” group holds the console's own events: choose another group.",
+                    EventTypeKey::CONSOLES_GROUP
+                )],
+            );
+        }
         if let Some(example) = &self.example
             && let Err(message) = checked_example(example)
         {

@@ -36,9 +36,13 @@ pub struct CustomHeader {
 pub struct CustomHeaders(Vec<CustomHeader>);
 
 /// Set by the console on every delivery, or meaningful only to one hop: a custom header of
-/// that name would break the signature, the body's framing or the connection.
-const RESERVED: [&str; 13] = [
+/// that name would break the signature, the body's framing, the connection, or talk to a
+/// proxy on the way (`proxy-authorization` would hand a credential to whoever proxies).
+const RESERVED: [&str; 16] = [
     "content-type",
+    "content-encoding",
+    "proxy-authorization",
+    "proxy-authenticate",
     "content-length",
     "host",
     "user-agent",

@@ -240,22 +240,39 @@ fn curl(
     if has_api_key {
         lines.push("  -H \"X-API-Key: $API_KEY\"".to_owned());
     }
-    // The name is quoted like the rest (header names may hold `$` or a backtick); the
-    // variable is made of letters, digits and underscores only.
-    for header in webhook.headers.iter().filter(|h| h.value.is_none()) {
-        let variable: String = header
-            .name
-            .chars()
-            .map(|c| match c.is_ascii_alphanumeric() {
-                true => c.to_ascii_uppercase(),
-                false => '_',
-            })
-            .collect();
+    // The name is quoted like the rest (header names may hold `$` or a backtick).
+    let secret_names = webhook.headers.iter().filter(|h| h.value.is_none());
+    let mut taken = Vec::new();
+    for header in secret_names {
+        let variable = shell_variable(&header.name, &taken);
         let name = quoted(&format!("{}: ", header.name));
         lines.push(format!("  -H {name}\"${variable}\""));
+        taken.push(variable);
     }
     lines.push(format!("  --data-raw {}", quoted(body)));
     lines.join(" \\\n")
+}
+
+/// A shell variable for a secret header's value: `SECRET_` and the name's letters and
+/// digits in upper case, runs of anything else as one `_` (`1-Token` → `SECRET_1_TOKEN`),
+/// so it is always valid, never a variable the shell or the person already has (`$1`,
+/// `$_`, `$PATH`, the API key's `$API_KEY`), and a number added to tell it from one taken.
+fn shell_variable(header_name: &str, taken: &[String]) -> String {
+    let mut variable = String::from("SECRET");
+    for word in header_name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+    {
+        variable.push('_');
+        variable.push_str(&word.to_ascii_uppercase());
+    }
+    let mut unique = variable.clone();
+    let mut number = 1;
+    while taken.contains(&unique) {
+        number += 1;
+        unique = format!("{variable}_{number}");
+    }
+    unique
 }
 
 /// The four keys a receiver gets, in the order it gets them, laid out for reading.
@@ -290,6 +307,28 @@ impl AttemptView {
                 .response_headers
                 .filter(|headers| !headers.is_empty()),
             signature: attempt.signature,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_variable;
+
+    #[test]
+    fn secret_headers_get_valid_distinct_shell_variables() {
+        let mut taken = Vec::new();
+        for (name, expected) in [
+            ("1-Token", "SECRET_1_TOKEN"),
+            ("-", "SECRET"),
+            ("API-Key", "SECRET_API_KEY"),
+            ("Path", "SECRET_PATH"),
+            ("Api_Key", "SECRET_API_KEY_2"),
+            ("api--key", "SECRET_API_KEY_3"),
+        ] {
+            let variable = shell_variable(name, &taken);
+            assert_eq!(variable, expected, "{name}");
+            taken.push(variable);
         }
     }
 }

@@ -35,9 +35,27 @@ impl DbSessionStore {
         ttl: &Duration,
         existing: bool,
     ) -> Result<(), anyhow::Error> {
+        let state_text = serde_json::to_string(state)?;
+        // Seen like any other write: a full disk or a lost database is named on the page.
+        self.write_state(key, state, state_text, ttl, existing)
+            .await
+            .map_err(|error| {
+                self.db.saw(&error);
+                error.into()
+            })
+    }
+
+    async fn write_state(
+        &self,
+        key: &SessionKey,
+        state: &HashMap<String, String>,
+        state_text: String,
+        ttl: &Duration,
+        existing: bool,
+    ) -> Result<(), StoreError> {
         let user_id: Option<i64> = state.get(USER_ID).and_then(|id| id.parse().ok());
         let now = self.db.now();
-        let state = serde_json::to_string(state)?;
+        let state = state_text;
         let mut tx = self.db.begin_write().await?;
         on_tx!(&mut tx, |e| {
             sqlx::query("DELETE FROM sessions WHERE expires_at < $1")

@@ -104,16 +104,9 @@ impl SessionSettings {
     }
 }
 
-/// htmx is configured by a meta tag, so pages need no inline script or style. Responses
-/// that set their own caching (static assets) keep it; everything else is never stored.
+/// [`console::SECURITY_HEADERS`] on every answer that does not set its own.
 fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; \
-             frame-ancestors 'none'; form-action 'self'",
-        ))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Cache-Control", "no-store"))
+    console::SECURITY_HEADERS
+        .into_iter()
+        .fold(DefaultHeaders::new(), |headers, header| headers.add(header))
 }

@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::db::{Db, Outage};
+use crate::web::SECURITY_HEADERS;
 use crate::web::error::{mime_html, retarget_to_toasts, toast};
 use crate::web::htmx::Htmx;
 use crate::web::layout::Layout;
@@ -58,13 +59,24 @@ pub async fn database_outage<B: MessageBody + 'static>(
             None => Ok(response.map_into_left_body()),
         },
         Ok(response) => Ok(response.map_into_left_body()),
-        Err(error) => match db.outage() {
-            Some(outage) => {
-                let page = asked.page(Layout::default(), &outage);
-                Err(InternalError::from_response(error, page).into())
+        // An error from the session layer passes the middleware outside as an error, which
+        // adds no headers: its page carries the security headers itself.
+        Err(error) => {
+            let mut page = match db.outage() {
+                Some(outage) => asked.page(Layout::default(), &outage),
+                None => {
+                    tracing::error!("a console request failed outside its handler: {error}");
+                    asked.failed()
+                }
+            };
+            for (name, value) in SECURITY_HEADERS {
+                page.headers_mut().insert(
+                    header::HeaderName::from_static(name),
+                    header::HeaderValue::from_static(value),
+                );
             }
-            None => Err(error),
-        },
+            Err(InternalError::from_response(error, page).into())
+        }
     }
 }
 
@@ -91,6 +103,27 @@ impl Asked {
 
     fn page(self, layout: Layout, outage: &Outage) -> HttpResponse {
         let (status, title, message) = wording(outage);
+        self.answer(layout, status, title, message)
+    }
+
+    /// A failure that no outage explains.
+    fn failed(self) -> HttpResponse {
+        self.answer(
+            Layout::default(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The console could not finish this request. Try again in a moment; if it keeps \
+             happening, the server's log says why.",
+        )
+    }
+
+    fn answer(
+        self,
+        layout: Layout,
+        status: StatusCode,
+        title: &'static str,
+        message: &'static str,
+    ) -> HttpResponse {
         let mut response = HttpResponse::build(status);
         response
             .content_type(mime_html())

@@ -81,13 +81,19 @@ async fn two_nodes_ride_out_the_database_stopping_for_six_seconds() {
         let ready = format!("{address}/readyz");
         loop {
             let asked = Instant::now();
-            let status = reqwest::get(&ready).await.unwrap().status();
+            let answer = reqwest::get(&ready).await.unwrap();
+            let status = answer.status();
             assert!(
                 asked.elapsed() < Duration::from_secs(1),
                 "/readyz took {:?}",
                 asked.elapsed()
             );
             if status == StatusCode::SERVICE_UNAVAILABLE {
+                let said = answer.text().await.unwrap();
+                assert_eq!(
+                    said, "database unreachable",
+                    "the part, not the driver's words"
+                );
                 break;
             }
             assert!(

@@ -110,7 +110,11 @@ async fn a_full_disk_refuses_new_events_keeps_the_console_reading_and_recovers()
         acknowledged.push(number);
     }
 
-    // When the disk fills up,
+    // Someone opens the sign-in page;
+    let newcomer = Client::new(&address);
+    newcomer.refresh_csrf_token("/login").await;
+
+    // when the disk fills up,
     let filler = disk.fill();
     // publishing is refused with 507 and a reason (what was already in the WAL's room may
     // still fit at first), never with a 500;
@@ -137,7 +141,32 @@ async fn a_full_disk_refuses_new_events_keeps_the_console_reading_and_recovers()
     // /readyz says why,
     let ready = reqwest::get(format!("{address}/readyz")).await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(ready.text().await.unwrap().contains("disk is full"));
+    assert_eq!(
+        ready.text().await.unwrap(),
+        "database disk full: writes are refused"
+    );
+    // signing in, which writes a session, gets the page that says why, with the headers
+    // every page has,
+    let signed_in = newcomer
+        .post_form(
+            "/login",
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::INSUFFICIENT_STORAGE);
+    assert!(
+        signed_in.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(
+        signed_in
+            .text()
+            .await
+            .unwrap()
+            .contains("Database disk full")
+    );
     let metrics = reqwest::get(format!("{address}/metrics")).await.unwrap();
     assert!(
         metrics

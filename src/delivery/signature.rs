@@ -81,6 +81,22 @@ pub enum Finding {
     BadTimestamp,
 }
 
+/// The last second of year 9999: a timestamp beyond it is no time a console sent.
+const LATEST_SECONDS: i64 = 253_402_300_799;
+
+/// Whole seconds since 1970 as senders write them: digits only (no sign, no spaces
+/// inside), up to year 9999.
+fn unix_seconds(timestamp: &str) -> Option<i64> {
+    let digits = timestamp.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|seconds| *seconds <= LATEST_SECONDS)
+}
+
 /// Checks `received` against the current secret and the one a rotation replaced (with when
 /// that one stopped, or stops, signing).
 pub fn check(
@@ -88,7 +104,7 @@ pub fn check(
     current: &SigningKey,
     previous: Option<(&SigningKey, Timestamp)>,
 ) -> Finding {
-    let Ok(seconds) = received.timestamp.trim().parse::<i64>() else {
+    let Some(seconds) = unix_seconds(received.timestamp) else {
         return Finding::BadTimestamp;
     };
     if !received
@@ -119,6 +135,14 @@ pub fn check(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_timestamp_is_digits_only_and_a_time_a_console_could_send() {
+        assert_eq!(unix_seconds(" 1733475600 "), Some(1_733_475_600));
+        for unreadable in ["+5", "-5", "1e9", "99999999999999", "", "17 33", "٣"] {
+            assert_eq!(unix_seconds(unreadable), None, "{unreadable:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -247,7 +247,14 @@ async fn receivers_download_the_catalog_as_one_openapi_document_with_each_schema
     assert_eq!(document["openapi"], "3.1.0");
     let paid = &document["webhooks"]["invoice.paid"]["post"];
     let body = &paid["requestBody"]["content"]["application/json"]["schema"];
-    assert_eq!(body["properties"]["data"], order_schema());
+    assert_eq!(
+        body["properties"]["data"]["$ref"],
+        "#/components/schemas/invoice.paid.data"
+    );
+    assert_eq!(
+        document["components"]["schemas"]["invoice.paid.data"],
+        order_schema()
+    );
     assert_eq!(body["properties"]["event_type"]["const"], "invoice.paid");
     assert!(document["webhooks"]["order.purchased"].is_object());
     assert!(
@@ -257,4 +264,51 @@ async fn receivers_download_the_catalog_as_one_openapi_document_with_each_schema
 
     let signed_out = app.visitor().get("/settings/events/webhooks.json").await;
     assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn every_reference_in_the_receivers_download_resolves_inside_it() {
+    let app = console("1h").await;
+    let api = app.api().await;
+    let schema = json!({
+        "$defs": {"money": {"type": "object", "properties": {"amount": {"type": "integer"}}}},
+        "type": "object",
+        "properties": {
+            "total": {"$ref": "#/$defs/money"},
+            "refunds": {"type": "array", "items": {"$ref": "#"}}
+        }
+    });
+    let registered = api
+        .post(
+            "/api/v1/event-types",
+            json!({"key": "invoice.refunded", "group": "Billing", "description": "Refunded",
+                   "schema": schema}),
+        )
+        .await;
+    assert_eq!(registered.status(), StatusCode::CREATED);
+
+    let document: Value = app
+        .get("/settings/events/webhooks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let component = &document["components"]["schemas"]["invoice.refunded.data"];
+    let references = [
+        &component["properties"]["total"]["$ref"],
+        &component["properties"]["refunds"]["items"]["$ref"],
+    ];
+    for reference in references {
+        let pointer = reference.as_str().unwrap().strip_prefix('#').unwrap();
+        assert!(
+            document.pointer(pointer).is_some_and(Value::is_object),
+            "{reference} does not resolve"
+        );
+    }
+    assert_eq!(
+        document.pointer(
+            "/components/schemas/invoice.refunded.data/$defs/money/properties/amount/type"
+        ),
+        Some(&json!("integer"))
+    );
 }

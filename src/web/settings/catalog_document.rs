@@ -1,6 +1,8 @@
 //! The whole catalog as one OpenAPI 3.1 document with a `webhooks` entry per event type: the
 //! request each receiver gets (headers and the four-key body, `data` by the type's schema),
-//! for receivers to generate types from.
+//! for receivers to generate types from. Each type's schema is a named component, its
+//! references rewritten to point where it now sits, so every `$ref` resolves in this
+//! document.
 
 use actix_web::http::header::{CONTENT_DISPOSITION, HeaderValue};
 use actix_web::{HttpResponse, web};
@@ -22,10 +24,18 @@ pub async fn download(db: web::Data<Db>) -> Result<HttpResponse, AppError> {
 }
 
 fn document(catalog: &[EventType]) -> Value {
-    let webhooks: Map<String, Value> = catalog
-        .iter()
-        .filter(|event_type| event_type.key.is_subscribable())
+    let subscribable = catalog.iter().filter(|t| t.key.is_subscribable());
+    let webhooks: Map<String, Value> = subscribable
+        .clone()
         .map(|event_type| (event_type.key.to_string(), webhook(event_type)))
+        .collect();
+    let schemas: Map<String, Value> = subscribable
+        .filter_map(|event_type| {
+            let schema = event_type.schema.as_ref()?;
+            let name = component_name(event_type);
+            let at = format!("#/components/schemas/{name}");
+            Some((name, moved_to(schema.source().clone(), &at)))
+        })
         .collect();
     json!({
         "openapi": "3.1.0",
@@ -36,14 +46,53 @@ fn document(catalog: &[EventType]) -> Value {
                             Webhooks headers and a JSON body of four keys."
         },
         "webhooks": webhooks,
+        "components": {"schemas": schemas},
     })
 }
 
+/// `order.purchased.data`: a valid component name, as keys are dotted lower-case words.
+fn component_name(event_type: &EventType) -> String {
+    format!("{}.data", event_type.key)
+}
+
+/// `schema` as it reads at `at`: its references within itself (`#`, `#/…`) made to point
+/// there. A schema with its own `$id` is its own resource, whose references resolve
+/// within it wherever it sits, so it stays as it is.
+fn moved_to(mut schema: Value, at: &str) -> Value {
+    if schema.get("$id").is_none() {
+        rewrite_references(&mut schema, at);
+    }
+    schema
+}
+
+fn rewrite_references(value: &mut Value, at: &str) {
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                match (key.as_str(), field.as_str()) {
+                    ("$ref" | "$dynamicRef", Some(reference)) => {
+                        if let Some(pointer) = reference.strip_prefix('#')
+                            && (pointer.is_empty() || pointer.starts_with('/'))
+                        {
+                            *field = Value::String(format!("{at}{pointer}"));
+                        }
+                    }
+                    _ => rewrite_references(field, at),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_references(item, at)),
+        _ => {}
+    }
+}
+
 fn webhook(event_type: &EventType) -> Value {
-    let data = event_type
-        .schema
-        .as_ref()
-        .map_or_else(|| json!({}), |schema| schema.source().clone());
+    let data = match &event_type.schema {
+        Some(_) => json!({"$ref": format!("#/components/schemas/{}", component_name(event_type))}),
+        None => json!({}),
+    };
     let header = |name: &str, description: &str| {
         json!({"name": name, "in": "header", "required": true,
                "description": description, "schema": {"type": "string"}})

@@ -52,29 +52,21 @@ pub async fn where_matched(
     deliveries: &[Delivery],
 ) -> Result<std::collections::HashMap<i64, Vec<Matched>>, StoreError> {
     let event_ids: Vec<i64> = deliveries.iter().map(|d| d.event_id).collect();
-    let events: std::collections::HashMap<i64, (String, String, Option<String>)> =
-        crate::db::events::quotable(db, &event_ids)
-            .await?
-            .into_iter()
-            .map(|(id, data, context, key)| (id, (data, context, key)))
-            .collect();
     let json = |text: &str| serde_json::from_str(text).unwrap_or_default();
-    Ok(deliveries
+    let mut matched: std::collections::HashMap<i64, Vec<Matched>> = deliveries
         .iter()
-        .map(|delivery| {
-            let matched = match events.get(&delivery.event_id) {
-                Some((data, context, key)) => quote.matches(
-                    delivery.id,
-                    delivery.event_id,
-                    &json(data),
-                    &json(context),
-                    key.as_deref(),
-                ),
-                None => Vec::new(),
-            };
-            (delivery.id, matched)
-        })
-        .collect())
+        .map(|delivery| (delivery.id, Vec::new()))
+        .collect();
+    // One event at a time: a page of large events is never held at once.
+    crate::db::events::each_quotable(db, &event_ids, |event_id, data, context, key| {
+        let (data, context) = (json(data), json(context));
+        for delivery in deliveries.iter().filter(|d| d.event_id == event_id) {
+            let found = quote.matches(delivery.id, event_id, &data, &context, key);
+            matched.insert(delivery.id, found);
+        }
+    })
+    .await?;
+    Ok(matched)
 }
 
 /// Where a page of results starts. Pages are read from an id, not skipped to by counting,

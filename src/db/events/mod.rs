@@ -4,7 +4,7 @@ mod search;
 
 pub use own::{insert_test_event, publish_own, subscribers};
 pub(super) use search::insert_search_terms;
-pub use search::{INDEX_BATCH, index_quotes, quotable, quoting};
+pub use search::{INDEX_BATCH, each_quotable, index_quotes, quoting};
 
 use ingest::insert_fresh;
 

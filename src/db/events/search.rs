@@ -1,5 +1,8 @@
-//! The search index of event payloads: "order 7731" finds the events that quote it.
+//! The search index of event payloads: "order 7731" finds the events that quote it. Events
+//! may be a quarter of a MiB each: the indexer and searches read them as a stream, one at a
+//! time, and keep only what they need of each (its terms, whether it matches).
 
+use futures_util::TryStreamExt;
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::db::{Db, Reader, Source, StoreError, WriteTx};
@@ -59,11 +62,15 @@ const UNINDEXED_READ_AT_MOST: i64 = 20_000;
 
 /// Events SQLite's indexer takes at once: one FTS5 segment each time.
 pub const INDEX_BATCH: i64 = 5_000;
+/// Bytes of events one pass reads at most, so a batch of large events is indexed in
+/// several passes instead of held at once: the pass's terms stay small either way.
+const INDEX_BYTES_AT_MOST: usize = 32 * 1024 * 1024;
 
 /// Indexes the search terms of up to `limit` events stored since the last pass (SQLite; on
-/// PostgreSQL they are indexed with the event). The events are read and their terms
-/// computed outside the write, which then only inserts them and moves the mark. Returns how
-/// many events it took.
+/// PostgreSQL they are indexed with the event), and fewer when they are large. The events
+/// are read and their terms computed outside the write, which then only inserts them and
+/// moves the mark. Returns how many events it took: fewer than `limit` only when it
+/// reached the newest.
 pub async fn index_quotes(db: &Db, limit: i64) -> Result<usize, StoreError> {
     let Reader::Sqlite(reader) = db.reader() else {
         return Ok(0);
@@ -71,21 +78,31 @@ pub async fn index_quotes(db: &Db, limit: i64) -> Result<usize, StoreError> {
     let last: i64 = sqlx::query_scalar("SELECT last_event_id FROM search_progress")
         .fetch_one(reader)
         .await?;
-    let page: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+    let mut events = sqlx::query_as::<_, (i64, String, String, Option<String>)>(
         "SELECT id, data, current_context, idempotency_key FROM events
          WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(last)
     .bind(limit)
-    .fetch_all(reader)
-    .await?;
-    let Some(&(newest, ..)) = page.last() else {
+    .fetch(reader);
+    let mut rows: Vec<(i64, Vec<SearchTerm>)> = Vec::new();
+    let mut bytes_read = 0;
+    while let Some((id, data, context, key)) = events.try_next().await? {
+        bytes_read += data.len() + context.len();
+        rows.push((id, terms_in(&data, &context, key.as_deref())));
+        if bytes_read > INDEX_BYTES_AT_MOST {
+            break;
+        }
+    }
+    drop(events);
+    let Some(&(newest, _)) = rows.last() else {
         return Ok(0);
     };
-    let rows: Vec<(i64, Vec<SearchTerm>)> = page
-        .iter()
-        .map(|(id, data, context, key)| (*id, terms_in(data, context, key.as_deref())))
-        .collect();
+    // A pass cut short by size is not the last: the caller goes on at once.
+    let taken = match bytes_read > INDEX_BYTES_AT_MOST {
+        true => usize::try_from(limit).unwrap_or(usize::MAX),
+        false => rows.len(),
+    };
     let mut tx = db.begin_write().await?;
     // Another pass (a second process on the file) may have taken them meanwhile.
     let moved = on_tx!(&mut tx, |e| sqlx::query(
@@ -101,7 +118,7 @@ pub async fn index_quotes(db: &Db, limit: i64) -> Result<usize, StoreError> {
     }
     insert_search_terms(&mut tx, rows).await?;
     tx.commit().await?;
-    Ok(page.len())
+    Ok(taken)
 }
 
 /// An event's terms from its stored JSON text.
@@ -134,20 +151,23 @@ async fn quoting_sqlite(
         .await?;
     // Normally a moment's worth; while a large backlog is indexed (after an upgrade) only
     // its newest part is read, and the rest is found once indexed.
-    let tail: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+    let wanted = usize::try_from(limit).unwrap_or(0);
+    let mut found: Vec<i64> = Vec::new();
+    let mut tail = sqlx::query_as::<_, (i64, String, String, Option<String>)>(
         "SELECT id, data, current_context, idempotency_key FROM events
          WHERE id > $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(last)
     .bind(UNINDEXED_READ_AT_MOST)
-    .fetch_all(&mut *e)
-    .await?;
-    let mut found: Vec<i64> = tail
-        .iter()
-        .filter(|(_, data, context, key)| terms_in(data, context, key.as_deref()).contains(&term))
-        .map(|(id, ..)| *id)
-        .take(usize::try_from(limit).unwrap_or(0))
-        .collect();
+    .fetch(&mut *e);
+    while found.len() < wanted
+        && let Some((id, data, context, key)) = tail.try_next().await?
+    {
+        if terms_in(&data, &context, key.as_deref()).contains(&term) {
+            found.push(id);
+        }
+    }
+    drop(tail);
     let indexed: Vec<i64> = sqlx::query_scalar(
         "SELECT rowid FROM event_search WHERE event_search MATCH $1 ORDER BY rowid DESC LIMIT $2",
     )
@@ -202,13 +222,15 @@ async fn quoting_postgres(
 /// How many of the newest events PostgreSQL looks through first for a quoted value.
 const NEWEST_EVENTS_FIRST: i64 = 100_000;
 
-/// What a customer could have quoted of these events: (id, data, context, idempotency key).
-pub async fn quotable<'a>(
+/// What a customer could have quoted of each of these events, one event at a time: its id,
+/// data, context and idempotency key.
+pub async fn each_quotable<'a>(
     db: impl Into<Source<'a>>,
     ids: &[i64],
-) -> Result<Vec<(i64, String, String, Option<String>)>, StoreError> {
+    mut each: impl FnMut(i64, &str, &str, Option<&str>),
+) -> Result<(), StoreError> {
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     on_read!(db, |e, _, Backend| {
         let mut query = QueryBuilder::<Backend>::new(
@@ -219,6 +241,12 @@ pub async fn quotable<'a>(
             list.push_bind(*id);
         }
         query.push(")");
-        Ok(query.build_query_as().fetch_all(e).await?)
+        let mut events = query
+            .build_query_as::<(i64, String, String, Option<String>)>()
+            .fetch(e);
+        while let Some((id, data, context, key)) = events.try_next().await? {
+            each(id, &data, &context, key.as_deref());
+        }
+        Ok(())
     })
 }

@@ -65,7 +65,7 @@ pub enum HeaderShown {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(
     untagged,
-    expecting = "give each header's value as text, or as {\"value\": \"…\", \"secret\": true}"
+    expecting = "give each header's value as text, or as {\"value\": \"…\", \"secret\": true} with no other keys"
 )]
 pub enum HeaderGiven {
     Plain(String),

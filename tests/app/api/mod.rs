@@ -2,6 +2,7 @@
 
 mod auth;
 mod events;
+mod strict_bodies;
 mod webhooks;
 
 use reqwest::StatusCode;

@@ -107,6 +107,7 @@ async fn bench() {
     println!("searches: {}", searches.join(" · "));
     println!("server peak RSS: {} MB", server.peak_rss_mb());
     let _ = sink.kill();
+    let _ = sink.wait();
     drop(server);
     database.drop().await;
 }

@@ -1,4 +1,4 @@
-//! Schema checks run on the blocking pool, a few at a time: each is CPU-bound for up to
+//! Schema checks (and compiling a schema) run on the blocking pool, a few at a time: each is CPU-bound for up to
 //! its budget, and the threads that answer requests (`/healthz`, sign-in, the console)
 //! must stay free whatever anyone publishes.
 
@@ -13,6 +13,20 @@ use crate::domain::{CheckRefusal, DataSchema};
 static RUNNING: LazyLock<Semaphore> = LazyLock::new(|| {
     Semaphore::new(std::thread::available_parallelism().map_or(2, |cores| cores.get()))
 });
+
+/// [`DataSchema::parse`], off the request threads.
+pub async fn compile_off_thread(source: Value) -> Result<DataSchema, String> {
+    let _turn = RUNNING
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(move || DataSchema::parse(source))
+        .await
+        .unwrap_or_else(|failed| {
+            tracing::error!("compiling a schema failed: {failed}");
+            Err("The schema could not be compiled.".to_owned())
+        })
+}
 
 /// [`DataSchema::check`], off the request threads.
 pub async fn check_off_thread(schema: DataSchema, data: Value) -> Result<(), CheckRefusal> {

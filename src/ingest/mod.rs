@@ -7,7 +7,7 @@
 mod checks;
 mod schemas;
 
-pub use checks::check_off_thread;
+pub use checks::{check_off_thread, compile_off_thread};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,7 +10,7 @@ use crate::domain::{
     CHECK_STEPS, CheckRefusal, DataSchema, EventTypeKey, Label, MAX_DATA_DEPTH, looks_alike,
     nests_deeper_than,
 };
-use crate::ingest::check_off_thread;
+use crate::ingest::{check_off_thread, compile_off_thread};
 
 /// A group is a heading in the catalog and pickers.
 const MAX_GROUP_CHARS: usize = 200;
@@ -103,7 +103,7 @@ pub(super) struct Registration {
 }
 
 impl RegisterEventType {
-    pub(super) fn parse(self) -> Result<Registration, ApiError> {
+    pub(super) async fn parse(self) -> Result<Registration, ApiError> {
         let mut invalid = std::collections::BTreeMap::new();
         let key = EventTypeKey::parse(&self.key).map_err(|error| {
             invalid.insert(
@@ -153,11 +153,13 @@ impl RegisterEventType {
         {
             invalid.insert("example".to_owned(), vec![message]);
         }
-        let schema = self.schema.and_then(|schema| {
-            checked_schema(schema)
+        let schema = match self.schema {
+            Some(schema) => checked_schema(schema)
+                .await
                 .map_err(|message| invalid.insert("schema".to_owned(), vec![message]))
-                .ok()
-        });
+                .ok(),
+            None => None,
+        };
         let example_sent = self.example.is_some();
         let example = match (self.example, &schema) {
             (Some(example), _) => example,
@@ -202,15 +204,16 @@ fn checked_example(example: &serde_json::Value) -> Result<(), String> {
     Ok(())
 }
 
-/// A schema, if it is one that can be checked in bounded time; else why not.
-pub(super) fn checked_schema(schema: serde_json::Value) -> Result<DataSchema, String> {
+/// A schema, if it is one that can be checked in bounded time; else why not. Compiled off
+/// the request threads: a schema of many patterns takes a while.
+pub(super) async fn checked_schema(schema: serde_json::Value) -> Result<DataSchema, String> {
     if schema.to_string().len() > MAX_SCHEMA_BYTES {
         return Err(format!(
             "Keep the schema to at most {} KiB of JSON.",
             MAX_SCHEMA_BYTES / 1024
         ));
     }
-    DataSchema::parse(schema)
+    compile_off_thread(schema).await
 }
 
 /// Why the example does not pass the schema, if it does not: checked off the request

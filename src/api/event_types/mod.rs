@@ -52,7 +52,7 @@ pub async fn register(
     let Registration {
         mut event_type,
         example_sent,
-    } = body.parse()?;
+    } = body.parse().await?;
     if let Some(schema) = &event_type.schema
         && let Some(message) = example_refusal(schema, &event_type.example_data).await
     {
@@ -122,10 +122,14 @@ pub async fn change(
             let fields = [(field.to_owned(), vec![message.clone()])].into();
             ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, fields)
         };
-        let schema = schema
-            .map(checked_schema)
-            .transpose()
-            .map_err(|message| refuse("schema", message))?;
+        let schema = match schema {
+            Some(source) => Some(
+                checked_schema(source)
+                    .await
+                    .map_err(|message| refuse("schema", message))?,
+            ),
+            None => None,
+        };
         if let Some(schema) = &schema
             && let Some(message) = example_refusal(schema, &current.example_data).await
         {

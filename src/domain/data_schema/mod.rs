@@ -64,6 +64,10 @@ pub struct Field {
 const FIELDS_AT_MOST: usize = 200;
 const DEPTH_AT_MOST: usize = 8;
 
+/// A compiled pattern's size at most: real patterns take a few KiB; `(a{1000}){1000}`
+/// would take seconds to compile.
+const PATTERN_BYTES: usize = 1024 * 1024;
+
 /// Mismatches reported at most: a body that misses everywhere gets a readable answer.
 const MISMATCHES_AT_MOST: usize = 20;
 
@@ -158,7 +162,7 @@ fn compile(source: &Value) -> Result<jsonschema::Validator, String> {
     subschemas.check()?;
     jsonschema::draft202012::options()
         .should_validate_formats(true)
-        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .with_pattern_options(jsonschema::PatternOptions::regex().size_limit(PATTERN_BYTES))
         .with_keyword(budget::STEP_KEYWORD, budget::Step::compile)
         .build(&counted)
         .map_err(|error| match error.kind() {

@@ -60,11 +60,11 @@ fn headers_schema(changing: bool) -> serde_json::Value {
     });
     let marked = match changing {
         false => json!({
-            "type": "object", "required": ["value"],
+            "type": "object", "required": ["value"], "additionalProperties": false,
             "properties": {"value": value, "secret": {"type": "boolean"}}
         }),
         true => json!({
-            "type": "object",
+            "type": "object", "additionalProperties": false,
             "properties": {"value": value, "secret": {"type": "boolean"}},
             "anyOf": [
                 {"required": ["value"]},
@@ -126,6 +126,9 @@ pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
     }
     let event_type = &mut schemas["RegisterEventType"]["properties"];
     event_type["group"]["pattern"] = json!(NAME_PATTERN);
+    // The console's own names: its group (in any case) and its key namespaces.
+    event_type["group"]["not"] = json!({"pattern": "^\\s*[Ss][Yy][Ss][Tt][Ee][Mm]\\s*$"});
+    event_type["key"]["not"] = json!({"pattern": "^(webhook|delivery)\\."});
     event_type["description"]["pattern"] = json!(NAME_PATTERN);
     let publish = &mut document["paths"]["/api/v1/events"]["post"]["parameters"];
     if let Some(parameters) = publish.as_array_mut() {

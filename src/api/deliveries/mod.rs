@@ -217,6 +217,7 @@ pub struct Recovered {
         (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
+        (status = 422, description = "A field the API does not know (`validation_failed`, named in `details`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -62,9 +62,9 @@ fn take_step() {
     STEPS_LEFT.set(left - 1);
 }
 
-/// Runs `check` with [`STEPS`] to spend; `Err` when it spent them all before it finished.
-pub(super) fn within_budget<T>(check: impl FnOnce() -> T) -> Result<T, OutOfSteps> {
-    let before = STEPS_LEFT.replace(STEPS);
+/// Runs `check` with `steps` to spend; `Err` when it spent them all before it finished.
+pub(super) fn within_budget<T>(steps: u64, check: impl FnOnce() -> T) -> Result<T, OutOfSteps> {
+    let before = STEPS_LEFT.replace(steps);
     let outcome = panic::catch_unwind(AssertUnwindSafe(check));
     STEPS_LEFT.set(before);
     match outcome {

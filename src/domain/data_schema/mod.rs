@@ -124,6 +124,12 @@ impl DataSchema {
     /// Whether `instance` matches, within the budget: CPU-bound for up to a fraction of a
     /// second, so callers run it off the threads that answer requests.
     pub fn check(&self, instance: &Value) -> Result<(), CheckRefusal> {
+        self.check_within(instance, CHECK_STEPS)
+    }
+
+    /// Whether `instance` matches within `steps` (at most [`CHECK_STEPS`]); `TooCostly` when
+    /// it needs more.
+    pub fn check_within(&self, instance: &Value, steps: u64) -> Result<(), CheckRefusal> {
         let validator = self
             .validator
             .as_ref()
@@ -131,7 +137,7 @@ impl DataSchema {
         if nests_deeper_than(instance, MAX_DATA_DEPTH) {
             return Err(CheckRefusal::TooDeep);
         }
-        let mismatches = budget::within_budget(|| {
+        let mismatches = budget::within_budget(steps.min(CHECK_STEPS), || {
             // Validity first: it stops at the first problem, so data that matches never
             // pays for collecting problems.
             if validator.is_valid(instance) {

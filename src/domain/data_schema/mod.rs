@@ -175,7 +175,8 @@ fn compile(source: &Value) -> Result<jsonschema::Validator, String> {
             jsonschema::error::ValidationErrorKind::Pattern { .. }
             | jsonschema::error::ValidationErrorKind::Format { .. } => format!(
                 "A pattern in the schema cannot be used: {error}. Patterns run on a \
-                 linear-time engine, without look-around (?= ?! ?<= ?<!) or back-references (\\1)."
+                 linear-time engine: no look-around (?= ?! ?<= ?<!), no back-references (\\1), \
+                 and at most 1 MiB once compiled."
             ),
             _ => format!("This is not a valid JSON Schema (draft 2020-12): {error}"),
         })

@@ -1,6 +1,8 @@
-//! Schema checks (and compiling a schema) run on the blocking pool, a few at a time: each is CPU-bound for up to
-//! its budget, and the threads that answer requests (`/healthz`, sign-in, the console)
-//! must stay free whatever anyone publishes.
+//! Schema checks (and compiling a schema) that may be costly run on the blocking pool, a
+//! few at a time: each is CPU-bound for up to its budget, and the threads that answer
+//! requests (`/healthz`, sign-in, the console) must stay free whatever anyone publishes. A
+//! check that fits in a small budget (every real event's: a step per field and item) is
+//! done where it is asked: handing it to another thread would cost more than the check.
 
 use std::sync::LazyLock;
 
@@ -33,7 +35,7 @@ pub async fn compile_off_thread(source: Value) -> Result<DataSchema, String> {
 const STEPS_IN_PLACE: u64 = 5_000;
 
 /// [`DataSchema::check`]: in place when it is quick, else off the request threads.
-pub async fn check_off_thread(schema: DataSchema, data: Value) -> Result<(), CheckRefusal> {
+pub async fn check_bounded(schema: DataSchema, data: Value) -> Result<(), CheckRefusal> {
     match schema.check_within(&data, STEPS_IN_PLACE) {
         Err(CheckRefusal::TooCostly) => {}
         quick => return quick,

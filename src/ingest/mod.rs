@@ -7,7 +7,7 @@
 mod checks;
 mod schemas;
 
-pub use checks::{check_off_thread, compile_off_thread};
+pub use checks::{check_bounded, compile_off_thread};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,7 +101,7 @@ impl Ingestor {
         };
         // The request's body was parsed already: its data is JSON.
         let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
-        check_off_thread(schema, data)
+        check_bounded(schema, data)
             .await
             .map_err(IngestError::DataRefused)
     }

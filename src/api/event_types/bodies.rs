@@ -10,7 +10,7 @@ use crate::domain::{
     CHECK_STEPS, CheckRefusal, DataSchema, EventTypeKey, Label, MAX_DATA_DEPTH, looks_alike,
     nests_deeper_than,
 };
-use crate::ingest::{check_off_thread, compile_off_thread};
+use crate::ingest::{check_bounded, compile_off_thread};
 
 /// A group is a heading in the catalog and pickers.
 const MAX_GROUP_CHARS: usize = 200;
@@ -98,8 +98,35 @@ fn present<'de, D: serde::Deserializer<'de>>(
 
 /// A registration as read: the type, and whether its example was sent or made here.
 pub(super) struct Registration {
-    pub event_type: EventType,
-    pub example_sent: bool,
+    event_type: EventType,
+    example_sent: bool,
+}
+
+impl Registration {
+    /// The type to register: an example that was sent must match the schema; one made from
+    /// the schema that misses it (a pattern, a length) is shown as `{}` instead.
+    pub(super) async fn checked(self) -> Result<EventType, ApiError> {
+        let Self {
+            mut event_type,
+            example_sent,
+        } = self;
+        let Some(schema) = &event_type.schema else {
+            return Ok(event_type);
+        };
+        match example_refusal(schema, &event_type.example_data).await {
+            None => {}
+            Some(message) if example_sent => {
+                let fields = [("example".to_owned(), vec![message.clone()])].into();
+                return Err(ApiError::validation(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &message,
+                    fields,
+                ));
+            }
+            Some(_) => event_type.example_data = serde_json::json!({}),
+        }
+        Ok(event_type)
+    }
 }
 
 impl RegisterEventType {
@@ -216,15 +243,13 @@ pub(super) async fn checked_schema(schema: serde_json::Value) -> Result<DataSche
     compile_off_thread(schema).await
 }
 
-/// Why the example does not pass the schema, if it does not: checked off the request
-/// threads, within the check's budget.
+/// Why the example does not pass the schema, if it does not: checked like a publish's data,
+/// within the check's budget.
 pub(super) async fn example_refusal(
     schema: &DataSchema,
     example: &serde_json::Value,
 ) -> Option<String> {
-    let refusal = check_off_thread(schema.clone(), example.clone())
-        .await
-        .err()?;
+    let refusal = check_bounded(schema.clone(), example.clone()).await.err()?;
     Some(match refusal {
         CheckRefusal::Mismatches(mismatches) => {
             let first = mismatches.first()?;

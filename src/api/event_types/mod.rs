@@ -1,7 +1,7 @@
 mod bodies;
 
 pub use bodies::{ChangeEventType, EventTypeBody, EventTypeList, RegisterEventType};
-use bodies::{Registration, checked_schema, example_refusal};
+use bodies::{checked_schema, example_refusal};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -49,24 +49,7 @@ pub async fn register(
     ingestor: web::Data<Ingestor>,
     Json(body): Json<RegisterEventType>,
 ) -> Result<HttpResponse, ApiError> {
-    let Registration {
-        mut event_type,
-        example_sent,
-    } = body.parse().await?;
-    if let Some(schema) = &event_type.schema
-        && let Some(message) = example_refusal(schema, &event_type.example_data).await
-    {
-        if example_sent {
-            let fields = [("example".to_owned(), vec![message.clone()])].into();
-            return Err(ApiError::validation(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &message,
-                fields,
-            ));
-        }
-        // The example made from the schema misses it (a pattern, a length): show none.
-        event_type.example_data = serde_json::json!({});
-    }
+    let event_type = body.parse().await?.checked().await?;
     actions::event_types::register(&db, &caller.actor(), &event_type)
         .await
         .map_err(|error| match error {

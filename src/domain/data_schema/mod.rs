@@ -184,17 +184,15 @@ fn compile(source: &Value) -> Result<jsonschema::Validator, String> {
 
 /// Whether objects and arrays nest more than `limit` levels in `value`.
 pub fn nests_deeper_than(value: &Value, limit: usize) -> bool {
+    // Each value with how many objects and arrays hold it.
     let mut open = vec![(value, 0)];
-    while let Some((value, depth)) = open.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Array(items) => Box::new(items.iter()),
-            Value::Object(fields) => Box::new(fields.values()),
-            _ => continue,
-        };
-        if depth + 1 > limit {
-            return true;
+    while let Some((value, holders)) = open.pop() {
+        match value {
+            Value::Array(_) | Value::Object(_) if holders == limit => return true,
+            Value::Array(items) => open.extend(items.iter().map(|item| (item, holders + 1))),
+            Value::Object(fields) => open.extend(fields.values().map(|field| (field, holders + 1))),
+            _ => {}
         }
-        open.extend(children.map(|child| (child, depth + 1)));
     }
     false
 }

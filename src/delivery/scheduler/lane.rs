@@ -20,6 +20,10 @@ const OPENING_SETTLES: Duration = Duration::from_secs(2);
 /// Where a webhook's sends go: one neighbour however many webhooks share it.
 pub(super) type Destination = String;
 
+/// A send still in flight after this is slow: its webhook is suspect until it ends. Real
+/// receivers answer well within it; a hanging one is known by it long before its timeout.
+pub(super) const SLOW_AFTER: Duration = Duration::from_millis(500);
+
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Circuit {
     Closed {
@@ -42,7 +46,8 @@ pub(super) struct Lane {
     pub(super) loading: usize,
     /// Loaded and ready, with when each was claimed or handed over.
     pub(super) ready: VecDeque<(Claimed, Timestamp)>,
-    pub(super) in_flight: usize,
+    /// When each of its sends in flight started.
+    pub(super) sending: Vec<Timestamp>,
     pub(super) circuit: Circuit,
     pub(super) paused_until: Option<Timestamp>,
     pub(super) max_per_second: Option<i64>,
@@ -62,7 +67,7 @@ impl Lane {
             fresh: VecDeque::new(),
             loading: 0,
             ready: VecDeque::new(),
-            in_flight: 0,
+            sending: Vec::new(),
             circuit: Circuit::Closed { failures: 0 },
             paused_until: None,
             max_per_second: None,
@@ -82,7 +87,30 @@ impl Lane {
     }
 
     pub(super) fn is_idle(&self) -> bool {
-        self.held() == 0 && self.in_flight == 0
+        self.held() == 0 && self.sending.is_empty()
+    }
+
+    pub(super) fn in_flight(&self) -> usize {
+        self.sending.len()
+    }
+
+    /// Its receiver may be broken: it is Failing, its last sends failed, or a send of it
+    /// is slow. A suspect webhook's sends may hold only a small part of its destination.
+    pub(super) fn is_suspect(&self, now: Timestamp) -> bool {
+        !matches!(self.circuit, Circuit::Closed { failures: 0 })
+            || self
+                .sending
+                .iter()
+                .any(|since| since.plus(SLOW_AFTER) <= now)
+    }
+
+    /// When its oldest send that is not slow yet becomes slow.
+    pub(super) fn turns_slow_at(&self, now: Timestamp) -> Option<Timestamp> {
+        self.sending
+            .iter()
+            .map(|since| since.plus(SLOW_AFTER))
+            .filter(|at| *at > now)
+            .min()
     }
 
     pub(super) fn is_paused(&self, now: Timestamp) -> bool {
@@ -175,7 +203,7 @@ impl Lane {
             return false;
         };
         let allowed = match &self.circuit {
-            Circuit::Closed { .. } => self.in_flight < share,
+            Circuit::Closed { .. } => self.in_flight() < share,
             Circuit::Open { probing, .. } => front.probe && !probing,
         };
         allowed && (self.max_per_second.is_none() || self.tokens >= 1.0)

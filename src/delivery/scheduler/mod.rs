@@ -6,6 +6,13 @@
 //!   holds more than its share of the slots, nor a webhook more than its share of its
 //!   destination, and each share leaves room for one more: a newcomer always finds a slot,
 //!   however many sends hang elsewhere.
+//! - **A shared destination stays fair.** Many webhooks often share one host (an integration
+//!   platform, a customer's gateway). A webhook is *suspect* while it is Failing, its last
+//!   sends failed, or a send of it has been in flight over [`lane::SLOW_AFTER`]. Suspect
+//!   webhooks start new sends only while their sends hold less than a quarter of the
+//!   destination's cap; and for the others, suspect sends count against the cap only up to
+//!   that quarter (the destination holding at most twice its cap in all). So hundreds of
+//!   hanging webhooks and their probes on one host leave its healthy webhooks most of it.
 //! - **Failing webhooks.** [`lane::FAILING_AFTER`] receiver failures in a row (timeouts, connection
 //!   errors, 5xx) open the circuit: the webhook's deliveries go back to the store, where they
 //!   wait without spending tries, and one probe at a time tests the receiver on a backoff
@@ -66,10 +73,21 @@ impl Limits {
     }
 }
 
-/// A delivery to send now.
+/// A delivery to send now, and the slot it takes.
 pub struct Send {
     pub delivery: Claimed,
     pub probe: bool,
+    pub slot: Slot,
+}
+
+/// A send slot taken: given back with [`Scheduler::finished`] to the destination it was
+/// taken from, whatever the webhook's URL says by then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub webhook_id: i64,
+    destination: Destination,
+    pub probe: bool,
+    started_at: Timestamp,
 }
 
 pub struct Scheduler {
@@ -255,6 +273,15 @@ impl Scheduler {
                 || lane.holds_back(now, nodes)
                 || lane.remembers_failures()
         });
+        // A destination's turn is kept while a lane goes there or a send of it is under way.
+        let known: std::collections::HashSet<&Destination> = self
+            .lanes
+            .values()
+            .filter_map(|lane| lane.destination.as_ref())
+            .chain(self.destinations.keys())
+            .collect();
+        self.destination_turns
+            .retain(|destination, _| known.contains(destination));
         std::mem::take(&mut self.to_release)
     }
 
@@ -270,9 +297,16 @@ impl Scheduler {
     }
 
     /// When something held becomes sendable or must go back: a pause's end, the rate cap's
-    /// next token, a held delivery's last moment.
-    pub fn next_wake(&self) -> Option<Timestamp> {
+    /// next token, a held delivery's last moment, a send turning slow (which may free room
+    /// at its destination). Never a moment already past: that would spin.
+    pub fn next_wake(&self, now: Timestamp) -> Option<Timestamp> {
         let hold_at_most = self.limits.hold_at_most;
+        let waiting = self.lanes.values().any(|lane| !lane.ready.is_empty());
+        let turning_slow = self
+            .lanes
+            .values()
+            .filter(|_| waiting)
+            .filter_map(|lane| lane.turns_slow_at(now));
         self.lanes
             .values()
             .filter(|lane| lane.held() > 0)
@@ -293,6 +327,8 @@ impl Scheduler {
                 ]
             })
             .flatten()
+            .chain(turning_slow)
+            .filter(|at| *at > now)
             .min()
     }
 }

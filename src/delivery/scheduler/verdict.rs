@@ -1,37 +1,37 @@
 //! What a finished send says about its receiver: a healthy answer, a failure that may make
 //! the webhook Failing (and each failed probe pushes the next one back), or a pause.
 
-use super::Scheduler;
-use super::lane::{Circuit, FAILING_AFTER, Lane, destination, probe_wait};
+use super::lane::{Circuit, FAILING_AFTER, Lane, probe_wait};
 use super::signal::Signal;
+use super::{Scheduler, Slot};
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::{Failing, ReceiverVerdict};
 use crate::domain::AttemptErrorCode;
 
 impl Scheduler {
-    /// A send finished: its slot is free, and what it says of the receiver decides the
-    /// webhook's state. Returns what to record of the receiver.
-    pub fn finished(
-        &mut self,
-        webhook_id: i64,
-        url: &str,
-        probe: bool,
-        signal: Signal,
-        now: Timestamp,
-    ) -> ReceiverVerdict {
+    /// A send finished: its slot goes back to the destination it was taken from, and what
+    /// it says of the receiver decides the webhook's state. Returns what to record of the
+    /// receiver.
+    pub fn finished(&mut self, slot: &Slot, signal: Signal, now: Timestamp) -> ReceiverVerdict {
+        let (webhook_id, probe) = (slot.webhook_id, slot.probe);
         self.in_flight = self.in_flight.saturating_sub(1);
-        let destination = destination(url);
-        if let Some(sending) = self.destinations.get_mut(&destination) {
+        if let Some(sending) = self.destinations.get_mut(&slot.destination) {
             *sending = sending.saturating_sub(1);
             if *sending == 0 {
-                self.destinations.remove(&destination);
+                self.destinations.remove(&slot.destination);
             }
         }
         let lane = self
             .lanes
             .entry(webhook_id)
             .or_insert_with(|| Lane::new(now));
-        lane.in_flight = lane.in_flight.saturating_sub(1);
+        if let Some(at) = lane
+            .sending
+            .iter()
+            .position(|since| *since == slot.started_at)
+        {
+            lane.sending.swap_remove(at);
+        }
         if probe && let Circuit::Open { probing, .. } = &mut lane.circuit {
             *probing = false;
         }

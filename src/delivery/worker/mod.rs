@@ -6,6 +6,7 @@
 
 mod send;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use send::{Sent, send_one};
@@ -18,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Engine;
 use super::outcomes::{Outcome, Record};
-use super::scheduler::{Scheduler, Signal};
+use super::scheduler::{Scheduler, Signal, Slot};
 use crate::clock::Timestamp;
 use crate::db::delivery_queue::{self, ClaimLimits, Claimed, Fresh};
 use crate::db::{Db, StoreError};
@@ -41,6 +42,8 @@ const CLAIM_WEBHOOKS: i64 = 256;
 const MAX_HELD: usize = 20_000;
 /// After a storage error, a pause before trying again, so a broken disk is not hammered.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
+/// A delivery whose send broke (a panic) is tried again after this, not at once.
+const BROKEN_SEND_PAUSE: Duration = Duration::from_secs(60);
 /// While the database is down, how often to look whether claiming may resume.
 const OUTAGE_PAUSE: Duration = Duration::from_millis(250);
 
@@ -54,6 +57,7 @@ pub(super) async fn run(
     let mut worker = Worker {
         scheduler: Scheduler::new(engine.limits()),
         sending: JoinSet::new(),
+        slots: HashMap::new(),
         next_claim: engine.db.now(),
         engine,
         inbox,
@@ -75,8 +79,13 @@ struct Worker {
     records: mpsc::Sender<Record>,
     scheduler: Scheduler,
     sending: JoinSet<Sent>,
+    /// Each send's slot and delivery, by its task: a send that panics still gives both back.
+    slots: HashMap<tokio::task::Id, (Slot, i64)>,
     next_claim: Timestamp,
 }
+
+/// A send task's end: what it came to, or how it broke, with its task's id.
+type Joined = Result<(tokio::task::Id, Sent), tokio::task::JoinError>;
 
 impl Worker {
     /// One step, by the clock's time: gives back what waited too long, loads fresh
@@ -94,7 +103,9 @@ impl Worker {
             return self.load(&ids, now).await;
         }
         for send in self.scheduler.dispatch(now) {
-            self.sending.spawn(send_one(self.engine.clone(), send));
+            let taken = (send.slot.clone(), send.delivery.id);
+            let task = self.sending.spawn(send_one(self.engine.clone(), send));
+            self.slots.insert(task.id(), taken);
         }
         if now >= self.next_claim && self.scheduler.held() < MAX_HELD {
             return self.claim(now).await;
@@ -142,7 +153,7 @@ impl Worker {
     async fn wait(&mut self, now: Timestamp, shutdown: &CancellationToken) {
         let wake = self
             .scheduler
-            .next_wake()
+            .next_wake(now)
             .map_or(self.next_claim, |wake| wake.min(self.next_claim));
         tokio::select! {
             Some(fresh) = self.inbox.recv() => {
@@ -150,7 +161,7 @@ impl Worker {
             }
             () = self.due.notified() => self.next_claim = self.engine.db.now(),
             () = tokio::time::sleep_until(Instant::now() + now.until(wake)) => {}
-            Some(sent) = self.sending.join_next(), if !self.sending.is_empty() => {
+            Some(sent) = self.sending.join_next_with_id(), if !self.sending.is_empty() => {
                 self.finish(sent).await;
             }
             () = shutdown.cancelled() => {}
@@ -158,7 +169,7 @@ impl Worker {
         while let Ok(fresh) = self.inbox.try_recv() {
             self.scheduler.hand_over(fresh, self.engine.db.now());
         }
-        while let Some(sent) = self.sending.try_join_next() {
+        while let Some(sent) = self.sending.try_join_next_with_id() {
             self.finish(sent).await;
         }
     }
@@ -166,7 +177,7 @@ impl Worker {
     /// Stops taking work: sends under way finish (each is bounded by the delivery timeout)
     /// and deliveries held but not yet sent are released for the next process.
     async fn stop(mut self) {
-        while let Some(sent) = self.sending.join_next().await {
+        while let Some(sent) = self.sending.join_next_with_id().await {
             self.finish(sent).await;
         }
         self.inbox.close();
@@ -179,22 +190,36 @@ impl Worker {
 
     /// Frees the send's slot, lets the scheduler judge the receiver, and hands the outcome to
     /// the writer; a retry scheduled by it is looked for when it falls due.
-    async fn finish(&mut self, sent: Result<Sent, tokio::task::JoinError>) {
+    async fn finish(&mut self, joined: Joined) {
         let engine = &self.engine;
-        let Ok(sent) = sent else {
-            tracing::error!("a delivery task stopped abnormally");
+        let now = engine.db.now();
+        let task = match &joined {
+            Ok((task, _)) => *task,
+            Err(broken) => broken.id(),
+        };
+        let Some((slot, delivery_id)) = self.slots.remove(&task) else {
+            tracing::error!("a send ended that was never started here");
             return;
         };
-        let now = engine.db.now();
+        let sent = match joined {
+            Ok((_, sent)) => sent,
+            Err(broken) => {
+                // A bug, not the receiver's doing: the slot comes back, the receiver's health
+                // is left as it was, and the delivery waits a while before it is tried again,
+                // so one that always breaks the sender cannot spin.
+                tracing::error!("the send of delivery {delivery_id} broke: {broken}");
+                self.scheduler.finished(&slot, Signal::NotReached, now);
+                let again = now.plus(BROKEN_SEND_PAUSE);
+                let _ = self
+                    .records
+                    .send(Record::Release(vec![(delivery_id, again)]))
+                    .await;
+                return;
+            }
+        };
         let delivery = &sent.delivery;
         let Some(tried) = sent.tried else {
-            self.scheduler.finished(
-                delivery.webhook_id,
-                &sent.url,
-                delivery.probe,
-                Signal::NotReached,
-                now,
-            );
+            self.scheduler.finished(&slot, Signal::NotReached, now);
             let _ = self
                 .records
                 .send(Record::Release(vec![(delivery.id, now)]))
@@ -202,13 +227,7 @@ impl Worker {
             return;
         };
         let signal = Signal::of(&tried);
-        let verdict = self.scheduler.finished(
-            delivery.webhook_id,
-            &sent.url,
-            delivery.probe,
-            signal.clone(),
-            now,
-        );
+        let verdict = self.scheduler.finished(&slot, signal.clone(), now);
         let outcome = Outcome::of(&engine.settings, delivery, tried, &signal, verdict);
         outcome.count(&engine.metrics);
         if let Some(at) = outcome.retry_at() {

@@ -14,7 +14,6 @@ use crate::delivery::{Engine, body};
 /// A send task ends with what the try came to (`None`: it could not be built, and goes back).
 pub(super) struct Sent {
     pub delivery: SentDelivery,
-    pub url: String,
     pub tried: Option<Tried>,
 }
 
@@ -39,7 +38,6 @@ pub(super) async fn send_one(engine: Arc<Engine>, send: Send) -> Sent {
             attempts_in_schedule: delivery.attempts_in_schedule,
             probe: send.probe,
         },
-        url: delivery.url,
         tried,
     }
 }

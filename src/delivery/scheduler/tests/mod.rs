@@ -1,11 +1,12 @@
 //! The scheduler stepped through time: each test says what a receiver does and when.
 
+mod destinations;
 mod receivers;
 mod slots;
 
 use std::time::Duration;
 
-use super::lane::{FAILING_AFTER, LONGEST_PROBE_WAIT, probe_wait};
+use super::lane::{self, FAILING_AFTER, LONGEST_PROBE_WAIT, probe_wait};
 use super::*;
 use crate::db::delivery_queue::{ReceiverState, ReceiverVerdict};
 use crate::domain::AttemptErrorCode;
@@ -75,13 +76,26 @@ pub(super) fn sent_to(sends: &[Send], webhook: i64) -> usize {
         .count()
 }
 
+/// The oldest send of `webhook` ends; if it has none here, one to its destination that an
+/// earlier scheduler started: what it says of the receiver counts all the same.
 pub(super) fn finish(
     scheduler: &mut Scheduler,
     webhook: i64,
     signal: Signal,
     now: Timestamp,
 ) -> ReceiverVerdict {
-    scheduler.finished(webhook, "https://dead.example:443/x", false, signal, now)
+    let lane = scheduler.lanes.get(&webhook);
+    let slot = Slot {
+        webhook_id: webhook,
+        destination: lane
+            .and_then(|lane| lane.destination.clone())
+            .unwrap_or_else(|| lane::destination("https://dead.example/x")),
+        probe: false,
+        started_at: lane
+            .and_then(|lane| lane.sending.iter().min().copied())
+            .unwrap_or(START),
+    };
+    scheduler.finished(&slot, signal, now)
 }
 
 pub(super) fn timeout() -> Signal {

@@ -79,8 +79,9 @@ fn a_failed_probe_waits_longer_and_a_successful_one_closes_the_circuit() {
     probe.probe = true;
     probe.receiver.failing = true;
     scheduler.claimed(vec![probe], at(6_000));
-    scheduler.dispatch(at(6_000));
-    let verdict = scheduler.finished(1, "https://dead.example/x", true, timeout(), at(6_100));
+    let sends = scheduler.dispatch(at(6_000));
+    assert_eq!(sends.len(), 1, "the probe goes");
+    let verdict = scheduler.finished(&sends[0].slot, timeout(), at(6_100));
     let ReceiverVerdict::Unhealthy {
         failing: Some(failing),
     } = verdict
@@ -95,14 +96,8 @@ fn a_failed_probe_waits_longer_and_a_successful_one_closes_the_circuit() {
     probe.probe = true;
     probe.receiver.failing = true;
     scheduler.claimed(vec![probe], at(20_000));
-    scheduler.dispatch(at(20_000));
-    let verdict = scheduler.finished(
-        1,
-        "https://dead.example/x",
-        true,
-        Signal::Answered,
-        at(20_050),
-    );
+    let sends = scheduler.dispatch(at(20_000));
+    let verdict = scheduler.finished(&sends[0].slot, Signal::Answered, at(20_050));
     assert_eq!(verdict, ReceiverVerdict::Healthy);
     claim(
         &mut scheduler,
@@ -125,6 +120,9 @@ fn a_receiver_asking_for_a_pause_gets_nothing_until_then() {
     let until = at(3_000);
     let verdict = finish(&mut scheduler, 1, Signal::Throttled { until }, at(10));
     assert_eq!(verdict, ReceiverVerdict::Paused { until });
+    for _ in 0..3 {
+        finish(&mut scheduler, 1, Signal::Answered, at(10));
+    }
     claim(&mut scheduler, &[(1, "https://busy.example/")], 2, at(20));
     assert!(scheduler.dispatch(at(2_999)).is_empty());
     assert!(
@@ -159,7 +157,7 @@ fn max_per_second_spaces_the_sends() {
     scheduler.claimed(capped, START);
     assert_eq!(scheduler.dispatch(START).len(), 1);
     assert!(scheduler.dispatch(at(100)).is_empty());
-    assert_eq!(scheduler.next_wake(), Some(at(500)));
+    assert_eq!(scheduler.next_wake(at(100)), Some(at(500)));
     assert_eq!(scheduler.dispatch(at(500)).len(), 1);
     assert_eq!(scheduler.dispatch(at(1_000)).len(), 1);
 }

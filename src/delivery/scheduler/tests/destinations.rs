@@ -1,0 +1,171 @@
+//! A destination shared by many webhooks, and slots that always go back where they came from.
+
+use super::*;
+use crate::delivery::scheduler::lane::SLOW_AFTER;
+
+/// The server's default limits.
+fn defaults() -> Limits {
+    Limits {
+        concurrency: 512,
+        per_webhook: 8,
+        per_destination: 128,
+        ..limits()
+    }
+}
+
+const SHARED: &str = "https://hooks.example/";
+
+/// 200 webhooks on one host whose paths hang, and one healthy one (the last, so it is
+/// served last among equals) on another path of that host.
+fn shared_host() -> (Scheduler, Vec<(i64, String)>) {
+    let mut scheduler = Scheduler::new(defaults());
+    let hanging: Vec<(i64, String)> = (1..=200)
+        .map(|id| (id, format!("{SHARED}hang/{id}")))
+        .collect();
+    let claimed: Vec<(i64, &str)> = hanging
+        .iter()
+        .map(|(id, url)| (*id, url.as_str()))
+        .collect();
+    claim(&mut scheduler, &claimed, 4, START);
+    claim(
+        &mut scheduler,
+        &[(999, "https://hooks.example/healthy")],
+        4,
+        START,
+    );
+    (scheduler, hanging)
+}
+
+#[test]
+fn a_healthy_webhook_beside_200_hanging_ones_on_its_host_sends_within_a_second() {
+    let (mut scheduler, _) = shared_host();
+    let first = scheduler.dispatch(START);
+    assert!(
+        first.len() <= 128,
+        "the destination's cap holds: {}",
+        first.len()
+    );
+    let waits_for = scheduler.next_wake(START).expect("a wake while it waits");
+    assert!(waits_for <= START.plus(SLOW_AFTER), "{waits_for:?}");
+
+    let mut healthy = sent_to(&first, 999);
+    let mut now = START;
+    while healthy == 0 && now < at(1_000) {
+        now = scheduler.next_wake(now).expect("a wake while it waits");
+        healthy += sent_to(&scheduler.dispatch(now), 999);
+    }
+    assert!(
+        healthy > 0,
+        "the healthy webhook sent nothing within a second"
+    );
+    assert!(now <= at(1_000), "{now:?}");
+    let in_flight: usize = scheduler.destinations.values().sum();
+    assert!(
+        in_flight <= 256,
+        "at most twice the cap in all: {in_flight}"
+    );
+}
+
+#[test]
+fn probes_of_failing_webhooks_on_a_host_leave_its_healthy_webhook_room() {
+    let (mut scheduler, hanging) = shared_host();
+    // The hanging webhooks timed out until each is Failing; their probes then hang too.
+    let now = at(120_000);
+    for (id, _) in &hanging {
+        for _ in 0..FAILING_AFTER {
+            finish(&mut scheduler, *id, timeout(), now);
+        }
+    }
+    let probes: Vec<Claimed> = hanging
+        .iter()
+        .map(|(id, url)| {
+            let mut probe = delivery(id * 1000 + 999, *id, url);
+            probe.probe = true;
+            probe.receiver.failing = true;
+            probe
+        })
+        .collect();
+    scheduler.claimed(probes, now);
+    let sends = scheduler.dispatch(now);
+    let probes = sends.iter().filter(|send| send.probe).count();
+    assert!(probes > 0, "probes go");
+    assert!(
+        probes <= 32,
+        "but hold at most a quarter of the host: {probes}"
+    );
+    assert_eq!(
+        sent_to(&sends, 999),
+        4,
+        "the healthy one's deliveries go at once"
+    );
+
+    claim(
+        &mut scheduler,
+        &[(999, "https://hooks.example/healthy")],
+        8,
+        now,
+    );
+    assert_eq!(
+        sent_to(&scheduler.dispatch(now), 999),
+        4,
+        "up to its cap of 8 at once"
+    );
+}
+
+#[test]
+fn a_slot_goes_back_to_the_destination_it_was_taken_from_when_the_url_changed() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(&mut scheduler, &[(1, "https://old.example/hook")], 1, START);
+    let sends = scheduler.dispatch(START);
+    // The admin points the webhook elsewhere while the send is under way.
+    claim(
+        &mut scheduler,
+        &[(1, "https://new.example/hook")],
+        1,
+        at(10),
+    );
+    scheduler.finished(&sends[0].slot, Signal::Answered, at(20));
+    assert!(
+        scheduler.destinations.is_empty(),
+        "no slot leaked: {:?}",
+        scheduler.destinations
+    );
+    assert_eq!(sent_to(&scheduler.dispatch(at(20)), 1), 1);
+}
+
+#[test]
+fn a_past_pause_never_wakes_the_worker_again() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(&mut scheduler, &[(1, "https://busy.example/")], 9, START);
+    let sends = scheduler.dispatch(START);
+    assert_eq!(sends.len(), 8, "the webhook's cap");
+    let until = at(1_000);
+    scheduler.finished(&sends[0].slot, Signal::Throttled { until }, at(10));
+    claim(
+        &mut scheduler,
+        &[(1, "https://busy.example/")],
+        4,
+        at(1_100),
+    );
+    // Its seven other sends are slow and under way: what it holds waits for them.
+    for now in [at(1_100), at(1_200), at(5_000)] {
+        scheduler.dispatch(now);
+        if let Some(wake) = scheduler.next_wake(now) {
+            assert!(wake > now, "a wake at {wake:?} is not after {now:?}");
+        }
+    }
+}
+
+#[test]
+fn a_destination_nobody_goes_to_any_more_is_forgotten() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(&mut scheduler, &[(1, "https://once.example/")], 1, START);
+    let sends = scheduler.dispatch(START);
+    scheduler.finished(&sends[0].slot, Signal::Answered, at(10));
+    scheduler.take_releases(at(20));
+    assert!(
+        scheduler.destination_turns.is_empty(),
+        "{:?}",
+        scheduler.destination_turns
+    );
+}

@@ -8,9 +8,11 @@
 //! - 40 webhooks on a receiver that never answers, sent 400 deliveries/s, beside 10 healthy;
 //! - the same with a receiver that answers in 2 s;
 //! - a backlog of BENCH_BACKLOG pending deliveries to a dead webhook (nothing listens on its
-//!   port), stored before the server starts, beside 10 healthy.
+//!   port), stored before the server starts, beside 10 healthy;
+//! - 200 webhooks whose paths hang on the healthy webhooks' own host (one destination, as on
+//!   an integration platform), sent 10 events/s each.
 //!
-//! BENCH_RUNS picks some of them: `hanging,slow,backlog`.
+//! BENCH_RUNS picks some of them: `hanging,slow,backlog,shared`.
 //!
 //! Prints the healthy webhooks' deliveries/s, latency from publish to receipt, lost (not
 //! received within 30 s after publishing stopped) and duplicates; what the broken receivers
@@ -35,6 +37,8 @@ use webhook_console::secret_key::MasterKey;
 
 const HEALTHY_WEBHOOKS: usize = 10;
 const BROKEN_WEBHOOKS: usize = 40;
+/// Hanging webhooks on the healthy webhooks' host, in the shared run.
+const SHARING_WEBHOOKS: usize = 200;
 /// Events per second each broken webhook is sent (all 40 subscribe to the same type).
 const BROKEN_EVENTS_PER_SECOND: u64 = 10;
 
@@ -43,6 +47,7 @@ enum Broken {
     Hanging,
     Slow,
     Backlog(usize),
+    SharedHost,
 }
 
 impl Broken {
@@ -51,6 +56,15 @@ impl Broken {
             Self::Hanging => "hanging",
             Self::Slow => "slow",
             Self::Backlog(_) => "backlog",
+            Self::SharedHost => "shared",
+        }
+    }
+
+    /// How many broken webhooks the run has.
+    fn webhooks(self) -> usize {
+        match self {
+            Self::SharedHost => SHARING_WEBHOOKS,
+            _ => BROKEN_WEBHOOKS,
         }
     }
 }
@@ -72,8 +86,14 @@ async fn bench() {
         "release build on {backend}, default flags; {HEALTHY_WEBHOOKS} healthy webhooks at {rate} deliveries/s in all; {seconds} s per run"
     );
     Report::header();
-    let runs = std::env::var("BENCH_RUNS").unwrap_or_else(|_| "hanging,slow,backlog".into());
-    for broken in [Broken::Hanging, Broken::Slow, Broken::Backlog(backlog)] {
+    let runs = std::env::var("BENCH_RUNS").unwrap_or_else(|_| "hanging,slow,backlog,shared".into());
+    let all = [
+        Broken::Hanging,
+        Broken::Slow,
+        Broken::Backlog(backlog),
+        Broken::SharedHost,
+    ];
+    for broken in all {
         if runs.split(',').any(|run| run.trim() == broken.name()) {
             run(broken, seconds, rate).await;
         }
@@ -111,12 +131,16 @@ async fn run(broken: Broken, seconds: u64, rate: u64) {
         .await;
     }
     let broken_path = match broken {
-        Broken::Hanging => Some(HANGING),
+        Broken::Hanging | Broken::SharedHost => Some(HANGING),
         Broken::Slow => Some(SLOWLY),
         Broken::Backlog(_) => None,
     };
+    let broken_port = match broken {
+        Broken::SharedHost => healthy_port,
+        _ => broken_port,
+    };
     if let Some(path) = broken_path {
-        for w in 0..BROKEN_WEBHOOKS {
+        for w in 0..broken.webhooks() {
             let url = format!("http://127.0.0.1:{broken_port}{path}{w}");
             create_webhook(
                 &client,
@@ -157,7 +181,7 @@ async fn run(broken: Broken, seconds: u64, rate: u64) {
     }
     let sent = healthy.await.expect("publishers");
     let broken_sent = match to_broken {
-        Some(publishing) => publishing.await.expect("publishers").len() * BROKEN_WEBHOOKS,
+        Some(publishing) => publishing.await.expect("publishers").len() * broken.webhooks(),
         None => 0,
     };
     let tried_broken = received
@@ -178,6 +202,9 @@ async fn run(broken: Broken, seconds: u64, rate: u64) {
         Broken::Hanging => "healthy, beside 40 hanging webhooks".to_owned(),
         Broken::Slow => "healthy, beside 40 webhooks answering in 2 s".to_owned(),
         Broken::Backlog(count) => format!("healthy, beside {count} pending to a dead one"),
+        Broken::SharedHost => {
+            format!("healthy, beside {SHARING_WEBHOOKS} hanging webhooks on their host")
+        }
     };
     report.print(&label);
     let failing = failing_webhooks(&client, &server, &token).await;
@@ -188,7 +215,8 @@ async fn run(broken: Broken, seconds: u64, rate: u64) {
             server.peak_rss_mb()
         ),
         _ => println!(
-            "  broken webhooks: {broken_sent} deliveries published, {tried_broken} sends reached them, {failing} of {BROKEN_WEBHOOKS} Failing; server peak RSS {} MB",
+            "  broken webhooks: {broken_sent} deliveries published, {tried_broken} sends reached them, {failing} of {} Failing; server peak RSS {} MB",
+            broken.webhooks(),
             server.peak_rss_mb()
         ),
     }

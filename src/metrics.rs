@@ -17,6 +17,8 @@ use crate::db::{Db, Outage, delivery_queue};
 pub struct Metrics {
     registry: Registry,
     pub events_accepted: IntCounter,
+    /// Outcomes of sends whose lease had lapsed and been taken by another claim: dropped.
+    pub stale_outcomes: IntCounter,
     /// By `outcome`: `succeeded`, `retrying`, `failed`.
     pub deliveries: IntCounterVec,
     /// By `error_code`, `none` for a success.
@@ -54,6 +56,13 @@ impl Default for Metrics {
         let (database_up, database_disk_full) = database(r);
         Self {
             events_accepted: registered(r, events_accepted),
+            stale_outcomes: registered(
+                r,
+                IntCounter::new(
+                    "stale_outcomes_total",
+                    "Outcomes of sends made under a lapsed lease another claim took: dropped",
+                ),
+            ),
             deliveries: counters(
                 r,
                 "deliveries_total",

@@ -51,8 +51,9 @@ pub async fn send_test_event(
     if !webhook.status.is_active() {
         return Err(StoreError::WebhookDisabled);
     }
+    let lease = now.plus(inbox.lease());
     let (_, delivery_id) =
-        events::insert_test_event(&mut tx, webhook_id, &data, now, now.plus(inbox.lease())).await?;
+        events::insert_test_event(&mut tx, webhook_id, &data, now, lease).await?;
     Audit {
         actor,
         action: AuditAction::TestEventSent,
@@ -67,6 +68,7 @@ pub async fn send_test_event(
         id: delivery_id,
         webhook_id,
         test: true,
+        lease,
     }]);
     Ok(delivery_id)
 }

@@ -92,6 +92,7 @@ impl Engine {
             per_destination: self.settings.per_destination,
             nodes: self.membership.nodes(),
             hold_at_most: self.settings.hold_at_most(),
+            lease: self.settings.lease(),
             hold_per_webhook: HOLD_PER_WEBHOOK,
             claim_per_webhook: self.claim_per_webhook(),
         }

@@ -16,7 +16,7 @@ use crate::actions::webhooks::SwitchOff;
 use crate::actions::{self, Inbox};
 use crate::clock::Timestamp;
 use crate::db::StoreError;
-use crate::db::delivery_queue::{self, AttemptRecord, Fresh, ReceiverVerdict};
+use crate::db::delivery_queue::{self, AttemptRecord, Fresh, Held, ReceiverVerdict, Recorded};
 use crate::domain::{AttemptErrorCode, DeliveryStatus, WebhookStatus};
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
@@ -30,7 +30,7 @@ const GONE: u16 = 410;
 pub(super) enum Record {
     Attempt(Box<Outcome>),
     /// Deliveries given back unsent, each due again at its time.
-    Release(Vec<(i64, Timestamp)>),
+    Release(Vec<(Held, Timestamp)>),
 }
 
 /// The delivery a try was of, as the sender held it.
@@ -41,6 +41,8 @@ pub(super) struct SentDelivery {
     pub attempts_in_schedule: i64,
     /// Sent to test the receiver of a Failing webhook.
     pub probe: bool,
+    /// The lease it was sent under: its outcome counts only while that still holds.
+    pub lease: Timestamp,
 }
 
 pub(super) struct Outcome {
@@ -105,6 +107,7 @@ impl Outcome {
             record: AttemptRecord {
                 delivery_id: delivery.id,
                 webhook_id: delivery.webhook_id,
+                lease: delivery.lease,
                 at: tried.at,
                 duration_ms: i64::try_from(tried.duration.as_millis()).unwrap_or(i64::MAX),
                 status_code: tried.status_code.map(i64::from),
@@ -198,27 +201,28 @@ const OUTAGE_RETRY: Duration = Duration::from_millis(250);
 async fn store(engine: &Engine, inbox: &Inbox, batch: &[Record]) -> Result<Vec<Fresh>, StoreError> {
     let now = engine.db.now();
     let mut attempts: Vec<&AttemptRecord> = Vec::new();
-    let mut releases: BTreeMap<Timestamp, Vec<i64>> = BTreeMap::new();
+    let mut releases: BTreeMap<Timestamp, Vec<Held>> = BTreeMap::new();
     for record in batch {
         match record {
             Record::Attempt(outcome) => attempts.push(&outcome.record),
             Record::Release(released) => {
-                for (id, due) in released {
-                    releases.entry(*due).or_default().push(*id);
+                for (held, due) in released {
+                    releases.entry(*due).or_default().push(*held);
                 }
             }
         }
     }
     let mut tx = engine.db.begin_write_relaxed().await?;
-    let mut happened = Vec::new();
-    if !attempts.is_empty() {
-        happened = delivery_queue::record_attempts(&mut tx, &attempts).await?;
-    }
-    for (due, ids) in releases {
-        delivery_queue::release(&mut tx, &ids, due).await?;
+    let Recorded {
+        mut happened,
+        stale,
+    } = delivery_queue::record_attempts(&mut tx, &attempts).await?;
+    for (due, held) in releases {
+        delivery_queue::release(&mut tx, &held, due).await?;
     }
     let gone: BTreeSet<i64> = attempts
         .iter()
+        .filter(|record| !stale.contains(&record.delivery_id))
         .filter(|record| record.status_code == Some(i64::from(GONE)))
         .map(|record| record.webhook_id)
         .collect();
@@ -233,5 +237,12 @@ async fn store(engine: &Engine, inbox: &Inbox, batch: &[Record]) -> Result<Vec<F
     }
     let fresh = actions::operational::publish(&mut tx, inbox, &happened, now).await?;
     tx.commit().await?;
+    if !stale.is_empty() {
+        tracing::warn!(
+            "dropped the outcome of {} deliveries sent under a lease another claim took since: {stale:?}",
+            stale.len()
+        );
+        engine.metrics.stale_outcomes.inc_by(stale.len() as u64);
+    }
     Ok(fresh)
 }

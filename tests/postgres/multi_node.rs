@@ -273,3 +273,73 @@ async fn nodes_started_together_on_an_empty_database_set_it_up_once() {
         let _ = node.wait();
     }
 }
+
+#[tokio::test]
+async fn a_node_that_stalls_past_its_lease_cannot_undo_the_next_nodes_success() {
+    use crate::common::receiver::Answer;
+
+    let cluster = Cluster::start(2).await;
+    // The stalled node's request hangs at the receiver; every later one is answered.
+    cluster
+        .receiver
+        .script([Answer::Slowly(Duration::from_secs(60))]);
+    let (status, _) = cluster.apis[0]
+        .publish(json!({"event_type": "order.purchased", "data": {"i": 1}}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let receiver = &cluster.receiver;
+    let sends = |count: usize| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while receiver.received().len() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} sends, not {count}",
+                receiver.received().len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    // Node 0 sends it, then stalls past its lease (two timeouts and five seconds).
+    sends(1).await;
+    let stalled = cluster.nodes[0].1.id() as i32;
+    // SAFETY: a plain signal to our own child process.
+    assert_eq!(unsafe { libc::kill(stalled, libc::SIGSTOP) }, 0);
+    // Node 1 takes the lapsed lease and delivers.
+    sends(2).await;
+    let status_of_the_delivery = || async {
+        let listed: serde_json::Value = cluster.apis[1]
+            .get("/api/v1/webhooks/1/deliveries")
+            .await
+            .json()
+            .await
+            .unwrap();
+        listed["data"][0]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while status_of_the_delivery().await != "succeeded" {
+        assert!(tokio::time::Instant::now() < deadline, "never succeeded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Node 0 wakes up and records its timed-out try: too late to count.
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(stalled, libc::SIGCONT) }, 0);
+    let metrics = format!("{}/metrics", cluster.nodes[0].0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        if text.contains("webhook_console_stale_outcomes_total 1") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no stale outcome counted"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(cluster.receiver.received().len(), 2, "exactly two sends");
+    assert_eq!(status_of_the_delivery().await, "succeeded");
+}

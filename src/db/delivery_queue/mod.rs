@@ -8,7 +8,7 @@ mod claims;
 mod outcomes;
 
 pub use claims::{ClaimLimits, claim_due};
-pub use outcomes::{AttemptRecord, Failing, ReceiverVerdict, record_attempts};
+pub use outcomes::{AttemptRecord, Failing, ReceiverVerdict, Recorded, record_attempts};
 
 use sqlx::{FromRow, QueryBuilder};
 
@@ -26,6 +26,8 @@ pub struct Fresh {
     pub webhook_id: i64,
     /// A test event an admin sent: while the webhook is Failing it may serve as the probe.
     pub test: bool,
+    /// Until when it is leased: also the lease's token (see [`Claimed::lease`]).
+    pub lease: Timestamp,
 }
 
 /// How a webhook's receiver stands, as the store has it when a delivery is claimed.
@@ -59,6 +61,10 @@ pub struct Claimed {
     pub receiver: ReceiverState,
     /// Claimed to test the receiver of a Failing webhook.
     pub probe: bool,
+    /// Until when this process holds it, as the claim wrote it: the lease's token. Each
+    /// claim writes a later time than the last, so an outcome or a release carrying an
+    /// older one comes from a holder whose lease lapsed, and is dropped (fencing).
+    pub lease: Timestamp,
 }
 
 #[derive(FromRow)]
@@ -113,6 +119,8 @@ impl ClaimedRow {
                 consecutive_failures: self.consecutive_failures,
             },
             probe: false,
+            // Loaded deliveries are leased: a missing time is no token, and fences all out.
+            lease: self.next_attempt_at.unwrap_or(Timestamp::from_unix_ms(0)),
         })
     }
 }
@@ -184,10 +192,18 @@ pub async fn next_due<'a>(db: impl Into<Source<'a>>) -> Result<Option<Timestamp>
     .await?))
 }
 
+/// A claimed delivery given back unsent: its id and the lease it was held under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub id: i64,
+    pub lease: Timestamp,
+}
+
 /// Claimed deliveries given back unsent (shutdown, a paused or Failing webhook, a sender
-/// with more than it can send in time): unclaimed, and due at `due`.
-pub async fn release(tx: &mut WriteTx, ids: &[i64], due: Timestamp) -> Result<(), StoreError> {
-    if ids.is_empty() {
+/// with more than it can send in time): unclaimed, and due at `due`. Only those still held
+/// under the lease given: one another process claimed since is left to it.
+pub async fn release(tx: &mut WriteTx, held: &[Held], due: Timestamp) -> Result<(), StoreError> {
+    if held.is_empty() {
         return Ok(());
     }
     on_tx!(tx, |e, _, DB| {
@@ -200,7 +216,18 @@ pub async fn release(tx: &mut WriteTx, ids: &[i64], due: Timestamp) -> Result<()
         query
             .push_bind(due)
             .push(" ELSE next_attempt_at END WHERE id")
-            .push_in(ids);
+            .push_in(&held.iter().map(|h| h.id).collect::<Vec<_>>())
+            .push(" AND leased AND (id, next_attempt_at) IN (");
+        let mut pairs = query.separated(", ");
+        for held in held {
+            pairs
+                .push("(")
+                .push_bind_unseparated(held.id)
+                .push_unseparated(", ")
+                .push_bind_unseparated(held.lease)
+                .push_unseparated(")");
+        }
+        query.push(")");
         query.build().execute(e).await?;
     });
     Ok(())

@@ -58,11 +58,15 @@ pub(super) async fn insert_fresh(
         insert_search_terms(conn, terms).await?;
     }
     let created = fan_out(conn, &ids, now, lease_until).await?;
-    Ok(tally(ids, created))
+    Ok(tally(ids, created, lease_until))
 }
 
 /// What each new event became (how many deliveries), and the deliveries born claimed.
-fn tally(ids: Vec<i64>, created: Vec<Created>) -> (Vec<Published>, Vec<Fresh>) {
+fn tally(
+    ids: Vec<i64>,
+    created: Vec<Created>,
+    lease_until: Timestamp,
+) -> (Vec<Published>, Vec<Fresh>) {
     let mut counts: HashMap<i64, i64> = HashMap::new();
     for (_, event_id, _, _) in &created {
         *counts.entry(*event_id).or_default() += 1;
@@ -82,6 +86,7 @@ fn tally(ids: Vec<i64>, created: Vec<Created>) -> (Vec<Published>, Vec<Fresh>) {
             id,
             webhook_id,
             test: false,
+            lease: lease_until,
         })
         .collect();
     (published, fresh)

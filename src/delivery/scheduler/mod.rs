@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{Claimed, Fresh};
+use crate::db::delivery_queue::{Claimed, Fresh, Held};
 use lane::{Circuit, Destination, Lane, destination};
 pub use signal::Signal;
 
@@ -53,9 +53,11 @@ pub struct Limits {
     /// Sends of this node to one webhook per second are capped at the webhook's
     /// `max_per_second` divided by this (the live nodes).
     pub nodes: usize,
-    /// A delivery held longer than this is given back instead of sent: a send started later
-    /// might outlive its lease.
+    /// A delivery held longer than this after it was leased is given back instead of sent:
+    /// a send started later might outlive its lease.
     pub hold_at_most: Duration,
+    /// How long a claim (or ingest's commit) leases a delivery: its token minus this is when.
+    pub lease: Duration,
     /// Deliveries of one webhook held at most (loaded and not), beyond those in flight.
     pub hold_per_webhook: usize,
     /// Deliveries of one webhook a claim takes at most; a webhook holding as many is
@@ -71,6 +73,10 @@ impl Limits {
     fn held_when_backed_up(&self) -> usize {
         self.per_webhook * self.nodes.max(1) * LOAD_AHEAD
     }
+}
+
+fn held(id: i64, lease: Timestamp) -> Held {
+    Held { id, lease }
 }
 
 /// A delivery to send now, and the slot it takes.
@@ -99,7 +105,7 @@ pub struct Scheduler {
     turn: u64,
     destination_turns: HashMap<Destination, u64>,
     /// Deliveries to give back to the store, each with when it is due.
-    to_release: Vec<(i64, Timestamp)>,
+    to_release: Vec<(Held, Timestamp)>,
     /// Test events among the deliveries being loaded: each may probe a Failing webhook.
     loading_tests: Vec<i64>,
 }
@@ -145,9 +151,11 @@ impl Scheduler {
                     .paused_until
                     .filter(|until| *until > now)
                     .unwrap_or(now);
-                self.to_release.push((delivery.id, due));
+                self.to_release
+                    .push((held(delivery.id, delivery.lease), due));
             } else {
-                lane.fresh.push_back((delivery, now));
+                let since = delivery.lease.minus(self.limits.lease);
+                lane.fresh.push_back((delivery, since));
             }
         }
     }
@@ -213,13 +221,15 @@ impl Scheduler {
         if keep {
             let mut delivery = delivery;
             delivery.probe |= lane.is_open();
-            lane.ready.push_back((delivery, now));
+            let since = delivery.lease.minus(self.limits.lease);
+            lane.ready.push_back((delivery, since));
         } else {
             let due = lane
                 .paused_until
                 .filter(|until| *until > now)
                 .unwrap_or(now);
-            self.to_release.push((delivery.id, due));
+            self.to_release
+                .push((held(delivery.id, delivery.lease), due));
         }
     }
 
@@ -239,7 +249,7 @@ impl Scheduler {
     }
 
     /// Deliveries to give back to the store, each with when it is due.
-    pub fn take_releases(&mut self, now: Timestamp) -> Vec<(i64, Timestamp)> {
+    pub fn take_releases(&mut self, now: Timestamp) -> Vec<(Held, Timestamp)> {
         let hold_at_most = self.limits.hold_at_most;
         for lane in self.lanes.values_mut() {
             let before = self.to_release.len();
@@ -248,7 +258,7 @@ impl Scheduler {
                 .front()
                 .filter(|(_, since)| since.plus(hold_at_most) < now)
             {
-                self.to_release.push((fresh.id, now));
+                self.to_release.push((held(fresh.id, fresh.lease), now));
                 lane.fresh.pop_front();
             }
             while let Some((delivery, _)) = lane
@@ -256,7 +266,8 @@ impl Scheduler {
                 .front()
                 .filter(|(_, since)| since.plus(hold_at_most) < now)
             {
-                self.to_release.push((delivery.id, now));
+                self.to_release
+                    .push((held(delivery.id, delivery.lease), now));
                 lane.ready.pop_front();
             }
             if self.to_release.len() > before {
@@ -286,12 +297,12 @@ impl Scheduler {
     }
 
     /// Everything held and not sending, for a shutdown.
-    pub fn release_all(&mut self, now: Timestamp) -> Vec<(i64, Timestamp)> {
+    pub fn release_all(&mut self, now: Timestamp) -> Vec<(Held, Timestamp)> {
         for lane in self.lanes.values_mut() {
-            let fresh = lane.fresh.drain(..).map(|(fresh, _)| fresh.id);
-            let ready = lane.ready.drain(..).map(|(delivery, _)| delivery.id);
+            let fresh = lane.fresh.drain(..).map(|(f, _)| held(f.id, f.lease));
+            let ready = lane.ready.drain(..).map(|(d, _)| held(d.id, d.lease));
             self.to_release
-                .extend(fresh.chain(ready).map(|id| (id, now)));
+                .extend(fresh.chain(ready).map(|held| (held, now)));
         }
         std::mem::take(&mut self.to_release)
     }

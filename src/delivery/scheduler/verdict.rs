@@ -117,10 +117,16 @@ impl Scheduler {
     /// A paused or Failing webhook's deliveries wait in the store, due at `due`.
     fn give_back_all(&mut self, webhook_id: i64, due: Timestamp) {
         if let Some(lane) = self.lanes.get_mut(&webhook_id) {
-            let fresh = lane.fresh.drain(..).map(|(fresh, _)| fresh.id);
-            let ready = lane.ready.drain(..).map(|(delivery, _)| delivery.id);
+            let fresh = lane
+                .fresh
+                .drain(..)
+                .map(|(f, _)| super::held(f.id, f.lease));
+            let ready = lane
+                .ready
+                .drain(..)
+                .map(|(d, _)| super::held(d.id, d.lease));
             self.to_release
-                .extend(fresh.chain(ready).map(|id| (id, due)));
+                .extend(fresh.chain(ready).map(|held| (held, due)));
         }
     }
 }

@@ -21,7 +21,7 @@ use super::Engine;
 use super::outcomes::{Outcome, Record};
 use super::scheduler::{Scheduler, Signal, Slot};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{self, ClaimLimits, Claimed, Fresh};
+use crate::db::delivery_queue::{self, ClaimLimits, Claimed, Fresh, Held};
 use crate::db::{Db, StoreError};
 use crate::telemetry::error_chain;
 
@@ -80,7 +80,7 @@ struct Worker {
     scheduler: Scheduler,
     sending: JoinSet<Sent>,
     /// Each send's slot and delivery, by its task: a send that panics still gives both back.
-    slots: HashMap<tokio::task::Id, (Slot, i64)>,
+    slots: HashMap<tokio::task::Id, (Slot, Held)>,
     next_claim: Timestamp,
 }
 
@@ -103,7 +103,11 @@ impl Worker {
             return self.load(&ids, now).await;
         }
         for send in self.scheduler.dispatch(now) {
-            let taken = (send.slot.clone(), send.delivery.id);
+            let held = Held {
+                id: send.delivery.id,
+                lease: send.delivery.lease,
+            };
+            let taken = (send.slot.clone(), held);
             let task = self.sending.spawn(send_one(self.engine.clone(), send));
             self.slots.insert(task.id(), taken);
         }
@@ -197,7 +201,7 @@ impl Worker {
             Ok((task, _)) => *task,
             Err(broken) => broken.id(),
         };
-        let Some((slot, delivery_id)) = self.slots.remove(&task) else {
+        let Some((slot, held)) = self.slots.remove(&task) else {
             tracing::error!("a send ended that was never started here");
             return;
         };
@@ -207,12 +211,12 @@ impl Worker {
                 // A bug, not the receiver's doing: the slot comes back, the receiver's health
                 // is left as it was, and the delivery waits a while before it is tried again,
                 // so one that always breaks the sender cannot spin.
-                tracing::error!("the send of delivery {delivery_id} broke: {broken}");
+                tracing::error!("the send of delivery {} broke: {broken}", held.id);
                 self.scheduler.finished(&slot, Signal::NotReached, now);
                 let again = now.plus(BROKEN_SEND_PAUSE);
                 let _ = self
                     .records
-                    .send(Record::Release(vec![(delivery_id, again)]))
+                    .send(Record::Release(vec![(held, again)]))
                     .await;
                 return;
             }
@@ -220,10 +224,7 @@ impl Worker {
         let delivery = &sent.delivery;
         let Some(tried) = sent.tried else {
             self.scheduler.finished(&slot, Signal::NotReached, now);
-            let _ = self
-                .records
-                .send(Record::Release(vec![(delivery.id, now)]))
-                .await;
+            let _ = self.records.send(Record::Release(vec![(held, now)])).await;
             return;
         };
         let signal = Signal::of(&tried);

@@ -37,6 +37,7 @@ pub(super) async fn send_one(engine: Arc<Engine>, send: Send) -> Sent {
             webhook_id: delivery.webhook_id,
             attempts_in_schedule: delivery.attempts_in_schedule,
             probe: send.probe,
+            lease: delivery.lease,
         },
         tried,
     }

@@ -18,6 +18,9 @@ use summary::{ReceiverChange, Streak, Summary};
 pub struct AttemptRecord {
     pub delivery_id: i64,
     pub webhook_id: i64,
+    /// The lease the try was made under: recorded only while the delivery is still held
+    /// under it.
+    pub lease: Timestamp,
     pub at: Timestamp,
     pub duration_ms: i64,
     pub status_code: Option<i64>,
@@ -61,21 +64,40 @@ pub struct Failing {
     pub next_probe_at: Timestamp,
 }
 
+/// What a batch of tries came to.
+pub struct Recorded {
+    /// The turns the batch made (webhooks failing or recovered, deliveries that gave up),
+    /// for the console to publish.
+    pub happened: Vec<OperationalEvent>,
+    /// Deliveries whose try was made under a lease that lapsed and was taken by another
+    /// claim since: their outcome was dropped, the new holder's stands.
+    pub stale: Vec<i64>,
+}
+
 /// Writes a batch of tries: the attempt rows, each delivery's state, and per webhook its
 /// last delivery and hourly counts, in a handful of statements per batch. Tries of
-/// deliveries deleted meanwhile (with their webhook) are left out. Rows are locked webhooks
-/// first, each kind in id order, as a webhook's deletion locks them, so that two
-/// transactions never wait for each other in a circle. Returns the turns the batch made
-/// (webhooks failing or recovered, deliveries that gave up), for the console to publish.
+/// deliveries deleted meanwhile (with their webhook) are left out, and so are tries made
+/// under a lease the delivery is no longer held under (fencing: a process that stalled past
+/// its lease cannot undo what the next holder did). Rows are locked webhooks first, each
+/// kind in id order, as a webhook's deletion locks them, so that two transactions never
+/// wait for each other in a circle.
 pub async fn record_attempts(
     tx: &mut WriteTx,
     attempts: &[&AttemptRecord],
-) -> Result<Vec<OperationalEvent>, StoreError> {
-    let still_there = lock_deliveries(tx, attempts).await?;
+) -> Result<Recorded, StoreError> {
+    let leases = lock_deliveries(tx, attempts).await?;
+    let mut stale = Vec::new();
     let attempts: Vec<&AttemptRecord> = attempts
         .iter()
         .copied()
-        .filter(|attempt| still_there.contains(&attempt.delivery_id))
+        .filter(|attempt| match leases.get(&attempt.delivery_id) {
+            None => false,
+            Some(held) if *held == Some(attempt.lease) => true,
+            Some(_) => {
+                stale.push(attempt.delivery_id);
+                false
+            }
+        })
         .collect();
     let summary = Summary::of(&attempts);
     write_attempts(tx, &attempts).await?;
@@ -101,7 +123,7 @@ pub async fn record_attempts(
     }
     note_hourly(tx, &summary.hourly).await?;
     happened.extend(turns::gave_up(tx, &attempts).await?);
-    Ok(happened)
+    Ok(Recorded { happened, stale })
 }
 
 /// Adds the batch's successes and failures to each webhook's hourly counts.

@@ -1,6 +1,6 @@
 //! The attempt rows and each delivery's new state, in a few statements per batch.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use sqlx::{PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 
@@ -137,12 +137,13 @@ const SETTLE: &str = "
     last_attempt_at = v.at, last_status_code = v.status_code,
     leased = false, redeliver_requested_at = NULL";
 
-/// Locks the webhooks and deliveries these tries belong to, and returns the deliveries
-/// that still exist. On SQLite the one writer holds everything already.
+/// Locks the webhooks and deliveries these tries belong to, and returns the deliveries that
+/// still exist, each with the lease it is held under now (none when it is not held). On
+/// SQLite the one writer holds everything already.
 pub(super) async fn lock_deliveries(
     tx: &mut WriteTx,
     attempts: &[&AttemptRecord],
-) -> Result<HashSet<i64>, StoreError> {
+) -> Result<HashMap<i64, Option<Timestamp>>, StoreError> {
     let webhooks: Vec<i64> = attempts
         .iter()
         .map(|a| a.webhook_id)
@@ -156,11 +157,13 @@ pub(super) async fn lock_deliveries(
             query.push_in(&webhooks).push(" ORDER BY id FOR KEY SHARE");
             query.build().execute(&mut *e).await?;
         }
-        let mut query = QueryBuilder::<DB>::new("SELECT id FROM deliveries WHERE id");
+        let mut query = QueryBuilder::<DB>::new(
+            "SELECT id, CASE WHEN leased THEN next_attempt_at END FROM deliveries WHERE id",
+        );
         query
             .push_in(&deliveries)
             .push(d.pick(" ORDER BY id", " ORDER BY id FOR UPDATE"));
-        let found: Vec<i64> = query.build_query_scalar().fetch_all(e).await?;
+        let found: Vec<(i64, Option<Timestamp>)> = query.build_query_as().fetch_all(e).await?;
         Ok(found.into_iter().collect())
     })
 }

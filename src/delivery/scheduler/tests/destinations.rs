@@ -85,7 +85,7 @@ fn probes_of_failing_webhooks_on_a_host_leave_its_healthy_webhook_room() {
             probe
         })
         .collect();
-    scheduler.claimed(probes, now);
+    claimed(&mut scheduler, probes, now);
     let sends = scheduler.dispatch(now);
     let probes = sends.iter().filter(|send| send.probe).count();
     assert!(probes > 0, "probes go");
@@ -167,5 +167,30 @@ fn a_destination_nobody_goes_to_any_more_is_forgotten() {
         scheduler.destination_turns.is_empty(),
         "{:?}",
         scheduler.destination_turns
+    );
+}
+
+#[test]
+fn a_fresh_delivery_is_held_only_as_long_as_its_lease_allows_from_the_commit() {
+    let mut scheduler = Scheduler::new(limits());
+    // Leased by ingest's commit 10 s before it reached the sender (a busy moment).
+    let committed = START;
+    scheduler.hand_over(
+        [Fresh {
+            id: 1,
+            webhook_id: 1,
+            test: false,
+            lease: committed.plus(LEASE),
+        }],
+        at(10_000),
+    );
+    let hold = limits().hold_at_most;
+    let last_moment = committed.plus(hold);
+    assert!(scheduler.take_releases(last_moment).is_empty());
+    let released = scheduler.take_releases(last_moment.plus(Duration::from_millis(1)));
+    assert_eq!(
+        released.iter().map(|(held, _)| held.id).collect::<Vec<_>>(),
+        [1],
+        "given back {hold:?} after the commit, not after the hand-over"
     );
 }

@@ -24,6 +24,7 @@ pub(super) fn limits() -> Limits {
         per_destination: 16,
         nodes: 1,
         hold_at_most: Duration::from_secs(17),
+        lease: LEASE,
         hold_per_webhook: 100,
         claim_per_webhook: 64,
     }
@@ -50,7 +51,23 @@ pub(super) fn delivery(id: i64, webhook_id: i64, url: &str) -> Claimed {
             consecutive_failures: 0,
         },
         probe: false,
+        lease: START.plus(LEASE),
     }
+}
+
+/// How long the tests' claims lease a delivery.
+pub(super) const LEASE: Duration = Duration::from_secs(32);
+
+/// These deliveries, claimed (leased) at `now`.
+pub(super) fn claimed(scheduler: &mut Scheduler, deliveries: Vec<Claimed>, now: Timestamp) {
+    let leased = deliveries
+        .into_iter()
+        .map(|delivery| Claimed {
+            lease: now.plus(LEASE),
+            ..delivery
+        })
+        .collect();
+    scheduler.claimed(leased, now);
 }
 
 /// `count` deliveries for each of these webhooks, claimed at `now`.
@@ -66,7 +83,7 @@ pub(super) fn claim(
             (0..count).map(move |n| delivery(webhook * 1000 + n, *webhook, url))
         })
         .collect();
-    scheduler.claimed(claimed, now);
+    self::claimed(scheduler, claimed, now);
 }
 
 pub(super) fn sent_to(sends: &[Send], webhook: i64) -> usize {

@@ -31,17 +31,17 @@ fn a_run_of_failures_makes_a_webhook_failing_and_its_queue_waits_in_the_store() 
             id: 5000,
             webhook_id: 1,
             test: false,
+            lease: at(16_000).plus(LEASE),
         }],
         at(16_000),
     );
-    assert_eq!(
-        scheduler.take_releases(at(16_000)),
-        vec![(5000, at(16_000))]
-    );
+    let released = scheduler.take_releases(at(16_000));
+    assert_eq!(released.len(), 1);
+    assert_eq!((released[0].0.id, released[0].1), (5000, at(16_000)));
     let mut probe = delivery(6000, 1, "https://dead.example/x");
     probe.probe = true;
     probe.receiver.failing = true;
-    scheduler.claimed(vec![probe], at(20_000));
+    claimed(&mut scheduler, vec![probe], at(20_000));
     let sends = scheduler.dispatch(at(20_000));
     assert_eq!(sends.len(), 1);
     assert!(sends[0].probe);
@@ -78,7 +78,7 @@ fn a_failed_probe_waits_longer_and_a_successful_one_closes_the_circuit() {
     let mut probe = delivery(7000, 1, "https://dead.example/x");
     probe.probe = true;
     probe.receiver.failing = true;
-    scheduler.claimed(vec![probe], at(6_000));
+    claimed(&mut scheduler, vec![probe], at(6_000));
     let sends = scheduler.dispatch(at(6_000));
     assert_eq!(sends.len(), 1, "the probe goes");
     let verdict = scheduler.finished(&sends[0].slot, timeout(), at(6_100));
@@ -95,7 +95,7 @@ fn a_failed_probe_waits_longer_and_a_successful_one_closes_the_circuit() {
     let mut probe = delivery(7001, 1, "https://dead.example/x");
     probe.probe = true;
     probe.receiver.failing = true;
-    scheduler.claimed(vec![probe], at(20_000));
+    claimed(&mut scheduler, vec![probe], at(20_000));
     let sends = scheduler.dispatch(at(20_000));
     let verdict = scheduler.finished(&sends[0].slot, Signal::Answered, at(20_050));
     assert_eq!(verdict, ReceiverVerdict::Healthy);
@@ -154,7 +154,7 @@ fn max_per_second_spaces_the_sends() {
     for delivery in &mut capped {
         delivery.receiver.max_per_second = Some(2);
     }
-    scheduler.claimed(capped, START);
+    claimed(&mut scheduler, capped, START);
     assert_eq!(scheduler.dispatch(START).len(), 1);
     assert!(scheduler.dispatch(at(100)).is_empty());
     assert_eq!(scheduler.next_wake(at(100)), Some(at(500)));
@@ -180,6 +180,7 @@ fn deliveries_held_past_their_time_go_back_unsent() {
         id,
         webhook_id: 1,
         test: false,
+        lease: at(17_002).plus(LEASE),
     });
     scheduler.hand_over(fresh, at(17_002));
     assert_eq!(scheduler.take_releases(at(17_002)).len(), 3);

@@ -432,6 +432,8 @@ async fn try_all_once(db: &Db, now: Timestamp) -> i64 {
                 AttemptRecord {
                     delivery_id: delivery.id,
                     webhook_id: delivery.webhook_id,
+                    // Born claimed by the seeding publish: the lease it was leased under.
+                    lease: delivery.next_attempt_at.unwrap_or(now),
                     at: delivery.created_at.plus(Duration::from_millis(40)).min(now),
                     duration_ms: 40,
                     status_code: code,

@@ -13,7 +13,9 @@ use sha2::Sha256;
 use webhook_console::delivery::housekeeping::{self, Upkeep};
 
 use crate::common::receiver::{Answer, Received, Receiver};
-use crate::common::scene::{Scene, console, received, scene, wait_for_delivery, webhook_to};
+use crate::common::scene::{
+    Scene, arrived_within, console, received, scene, wait_for_delivery, webhook_to,
+};
 use crate::common::{Api, TestApp};
 
 /// Standard Webhooks verification, written apart from the server's signer.
@@ -237,9 +239,15 @@ async fn a_disabled_webhook_gets_nothing() {
         json!({"status": "disabled"}),
     )
     .await;
+    // A sibling that stays active: what it gets, the disabled one would have got.
+    let sibling = Receiver::start().await;
+    webhook_to(&api, &sibling.url, &["*"]).await;
 
-    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+    let (_, published) = api
+        .publish(json!({"event_type": "user.signed_up", "data": {}}))
         .await;
+    assert_eq!(published["deliveries"], 1, "one delivery, the sibling's");
+    received(&sibling, 1, Duration::from_secs(5)).await;
 
     let test_event = api
         .post_empty(&format!("/api/v1/webhooks/{webhook}/test-event"))
@@ -250,8 +258,11 @@ async fn a_disabled_webhook_gets_nothing() {
         "not even a test event"
     );
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(receiver.received().is_empty());
+    assert!(
+        arrived_within(&receiver, Duration::from_millis(300))
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]

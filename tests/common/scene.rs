@@ -76,16 +76,29 @@ pub async fn next_try_now(app: &TestApp, api: &Api, webhook: i64, tries: u64) {
     app.advance(app.now().until(at));
 }
 
-/// Waits (at most `within`) until the receiver has `count` requests.
+/// Waits (at most `within`) until the receiver has `count` requests; fewer by then fails
+/// the test, saying how many came.
 pub async fn received(receiver: &Receiver, count: usize, within: Duration) -> Vec<Received> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let got = receiver.received();
-        if got.len() >= count || tokio::time::Instant::now() > deadline {
+        if got.len() >= count {
             return got;
         }
+        assert!(
+            tokio::time::Instant::now() <= deadline,
+            "{} of {count} requests arrived within {within:?}",
+            got.len()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Everything the receiver has after `window` more: for "nothing more arrived", which
+/// proves something only beside a positive control (a sibling that did get its request).
+pub async fn arrived_within(receiver: &Receiver, window: Duration) -> Vec<Received> {
+    tokio::time::sleep(window).await;
+    receiver.received()
 }
 
 /// Waits until the webhook's newest delivery is `done` (at most ten seconds).

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use webhook_console::clock::Timestamp;
 use webhook_console::config::Settings;
 use webhook_console::db::deliveries::{self, Cursor, DeliverySearch};
-use webhook_console::db::delivery_queue::{self, AttemptRecord, ReceiverVerdict};
+use webhook_console::db::delivery_queue::{self, AttemptRecord};
 use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
+use webhook_console::domain::queue::ReceiverVerdict;
 use webhook_console::domain::{
     AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
 };

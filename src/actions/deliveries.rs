@@ -2,9 +2,9 @@
 
 use super::{Actor, Audit, Inbox};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Fresh;
 use crate::db::{Db, StoreError, deliveries, events, webhooks};
 use crate::domain::AuditAction;
+use crate::domain::queue::Fresh;
 
 /// Queues a delivery of this webhook for another try now, with the same `webhook-id`, and
 /// wakes the engine for it.

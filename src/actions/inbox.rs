@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
 
-use crate::db::delivery_queue::Fresh;
+use crate::domain::queue::Fresh;
 
 /// Where fresh deliveries go: committed already, and claimed until the lease given at
 /// birth, so they go out without waiting for a poll or a claim.

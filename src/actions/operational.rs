@@ -5,9 +5,9 @@ use serde_json::json;
 
 use super::Inbox;
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, NewEvent, Publisher};
 use crate::db::{StoreError, WriteTx};
+use crate::domain::queue::Fresh;
 use crate::domain::{OperationalEvent, terms_of};
 
 /// Stores the events with a delivery to each webhook subscribed to their type, except the

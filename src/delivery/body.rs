@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Claimed;
 use crate::domain::EventBody;
+use crate::domain::queue::Claimed;
 
 pub fn of(delivery: &Claimed) -> Result<Arc<[u8]>, serde_json::Error> {
     Ok(bytes(

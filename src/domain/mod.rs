@@ -14,6 +14,7 @@ mod max_per_second;
 mod notification_type;
 mod operational;
 pub mod paging;
+pub mod queue;
 mod search_term;
 mod user;
 mod webhook;
@@ -23,7 +24,7 @@ mod webhook_url;
 pub use api_key::{API_KEY_PATTERN, ApiKey, masked};
 pub use audit_action::AuditAction;
 pub use custom_header::{
-    CustomHeader, CustomHeaders, HeaderRow, HeaderValue, patterns as header_patterns,
+    CustomHeader, CustomHeaders, HeaderRow, HeaderValue, SentHeader, patterns as header_patterns,
 };
 pub use data_schema::{
     CHECK_STEPS, CheckRefusal, DataSchema, Field, MAX_DATA_DEPTH, Mismatch, nests_deeper_than,

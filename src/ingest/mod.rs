@@ -17,10 +17,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::actions::Inbox;
-use crate::db::delivery_queue::Fresh;
 use crate::db::events::{self, Batch, NewEvent, Published, Refused};
 use crate::db::{Db, Outage, StoreError};
 use crate::domain::CheckRefusal;
+use crate::domain::queue::Fresh;
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 

@@ -7,65 +7,17 @@
 mod claims;
 mod outcomes;
 
+use crate::domain::queue::{Claimed, Held, ReceiverState};
 pub use claims::{ClaimLimits, claim_due};
-pub use outcomes::{AttemptRecord, Failing, ReceiverVerdict, Recorded, record_attempts};
+pub use outcomes::{AttemptRecord, Recorded, record_attempts};
 
 use sqlx::{FromRow, QueryBuilder};
 
-use super::webhooks::headers::{self, SentHeader};
+use super::webhooks::headers;
 use super::webhooks::secrets::open_api_key;
 use super::{IdList, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::ApiKey;
 use crate::secrets::secret_box::{Purpose, SecretBox};
-
-/// A delivery created already claimed, handed to this process's sender.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fresh {
-    pub id: i64,
-    pub webhook_id: i64,
-    /// A test event an admin sent: while the webhook is Failing it may serve as the probe.
-    pub test: bool,
-    /// Until when it is leased: also the lease's token (see [`Claimed::lease`]).
-    pub lease: Timestamp,
-}
-
-/// How a webhook's receiver stands, as the store has it when a delivery is claimed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiverState {
-    pub failing: bool,
-    pub paused_until: Option<Timestamp>,
-    pub max_per_second: Option<i64>,
-    /// Receiver failures in a row so far.
-    pub consecutive_failures: i64,
-}
-
-/// A claimed delivery with what sending it needs, secrets opened.
-pub struct Claimed {
-    pub id: i64,
-    pub webhook_id: i64,
-    /// Tries made before this one since the retry schedule (re)started.
-    pub attempts_in_schedule: i64,
-    pub url: String,
-    pub api_key: Option<ApiKey>,
-    pub custom_headers: Vec<SentHeader>,
-    pub signing_secret: String,
-    /// The secret before the last rotation, while it still signs.
-    pub previous_signing_secret: Option<String>,
-    pub event_type: String,
-    pub event_time: Timestamp,
-    /// JSON text, as published.
-    pub current_context: String,
-    /// JSON text, as published.
-    pub data: String,
-    pub receiver: ReceiverState,
-    /// Claimed to test the receiver of a Failing webhook.
-    pub probe: bool,
-    /// Until when this process holds it, as the claim wrote it: the lease's token. Each
-    /// claim writes a later time than the last, so an outcome or a release carrying an
-    /// older one comes from a holder whose lease lapsed, and is dropped (fencing).
-    pub lease: Timestamp,
-}
 
 #[derive(FromRow)]
 struct ClaimedRow {
@@ -190,13 +142,6 @@ pub async fn next_due<'a>(db: impl Into<Source<'a>>) -> Result<Option<Timestamp>
     ))
     .fetch_one(e)
     .await?))
-}
-
-/// A claimed delivery given back unsent: its id and the lease it was held under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Held {
-    pub id: i64,
-    pub lease: Timestamp,
 }
 
 /// Claimed deliveries given back unsent (shutdown, a paused or Failing webhook, a sender

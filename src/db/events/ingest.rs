@@ -7,8 +7,8 @@ use sqlx::{PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 use super::search::insert_search_terms;
 use super::{NewEvent, Published, ROWS_PER_INSERT};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Fresh;
 use crate::db::{StoreError, WriteTx};
+use crate::domain::queue::Fresh;
 
 /// Ids for `count` new events, in order: on SQLite the one writer holds the lock, so the
 /// ids after the highest are free and consecutive; on PostgreSQL they come from the

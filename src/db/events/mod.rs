@@ -11,10 +11,10 @@ use ingest::insert_fresh;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::delivery_queue::Fresh;
 use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::SearchTerm;
+use crate::domain::queue::Fresh;
 
 /// How long an `Idempotency-Key` answers with the event it first created.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);

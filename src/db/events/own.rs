@@ -4,8 +4,8 @@
 use super::NewEvent;
 use super::ingest::insert_fresh;
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Fresh;
 use crate::db::{StoreError, WriteTx};
+use crate::domain::queue::Fresh;
 
 /// Stores events the console publishes itself, with their deliveries, inside the caller's
 /// transaction. Returns the deliveries, claimed until `lease_until` for the caller's sender.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Source, StoreError};
-use crate::domain::{CustomHeaders, HeaderValue};
+use crate::domain::{CustomHeaders, HeaderValue, SentHeader};
 use crate::secrets::secret_box::{Purpose, SecretBox};
 
 /// One header in the column: a plain `value`, or a `sealed` secret one.
@@ -23,14 +23,6 @@ pub struct ShownHeader {
     pub name: String,
     /// `None` for a secret value.
     pub value: Option<String>,
-}
-
-/// A header opened, as it is sent. No `Debug`: its value may be secret.
-#[derive(Clone)]
-pub struct SentHeader {
-    pub name: String,
-    pub value: String,
-    pub secret: bool,
 }
 
 fn stored(column: &str) -> Result<Vec<StoredHeader>, sqlx::Error> {

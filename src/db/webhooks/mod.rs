@@ -12,7 +12,8 @@ mod reads;
 pub(in crate::db) mod secrets;
 mod stored;
 
-pub use headers::{SentHeader, ShownHeader, custom_headers};
+use crate::domain::queue::FAILING_AFTER;
+pub use headers::{ShownHeader, custom_headers};
 pub use reads::{
     HourlyOutcomes, Waiting, count, ensure_exists, find, hourly_outcomes, list, look_alike, names,
     waiting,
@@ -43,11 +44,6 @@ pub struct WebhookFilter {
     /// Failing first, then auto-disabled, paused, healthy and disabled; by name within.
     pub by_health: bool,
 }
-
-/// Tries failed in a row after which an active webhook is Failing (whatever the cause), and
-/// receiver failures in a row that open its circuit: enough that a blip (one restart, one
-/// slow request) does not, few enough that a dead receiver is found within seconds.
-pub const FAILING_AFTER: i64 = 5;
 
 /// An active webhook that is Failing: its circuit is open or its last tries all failed.
 fn failing_sql() -> String {

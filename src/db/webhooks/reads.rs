@@ -6,9 +6,9 @@ use sqlx::{Database, FromRow, QueryBuilder};
 use super::stored::WebhookRow;
 use super::{COUNTED_UP_TO, SUCCESS_RATE_WINDOW, Webhook, WebhookFilter, failing_sql};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Failing;
 use crate::db::{Bind, Dialect, Source, StoreError};
 use crate::domain::paging::Pager;
+use crate::domain::queue::Failing;
 use crate::domain::{
     AttemptErrorCode, DeliveryStatus, OperationalEvent, WebhookName, WebhookStatus,
 };

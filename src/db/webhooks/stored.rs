@@ -5,8 +5,8 @@ use sqlx::FromRow;
 use super::FAILING_AFTER;
 use super::headers::ShownHeader;
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Failing;
 use crate::db::event_types::decode_key;
+use crate::domain::queue::Failing;
 use crate::domain::{
     AttemptErrorCode, DeliveryStatus, EventSelection, HeaderRow, NotificationType, WebhookStatus,
 };

@@ -5,9 +5,9 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{Claimed, Fresh, ReceiverState};
+use crate::domain::queue::{Claimed, Fresh, ReceiverState};
 
-pub use crate::db::webhooks::FAILING_AFTER;
+pub use crate::domain::queue::FAILING_AFTER;
 /// The first probe of a Failing webhook after this; each failed probe doubles the wait...
 const FIRST_PROBE: Duration = Duration::from_secs(5);
 /// ...up to this, so a receiver back after a long outage is found within minutes.

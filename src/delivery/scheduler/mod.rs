@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{Claimed, Fresh, Held};
+use crate::domain::queue::{Claimed, Fresh, Held};
 use lane::{Circuit, Destination, Lane, destination};
 pub use signal::Signal;
 

@@ -5,8 +5,8 @@ use super::lane::{Circuit, FAILING_AFTER, Lane, probe_wait};
 use super::signal::Signal;
 use super::{Scheduler, Slot};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{Failing, ReceiverVerdict};
 use crate::domain::AttemptErrorCode;
+use crate::domain::queue::{Failing, ReceiverVerdict};
 
 impl Scheduler {
     /// A send finished: its slot goes back to the destination it was taken from, and what

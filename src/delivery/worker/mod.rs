@@ -21,8 +21,9 @@ use super::Engine;
 use super::outcomes::{Outcome, Record};
 use super::scheduler::{Scheduler, Signal, Slot};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{self, ClaimLimits, Claimed, Fresh, Held};
+use crate::db::delivery_queue::{self, ClaimLimits};
 use crate::db::{Db, StoreError};
+use crate::domain::queue::{Claimed, Fresh, Held};
 use crate::telemetry::error_chain;
 
 /// The backstop poll: how long an idle worker sleeps before looking for work it was not

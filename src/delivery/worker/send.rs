@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use crate::db::delivery_queue::Claimed;
 use crate::delivery::answer::Secrets;
 use crate::delivery::outcomes::SentDelivery;
 use crate::delivery::scheduler::Send;
 use crate::delivery::sender::{Outgoing, Tried};
 use crate::delivery::signature::SigningKey;
 use crate::delivery::{Engine, body};
+use crate::domain::queue::Claimed;
 
 /// A send task ends with what the try came to (`None`: it could not be built, and goes back).
 pub(super) struct Sent {

@@ -211,3 +211,11 @@ fn parse_value(name: &str, value: &str) -> Result<String, ValidationError> {
 
 #[cfg(test)]
 mod tests;
+
+/// A header opened, as it is sent. No `Debug`: its value may be secret.
+#[derive(Clone)]
+pub struct SentHeader {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}

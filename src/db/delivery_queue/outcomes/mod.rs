@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::db::{StoreError, WriteTx};
+use crate::domain::queue::ReceiverVerdict;
 use crate::domain::{AttemptErrorCode, DeliveryStatus, OperationalEvent};
 use rows::{lock_deliveries, write_attempts};
 use summary::{ReceiverChange, Streak, Summary};
@@ -37,31 +38,6 @@ pub struct AttemptRecord {
     /// queue without spending a try of its schedule.
     pub keeps_schedule: bool,
     pub verdict: ReceiverVerdict,
-}
-
-/// What one try says about the webhook's receiver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReceiverVerdict {
-    /// Nothing: an answer that is not about the receiver's health (a 4xx, a refused address),
-    /// or a success while nothing was counted against it.
-    Neutral,
-    /// It answered 2xx after failures: the count starts again and a Failing webhook recovers.
-    Healthy,
-    /// It failed (timeout, connection, 5xx): one more in a row. With `failing`, the webhook
-    /// is Failing (from now, or still) until its next probe.
-    Unhealthy { failing: Option<Failing> },
-    /// It asked, with Retry-After on a 429 or 503, to be left alone until then.
-    Paused { until: Timestamp },
-}
-
-/// A Failing webhook as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failing {
-    pub since: Timestamp,
-    /// The last failure, as a stable code and in words.
-    pub code: AttemptErrorCode,
-    pub reason: String,
-    pub next_probe_at: Timestamp,
 }
 
 /// What a batch of tries came to.

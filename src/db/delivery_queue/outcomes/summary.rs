@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{AttemptRecord, Failing, ReceiverVerdict};
+use super::AttemptRecord;
 use crate::clock::Timestamp;
+use crate::domain::queue::{Failing, ReceiverVerdict};
 
 /// Per webhook, in id order: so that two nodes' batches lock the rows they share in the
 /// same order.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::lane::{self, FAILING_AFTER, LONGEST_PROBE_WAIT, probe_wait};
 use super::*;
-use crate::db::delivery_queue::{ReceiverState, ReceiverVerdict};
 use crate::domain::AttemptErrorCode;
+use crate::domain::queue::{ReceiverState, ReceiverVerdict};
 
 pub(super) const START: Timestamp = Timestamp::from_unix_ms(1_800_000_000_000);
 

@@ -1,9 +1,9 @@
 //! How webhook values read on screen, shared by the list and the detail page.
 
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::Failing;
 use crate::db::webhooks::{self, COUNTED_UP_TO, LastDelivery, Webhook};
 use crate::db::{Db, StoreError};
+use crate::domain::queue::Failing;
 use crate::domain::{
     ApiKey, AttemptErrorCode, DeliveryStatus, EventSelection, WebhookStatus, masked,
 };

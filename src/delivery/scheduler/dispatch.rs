@@ -1,12 +1,15 @@
 //! Sharing the free send slots fairly among destinations and their webhooks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::lane::{Circuit, Destination};
 use super::{Scheduler, Send, Slot};
 use crate::clock::Timestamp;
 
-/// What a destination's slots hold now, and what a new send may take.
+/// What a destination's slots hold now, and what a new send may take. Suspect webhooks'
+/// sends count against a healthy webhook's room only up to a quarter of the cap (at most
+/// twice the cap in all); suspects themselves keep to that quarter while a healthy webhook
+/// waits there.
 struct Room {
     /// Sends in flight there, as the slots were taken.
     sending: usize,
@@ -29,10 +32,15 @@ impl Room {
             .min((2 * cap).saturating_sub(self.sending))
     }
 
-    /// Slots a suspect webhook may take.
-    fn for_suspect(&self, cap: usize) -> usize {
-        cap.saturating_sub(self.sending)
-            .min(Self::suspect_cap(cap).saturating_sub(self.suspect))
+    /// Slots a suspect webhook may take: while a healthy neighbour waits there, within the
+    /// suspects' quarter; else any of the cap, so slow receivers alone on a host keep
+    /// their pace.
+    fn for_suspect(&self, cap: usize, healthy_waiting: bool) -> usize {
+        let free = cap.saturating_sub(self.sending);
+        match healthy_waiting {
+            true => free.min(Self::suspect_cap(cap).saturating_sub(self.suspect)),
+            false => free,
+        }
     }
 }
 
@@ -44,6 +52,13 @@ impl Scheduler {
             return sends;
         }
         let (by_destination, lanes_busy, mut suspect) = self.wanting(now);
+        // Where a webhook that is not suspect has something to send: there, suspects keep
+        // to their quarter.
+        let healthy_waiting: HashSet<Destination> = by_destination
+            .iter()
+            .filter(|(_, lanes)| lanes.iter().any(|id| !self.lanes[id].is_suspect(now)))
+            .map(|(destination, _)| destination.clone())
+            .collect();
         // Every webhook gets a fair share of its destination's fair share of the slots at
         // once; beyond that, slots go only while a share stays free for one more
         // neighbour, in the destination and over all, so a newcomer finds a slot at once (as
@@ -65,7 +80,8 @@ impl Scheduler {
                     sending: self.destinations.get(destination).copied().unwrap_or(0),
                     suspect: suspect.get(destination).copied().unwrap_or(0),
                 };
-                let (healthy_room, suspect_room) = (room.for_healthy(cap), room.for_suspect(cap));
+                let healthy_room = room.for_healthy(cap);
+                let suspect_room = room.for_suspect(cap, healthy_waiting.contains(destination));
                 if healthy_room == 0 && suspect_room == 0 {
                     continue;
                 }

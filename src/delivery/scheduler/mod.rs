@@ -8,11 +8,12 @@
 //!   however many sends hang elsewhere.
 //! - **A shared destination stays fair.** Many webhooks often share one host (an integration
 //!   platform, a customer's gateway). A webhook is *suspect* while it is Failing, its last
-//!   sends failed, or a send of it has been in flight over [`lane::SLOW_AFTER`]. Suspect
-//!   webhooks start new sends only while their sends hold less than a quarter of the
-//!   destination's cap; and for the others, suspect sends count against the cap only up to
-//!   that quarter (the destination holding at most twice its cap in all). So hundreds of
-//!   hanging webhooks and their probes on one host leave its healthy webhooks most of it.
+//!   sends failed, or a send of it has been in flight over [`lane::SLOW_AFTER`]. While a
+//!   healthy webhook waits at a destination, suspect webhooks start new sends there only
+//!   while their sends hold less than a quarter of its cap; and for the others, suspect
+//!   sends count against the cap only up to that quarter (the destination holding at most
+//!   twice its cap in all). So hundreds of hanging webhooks and their probes on one host
+//!   leave its healthy webhooks most of it, and slow receivers alone keep their pace.
 //! - **Failing webhooks.** [`lane::FAILING_AFTER`] receiver failures in a row (timeouts, connection
 //!   errors, 5xx) open the circuit: the webhook's deliveries go back to the store, where they
 //!   wait without spending tries, and one probe at a time tests the receiver on a backoff

@@ -194,3 +194,29 @@ fn a_fresh_delivery_is_held_only_as_long_as_its_lease_allows_from_the_commit() {
         "given back {hold:?} after the commit, not after the hand-over"
     );
 }
+
+#[test]
+fn slow_receivers_alone_on_their_host_keep_their_pace() {
+    let mut scheduler = Scheduler::new(defaults());
+    let slow: Vec<(i64, String)> = (1..=40)
+        .map(|id| (id, format!("{SHARED}slow/{id}")))
+        .collect();
+    let claimed_now: Vec<(i64, &str)> = slow.iter().map(|(id, url)| (*id, url.as_str())).collect();
+    claim(&mut scheduler, &claimed_now, 5, START);
+    let first = scheduler.dispatch(START);
+    assert!(first.len() >= 120, "about three each: {}", first.len());
+    // A second later every send is slow; one of each webhook's answers.
+    let now = at(1_000);
+    for id in 1..=40 {
+        let send = first
+            .iter()
+            .find(|send| send.delivery.webhook_id == id)
+            .unwrap();
+        scheduler.finished(&send.slot, Signal::Answered, now);
+    }
+    let again = scheduler.dispatch(now).len();
+    assert!(
+        again >= 30,
+        "with no healthy neighbour waiting, slow webhooks use the host's slots as before: {again}"
+    );
+}

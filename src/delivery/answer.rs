@@ -87,7 +87,7 @@ impl Secrets {
     }
 }
 
-/// The ways a receiver may echo `secret`: as sent, JSON-escaped (with `\/` and `\uXXXX`,
+/// The ways a receiver may echo `secret`: as sent, JSON-escaped (with `\/` and `\u00e9`,
 /// as PHP writes), URL-encoded (`%2F` and `+`), and base64 at each alignment.
 fn forms_of(secret: &str) -> Vec<String> {
     let json = serde_json::to_string(secret).unwrap_or_default();

@@ -277,19 +277,17 @@ async fn secrets_echoed_in_other_encodings_are_masked_and_short_ones_hide_the_an
         .await;
     let support = app.user("sam@example.com", "support").await;
 
-    let delivery = wait_for_delivery(&api, long["id"].as_i64().unwrap(), |d| {
-        d["attempt_count"] == 1
-    })
-    .await;
-    let page = support
-        .get(&format!(
-            "/settings/webhooks/{}/deliveries/{}",
-            long["id"], delivery["id"]
-        ))
-        .await
-        .text()
-        .await
-        .unwrap();
+    // The page of the webhook's first delivery, once tried, as support sees it.
+    let tried_page = |webhook: Value| {
+        let (api, support) = (&api, &support);
+        async move {
+            let id = webhook["id"].as_i64().unwrap();
+            let delivery = wait_for_delivery(api, id, |d| d["attempt_count"] == 1).await;
+            let path = format!("/settings/webhooks/{id}/deliveries/{}", delivery["id"]);
+            support.get(&path).await.text().await.unwrap()
+        }
+    };
+    let page = tried_page(long).await;
     assert!(
         page.contains("php-json") && page.contains("basic"),
         "the receiver echoed: {page}"
@@ -310,19 +308,7 @@ async fn secrets_echoed_in_other_encodings_are_masked_and_short_ones_hide_the_an
     }
     assert!(!page.contains(&base64.encode(api_key)[..12]), "{page}");
 
-    let delivery = wait_for_delivery(&api, short["id"].as_i64().unwrap(), |d| {
-        d["attempt_count"] == 1
-    })
-    .await;
-    let page = support
-        .get(&format!(
-            "/settings/webhooks/{}/deliveries/{}",
-            short["id"], delivery["id"]
-        ))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = tried_page(short).await;
     assert!(page.contains("hidden: it may contain a secret"), "{page}");
     assert!(!page.contains("php-json"), "{page}");
 

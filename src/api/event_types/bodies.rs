@@ -215,6 +215,10 @@ impl RegisterEventType {
     }
 }
 
+fn example_too_deep() -> String {
+    format!("The example nests objects and arrays more than {MAX_DATA_DEPTH} levels deep.")
+}
+
 /// An example small and shallow enough to show in the catalog.
 fn checked_example(example: &serde_json::Value) -> Result<(), String> {
     if example.to_string().len() > MAX_EXAMPLE_BYTES {
@@ -224,9 +228,7 @@ fn checked_example(example: &serde_json::Value) -> Result<(), String> {
         ));
     }
     if nests_deeper_than(example, MAX_DATA_DEPTH) {
-        return Err(format!(
-            "The example nests objects and arrays more than {MAX_DATA_DEPTH} levels deep."
-        ));
+        return Err(example_too_deep());
     }
     Ok(())
 }
@@ -258,9 +260,7 @@ pub(super) async fn example_refusal(
                 first.pointer, first.message
             )
         }
-        CheckRefusal::TooDeep => {
-            format!("The example nests objects and arrays more than {MAX_DATA_DEPTH} levels deep.")
-        }
+        CheckRefusal::TooDeep => example_too_deep(),
         CheckRefusal::TooCostly => format!(
             "The example is too costly to check against this schema (more than {CHECK_STEPS} \
              steps): the schema applies itself several times at each level of the data."

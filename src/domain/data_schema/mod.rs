@@ -7,6 +7,7 @@
 mod bounds;
 mod budget;
 mod example;
+mod fields;
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use budget::STEPS as CHECK_STEPS;
+pub use fields::Field;
 
 /// How deeply `data` may nest objects and arrays: real events nest a handful of levels,
 /// and a schema's cost can grow with each level.
@@ -47,22 +49,6 @@ pub enum CheckRefusal {
     /// The schema was stored before a rule it breaks: why it cannot be used.
     Uncheckable(String),
 }
-
-/// One field a schema describes, as the catalog lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    /// `order.id`; an array's items as `lines[]`.
-    pub path: String,
-    /// `integer`, `string or null`; empty when the schema does not say.
-    pub kind: String,
-    pub required: bool,
-    /// `minimum 0`, `at most 80 characters`, `one of "eur", "usd"` ...
-    pub constraints: Vec<String>,
-}
-
-/// Fields listed at most, and how deep: a catalog entry stays readable.
-const FIELDS_AT_MOST: usize = 200;
-const DEPTH_AT_MOST: usize = 8;
 
 /// A compiled pattern's size at most: real patterns take a few KiB; `(a{1000}){1000}`
 /// would take seconds to compile.
@@ -109,9 +95,7 @@ impl DataSchema {
     /// The fields it describes, parents before children: `properties` of objects and the
     /// `items` of arrays, as far as they are written out.
     pub fn fields(&self) -> Vec<Field> {
-        let mut fields = Vec::new();
-        collect_fields(&self.source, "", 0, &mut fields);
-        fields
+        fields::of(&self.source)
     }
 
     /// An example of the data it describes, made from the values it names (`examples`,
@@ -195,78 +179,6 @@ pub fn nests_deeper_than(value: &Value, limit: usize) -> bool {
         }
     }
     false
-}
-
-fn collect_fields(schema: &Value, path: &str, depth: usize, fields: &mut Vec<Field>) {
-    if depth > DEPTH_AT_MOST {
-        return;
-    }
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|names| names.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    if let Some(properties) = schema["properties"].as_object() {
-        for (name, property) in properties {
-            if fields.len() >= FIELDS_AT_MOST {
-                return;
-            }
-            let path = match path {
-                "" => name.clone(),
-                parent => format!("{parent}.{name}"),
-            };
-            fields.push(Field {
-                path: path.clone(),
-                kind: kind_of(property),
-                required: required.contains(&name.as_str()),
-                constraints: constraints_of(property),
-            });
-            collect_fields(property, &path, depth + 1, fields);
-        }
-    }
-    if schema["items"].is_object() {
-        collect_fields(&schema["items"], &format!("{path}[]"), depth + 1, fields);
-    }
-}
-
-fn kind_of(schema: &Value) -> String {
-    match &schema["type"] {
-        Value::String(kind) => kind.clone(),
-        Value::Array(kinds) => kinds
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(" or "),
-        _ => String::new(),
-    }
-}
-
-fn constraints_of(schema: &Value) -> Vec<String> {
-    let said = |key: &str, before: &str, after: &str| {
-        schema
-            .get(key)
-            .map(|value| format!("{before} {value}{after}"))
-    };
-    let mut constraints: Vec<String> = [
-        said("minimum", "at least", ""),
-        said("exclusiveMinimum", "more than", ""),
-        said("maximum", "at most", ""),
-        said("exclusiveMaximum", "less than", ""),
-        said("minLength", "at least", " characters"),
-        said("maxLength", "at most", " characters"),
-        said("minItems", "at least", " items"),
-        said("maxItems", "at most", " items"),
-        said("pattern", "matches", ""),
-        said("format", "format", ""),
-        said("const", "always", ""),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if let Some(choices) = schema["enum"].as_array() {
-        let choices: Vec<String> = choices.iter().map(Value::to_string).collect();
-        constraints.push(format!("one of {}", choices.join(", ")));
-    }
-    constraints
 }
 
 impl fmt::Debug for DataSchema {

@@ -1,4 +1,5 @@
 mod chart;
+mod curl;
 mod delete;
 mod delivery;
 mod detail;

@@ -183,6 +183,41 @@ async fn every_screen_fits_a_phone_and_a_laptop_without_sideways_scrolling() {
     }
 }
 
+#[tokio::test]
+async fn a_delivery_whose_answer_is_hidden_or_long_fits_a_phone() {
+    use crate::common::receiver::Receiver;
+    use crate::common::scene::{console, wait_for_delivery};
+
+    let app = console("1h").await;
+    let api = app.api().await;
+    let receiver = Receiver::start().await;
+    receiver.always(Answer::Echo);
+    // A key too short to mask: the answer is kept as one long line saying it is hidden.
+    let created = api
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Short key", "url": receiver.url, "events": ["*"], "api_key": "ab12"}),
+        )
+        .await;
+    let webhook = created.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    api.publish(json!({"event_type": "user.signed_up", "data": {}}))
+        .await;
+    let delivery = wait_for_delivery(&api, webhook, |d| d["attempt_count"] == 1).await;
+
+    let browser = Browser::launch(390, 844).await;
+    browser.sign_in_as_admin(&app).await;
+    let path = format!("/settings/webhooks/{webhook}/deliveries/{}", delivery["id"]);
+    browser.open(&app.url(&path)).await;
+    browser
+        .wait_for_text(".attempt", "hidden: it may contain a secret")
+        .await;
+    browser.screenshot("delivery-hidden-answer-390").await;
+    assert_no_sideways_scrolling(&browser, 390.0).await;
+    browser.close().await;
+}
+
 async fn assert_no_sideways_scrolling(browser: &Browser, width: f64) {
     let page_width = browser
         .client

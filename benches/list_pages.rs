@@ -13,7 +13,7 @@ use webhook_console::db::deliveries::{self, Cursor, DeliverySearch};
 use webhook_console::db::delivery_queue::{self, AttemptRecord};
 use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
-use webhook_console::domain::queue::ReceiverVerdict;
+use webhook_console::domain::receiver_health::ReceiverVerdict;
 use webhook_console::domain::{
     AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
 };

@@ -1,11 +1,31 @@
 //! The delivery engine: claims due deliveries, sends them signed to vetted addresses,
 //! retries on a schedule, and records every attempt.
+//!
+//! A try takes these shapes on its way, each for a reader of its own:
+//! - [`sender::Tried`]: what the HTTP request came to (status, error, answer excerpt), all
+//!   the sender knows;
+//! - [`Signal`](crate::domain::receiver_health::Signal): what it says of the receiver,
+//!   the only input of the one health state machine
+//!   ([`crate::domain::receiver_health`]);
+//! - [`ReceiverVerdict`](crate::domain::receiver_health::ReceiverVerdict): what it changed
+//!   of the webhook's health, which storage persists (folded per batch into a
+//!   `ReceiverChange`, so a batch writes each webhook's row once);
+//! - [`AttemptRecord`](crate::db::delivery_queue::AttemptRecord): the attempt row with
+//!   the delivery's next state and the lease it was made under, what storage writes;
+//! - the outcome writer's `Record`: a try or deliveries given back, in one queue so both
+//!   are written in the same batch;
+//! - [`OperationalEvent`](crate::domain::OperationalEvent): the turns a batch made
+//!   (Failing, recovered, given up), for the people watching.
+//!
+//! The worker reaches its queue only through [`queue::Queue`]: the store in production,
+//! a queue in memory in its unit tests.
 
 mod answer;
 pub mod body;
 pub mod housekeeping;
 mod nodes;
 mod outcomes;
+mod queue;
 pub mod retry;
 mod scheduler;
 pub mod sender;
@@ -28,6 +48,7 @@ use crate::metrics::Metrics;
 use crate::secrets::secret_box::SecretBox;
 use housekeeping::Upkeep;
 use nodes::Membership;
+use queue::StoreQueue;
 use retry::RetrySchedule;
 use scheduler::Limits;
 use sender::Sender;
@@ -75,16 +96,16 @@ impl EngineSettings {
     }
 }
 
-struct Engine {
-    db: Db,
-    secrets: SecretBox,
+/// What the worker and the outcome writer share: the queue, the sender, the settings.
+struct Engine<Q> {
+    queue: Q,
     sender: Sender,
     settings: EngineSettings,
     metrics: Metrics,
     membership: Membership,
 }
 
-impl Engine {
+impl<Q> Engine<Q> {
     fn limits(&self) -> Limits {
         Limits {
             concurrency: self.settings.concurrency,
@@ -130,15 +151,18 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> Running {
     let membership = Membership::new(settings.per_webhook);
+    let (inbox, fresh, due) = Inbox::new(settings.lease());
     let engine = Arc::new(Engine {
+        queue: StoreQueue {
+            db: db.clone(),
+            secrets,
+            inbox: inbox.clone(),
+        },
         sender: Sender::new(settings.timeout, settings.guard.clone()),
-        db,
-        secrets,
         settings,
         metrics,
         membership: membership.clone(),
     });
-    let (inbox, fresh, due) = Inbox::new(engine.settings.lease());
     let (outcomes, queue) = mpsc::channel(OUTCOME_QUEUE);
     let writer = tokio::spawn(outcomes::write_batches(
         engine.clone(),
@@ -146,20 +170,16 @@ pub fn start(
         inbox.clone(),
     ));
     let upkeep = tokio::spawn(housekeeping::run(
-        engine.db.clone(),
+        db.clone(),
         inbox.clone(),
         engine.settings.upkeep,
         shutdown.clone(),
     ));
-    let indexer = tokio::spawn(housekeeping::index_quotes(
-        engine.db.clone(),
-        shutdown.clone(),
-    ));
+    let indexer = tokio::spawn(housekeeping::index_quotes(db.clone(), shutdown.clone()));
     // Alone on its database, a node needs no heartbeat: it keeps the whole limit.
-    let heartbeat = engine
-        .db
+    let heartbeat = db
         .is_shared()
-        .then(|| tokio::spawn(nodes::run(engine.db.clone(), membership, shutdown.clone())));
+        .then(|| tokio::spawn(nodes::run(db.clone(), membership, shutdown.clone())));
     let health = Health(Arc::new(AtomicBool::new(true)));
     let worker = tokio::spawn(worker::run(engine, fresh, due, outcomes, shutdown));
     let stopped = tokio::spawn(stop_in_order(

@@ -2,30 +2,26 @@
 //! writer the way ingest commits publishes: one transaction for every record waiting at
 //! that moment.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::Engine;
-use super::EngineSettings;
-use super::scheduler::Signal;
+use super::queue::{GONE, Queue};
 use super::sender::Tried;
-use crate::actions::webhooks::SwitchOff;
-use crate::actions::{self, Inbox};
+use super::{Engine, EngineSettings};
+use crate::actions::Inbox;
 use crate::clock::Timestamp;
 use crate::db::StoreError;
-use crate::db::delivery_queue::{self, AttemptRecord, Recorded};
-use crate::domain::queue::{Fresh, Held, ReceiverVerdict};
-use crate::domain::{AttemptErrorCode, DeliveryStatus, WebhookStatus};
+use crate::db::delivery_queue::AttemptRecord;
+use crate::domain::queue::Held;
+use crate::domain::receiver_health::{ReceiverVerdict, Signal};
+use crate::domain::{AttemptErrorCode, DeliveryStatus};
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
 /// Records written in one transaction at most.
 const MAX_BATCH: usize = 512;
-/// A receiver that answers 410 Gone says the webhook is no more: it is disabled at once.
-const GONE: u16 = 410;
 
 /// What the writer stores.
 pub(super) enum Record {
@@ -84,7 +80,12 @@ impl Outcome {
         let mut keeps_schedule = false;
         let (status, next_attempt_at) = if tried.succeeded() {
             (DeliveryStatus::Succeeded, None)
-        } else if tried.status_code == Some(GONE) || *signal == Signal::NotReached {
+        } else if tried.status_code.map(i64::from) == Some(GONE)
+            || tried
+                .error
+                .as_ref()
+                .is_some_and(|(code, _)| *code == AttemptErrorCode::BlockedTarget)
+        {
             // Gone, or an address no retry can reach until the settings change.
             (DeliveryStatus::Failed, None)
         } else if delivery.probe && matches!(signal, Signal::Failed { .. }) {
@@ -129,8 +130,8 @@ impl Outcome {
 /// Writes the outcomes in batches. Once a batch that recovers a webhook (its probe
 /// succeeded) is written, the engine is woken: the queue that waited for the probe is due,
 /// and goes now rather than at the next poll.
-pub(super) async fn write_batches(
-    engine: Arc<Engine>,
+pub(super) async fn write_batches<Q: Queue>(
+    engine: Arc<Engine<Q>>,
     mut queue: mpsc::Receiver<Record>,
     engine_inbox: Inbox,
 ) {
@@ -148,7 +149,7 @@ pub(super) async fn write_batches(
                 }
             }
         }
-        store_through_outages(&engine, &engine_inbox, &batch).await;
+        store_through_outages(&engine, &batch).await;
         if batch.iter().any(Record::recovers) {
             engine_inbox.due_now();
         }
@@ -156,23 +157,19 @@ pub(super) async fn write_batches(
     }
 }
 
-/// Stores a batch, and hands the sender the operational events' deliveries once stored.
-async fn store_through_outages(engine: &Engine, inbox: &Inbox, batch: &[Record]) {
-    let give_up_at = engine.db.now().plus(engine.settings.timeout);
+/// Stores a batch, waiting out a short outage.
+async fn store_through_outages<Q: Queue>(engine: &Engine<Q>, batch: &[Record]) {
+    let give_up_at = engine.queue.now().plus(engine.settings.timeout);
     loop {
-        let error = match store(engine, inbox, batch).await {
-            Ok(fresh) => {
-                inbox.hand_over(fresh);
-                break;
-            }
-            Err(error) => error,
+        let Err(error) = store(engine, batch).await else {
+            break;
         };
-        engine.db.saw(&error);
+        engine.queue.saw(&error);
         // Through a short outage the outcomes are kept and written when it ends, so the
         // receivers are not sent these again. Past the delivery timeout, well before the
         // leases run out, the leases bring the deliveries back instead: tried again, not
         // lost.
-        if error.outage().is_none() || engine.db.now() >= give_up_at {
+        if error.outage().is_none() || engine.queue.now() >= give_up_at {
             tracing::error!(
                 "recording {} delivery outcomes failed: {}",
                 batch.len(),
@@ -197,47 +194,20 @@ const LINGER_BESIDE_OTHERS: Duration = Duration::from_millis(10);
 /// While the database is down, how often a batch of outcomes is offered again.
 const OUTAGE_RETRY: Duration = Duration::from_millis(250);
 
-/// Writes the batch in one transaction with the operational events it gives rise to;
-/// returns their deliveries, for the sender once it commits.
-async fn store(engine: &Engine, inbox: &Inbox, batch: &[Record]) -> Result<Vec<Fresh>, StoreError> {
-    let now = engine.db.now();
+/// Writes the batch through the queue, and counts the tries that came too late.
+pub(super) async fn store<Q: Queue>(
+    engine: &Engine<Q>,
+    batch: &[Record],
+) -> Result<(), StoreError> {
     let mut attempts: Vec<&AttemptRecord> = Vec::new();
-    let mut releases: BTreeMap<Timestamp, Vec<Held>> = BTreeMap::new();
+    let mut releases: Vec<(Held, Timestamp)> = Vec::new();
     for record in batch {
         match record {
             Record::Attempt(outcome) => attempts.push(&outcome.record),
-            Record::Release(released) => {
-                for (held, due) in released {
-                    releases.entry(*due).or_default().push(*held);
-                }
-            }
+            Record::Release(released) => releases.extend(released),
         }
     }
-    let mut tx = engine.db.begin_write_relaxed().await?;
-    let Recorded {
-        mut happened,
-        stale,
-    } = delivery_queue::record_attempts(&mut tx, &attempts).await?;
-    for (due, held) in releases {
-        delivery_queue::release(&mut tx, &held, due).await?;
-    }
-    let gone: BTreeSet<i64> = attempts
-        .iter()
-        .filter(|record| !stale.contains(&record.delivery_id))
-        .filter(|record| record.status_code == Some(i64::from(GONE)))
-        .map(|record| record.webhook_id)
-        .collect();
-    for id in gone {
-        let switched = SwitchOff {
-            id,
-            status: WebhookStatus::Disabled,
-            reason: "the receiver answered 410 Gone",
-            status_code: Some(i64::from(GONE)),
-        };
-        happened.extend(switched.record(&mut tx, now).await?);
-    }
-    let fresh = actions::operational::publish(&mut tx, inbox, &happened, now).await?;
-    tx.commit().await?;
+    let stale = engine.queue.record(&attempts, &releases).await?;
     if !stale.is_empty() {
         tracing::warn!(
             "dropped the outcome of {} deliveries sent under a lease another claim took since: {stale:?}",
@@ -245,5 +215,5 @@ async fn store(engine: &Engine, inbox: &Inbox, batch: &[Record]) -> Result<Vec<F
         );
         engine.metrics.stale_outcomes.inc_by(stale.len() as u64);
     }
-    Ok(fresh)
+    Ok(())
 }

@@ -16,6 +16,7 @@ use super::signature::{SigningKey, signature_header};
 use super::target_guard::{Blocked, GuardedResolver, NotResolved, TargetGuard};
 use crate::clock::Timestamp;
 use crate::domain::AttemptErrorCode;
+use crate::domain::receiver_health::Signal;
 
 /// How deliveries introduce themselves; the delivery page shows the same.
 pub const USER_AGENT: &str = concat!("webhook-console/", env!("CARGO_PKG_VERSION"));
@@ -82,9 +83,32 @@ pub struct Tried {
     pub retry_after: Option<Duration>,
 }
 
+/// The longest pause a receiver's `Retry-After` buys: a receiver may ask for patience, not
+/// to be forgotten.
+pub const LONGEST_PAUSE: Duration = Duration::from_secs(60 * 60);
+
 impl Tried {
     pub fn succeeded(&self) -> bool {
         self.error.is_none()
+    }
+
+    /// What it says about the receiver: a 429 or 503 with `Retry-After` pauses the webhook,
+    /// any other failure counts against it.
+    pub fn signal(&self) -> Signal {
+        if let Some(retry_after) = self.retry_after
+            && matches!(self.status_code, Some(429 | 503))
+        {
+            return Signal::Throttled {
+                until: self.at.plus(retry_after.min(LONGEST_PAUSE)),
+            };
+        }
+        match &self.error {
+            None => Signal::Answered,
+            Some((code, reason)) => Signal::Failed {
+                code: *code,
+                reason: reason.clone(),
+            },
+        }
     }
 }
 

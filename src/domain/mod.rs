@@ -15,6 +15,7 @@ mod notification_type;
 mod operational;
 pub mod paging;
 pub mod queue;
+pub mod receiver_health;
 mod search_term;
 mod user;
 mod webhook;

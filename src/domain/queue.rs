@@ -4,12 +4,8 @@
 //! they are kept.
 
 use crate::clock::Timestamp;
-use crate::domain::{ApiKey, AttemptErrorCode, SentHeader};
-
-/// Tries failed in a row after which an active webhook is Failing (whatever the cause), and
-/// receiver failures in a row that open its circuit: enough that a blip (one restart, one
-/// slow request) does not, few enough that a dead receiver is found within seconds.
-pub const FAILING_AFTER: i64 = 5;
+use crate::domain::receiver_health::ReceiverState;
+use crate::domain::{ApiKey, SentHeader};
 
 /// A delivery created already claimed, handed to this process's sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,16 +16,6 @@ pub struct Fresh {
     pub test: bool,
     /// Until when it is leased: also the lease's token (see [`Claimed::lease`]).
     pub lease: Timestamp,
-}
-
-/// How a webhook's receiver stands, as the store has it when a delivery is claimed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiverState {
-    pub failing: bool,
-    pub paused_until: Option<Timestamp>,
-    pub max_per_second: Option<i64>,
-    /// Receiver failures in a row so far.
-    pub consecutive_failures: i64,
 }
 
 /// A claimed delivery with what sending it needs, secrets opened.
@@ -64,29 +50,4 @@ pub struct Claimed {
 pub struct Held {
     pub id: i64,
     pub lease: Timestamp,
-}
-
-/// What one try says about the webhook's receiver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReceiverVerdict {
-    /// Nothing: an answer that is not about the receiver's health (a 4xx, a refused address),
-    /// or a success while nothing was counted against it.
-    Neutral,
-    /// It answered 2xx after failures: the count starts again and a Failing webhook recovers.
-    Healthy,
-    /// It failed (timeout, connection, 5xx): one more in a row. With `failing`, the webhook
-    /// is Failing (from now, or still) until its next probe.
-    Unhealthy { failing: Option<Failing> },
-    /// It asked, with Retry-After on a 429 or 503, to be left alone until then.
-    Paused { until: Timestamp },
-}
-
-/// A Failing webhook as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failing {
-    pub since: Timestamp,
-    /// The last failure, as a stable code and in words.
-    pub code: AttemptErrorCode,
-    pub reason: String,
-    pub next_probe_at: Timestamp,
 }

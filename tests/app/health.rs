@@ -1,4 +1,5 @@
-//! Health at a glance: a webhook whose tries keep failing says so on the list and its page,
+//! Health at a glance: a webhook whose tries keep failing (a 4xx as much as a timeout) says
+//! so on the list and its page, in one account of it,
 //! a delivery being retried is told apart from one never tried, and a delivery's page shows
 //! the request as sent, ready to copy.
 
@@ -37,7 +38,7 @@ async fn a_webhook_whose_tries_all_fail_shows_failing_and_its_healthy_neighbour_
     };
     assert!(status(broken).contains("Failing"), "{}", status(broken));
     assert!(
-        status(broken).contains("last answer: 400"),
+        status(broken).contains("answered 400 Bad Request"),
         "{}",
         status(broken)
     );
@@ -46,8 +47,16 @@ async fn a_webhook_whose_tries_all_fail_shows_failing_and_its_healthy_neighbour_
 
     let page = app.get_page(&format!("/settings/webhooks/{broken}")).await;
     let banner = page.text(".banner-danger");
-    assert!(banner.contains("All 6 tries failed since"), "{banner}");
-    assert!(banner.contains("last answer: 400"), "{banner}");
+    assert!(banner.contains("6 tries in a row failed"), "{banner}");
+    assert!(
+        banner.contains("Last failure: The receiver answered 400 Bad Request"),
+        "{banner}"
+    );
+    assert_eq!(
+        page.texts(".banner-danger, .notice[role=status]").len(),
+        1,
+        "one account of its health"
+    );
     assert!(
         !app.get_page(&format!("/settings/webhooks/{fine}"))
             .await

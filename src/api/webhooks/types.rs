@@ -240,30 +240,15 @@ impl WebhookBody {
     /// The webhook as the API shows it at `now` (a pause that has ended is not shown).
     pub fn new(webhook: Webhook, now: crate::clock::Timestamp) -> Self {
         let paused_until = webhook.paused_at(now);
-        let streak = webhook.failing_streak();
-        let health = match (&webhook.failing, streak, paused_until) {
-            (Some(_), _, _) | (None, Some(_), _) => "failing",
-            (None, None, Some(_)) => "paused",
-            (None, None, None) => "healthy",
+        let health = match (&webhook.failing, paused_until) {
+            (Some(_), _) => "failing",
+            (None, Some(_)) => "paused",
+            (None, None) => "healthy",
         };
         Self {
             health: health.to_owned(),
-            failing_since: webhook
-                .failing
-                .as_ref()
-                .map(|f| f.since)
-                .or(streak.map(|s| s.since))
-                .map(|since| since.rfc3339()),
-            failing_reason: webhook
-                .failing
-                .as_ref()
-                .map(|f| f.reason.clone())
-                .or(streak.map(|s| {
-                    format!(
-                        "{} tries failed in a row; last answer: {}",
-                        s.tries, s.last_answer
-                    )
-                })),
+            failing_since: webhook.failing.as_ref().map(|f| f.since.rfc3339()),
+            failing_reason: webhook.failing.as_ref().map(|f| f.reason.clone()),
             next_probe_at: webhook.failing.as_ref().map(|f| f.next_probe_at.rfc3339()),
             paused_until: paused_until.map(|until| until.rfc3339()),
             max_per_second: webhook.max_per_second,

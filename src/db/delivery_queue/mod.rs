@@ -7,7 +7,8 @@
 mod claims;
 mod outcomes;
 
-use crate::domain::queue::{Claimed, Held, ReceiverState};
+use crate::domain::queue::{Claimed, Held};
+use crate::domain::receiver_health::ReceiverState;
 pub use claims::{ClaimLimits, claim_due};
 pub use outcomes::{AttemptRecord, Recorded, record_attempts};
 

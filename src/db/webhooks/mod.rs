@@ -12,13 +12,12 @@ mod reads;
 pub(in crate::db) mod secrets;
 mod stored;
 
-use crate::domain::queue::FAILING_AFTER;
 pub use headers::{ShownHeader, custom_headers};
 pub use reads::{
     HourlyOutcomes, Waiting, count, ensure_exists, find, hourly_outcomes, list, look_alike, names,
     waiting,
 };
-pub use stored::{FailureStreak, LastDelivery, Webhook};
+pub use stored::{LastDelivery, Webhook};
 
 pub use secrets::{
     SigningSecrets, api_key, backfill_signing_secrets, rotate_signing_secret, signing_secret,
@@ -45,12 +44,8 @@ pub struct WebhookFilter {
     pub by_health: bool,
 }
 
-/// An active webhook that is Failing: its circuit is open or its last tries all failed.
-fn failing_sql() -> String {
-    format!(
-        "(w.status = 'active' AND (w.failing_since IS NOT NULL OR w.failed_in_a_row >= {FAILING_AFTER}))"
-    )
-}
+/// An active webhook that is Failing (its circuit is open).
+const FAILING_SQL: &str = "(w.status = 'active' AND w.failing_since IS NOT NULL)";
 
 /// A new webhook with an id never used before, even by a deleted one.
 pub async fn create(
@@ -172,11 +167,8 @@ fn sealed_api_key(secrets: &SecretBox, change: &ApiKeyChange) -> Option<Option<S
 
 /// What the engine learnt of a webhook's receiver, each column with its value for a
 /// receiver it knows nothing of.
-const RECEIVER_STATE: [(&str, &str); 9] = [
+const RECEIVER_STATE: [(&str, &str); 6] = [
     ("consecutive_failures", "0"),
-    ("failed_in_a_row", "0"),
-    ("failed_in_a_row_since", "NULL"),
-    ("last_failure", "NULL"),
     ("failing_since", "NULL"),
     ("failing_reason", "NULL"),
     ("failing_code", "NULL"),

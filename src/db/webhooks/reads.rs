@@ -4,11 +4,11 @@
 use sqlx::{Database, FromRow, QueryBuilder};
 
 use super::stored::WebhookRow;
-use super::{COUNTED_UP_TO, SUCCESS_RATE_WINDOW, Webhook, WebhookFilter, failing_sql};
+use super::{COUNTED_UP_TO, FAILING_SQL, SUCCESS_RATE_WINDOW, Webhook, WebhookFilter};
 use crate::clock::Timestamp;
 use crate::db::{Bind, Dialect, Source, StoreError};
 use crate::domain::paging::Pager;
-use crate::domain::queue::Failing;
+use crate::domain::receiver_health::Failing;
 use crate::domain::{
     AttemptErrorCode, DeliveryStatus, OperationalEvent, WebhookName, WebhookStatus,
 };
@@ -120,7 +120,7 @@ pub async fn list<'a>(
                 " ORDER BY CASE WHEN {} THEN 0 WHEN w.status = 'auto_disabled' THEN 1
                                 WHEN w.status = 'active' AND w.paused_until IS NOT NULL THEN 2
                                 WHEN w.status = 'active' THEN 3 ELSE 4 END,",
-                failing_sql()
+                FAILING_SQL
             ));
         } else {
             query.push(" ORDER BY");
@@ -149,7 +149,7 @@ where
         "SELECT w.id, w.name, w.url, w.notification_type, w.all_events, w.status,
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
                 w.status_reason, w.max_per_second, w.failing_since, w.failing_reason,
-                w.failing_code, w.failed_in_a_row, w.failed_in_a_row_since, w.last_failure,
+                w.failing_code, w.consecutive_failures,
                 w.next_probe_at, w.paused_until, w.custom_headers,
                 (SELECT string_agg(e.event_type, ' ') FROM webhook_events e
                   WHERE e.webhook_id = w.id) AS events,
@@ -202,7 +202,7 @@ fn push_filter<'q, DB: Database>(
         query.push(" AND w.status = ").push_bind(status);
     }
     if filter.failing {
-        query.push(format!(" AND {}", failing_sql()));
+        query.push(format!(" AND {FAILING_SQL}"));
     }
     if let Some(event_type) = &filter.event_type {
         // The console's own events reach only the webhooks that picked them.

@@ -2,11 +2,10 @@
 
 use sqlx::FromRow;
 
-use super::FAILING_AFTER;
 use super::headers::ShownHeader;
 use crate::clock::Timestamp;
 use crate::db::event_types::decode_key;
-use crate::domain::queue::Failing;
+use crate::domain::receiver_health::Failing;
 use crate::domain::{
     AttemptErrorCode, DeliveryStatus, EventSelection, HeaderRow, NotificationType, WebhookStatus,
 };
@@ -35,29 +34,13 @@ pub struct Webhook {
     pub failing: Option<Failing>,
     /// The receiver asked (`Retry-After`) to be sent nothing before this.
     pub paused_until: Option<Timestamp>,
-    /// Tries that failed in a row, whatever the cause, since the last success.
-    pub failure_streak: Option<FailureStreak>,
+    /// Tries that failed in a row since the last success.
+    pub failed_in_a_row: i64,
     /// Sent with every delivery; secret values are not opened here.
     pub headers: Vec<ShownHeader>,
 }
 
-/// Tries that failed in a row: how many, since when, and the last answer (a status code or
-/// an error code's key).
-#[derive(Debug, Clone)]
-pub struct FailureStreak {
-    pub tries: i64,
-    pub since: Timestamp,
-    pub last_answer: String,
-}
-
 impl Webhook {
-    /// Its failure streak, once long enough ([`FAILING_AFTER`] tries) to call it Failing.
-    pub fn failing_streak(&self) -> Option<&FailureStreak> {
-        self.failure_streak
-            .as_ref()
-            .filter(|streak| streak.tries >= FAILING_AFTER)
-    }
-
     /// The custom headers as form rows: a secret one with no value, which keeps it.
     pub fn header_rows(&self) -> Vec<HeaderRow> {
         self.headers
@@ -116,9 +99,7 @@ pub(super) struct WebhookRow {
     failing_code: Option<AttemptErrorCode>,
     next_probe_at: Option<Timestamp>,
     paused_until: Option<Timestamp>,
-    failed_in_a_row: i64,
-    failed_in_a_row_since: Option<Timestamp>,
-    last_failure: Option<String>,
+    consecutive_failures: i64,
     custom_headers: String,
 }
 
@@ -166,14 +147,7 @@ impl TryFrom<WebhookRow> for Webhook {
                 next_probe_at: row.next_probe_at.unwrap_or(since),
             }),
             paused_until: row.paused_until,
-            failure_streak: row
-                .failed_in_a_row_since
-                .filter(|_| row.failed_in_a_row > 0)
-                .map(|since| FailureStreak {
-                    tries: row.failed_in_a_row,
-                    since,
-                    last_answer: row.last_failure.unwrap_or_default(),
-                }),
+            failed_in_a_row: row.consecutive_failures,
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::lane::{Circuit, Destination};
+use super::lane::Destination;
 use super::{Scheduler, Send, Slot};
 use crate::clock::Timestamp;
 
@@ -215,8 +215,8 @@ impl Scheduler {
             .pop_front()
             .expect("a lane that can send holds one");
         let probe = delivery.probe;
-        if let Circuit::Open { probing, .. } = &mut lane.circuit {
-            *probing = true;
+        if probe {
+            lane.circuit.probe_started();
         }
         Send {
             delivery,

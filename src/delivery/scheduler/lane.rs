@@ -1,21 +1,12 @@
-//! One webhook's lane: what the sender holds of it, its circuit (Closed, or Open while the
-//! webhook is Failing), its pause and its rate cap.
+//! One webhook's lane: what the sender holds of it, its receiver's circuit (see
+//! [`crate::domain::receiver_health`]), its pause and its rate cap.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::domain::queue::{Claimed, Fresh, ReceiverState};
-
-pub use crate::domain::queue::FAILING_AFTER;
-/// The first probe of a Failing webhook after this; each failed probe doubles the wait...
-const FIRST_PROBE: Duration = Duration::from_secs(5);
-/// ...up to this, so a receiver back after a long outage is found within minutes.
-pub(super) const LONGEST_PROBE_WAIT: Duration = Duration::from_secs(10 * 60);
-
-/// Our own view of a Failing webhook wins over what the store said this soon after we saw
-/// it fail: the store hears of it with the next batch of outcomes.
-const OPENING_SETTLES: Duration = Duration::from_secs(2);
+use crate::domain::queue::{Claimed, Fresh};
+use crate::domain::receiver_health::{Circuit, ReceiverState};
 
 /// Where a webhook's sends go: one neighbour however many webhooks share it.
 pub(super) type Destination = String;
@@ -23,21 +14,6 @@ pub(super) type Destination = String;
 /// A send still in flight after this is slow: its webhook is suspect until it ends. Real
 /// receivers answer well within it; a hanging one is known by it long before its timeout.
 pub(super) const SLOW_AFTER: Duration = Duration::from_millis(500);
-
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Circuit {
-    Closed {
-        failures: i64,
-    },
-    Open {
-        since: Timestamp,
-        /// When this process saw it open (or learnt of it).
-        seen_at: Timestamp,
-        probes_failed: u32,
-        next_probe_at: Timestamp,
-        probing: bool,
-    },
-}
 
 pub(super) struct Lane {
     pub(super) destination: Option<Destination>,
@@ -68,7 +44,7 @@ impl Lane {
             loading: 0,
             ready: VecDeque::new(),
             sending: Vec::new(),
-            circuit: Circuit::Closed { failures: 0 },
+            circuit: Circuit::default(),
             paused_until: None,
             max_per_second: None,
             tokens: 1.0,
@@ -97,7 +73,7 @@ impl Lane {
     /// Its receiver may be broken: it is Failing, its last sends failed, or a send of it
     /// is slow. A suspect webhook's sends may hold only a small part of its destination.
     pub(super) fn is_suspect(&self, now: Timestamp) -> bool {
-        !matches!(self.circuit, Circuit::Closed { failures: 0 })
+        self.circuit.remembers_failures()
             || self
                 .sending
                 .iter()
@@ -121,11 +97,7 @@ impl Lane {
     /// forgotten and learned again from it would lose the failures not yet written, and
     /// open its circuit after the store's failure streak already shows the webhook Failing.
     pub(super) fn remembers_failures(&self) -> bool {
-        !matches!(self.circuit, Circuit::Closed { failures: 0 })
-    }
-
-    pub(super) fn is_open(&self) -> bool {
-        matches!(self.circuit, Circuit::Open { .. })
+        self.circuit.remembers_failures()
     }
 
     /// This lane's sends per second on this node, if capped.
@@ -165,39 +137,9 @@ impl Lane {
     pub(super) fn learn(&mut self, state: &ReceiverState, now: Timestamp) {
         self.paused_until = self.paused_until.max(state.paused_until);
         self.max_per_second = state.max_per_second;
-        match (&self.circuit, state.failing) {
-            (Circuit::Closed { failures }, false) => {
-                self.circuit = Circuit::Closed {
-                    failures: (*failures).max(state.consecutive_failures),
-                };
-            }
-            (Circuit::Closed { .. }, true) => {
-                let probes_failed = state.consecutive_failures - FAILING_AFTER;
-                self.circuit = Circuit::Open {
-                    since: now,
-                    seen_at: now,
-                    probes_failed: u32::try_from(probes_failed).unwrap_or(0),
-                    next_probe_at: now,
-                    probing: false,
-                };
-            }
-            (Circuit::Open { seen_at, .. }, false) if seen_at.plus(OPENING_SETTLES) < now => {
-                // Another node's probe succeeded.
-                self.circuit = Circuit::Closed { failures: 0 };
-            }
-            (Circuit::Open { .. }, _) => {}
-        }
+        self.circuit.learn(state, now);
     }
-}
 
-/// The wait before the probe after `failed` failed probes.
-pub(super) fn probe_wait(failed: u32) -> Duration {
-    FIRST_PROBE
-        .saturating_mul(2u32.saturating_pow(failed))
-        .min(LONGEST_PROBE_WAIT)
-}
-
-impl Lane {
     pub(super) fn can_send(&self, share: usize) -> bool {
         let Some((front, _)) = self.ready.front() else {
             return false;
@@ -209,7 +151,6 @@ impl Lane {
         allowed && (self.max_per_second.is_none() || self.tokens >= 1.0)
     }
 }
-
 /// `scheme://host:port` of a URL: many webhooks on one host are one neighbour.
 pub(super) fn destination(url: &str) -> Destination {
     match url::Url::parse(url) {

@@ -14,11 +14,12 @@
 //!   sends count against the cap only up to that quarter (the destination holding at most
 //!   twice its cap in all). So hundreds of hanging webhooks and their probes on one host
 //!   leave its healthy webhooks most of it, and slow receivers alone keep their pace.
-//! - **Failing webhooks.** [`lane::FAILING_AFTER`] receiver failures in a row (timeouts, connection
-//!   errors, 5xx) open the circuit: the webhook's deliveries go back to the store, where they
-//!   wait without spending tries, and one probe at a time tests the receiver on a backoff
-//!   (claimed from the store, so nodes take turns). A success closes it; the backlog then
-//!   leaves at the webhook's pace.
+//! - **Failing webhooks.** Each lane steps its receiver's
+//!   [`Circuit`](crate::domain::receiver_health) with every finished try: once it opens,
+//!   the webhook's deliveries go back to the store, where they wait without spending
+//!   tries, and one probe at a time tests the receiver on a backoff (claimed from the
+//!   store, so nodes take turns). A success closes it; the backlog then leaves at the
+//!   webhook's pace.
 //! - **Back-pressure.** A 429 or 503 with `Retry-After` pauses the webhook, not only the one
 //!   delivery; `max_per_second` caps its rate.
 //! - **Leases.** Everything held here is claimed with a lease: what cannot start sending in
@@ -28,7 +29,6 @@
 
 mod dispatch;
 mod lane;
-mod signal;
 #[cfg(test)]
 mod tests;
 mod verdict;
@@ -38,8 +38,9 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::domain::queue::{Claimed, Fresh, Held};
-use lane::{Circuit, Destination, Lane, destination};
-pub use signal::Signal;
+use crate::domain::receiver_health::Circuit;
+pub use crate::domain::receiver_health::Signal;
+use lane::{Destination, Lane, destination};
 
 /// Deliveries of one webhook loaded ahead of its free slots, so a load serves many sends.
 const LOAD_AHEAD: usize = 2;
@@ -144,7 +145,7 @@ impl Scheduler {
                 .entry(delivery.webhook_id)
                 .or_insert_with(|| Lane::new(now));
             let refused = lane.is_paused(now)
-                || (lane.is_open() && !delivery.test)
+                || (lane.circuit.is_open() && !delivery.test)
                 || lane.held() >= self.limits.hold_per_webhook
                 || (lane.is_backed_up(now) && lane.held() >= self.limits.held_when_backed_up());
             if refused {
@@ -221,7 +222,7 @@ impl Scheduler {
         };
         if keep {
             let mut delivery = delivery;
-            delivery.probe |= lane.is_open();
+            delivery.probe |= lane.circuit.is_open();
             let since = delivery.lease.minus(self.limits.lease);
             lane.ready.push_back((delivery, since));
         } else {
@@ -243,7 +244,7 @@ impl Scheduler {
                 lane.held() >= self.limits.claim_per_webhook
                     || lane.is_paused(now)
                     || lane.is_backed_up(now)
-                    || matches!(lane.circuit, Circuit::Open { probing: true, .. })
+                    || lane.circuit.is_probing()
             })
             .map(|(id, _)| *id)
             .collect()

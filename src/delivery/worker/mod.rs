@@ -5,6 +5,8 @@
 //! send finishes, when something falls due, or on a slow poll.
 
 mod send;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,10 +21,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::Engine;
 use super::outcomes::{Outcome, Record};
+use super::queue::Queue;
 use super::scheduler::{Scheduler, Signal, Slot};
 use crate::clock::Timestamp;
-use crate::db::delivery_queue::{self, ClaimLimits};
-use crate::db::{Db, StoreError};
+use crate::db::StoreError;
+use crate::db::delivery_queue::ClaimLimits;
 use crate::domain::queue::{Claimed, Fresh, Held};
 use crate::telemetry::error_chain;
 
@@ -48,8 +51,8 @@ const BROKEN_SEND_PAUSE: Duration = Duration::from_secs(60);
 /// While the database is down, how often to look whether claiming may resume.
 const OUTAGE_PAUSE: Duration = Duration::from_millis(250);
 
-pub(super) async fn run(
-    engine: Arc<Engine>,
+pub(super) async fn run<Q: Queue>(
+    engine: Arc<Engine<Q>>,
     inbox: mpsc::UnboundedReceiver<Vec<Fresh>>,
     due: Arc<Notify>,
     records: mpsc::Sender<Record>,
@@ -59,7 +62,7 @@ pub(super) async fn run(
         scheduler: Scheduler::new(engine.limits()),
         sending: JoinSet::new(),
         slots: HashMap::new(),
-        next_claim: engine.db.now(),
+        next_claim: engine.queue.now(),
         engine,
         inbox,
         due,
@@ -73,8 +76,8 @@ pub(super) async fn run(
 
 /// The engine's state between steps: what the scheduler holds, the sends under way, and
 /// when to look for due work next.
-struct Worker {
-    engine: Arc<Engine>,
+struct Worker<Q> {
+    engine: Arc<Engine<Q>>,
     inbox: mpsc::UnboundedReceiver<Vec<Fresh>>,
     due: Arc<Notify>,
     records: mpsc::Sender<Record>,
@@ -88,12 +91,12 @@ struct Worker {
 /// A send task's end: what it came to, or how it broke, with its task's id.
 type Joined = Result<(tokio::task::Id, Sent), tokio::task::JoinError>;
 
-impl Worker {
+impl<Q: Queue> Worker<Q> {
     /// One step, by the clock's time: gives back what waited too long, loads fresh
     /// deliveries, sends what the scheduler lets go, claims due work when it is time, or
     /// else waits for the next thing to happen (fresh work, a send ending, something due).
     async fn step(&mut self, shutdown: &CancellationToken) {
-        let now = self.engine.db.now();
+        let now = self.engine.queue.now();
         self.scheduler.set_limits(self.engine.limits());
         let releases = self.scheduler.take_releases(now);
         if !releases.is_empty() {
@@ -119,9 +122,9 @@ impl Worker {
     }
 
     async fn load(&mut self, ids: &[i64], now: Timestamp) {
-        let engine = &self.engine;
-        match delivery_queue::load(engine.db.reader(), &engine.secrets, ids, now).await {
-            Ok(found) => self.scheduler.loaded(found, engine.db.now()),
+        let queue = &self.engine.queue;
+        match queue.load(ids, now).await {
+            Ok(found) => self.scheduler.loaded(found, queue.now()),
             Err(error) => {
                 tracing::error!("loading fresh deliveries failed: {}", error_chain(&error));
                 // Their leases lapse and a claim takes them up.
@@ -132,23 +135,23 @@ impl Worker {
     }
 
     async fn claim(&mut self, now: Timestamp) {
-        if self.engine.db.outage().is_some() {
+        if self.engine.queue.is_down() {
             // Claims are writes: none while the database cannot take them.
             self.next_claim = now.plus(OUTAGE_PAUSE);
             return;
         }
         match claim(&self.engine, &self.scheduler, now).await {
             Ok((claimed, backlog)) => {
-                self.scheduler.claimed(claimed, self.engine.db.now());
+                self.scheduler.claimed(claimed, self.engine.queue.now());
                 self.next_claim = if backlog {
                     now.plus(BACKLOG_CLAIM_INTERVAL)
                 } else {
-                    let due_in = until_next_due(&self.engine.db, now).await;
+                    let due_in = until_next_due(&self.engine.queue, now).await;
                     now.plus(due_in.max(CLAIM_INTERVAL))
                 };
             }
             Err(error) => {
-                self.engine.db.saw(&error);
+                self.engine.queue.saw(&error);
                 tracing::error!("claiming deliveries failed: {}", error_chain(&error));
                 self.next_claim = now.plus(ERROR_PAUSE);
             }
@@ -162,9 +165,9 @@ impl Worker {
             .map_or(self.next_claim, |wake| wake.min(self.next_claim));
         tokio::select! {
             Some(fresh) = self.inbox.recv() => {
-                self.scheduler.hand_over(fresh, self.engine.db.now());
+                self.scheduler.hand_over(fresh, self.engine.queue.now());
             }
-            () = self.due.notified() => self.next_claim = self.engine.db.now(),
+            () = self.due.notified() => self.next_claim = self.engine.queue.now(),
             () = tokio::time::sleep_until(Instant::now() + now.until(wake)) => {}
             Some(sent) = self.sending.join_next_with_id(), if !self.sending.is_empty() => {
                 self.finish(sent).await;
@@ -172,7 +175,7 @@ impl Worker {
             () = shutdown.cancelled() => {}
         }
         while let Ok(fresh) = self.inbox.try_recv() {
-            self.scheduler.hand_over(fresh, self.engine.db.now());
+            self.scheduler.hand_over(fresh, self.engine.queue.now());
         }
         while let Some(sent) = self.sending.try_join_next_with_id() {
             self.finish(sent).await;
@@ -187,9 +190,9 @@ impl Worker {
         }
         self.inbox.close();
         while let Some(fresh) = self.inbox.recv().await {
-            self.scheduler.hand_over(fresh, self.engine.db.now());
+            self.scheduler.hand_over(fresh, self.engine.queue.now());
         }
-        let releases = self.scheduler.release_all(self.engine.db.now());
+        let releases = self.scheduler.release_all(self.engine.queue.now());
         let _ = self.records.send(Record::Release(releases)).await;
     }
 
@@ -197,7 +200,7 @@ impl Worker {
     /// the writer; a retry scheduled by it is looked for when it falls due.
     async fn finish(&mut self, joined: Joined) {
         let engine = &self.engine;
-        let now = engine.db.now();
+        let now = engine.queue.now();
         let task = match &joined {
             Ok((task, _)) => *task,
             Err(broken) => broken.id(),
@@ -213,7 +216,7 @@ impl Worker {
                 // is left as it was, and the delivery waits a while before it is tried again,
                 // so one that always breaks the sender cannot spin.
                 tracing::error!("the send of delivery {} broke: {broken}", held.id);
-                self.scheduler.finished(&slot, Signal::NotReached, now);
+                self.scheduler.finished(&slot, Signal::NotSent, now);
                 let again = now.plus(BROKEN_SEND_PAUSE);
                 let _ = self
                     .records
@@ -224,11 +227,11 @@ impl Worker {
         };
         let delivery = &sent.delivery;
         let Some(tried) = sent.tried else {
-            self.scheduler.finished(&slot, Signal::NotReached, now);
+            self.scheduler.finished(&slot, Signal::NotSent, now);
             let _ = self.records.send(Record::Release(vec![(held, now)])).await;
             return;
         };
-        let signal = Signal::of(&tried);
+        let signal = tried.signal();
         let verdict = self.scheduler.finished(&slot, signal.clone(), now);
         let outcome = Outcome::of(&engine.settings, delivery, tried, &signal, verdict);
         outcome.count(&engine.metrics);
@@ -242,27 +245,25 @@ impl Worker {
 
 /// Claims due work for the webhooks this process is not already busy with. Returns what
 /// it claimed, and whether some webhook had more due than one claim takes.
-async fn claim(
-    engine: &Engine,
+async fn claim<Q: Queue>(
+    engine: &Engine<Q>,
     scheduler: &Scheduler,
     now: Timestamp,
 ) -> Result<(Vec<Claimed>, bool), StoreError> {
     let per_webhook = engine.claim_per_webhook();
     let busy = scheduler.busy(now);
-    let mut tx = engine.db.begin_write_relaxed().await?;
-    let claimed = delivery_queue::claim_due(
-        &mut tx,
-        &engine.secrets,
-        ClaimLimits {
-            webhooks: CLAIM_WEBHOOKS,
-            per_webhook: per_webhook as i64,
-            busy: &busy,
-        },
-        now,
-        now.plus(engine.settings.lease()),
-    )
-    .await?;
-    tx.commit().await?;
+    let claimed = engine
+        .queue
+        .claim(
+            ClaimLimits {
+                webhooks: CLAIM_WEBHOOKS,
+                per_webhook: per_webhook as i64,
+                busy: &busy,
+            },
+            now,
+            now.plus(engine.settings.lease()),
+        )
+        .await?;
     let mut per_lane = std::collections::HashMap::<i64, usize>::new();
     for delivery in &claimed {
         *per_lane.entry(delivery.webhook_id).or_default() += 1;
@@ -272,8 +273,8 @@ async fn claim(
 }
 
 /// How long to sleep: until the next delivery falls due, at most the backstop poll.
-async fn until_next_due(db: &Db, now: Timestamp) -> Duration {
-    match delivery_queue::next_due(db.reader()).await {
+async fn until_next_due(queue: &impl Queue, now: Timestamp) -> Duration {
+    match queue.next_due().await {
         Ok(Some(due)) => now
             .until(due)
             .clamp(Duration::from_millis(10), POLL_BACKSTOP),

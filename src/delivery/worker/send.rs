@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::delivery::answer::Secrets;
 use crate::delivery::outcomes::SentDelivery;
+use crate::delivery::queue::Queue;
 use crate::delivery::scheduler::Send;
 use crate::delivery::sender::{Outgoing, Tried};
 use crate::delivery::signature::SigningKey;
@@ -17,12 +18,12 @@ pub(super) struct Sent {
     pub tried: Option<Tried>,
 }
 
-pub(super) async fn send_one(engine: Arc<Engine>, send: Send) -> Sent {
+pub(super) async fn send_one<Q: Queue>(engine: Arc<Engine<Q>>, send: Send) -> Sent {
     let delivery = send.delivery;
     let tried = match outgoing(&delivery) {
         Ok(outgoing) => {
             engine.metrics.in_flight.inc();
-            let tried = engine.sender.send(&outgoing, engine.db.now()).await;
+            let tried = engine.sender.send(&outgoing, engine.queue.now()).await;
             engine.metrics.in_flight.dec();
             Some(tried)
         }

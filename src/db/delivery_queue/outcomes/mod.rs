@@ -1,5 +1,5 @@
 //! Writing back what tries did, in batches: attempt rows, each delivery's new state, and
-//! per webhook its last delivery, failure streak, receiver state and hourly counts.
+//! per webhook its last delivery, receiver health and hourly counts.
 
 mod rows;
 mod summary;
@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::db::{StoreError, WriteTx};
-use crate::domain::queue::ReceiverVerdict;
+use crate::domain::receiver_health::{ReceiverChange, ReceiverVerdict};
 use crate::domain::{AttemptErrorCode, DeliveryStatus, OperationalEvent};
 use rows::{lock_deliveries, write_attempts};
-use summary::{ReceiverChange, Streak, Summary};
+use summary::Summary;
 
 /// One try, as the delivery log keeps it.
 pub struct AttemptRecord {
@@ -83,9 +83,6 @@ pub async fn record_attempts(
     // order (no deadlock), and a batch with nothing new for a row does not lock it at all.
     for (webhook_id, (at, succeeded)) in &summary.last {
         note_last_delivery(tx, *webhook_id, *at, *succeeded).await?;
-        if let Some(streak) = summary.streaks.get(webhook_id) {
-            note_streak(tx, *webhook_id, streak).await?;
-        }
         if let Some(change) = summary
             .receivers
             .get(webhook_id)
@@ -154,31 +151,6 @@ async fn note_last_delivery(
         .bind(outcome)
         .bind(webhook_id)
         .bind(at.minus(LAST_DELIVERY_GRANULARITY))
-        .execute(&mut *e)
-        .await?;
-    });
-    Ok(())
-}
-
-/// The failure streak; a success on a webhook with no streak changes (and locks) nothing.
-async fn note_streak(tx: &mut WriteTx, webhook_id: i64, streak: &Streak) -> Result<(), StoreError> {
-    on_tx!(tx, |e| {
-        sqlx::query(
-            "UPDATE webhooks SET
-               failed_in_a_row = CASE WHEN $2 THEN $3 ELSE failed_in_a_row + $3 END,
-               failed_in_a_row_since = CASE WHEN $3 = 0 THEN NULL
-                                            WHEN $2 OR failed_in_a_row_since IS NULL THEN $4
-                                            ELSE failed_in_a_row_since END,
-               last_failure = CASE WHEN $3 = 0 THEN NULL ELSE $5 END
-             WHERE id = $1
-               AND (NOT $2 OR $3 <> 0 OR failed_in_a_row <> 0
-                    OR failed_in_a_row_since IS NOT NULL OR last_failure IS NOT NULL)",
-        )
-        .bind(webhook_id)
-        .bind(streak.succeeded)
-        .bind(streak.failed)
-        .bind(streak.failed_since)
-        .bind(streak.last_answer.as_deref())
         .execute(&mut *e)
         .await?;
     });

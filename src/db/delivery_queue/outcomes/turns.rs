@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 
 use super::AttemptRecord;
-use super::summary::ReceiverChange;
 use crate::clock::Timestamp;
 use crate::db::{IdList, StoreError, WriteTx};
+use crate::domain::receiver_health::ReceiverChange;
 use crate::domain::{AboutWebhook, DeliveryStatus, GaveUp, OperationalEvent};
 
 /// A webhook's name and whether (since when) it was Failing, before the batch's change.

@@ -6,10 +6,12 @@ mod slots;
 
 use std::time::Duration;
 
-use super::lane::{self, FAILING_AFTER, LONGEST_PROBE_WAIT, probe_wait};
+use super::lane;
 use super::*;
 use crate::domain::AttemptErrorCode;
-use crate::domain::queue::{ReceiverState, ReceiverVerdict};
+use crate::domain::receiver_health::{
+    FAILING_AFTER, LONGEST_PROBE_WAIT, ReceiverState, ReceiverVerdict, probe_wait,
+};
 
 pub(super) const START: Timestamp = Timestamp::from_unix_ms(1_800_000_000_000);
 

@@ -187,15 +187,46 @@ fn deliveries_held_past_their_time_go_back_unsent() {
 }
 
 #[test]
-fn a_refused_address_says_nothing_about_the_receiver() {
+fn a_send_called_off_says_nothing_about_the_receiver() {
     let mut scheduler = Scheduler::new(limits());
     claim(&mut scheduler, &[(1, "https://dead.example/x")], 10, START);
     scheduler.dispatch(START);
     for n in 0..8 {
         assert_eq!(
-            finish(&mut scheduler, 1, Signal::NotReached, at(n)),
+            finish(&mut scheduler, 1, Signal::NotSent, at(n)),
             ReceiverVerdict::Neutral
         );
     }
     assert_eq!(scheduler.dispatch(at(10)).len(), 2, "not Failing");
+}
+
+#[test]
+fn a_receiver_refusing_every_delivery_is_failing_like_one_that_is_down() {
+    let mut scheduler = Scheduler::new(limits());
+    claim(
+        &mut scheduler,
+        &[(1, "https://strict.example/x")],
+        10,
+        START,
+    );
+    let rejected = || Signal::Failed {
+        code: AttemptErrorCode::HttpStatus,
+        reason: "HTTP 401 Unauthorized".to_owned(),
+    };
+    let mut verdict = ReceiverVerdict::Neutral;
+    for n in 0..FAILING_AFTER {
+        scheduler.dispatch(at(n as u64));
+        verdict = finish(&mut scheduler, 1, rejected(), at(n as u64));
+    }
+    let ReceiverVerdict::Unhealthy {
+        failing: Some(failing),
+    } = verdict
+    else {
+        panic!("the fifth rejection makes it Failing: {verdict:?}");
+    };
+    assert_eq!(failing.code, AttemptErrorCode::HttpStatus);
+    assert!(
+        scheduler.dispatch(at(100)).is_empty(),
+        "it waits for a probe"
+    );
 }

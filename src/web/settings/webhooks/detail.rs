@@ -6,7 +6,7 @@ use super::super::Tab;
 use super::chart::HourlyChart;
 use super::log::{DeliveryLog, LogQuery};
 use super::secret::{self, SecretField};
-use super::view::{self, Badge, Outcome};
+use super::view::{self, Badge, Outcome, Waiting};
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, webhooks};
 use crate::delivery::retry::RetrySchedule;
@@ -24,9 +24,7 @@ struct DetailPage {
     webhook: Webhook,
     status: Badge,
     /// Why deliveries wait: Failing (with the next probe) or paused by the receiver.
-    waiting: Option<String>,
-    /// "All 94 tries failed since …; last answer: 500." while the last tries all failed.
-    streak: Option<String>,
+    waiting: Waiting,
     events: Vec<String>,
     api_key: Option<String>,
     /// Name and value as this viewer may see it (secret values masked or hidden).
@@ -75,16 +73,11 @@ pub async fn show(
         title: webhook.name.clone(),
         tab: Tab::Webhooks,
         status: Badge::webhook(&webhook),
-        waiting: webhook
-            .status
-            .is_active()
-            .then(|| view::waiting_reason(&webhook, now))
-            .flatten(),
-        streak: webhook
-            .status
-            .is_active()
-            .then(|| view::streak_banner(&webhook, now))
-            .flatten(),
+        waiting: if webhook.status.is_active() {
+            view::waiting_reason(&webhook, now)
+        } else {
+            Waiting::No
+        },
         events: view::event_keys(&webhook.events),
         api_key,
         created_at: webhook.created_at.absolute(),

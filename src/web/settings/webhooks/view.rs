@@ -3,10 +3,8 @@
 use crate::clock::Timestamp;
 use crate::db::webhooks::{self, COUNTED_UP_TO, LastDelivery, Webhook};
 use crate::db::{Db, StoreError};
-use crate::domain::queue::Failing;
-use crate::domain::{
-    ApiKey, AttemptErrorCode, DeliveryStatus, EventSelection, WebhookStatus, masked,
-};
+use crate::domain::receiver_health::Failing;
+use crate::domain::{ApiKey, DeliveryStatus, EventSelection, WebhookStatus, masked};
 use crate::secrets::secret_box::SecretBox;
 
 /// A status as a badge: its words and the CSS modifier that colours it.
@@ -37,12 +35,9 @@ impl Badge {
         }
     }
 
-    /// The webhook's status, or Failing while it is active and its receiver keeps failing
-    /// (its circuit is open, or [`Webhook::failing_streak`] is long enough).
+    /// The webhook's status, or Failing while it is active and its receiver keeps failing.
     pub fn webhook(webhook: &Webhook) -> Self {
-        if webhook.status.is_active()
-            && (webhook.failing.is_some() || webhook.failing_streak().is_some())
-        {
+        if webhook.status.is_active() && webhook.failing.is_some() {
             return Self {
                 label: "Failing",
                 class: "badge-failed",
@@ -62,26 +57,6 @@ impl Badge {
             class,
         }
     }
-}
-
-/// A last answer as people read it: a status code as is, an error code in words.
-pub fn answer_in_words(answer: &str) -> String {
-    match AttemptErrorCode::from_key(answer) {
-        Some(code) => code.label().to_owned(),
-        None => answer.to_owned(),
-    }
-}
-
-/// "All 94 tries failed since 22:46 (3 h ago); last answer 500." for the detail page.
-pub fn streak_banner(webhook: &Webhook, now: Timestamp) -> Option<String> {
-    let streak = webhook.failing_streak()?;
-    Some(format!(
-        "All {} tries failed since {} ({}); last answer: {}.",
-        streak.tries,
-        streak.since.absolute(),
-        streak.since.relative_to(now),
-        answer_in_words(&streak.last_answer)
-    ))
 }
 
 /// How a delivery ended, and how long ago (the exact time on hover).
@@ -167,23 +142,22 @@ pub fn status_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
             failing.next_probe_at.ahead_of(now)
         ));
     }
-    if let Some(streak) = webhook.failing_streak() {
-        return Some(format!(
-            "Last {} tries failed, since {}; last answer: {}.",
-            streak.tries,
-            streak.since.relative_to(now),
-            answer_in_words(&streak.last_answer)
-        ));
-    }
     paused_note(webhook, now)
 }
 
-/// Why deliveries to this active webhook wait, in full, for its page.
-pub fn waiting_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
+/// Why deliveries to this active webhook wait, in full, for its page: it is Failing, or
+/// else paused by its receiver.
+pub fn waiting_reason(webhook: &Webhook, now: Timestamp) -> Waiting {
     match &webhook.failing {
-        Some(failing) => Some(failing_note(failing, now)),
-        None => paused_note(webhook, now),
+        Some(failing) => Waiting::Failing(failing_note(failing, webhook.failed_in_a_row, now)),
+        None => paused_note(webhook, now).map_or(Waiting::No, Waiting::Paused),
     }
+}
+
+pub enum Waiting {
+    No,
+    Failing(String),
+    Paused(String),
 }
 
 fn paused_note(webhook: &Webhook, now: Timestamp) -> Option<String> {
@@ -192,9 +166,9 @@ fn paused_note(webhook: &Webhook, now: Timestamp) -> Option<String> {
         .map(|until| format!("Paused by the receiver until {}.", until.absolute_seconds()))
 }
 
-/// "Failing since 27 Nov 2026, 14:05 UTC (5 min ago). Last failure: No answer within the
-/// delivery timeout. Next probe in 20 s."
-fn failing_note(failing: &Failing, now: Timestamp) -> String {
+/// "7 tries in a row failed since 27 Nov 2026, 14:05 UTC (5 min ago). Last failure: No
+/// answer within the delivery timeout. Next probe in 20 s."
+fn failing_note(failing: &Failing, tries: i64, now: Timestamp) -> String {
     let reason = failing.reason.trim_end_matches('.');
     let reason = if reason.is_empty() {
         String::new()
@@ -202,7 +176,7 @@ fn failing_note(failing: &Failing, now: Timestamp) -> String {
         format!(" Last failure: {reason}.")
     };
     format!(
-        "Failing since {} ({}).{reason} Next probe {}.",
+        "{tries} tries in a row failed; Failing since {} ({}).{reason} Next probe {}.",
         failing.since.absolute(),
         failing.since.relative_to(now),
         failing.next_probe_at.ahead_of(now),

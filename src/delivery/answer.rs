@@ -4,8 +4,12 @@
 //! another case). A secret too short to mask safely (its every copy masked would spell it
 //! out) hides the whole excerpt instead.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use memchr::memmem::Finder;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::HeaderMap;
 
@@ -24,9 +28,10 @@ const ENCODED_CHARS_AT_LEAST: usize = 8;
 
 /// The secrets of one delivery, in every form a receiver might echo them, lower-cased for
 /// matching without regard to case (Unicode's lower case, character by character).
+/// Built once per webhook and its secrets (see `worker::send`): each try then only searches.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
-    forms: Vec<String>,
+    forms: Vec<Finder<'static>>,
     too_short: bool,
 }
 
@@ -46,6 +51,10 @@ impl Secrets {
         // Longest first, so a longer form is masked whole before a shorter one inside it.
         forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
         forms.dedup();
+        let forms = forms
+            .iter()
+            .map(|form| Finder::new(form.as_bytes()).into_owned())
+            .collect();
         Self { forms, too_short }
     }
 
@@ -53,6 +62,9 @@ impl Secrets {
     fn masked(&self, text: &str) -> String {
         if self.too_short {
             return HIDDEN.to_owned();
+        }
+        if self.forms.is_empty() {
+            return text.to_owned();
         }
         // Lower-cased character by character, remembering where each byte came from.
         let mut folded = String::with_capacity(text.len());
@@ -65,8 +77,9 @@ impl Secrets {
         }
         let mut covered = vec![false; text.len()];
         for form in &self.forms {
-            for (start, found) in folded.match_indices(form.as_str()) {
-                let (first, last) = (origin[start], origin[start + found.len() - 1]);
+            for start in form.find_iter(folded.as_bytes()) {
+                let end = start + form.needle().len() - 1;
+                let (first, last) = (origin[start], origin[end]);
                 covered[first..=last].fill(true);
             }
         }
@@ -84,6 +97,34 @@ impl Secrets {
             in_mask = covered[at];
         }
         masked
+    }
+}
+
+/// Webhooks whose [`Secrets`] are kept at most; beyond, the cache starts again.
+const CACHED_WEBHOOKS: usize = 10_000;
+
+/// Each webhook's [`Secrets`], built again only when its secrets change: building them
+/// (every form of every secret, and a searcher for each) costs more than the searches.
+#[derive(Default)]
+pub struct SecretsCache(Mutex<HashMap<i64, Cached>>);
+
+/// A webhook's secrets as given, and what was built of them.
+type Cached = (Vec<String>, Arc<Secrets>);
+
+impl SecretsCache {
+    pub fn of(&self, webhook_id: i64, given: Vec<String>) -> Arc<Secrets> {
+        let mut cache = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((known, secrets)) = cache.get(&webhook_id)
+            && *known == given
+        {
+            return secrets.clone();
+        }
+        if cache.len() >= CACHED_WEBHOOKS {
+            cache.clear();
+        }
+        let secrets = Arc::new(Secrets::new(&given));
+        cache.insert(webhook_id, (given, secrets.clone()));
+        secrets
     }
 }
 
@@ -235,5 +276,20 @@ mod tests {
     fn an_answer_without_secrets_is_kept_as_it_is() {
         let secrets = Secrets::new([KEY]);
         assert_eq!(excerpt(b"{\"ok\": true}", &secrets), "{\"ok\": true}");
+    }
+
+    #[test]
+    fn a_webhooks_secrets_are_built_once_and_again_when_they_change() {
+        let cache = SecretsCache::default();
+        let first = cache.of(7, vec![KEY.to_owned()]);
+        assert!(Arc::ptr_eq(&first, &cache.of(7, vec![KEY.to_owned()])));
+        let rotated = cache.of(7, vec!["sk_live_rotated_0123".to_owned()]);
+        assert!(!Arc::ptr_eq(&first, &rotated));
+        assert_eq!(
+            excerpt(KEY.as_bytes(), &rotated),
+            KEY,
+            "the old key is not masked"
+        );
+        assert_eq!(excerpt(b"sk_live_rotated_0123", &rotated), MASK);
     }
 }

@@ -46,6 +46,7 @@ use crate::actions::Inbox;
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::secrets::secret_box::SecretBox;
+use answer::SecretsCache;
 use housekeeping::Upkeep;
 use nodes::Membership;
 use queue::StoreQueue;
@@ -100,6 +101,7 @@ impl EngineSettings {
 struct Engine<Q> {
     queue: Q,
     sender: Sender,
+    masks: SecretsCache,
     settings: EngineSettings,
     metrics: Metrics,
     membership: Membership,
@@ -159,6 +161,7 @@ pub fn start(
             inbox: inbox.clone(),
         },
         sender: Sender::new(settings.timeout, settings.guard.clone()),
+        masks: SecretsCache::default(),
         settings,
         metrics,
         membership: membership.clone(),

@@ -64,7 +64,7 @@ pub struct Outgoing {
     /// Texts never kept from an answer (the API key, the signing secrets, secret custom
     /// header values): a receiver that
     /// echoes them (a debug endpoint, an error page) would show them to support staff.
-    pub secrets: Secrets,
+    pub secrets: Arc<Secrets>,
 }
 
 /// What one try came to.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::delivery::answer::Secrets;
+use crate::delivery::answer::SecretsCache;
 use crate::delivery::outcomes::SentDelivery;
 use crate::delivery::queue::Queue;
 use crate::delivery::scheduler::Send;
@@ -20,7 +20,7 @@ pub(super) struct Sent {
 
 pub(super) async fn send_one<Q: Queue>(engine: Arc<Engine<Q>>, send: Send) -> Sent {
     let delivery = send.delivery;
-    let tried = match outgoing(&delivery) {
+    let tried = match outgoing(&delivery, &engine.masks) {
         Ok(outgoing) => {
             engine.metrics.in_flight.inc();
             let tried = engine.sender.send(&outgoing, engine.queue.now()).await;
@@ -44,31 +44,31 @@ pub(super) async fn send_one<Q: Queue>(engine: Arc<Engine<Q>>, send: Send) -> Se
     }
 }
 
-fn outgoing(delivery: &Claimed) -> Result<Outgoing, String> {
+fn outgoing(delivery: &Claimed, masks: &SecretsCache) -> Result<Outgoing, String> {
     let keys = std::iter::once(&delivery.signing_secret)
         .chain(&delivery.previous_signing_secret)
         .map(|secret| SigningKey::parse(secret).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     let api_key = delivery.api_key.as_ref().map(|key| key.expose().to_owned());
     // A signing secret is masked with and without its `whsec_` prefix.
-    let secrets = Secrets::new(
-        std::iter::once(&delivery.signing_secret)
-            .chain(&delivery.previous_signing_secret)
-            .flat_map(|secret| {
-                [
-                    secret.clone(),
-                    secret.trim_start_matches("whsec_").to_owned(),
-                ]
-            })
-            .chain(api_key.clone())
-            .chain(
-                delivery
-                    .custom_headers
-                    .iter()
-                    .filter(|header| header.secret)
-                    .map(|header| header.value.clone()),
-            ),
-    );
+    let given = std::iter::once(&delivery.signing_secret)
+        .chain(&delivery.previous_signing_secret)
+        .flat_map(|secret| {
+            [
+                secret.clone(),
+                secret.trim_start_matches("whsec_").to_owned(),
+            ]
+        })
+        .chain(api_key.clone())
+        .chain(
+            delivery
+                .custom_headers
+                .iter()
+                .filter(|header| header.secret)
+                .map(|header| header.value.clone()),
+        )
+        .collect();
+    let secrets = masks.of(delivery.webhook_id, given);
     Ok(Outgoing {
         url: delivery.url.clone(),
         id: delivery.id.to_string(),

@@ -96,6 +96,7 @@ fn worker(queue: &MemoryQueue) -> (Worker<MemoryQueue>, mpsc::Receiver<Record>) 
     let engine = Arc::new(Engine {
         queue: queue.clone(),
         sender: Sender::new(settings.timeout, settings.guard.clone()),
+        masks: Default::default(),
         settings,
         metrics: Metrics::default(),
         membership: Membership::new(4),

@@ -69,19 +69,6 @@ pub enum AttemptErrorCode {
 }
 
 impl AttemptErrorCode {
-    const ALL: [Self; 6] = [
-        Self::Timeout,
-        Self::Connect,
-        Self::Tls,
-        Self::Dns,
-        Self::HttpStatus,
-        Self::BlockedTarget,
-    ];
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|code| code.key() == key)
-    }
-
     /// In words, for lists: what happened, not the code.
     pub fn label(self) -> &'static str {
         match self {

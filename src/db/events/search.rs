@@ -64,13 +64,14 @@ const UNINDEXED_READ_AT_MOST: i64 = 20_000;
 pub const INDEX_BATCH: i64 = 5_000;
 /// Bytes of events one pass reads at most, so a batch of large events is indexed in
 /// several passes instead of held at once: the pass's terms stay small either way.
-const INDEX_BYTES_AT_MOST: usize = 32 * 1024 * 1024;
+const INDEX_BYTES_AT_MOST: usize = 8 * 1024 * 1024;
 
 /// Indexes the search terms of up to `limit` events stored since the last pass (SQLite; on
-/// PostgreSQL they are indexed with the event), and fewer when they are large. The events
-/// are read and their terms computed outside the write, which then only inserts them and
-/// moves the mark. Returns how many events it took: fewer than `limit` only when it
-/// reached the newest.
+/// PostgreSQL they are indexed with the event), and fewer when they are large. The pass is
+/// sized from the events' lengths first (SQLite reads those without their text), then read
+/// in one query, so the reader is held only while SQLite reads; the terms are computed
+/// after, outside the write, which then only inserts them and moves the mark. Returns how
+/// many events it took: fewer than `limit` only when it reached the newest.
 pub async fn index_quotes(db: &Db, limit: i64) -> Result<usize, StoreError> {
     let Reader::Sqlite(reader) = db.reader() else {
         return Ok(0);
@@ -78,30 +79,42 @@ pub async fn index_quotes(db: &Db, limit: i64) -> Result<usize, StoreError> {
     let last: i64 = sqlx::query_scalar("SELECT last_event_id FROM search_progress")
         .fetch_one(reader)
         .await?;
-    let mut events = sqlx::query_as::<_, (i64, String, String, Option<String>)>(
-        "SELECT id, data, current_context, idempotency_key FROM events
+    let sizes: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, octet_length(data) + octet_length(current_context) FROM events
          WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(last)
     .bind(limit)
-    .fetch(reader);
-    let mut rows: Vec<(i64, Vec<SearchTerm>)> = Vec::new();
-    let mut bytes_read = 0;
-    while let Some((id, data, context, key)) = events.try_next().await? {
-        bytes_read += data.len() + context.len();
-        rows.push((id, terms_in(&data, &context, key.as_deref())));
-        if bytes_read > INDEX_BYTES_AT_MOST {
+    .fetch_all(reader)
+    .await?;
+    let (mut newest, mut bytes, mut count) = (None, 0usize, 0usize);
+    for (id, size) in &sizes {
+        let size = usize::try_from(*size).unwrap_or(0);
+        // One event larger than the bound is still taken, alone.
+        if count > 0 && bytes + size > INDEX_BYTES_AT_MOST {
             break;
         }
+        (newest, bytes, count) = (Some(*id), bytes + size, count + 1);
     }
-    drop(events);
-    let Some(&(newest, _)) = rows.last() else {
+    let Some(newest) = newest else {
         return Ok(0);
     };
+    let events: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, data, current_context, idempotency_key FROM events
+         WHERE id > $1 AND id <= $2 ORDER BY id",
+    )
+    .bind(last)
+    .bind(newest)
+    .fetch_all(reader)
+    .await?;
+    let rows: Vec<(i64, Vec<SearchTerm>)> = events
+        .into_iter()
+        .map(|(id, data, context, key)| (id, terms_in(&data, &context, key.as_deref())))
+        .collect();
     // A pass cut short by size is not the last: the caller goes on at once.
-    let taken = match bytes_read > INDEX_BYTES_AT_MOST {
+    let taken = match count < sizes.len() {
         true => usize::try_from(limit).unwrap_or(usize::MAX),
-        false => rows.len(),
+        false => count,
     };
     let mut tx = db.begin_write().await?;
     // Another pass (a second process on the file) may have taken them meanwhile.

@@ -6,6 +6,8 @@ mod summary;
 mod turns;
 
 use std::collections::BTreeMap;
+
+use sqlx::{QueryBuilder, Sqlite};
 use std::time::Duration;
 
 use crate::clock::Timestamp;
@@ -78,11 +80,20 @@ pub async fn record_attempts(
     let summary = Summary::of(&attempts);
     write_attempts(tx, &attempts).await?;
     let mut happened = Vec::new();
-    // Webhook by webhook in id order, each row changed by consecutive statements and only
-    // where something changes: two nodes' batches lock the rows they share in the same
-    // order (no deadlock), and a batch with nothing new for a row does not lock it at all.
+    // SQLite's one writer holds every row already: each webhook's last delivery in one
+    // statement, for a statement costs a round trip to SQLite's thread.
+    let one_by_one = matches!(tx, WriteTx::Postgres(_));
+    if !one_by_one {
+        note_last_deliveries(tx, &summary.last).await?;
+    }
+    // On PostgreSQL webhook by webhook in id order, each row changed by consecutive
+    // statements and only where something changes: two nodes' batches lock the rows they
+    // share in the same order (no deadlock), and a batch with nothing new for a row does
+    // not lock it at all.
     for (webhook_id, (at, succeeded)) in &summary.last {
-        note_last_delivery(tx, *webhook_id, *at, *succeeded).await?;
+        if one_by_one {
+            note_last_delivery(tx, *webhook_id, *at, *succeeded).await?;
+        }
         if let Some(change) = summary
             .receivers
             .get(webhook_id)
@@ -99,27 +110,34 @@ pub async fn record_attempts(
     Ok(Recorded { happened, stale })
 }
 
-/// Adds the batch's successes and failures to each webhook's hourly counts.
+/// Adds the batch's successes and failures to each webhook's hourly counts, in one
+/// statement whose rows come in (webhook, hour) order on every node.
 async fn note_hourly(
     tx: &mut WriteTx,
     hourly: &BTreeMap<(i64, Timestamp), (i64, i64)>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |e| {
-        for ((webhook_id, hour), (succeeded, failed)) in hourly {
-            sqlx::query(
-                "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (webhook_id, hour_start) DO UPDATE
+    if hourly.is_empty() {
+        return Ok(());
+    }
+    on_tx!(tx, |e, _, DB| {
+        let mut insert = QueryBuilder::<DB>::new(
+            "INSERT INTO webhook_hourly_stats (webhook_id, hour_start, succeeded, failed) ",
+        );
+        insert.push_values(
+            hourly,
+            |mut row, ((webhook_id, hour), (succeeded, failed))| {
+                row.push_bind(*webhook_id)
+                    .push_bind(*hour)
+                    .push_bind(*succeeded)
+                    .push_bind(*failed);
+            },
+        );
+        insert.push(
+            " ON CONFLICT (webhook_id, hour_start) DO UPDATE
              SET succeeded = webhook_hourly_stats.succeeded + excluded.succeeded,
                  failed = webhook_hourly_stats.failed + excluded.failed",
-            )
-            .bind(webhook_id)
-            .bind(hour)
-            .bind(succeeded)
-            .bind(failed)
-            .execute(&mut *e)
-            .await?;
-        }
+        );
+        insert.build().execute(&mut *e).await?;
     });
     Ok(())
 }
@@ -128,17 +146,54 @@ async fn note_hourly(
 /// batch rewriting the same webhook row would queue the nodes behind each other.
 const LAST_DELIVERY_GRANULARITY: Duration = Duration::from_secs(1);
 
+/// [`note_last_delivery`] for every webhook of the batch at once (SQLite).
+async fn note_last_deliveries(
+    tx: &mut WriteTx,
+    last: &BTreeMap<i64, (Timestamp, bool)>,
+) -> Result<(), StoreError> {
+    let WriteTx::Sqlite(tx) = tx else {
+        return Ok(());
+    };
+    if last.is_empty() {
+        return Ok(());
+    }
+    let mut update = QueryBuilder::<Sqlite>::new(
+        "UPDATE webhooks SET last_delivery_at = v.at, last_delivery_outcome = v.outcome
+         FROM (SELECT column1 AS id, column2 AS at, column3 AS outcome, column4 AS settled
+               FROM (",
+    );
+    update.push_values(last, |mut row, (webhook_id, (at, succeeded))| {
+        row.push_bind(*webhook_id)
+            .push_bind(*at)
+            .push_bind(outcome_of(*succeeded))
+            .push_bind(at.minus(LAST_DELIVERY_GRANULARITY));
+    });
+    update.push(
+        ")) AS v
+         WHERE webhooks.id = v.id
+           AND (last_delivery_at IS NULL
+                OR last_delivery_at <= v.settled
+                OR (last_delivery_at <= v.at AND last_delivery_outcome <> v.outcome))",
+    );
+    update.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+fn outcome_of(succeeded: bool) -> DeliveryStatus {
+    if succeeded {
+        DeliveryStatus::Succeeded
+    } else {
+        DeliveryStatus::Failed
+    }
+}
+
 async fn note_last_delivery(
     tx: &mut WriteTx,
     webhook_id: i64,
     at: Timestamp,
     succeeded: bool,
 ) -> Result<(), StoreError> {
-    let outcome = if succeeded {
-        DeliveryStatus::Succeeded
-    } else {
-        DeliveryStatus::Failed
-    };
+    let outcome = outcome_of(succeeded);
     on_tx!(tx, |e| {
         sqlx::query(
             "UPDATE webhooks SET last_delivery_at = $1, last_delivery_outcome = $2

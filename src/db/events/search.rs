@@ -118,7 +118,8 @@ pub async fn index_quotes(db: &Db, limit: i64) -> Result<usize, StoreError> {
         true => usize::try_from(limit).unwrap_or(usize::MAX),
         false => count,
     };
-    let mut tx = db.begin_write().await?;
+    // Relaxed: a pass lost to a power cut takes its mark with it, and is done again.
+    let mut tx = db.begin_write_relaxed().await?;
     // Another pass (a second process on the file) may have taken them meanwhile.
     let moved = on_tx!(&mut tx, |e| sqlx::query(
         "UPDATE search_progress SET last_event_id = $2 WHERE last_event_id = $1"

@@ -45,8 +45,9 @@ pub enum Signal {
     NotSent,
 }
 
-/// How a webhook's receiver stands, as the store has it when a delivery is claimed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a webhook's receiver stands, as the store has it when a delivery is claimed. The
+/// default is a receiver nothing is known of: healthy, not paused, uncapped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceiverState {
     pub failing: bool,
     pub paused_until: Option<Timestamp>,

@@ -85,12 +85,7 @@ impl MemoryQueue {
             event_time: row.due,
             current_context: "{}".to_owned(),
             data: format!("{{\"delivery\":{id}}}"),
-            receiver: ReceiverState {
-                failing: false,
-                paused_until: None,
-                max_per_second: None,
-                consecutive_failures: 0,
-            },
+            receiver: ReceiverState::default(),
             probe: false,
             lease,
         }

@@ -7,7 +7,7 @@ mod turns;
 
 use std::collections::BTreeMap;
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::time::Duration;
 
 use crate::clock::Timestamp;
@@ -82,10 +82,13 @@ pub async fn record_attempts(
     let mut happened = Vec::new();
     // SQLite's one writer holds every row already: each webhook's last delivery in one
     // statement, for a statement costs a round trip to SQLite's thread.
-    let one_by_one = matches!(tx, WriteTx::Postgres(_));
-    if !one_by_one {
-        note_last_deliveries(tx, &summary.last).await?;
-    }
+    let one_by_one = match tx {
+        WriteTx::Sqlite(conn) => {
+            note_last_deliveries(conn, &summary.last).await?;
+            false
+        }
+        WriteTx::Postgres(_) => true,
+    };
     // On PostgreSQL webhook by webhook in id order, each row changed by consecutive
     // statements and only where something changes: two nodes' batches lock the rows they
     // share in the same order (no deadlock), and a batch with nothing new for a row does
@@ -148,12 +151,9 @@ const LAST_DELIVERY_GRANULARITY: Duration = Duration::from_secs(1);
 
 /// [`note_last_delivery`] for every webhook of the batch at once (SQLite).
 async fn note_last_deliveries(
-    tx: &mut WriteTx,
+    conn: &mut SqliteConnection,
     last: &BTreeMap<i64, (Timestamp, bool)>,
 ) -> Result<(), StoreError> {
-    let WriteTx::Sqlite(tx) = tx else {
-        return Ok(());
-    };
     if last.is_empty() {
         return Ok(());
     }
@@ -175,7 +175,7 @@ async fn note_last_deliveries(
                 OR last_delivery_at <= v.settled
                 OR (last_delivery_at <= v.at AND last_delivery_outcome <> v.outcome))",
     );
-    update.build().execute(&mut **tx).await?;
+    update.build().execute(conn).await?;
     Ok(())
 }
 

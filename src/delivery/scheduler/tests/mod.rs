@@ -46,12 +46,7 @@ pub(super) fn delivery(id: i64, webhook_id: i64, url: &str) -> Claimed {
         event_time: START,
         current_context: "{}".into(),
         data: "{}".into(),
-        receiver: ReceiverState {
-            failing: false,
-            paused_until: None,
-            max_per_second: None,
-            consecutive_failures: 0,
-        },
+        receiver: ReceiverState::default(),
         probe: false,
         lease: START.plus(LEASE),
     }

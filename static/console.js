@@ -1,17 +1,62 @@
 // Live parts of the console ([data-live-refresh], polled by htmx) refresh only while someone
 // can see them and is not working inside them, and catch up as soon as the tab is shown again.
-// One that got an error answer (its webhook was deleted, the user signed out) stops, so the
-// error is shown once rather than every few seconds.
+// When the console cannot answer (a 5xx, or no answer at all) refreshes pause and come back by
+// themselves, after a wait that doubles each time up to half a minute; the part's status line
+// ([data-live-status] naming the part) says so, and says when updates resumed, which also
+// clears the outage's toast. Any other error answer (its webhook was deleted, the user signed
+// out) stops the part, so the error is shown once rather than every few seconds.
+const LIVE_FIRST_WAIT_MS = 2000;
+const LIVE_LONGEST_WAIT_MS = 30000;
+
+function liveStatus(region, text) {
+  const status = document.querySelector(`[data-live-status="${region.id}"]`);
+  if (status) status.textContent = text;
+}
+
+function clockTime() {
+  return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
 document.addEventListener("htmx:beforeRequest", (event) => {
   const region = event.detail.elt;
   if (!region.hasAttribute("data-live-refresh")) return;
   const stopped = region.hasAttribute("data-live-stopped");
-  if (stopped || document.hidden || region.contains(document.activeElement)) event.preventDefault();
+  const waiting = Number(region.getAttribute("data-live-retry-at") || 0) > Date.now();
+  if (stopped || waiting || document.hidden || region.contains(document.activeElement)) event.preventDefault();
 });
+
+function livePause(region) {
+  const failures = Number(region.getAttribute("data-live-failures") || 0) + 1;
+  const wait = Math.min(LIVE_FIRST_WAIT_MS * 2 ** (failures - 1), LIVE_LONGEST_WAIT_MS);
+  region.setAttribute("data-live-failures", String(failures));
+  region.setAttribute("data-live-retry-at", String(Date.now() + wait));
+  liveStatus(region, `Updates paused at ${clockTime()}: the console cannot answer right now. Trying again by itself.`);
+}
 
 document.addEventListener("htmx:responseError", (event) => {
   const region = event.detail.elt;
-  if (region.hasAttribute("data-live-refresh")) region.setAttribute("data-live-stopped", "");
+  if (!region.hasAttribute("data-live-refresh")) return;
+  if (event.detail.xhr.status >= 500) {
+    livePause(region);
+  } else {
+    region.setAttribute("data-live-stopped", "");
+    liveStatus(region, "Updates stopped. Reload the page to see the latest.");
+  }
+});
+
+document.addEventListener("htmx:sendError", (event) => {
+  const region = event.detail.elt;
+  if (region.hasAttribute("data-live-refresh")) livePause(region);
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (!event.detail.successful) return;
+  // After an outerHTML swap the region is a new element with the same id; the old one kept
+  // the count.
+  const region = event.detail.elt;
+  if (!region.hasAttribute("data-live-refresh") || !region.hasAttribute("data-live-failures")) return;
+  for (const toast of document.querySelectorAll("#toasts [data-outage]")) toast.remove();
+  liveStatus(region, `Updates resumed at ${clockTime()}; the page updates by itself again.`);
 });
 
 document.addEventListener("visibilitychange", () => {
@@ -279,8 +324,14 @@ document.addEventListener("click", async (event) => {
 
 // What scripts add to the page (dismiss and copy buttons, the event picker's tools), added
 // again to whatever htmx brings in; each piece marks what it has done, so nothing doubles.
+// A live part's status line says it updates by itself only where it does: with JavaScript.
+function showLiveStatus(root) {
+  for (const status of root.querySelectorAll("[data-live-status][hidden]")) status.hidden = false;
+}
+
 function enhance(root) {
   enhanceToasts(root);
+  showLiveStatus(root);
   enableCopyButtons(root);
   enableAddHeader(root);
   enhanceEventPickers(root);

@@ -58,7 +58,8 @@ pub async fn count_attempt(
     Ok(attempt)
 }
 
-/// The attempt was never checked (no hasher was free): it does not count.
+/// The attempt does not count: it was never checked (no hasher was free), or the password
+/// was right without a sign-in to record (a password change).
 pub async fn uncount_attempt(db: &Db, attempt: i64) -> Result<(), StoreError> {
     let mut tx = db.begin_write().await?;
     sign_in_failures::forget(&mut tx, attempt).await?;

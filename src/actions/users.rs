@@ -136,6 +136,33 @@ pub async fn reset_password(
     Ok(())
 }
 
+/// A user chose a new password (knowing the current one): every other session of theirs
+/// ends, since the old password may be known to someone else; the caller starts the
+/// current browser's session afresh.
+pub async fn change_own_password(
+    db: &Db,
+    id: i64,
+    email: &str,
+    password: Password,
+) -> Result<(), StoreError> {
+    let hash = hash_password(password).await;
+    let now = db.now();
+    let mut tx = db.begin_write().await?;
+    users::set_password_hash(&mut tx, id, &hash, now).await?;
+    sessions::delete_for_user(&mut tx, id).await?;
+    Audit {
+        actor: &Actor::User(email.to_owned()),
+        action: AuditAction::PasswordChanged,
+        target_type: "user",
+        target: email,
+        summary: "other sessions signed out".into(),
+    }
+    .record(&mut tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Refuses (and so rolls back) a change that would leave no admin able to sign in.
 async fn keep_an_admin(conn: &mut crate::db::WriteTx) -> Result<(), StoreError> {
     if users::count_active_admins(conn).await? == 0 {

@@ -3,8 +3,11 @@
 use super::webhook_changes::{describe_changes, describe_new};
 use super::{Actor, Audit, Inbox, operational};
 use crate::clock::Timestamp;
+use crate::db::webhooks::Webhook;
 use crate::db::{Db, StoreError, webhooks};
-use crate::domain::{AboutWebhook, AuditAction, OperationalEvent, WebhookDraft, WebhookStatus};
+use crate::domain::{
+    AboutWebhook, AuditAction, OperationalEvent, Recovery, WebhookDraft, WebhookStatus,
+};
 use crate::secrets::secret_box::SecretBox;
 
 /// Returns the new webhook's id.
@@ -31,10 +34,12 @@ pub async fn create(
 }
 
 /// Saves every field of `draft`, and the status when one is given; the audit entry lists
-/// what changed, read in the same transaction.
+/// what changed, read in the same transaction. A Failing webhook pointed at another address
+/// or switched off is Failing no more: `webhook.recovered` says so.
 pub async fn update(
     db: &Db,
     secrets: &SecretBox,
+    inbox: &Inbox,
     actor: &Actor,
     id: i64,
     draft: &WebhookDraft,
@@ -45,7 +50,14 @@ pub async fn update(
     let before = webhooks::find(&mut tx, id, now).await?;
     webhooks::update(&mut tx, secrets, id, draft, now).await?;
     let mut summary = describe_changes(&before, draft);
-    if let Some(status) = status.filter(|status| *status != before.status) {
+    let status = status.filter(|status| *status != before.status);
+    let how = match status {
+        Some(status) if !status.is_active() => Some(Recovery::SwitchedOff),
+        _ if before.url != draft.url.as_str() => Some(Recovery::UrlChanged),
+        _ => None,
+    };
+    let recovered = how.and_then(|how| recovery(&before, how, now));
+    if let Some(status) = status {
         webhooks::set_status(&mut tx, id, status, None, now).await?;
         let change = format!("status → {}", status.label());
         summary = if summary == "no changes" {
@@ -63,19 +75,42 @@ pub async fn update(
     }
     .record(&mut tx, now)
     .await?;
+    let fresh = operational::publish(&mut tx, inbox, recovered.as_slice(), now).await?;
     tx.commit().await?;
+    inbox.hand_over(fresh);
     Ok(())
 }
 
-/// Enables or disables a webhook; returns its name.
+/// `webhook.recovered` for a webhook that was Failing before a change that ends it.
+fn recovery(before: &Webhook, how: Recovery, now: Timestamp) -> Option<OperationalEvent> {
+    let failing = before.failing.as_ref()?;
+    Some(OperationalEvent::WebhookRecovered {
+        webhook: AboutWebhook {
+            id: before.id,
+            name: before.name.clone(),
+        },
+        failing_since: failing.since,
+        at: now,
+        how,
+    })
+}
+
+/// Enables or disables a webhook; returns its name. Switching off a Failing webhook ends its
+/// Failing: `webhook.recovered` says so.
 pub async fn set_status(
     db: &Db,
+    inbox: &Inbox,
     actor: &Actor,
     id: i64,
     status: WebhookStatus,
 ) -> Result<String, StoreError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
+    let before = webhooks::find(&mut tx, id, now).await?;
+    let recovered = match status.is_active() {
+        false => recovery(&before, Recovery::SwitchedOff, now),
+        true => None,
+    };
     let name = webhooks::set_status(&mut tx, id, status, None, now).await?;
     let action = if status.is_active() {
         AuditAction::WebhookEnabled
@@ -91,7 +126,9 @@ pub async fn set_status(
     }
     .record(&mut tx, now)
     .await?;
+    let fresh = operational::publish(&mut tx, inbox, recovered.as_slice(), now).await?;
     tx.commit().await?;
+    inbox.hand_over(fresh);
     Ok(name)
 }
 

@@ -6,6 +6,7 @@ use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
+use crate::actions::Inbox;
 use crate::db::webhooks::WebhookFilter;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::paging::{PAGE_SIZE, Pager};
@@ -135,6 +136,7 @@ pub async fn update(
     caller: Caller,
     db: web::Data<Db>,
     secrets: web::Data<SecretBox>,
+    inbox: web::Data<Inbox>,
     id: web::Path<i64>,
     Json(body): Json<UpdateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
@@ -183,7 +185,7 @@ pub async fn update(
         StatusChoice::Active => WebhookStatus::Active,
         StatusChoice::Disabled => WebhookStatus::Disabled,
     });
-    actions::webhooks::update(&db, &secrets, &caller.actor(), id, &draft, status)
+    actions::webhooks::update(&db, &secrets, &inbox, &caller.actor(), id, &draft, status)
         .await
         .map_err(|error| name_taken(error, draft.name.as_str()))?;
     let now = db.now();

@@ -16,6 +16,7 @@ pub enum AuditAction {
     UserDisabled,
     UserEnabled,
     UserPasswordReset,
+    PasswordChanged,
     TokenCreated,
     TokenRevoked,
     EventTypeRegistered,
@@ -33,7 +34,7 @@ impl AuditAction {
     /// Comings and goings rather than changes.
     pub const SESSIONS: [Self; 3] = [Self::SignIn, Self::SignInFailed, Self::SignOut];
 
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -48,6 +49,7 @@ impl AuditAction {
         Self::UserDisabled,
         Self::UserEnabled,
         Self::UserPasswordReset,
+        Self::PasswordChanged,
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::EventTypeRegistered,
@@ -78,6 +80,7 @@ impl AuditAction {
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
             Self::UserPasswordReset => "user_password_reset",
+            Self::PasswordChanged => "password_changed",
             Self::TokenCreated => "token_created",
             Self::TokenRevoked => "token_revoked",
             Self::EventTypeRegistered => "event_type_registered",
@@ -108,6 +111,7 @@ impl AuditAction {
             Self::UserDisabled => "User disabled",
             Self::UserEnabled => "User enabled",
             Self::UserPasswordReset => "Password reset",
+            Self::PasswordChanged => "Own password changed",
             Self::TokenCreated => "API token created",
             Self::TokenRevoked => "API token revoked",
             Self::EventTypeRegistered => "Event type registered",

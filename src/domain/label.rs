@@ -136,7 +136,11 @@ pub fn looks_alike(a: &str, b: &str) -> bool {
 /// name that looks like it.
 pub fn name_taken_message(what: &str, typed: &str, existing: &str) -> String {
     if folded(typed) == folded(existing) {
-        format!("A {what} named “{existing}” already exists. Choose another name.")
+        let article = match what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            true => "An",
+            false => "A",
+        };
+        format!("{article} {what} named “{existing}” already exists. Choose another name.")
     } else {
         format!(
             "“{}” looks like the name of the {what} “{existing}”. Choose a clearly different name.",

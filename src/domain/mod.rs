@@ -7,6 +7,7 @@ mod audit_action;
 mod custom_header;
 mod data_schema;
 mod delivery;
+mod delivery_wait;
 mod event_body;
 mod event_type;
 mod label;
@@ -31,6 +32,7 @@ pub use data_schema::{
     CHECK_STEPS, CheckRefusal, DataSchema, Field, MAX_DATA_DEPTH, Mismatch, nests_deeper_than,
 };
 pub use delivery::{AttemptErrorCode, DeliveryStatus};
+pub use delivery_wait::{DeliveryWait, WaitFacts};
 pub use event_body::EventBody;
 pub use event_type::{EventSelection, EventTypeKey};
 pub use label::{
@@ -38,7 +40,7 @@ pub use label::{
 };
 pub use max_per_second::MaxPerSecond;
 pub use notification_type::NotificationType;
-pub use operational::{AboutWebhook, GaveUp, OperationalEvent};
+pub use operational::{AboutWebhook, GaveUp, OperationalEvent, Recovery};
 pub use search_term::{Matched, Quote, SearchTerm, terms_of};
 pub use user::{Email, Password, Role};
 pub use webhook::{ApiKeyChange, WebhookDraft, WebhookInput, WebhookStatus};

@@ -27,6 +27,28 @@ pub struct GaveUp {
     pub status_code: Option<i64>,
 }
 
+/// How a webhook left Failing: each closes the alert `webhook.failing` opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// A delivery to it (a probe, or a test event sent as one) succeeded.
+    DeliverySucceeded,
+    /// An admin pointed it at another address: another receiver, of which nothing is known.
+    UrlChanged,
+    /// An admin switched it off: nothing is sent, and it starts afresh when switched on.
+    SwitchedOff,
+}
+
+impl Recovery {
+    /// The stable snake_case name, in the event's `reason`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::DeliverySucceeded => "delivery_succeeded",
+            Self::UrlChanged => "url_changed",
+            Self::SwitchedOff => "switched_off",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OperationalEvent {
     /// Its receiver kept failing: its deliveries wait while probes test it.
@@ -37,10 +59,12 @@ pub enum OperationalEvent {
         since: Timestamp,
         next_probe_at: Timestamp,
     },
+    /// It is no longer Failing, whichever way it left.
     WebhookRecovered {
         webhook: AboutWebhook,
         failing_since: Timestamp,
         at: Timestamp,
+        how: Recovery,
     },
     /// Switched off by the system (a 410, or sustained failure), not by an admin.
     WebhookDisabled {
@@ -104,10 +128,12 @@ impl OperationalEvent {
                 webhook,
                 failing_since,
                 at,
+                how,
             } => json!({
                 "webhook": webhook,
                 "failing_since": failing_since.rfc3339(),
                 "recovered_at": at.rfc3339(),
+                "reason": how.key(),
             }),
             Self::WebhookDisabled {
                 webhook,

@@ -100,6 +100,8 @@ struct ErrorPage {
 struct ErrorToast {
     title: String,
     message: String,
+    /// The database's outage: a live part that recovers clears it.
+    outage: bool,
 }
 
 /// Error middleware: error responses get a readable body, those of the framework too
@@ -136,7 +138,7 @@ pub fn render_error_page<B: MessageBody>(
         .insert_header((header::VARY, "HX-Request"));
     let body = if htmx.wants_partial() {
         retarget_to_toasts(&mut builder);
-        toast(title, &message)
+        toast(title, &message, false)
     } else {
         ErrorPage {
             layout: Layout::for_error(response.request()),
@@ -188,10 +190,11 @@ pub(super) fn retarget_to_toasts(builder: &mut actix_web::HttpResponseBuilder) {
         .insert_header(("HX-Reswap", "innerHTML"));
 }
 
-pub(super) fn toast(title: &str, message: &str) -> askama::Result<String> {
+pub(super) fn toast(title: &str, message: &str, outage: bool) -> askama::Result<String> {
     ErrorToast {
         title: title.into(),
         message: message.into(),
+        outage,
     }
     .render()
 }
@@ -204,7 +207,7 @@ fn wording(status: StatusCode) -> (&'static str, &'static str) {
         ),
         403 => (
             "Not allowed",
-            "Your account is read-only: it can look at everything but change nothing. Ask an admin to do this for you.",
+            "Your role does not allow this. Support accounts read webhooks, deliveries and the audit log, but change nothing and never see secrets. Ask an admin to do this for you.",
         ),
         404 => (
             "Page not found",

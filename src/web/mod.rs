@@ -10,6 +10,7 @@ pub mod htmx;
 pub mod layout;
 pub mod outage;
 mod pagination;
+mod profile;
 pub mod routes;
 pub mod session;
 mod settings;
@@ -53,6 +54,7 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
 fn page_table() -> Vec<Page> {
     let mut pages = vec![routes::get("/", Access::SignedIn, home)];
     pages.extend(sign_in::pages());
+    pages.extend(profile::pages());
     pages.extend(settings::pages());
     pages
 }

@@ -132,7 +132,7 @@ impl Asked {
             .insert_header((header::CACHE_CONTROL, "no-store"));
         let body = if self.partial {
             retarget_to_toasts(&mut response);
-            toast(title, message)
+            toast(title, message, status != StatusCode::INTERNAL_SERVER_ERROR)
         } else {
             UnavailablePage {
                 layout,

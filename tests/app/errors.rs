@@ -35,7 +35,15 @@ async fn support_refused_an_admin_page_stays_signed_in_and_is_told_why() {
         "still in their frame"
     );
     assert!(refused.has(".settings-tabs, nav.sidebar"));
-    assert!(refused.text("main").contains("Your account is read-only"));
+    assert!(
+        refused
+            .text("main")
+            .contains("Your role does not allow this")
+    );
+    assert!(
+        !refused.text("main").contains("everything"),
+        "support never sees secrets"
+    );
     assert!(
         !refused.text("main").contains("Sign in"),
         "not sent to sign in"

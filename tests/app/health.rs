@@ -112,10 +112,10 @@ async fn a_delivery_page_shows_the_request_as_sent_and_collapses_identical_tries
         "{curl}"
     );
     assert_eq!(
-        page.attr("button[aria-label='Copy the request as cURL']", "data-copy"),
+        page.attr("button[aria-label='Copy as cURL command']", "data-copy"),
         Some(curl.clone())
     );
-    assert!(page.has("button[aria-label='Copy the body as sent']"));
+    assert!(page.has("button[aria-label='Copy body as sent']"));
     assert!(page.has("button[aria-label='Copy the webhook-id']"));
 }
 

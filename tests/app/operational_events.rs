@@ -246,8 +246,83 @@ async fn a_relay_hears_when_a_webhook_starts_failing_and_when_it_recovers() {
         recovered["data"]["failing_since"], failing["data"]["failing_since"],
         "{recovered}"
     );
+    assert_eq!(recovered["data"]["reason"], "delivery_succeeded");
     assert_matches_catalog(&api, &recovered).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(of_type(&relay, "webhook.failing").len(), 1, "told once");
     assert_eq!(of_type(&relay, "webhook.recovered").len(), 1, "told once");
+}
+
+/// A webhook Failing until `webhook.failing` reached the relay: (its id, the relay).
+async fn failing_webhook(api: &Api, broken: &Receiver) -> (i64, Receiver) {
+    broken.always(Answer::Status(503));
+    let orders = webhook_to(api, &broken.url, &["order.purchased"]).await;
+    let relay = Receiver::start().await;
+    webhook_to(api, &relay.url, &["webhook.failing", "webhook.recovered"]).await;
+    for n in 0..6 {
+        api.publish(json!({"event_type": "order.purchased", "data": {"n": n}}))
+            .await;
+    }
+    wait_for_type(&relay, "webhook.failing", 1).await;
+    (orders, relay)
+}
+
+#[tokio::test]
+async fn fixing_a_failing_webhooks_url_closes_its_alert() {
+    let app = console("200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms").await;
+    let api = app.api().await;
+    let broken = Receiver::start().await;
+    let (orders, relay) = failing_webhook(&api, &broken).await;
+
+    let fixed = Receiver::start().await;
+    let saved = api
+        .patch(
+            &format!("/api/v1/webhooks/{orders}"),
+            json!({"url": fixed.url}),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+
+    let recovered = wait_for_type(&relay, "webhook.recovered", 1)
+        .await
+        .remove(0);
+    assert_eq!(recovered["data"]["webhook"]["id"], orders, "{recovered}");
+    assert_eq!(recovered["data"]["reason"], "url_changed", "{recovered}");
+    assert_matches_catalog(&api, &recovered).await;
+    // The held deliveries go to the new address.
+    assert_eq!(received(&fixed, 6, Duration::from_secs(10)).await.len(), 6);
+}
+
+#[tokio::test]
+async fn switching_a_failing_webhook_off_closes_its_alert_once() {
+    let app = console("200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms").await;
+    let api = app.api().await;
+    let broken = Receiver::start().await;
+    let (orders, relay) = failing_webhook(&api, &broken).await;
+
+    let off = api
+        .patch(
+            &format!("/api/v1/webhooks/{orders}"),
+            json!({"status": "disabled"}),
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::OK);
+    let recovered = wait_for_type(&relay, "webhook.recovered", 1)
+        .await
+        .remove(0);
+    assert_eq!(recovered["data"]["reason"], "switched_off", "{recovered}");
+
+    let on = api
+        .patch(
+            &format!("/api/v1/webhooks/{orders}"),
+            json!({"status": "active"}),
+        )
+        .await;
+    assert_eq!(on.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        of_type(&relay, "webhook.recovered").len(),
+        1,
+        "switched on, it was no longer Failing: nothing more to close"
+    );
 }

@@ -12,6 +12,8 @@ use crate::actions::Inbox;
 use crate::clock::Timestamp;
 use crate::db::deliveries::{self, Attempt, Delivery, DeliverySearch};
 use crate::db::{Db, StoreError, webhooks};
+use crate::delivery::retry::RetrySchedule;
+use crate::domain::DeliveryWait;
 use crate::domain::paging::{PAGE_SIZE, Pager};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,6 +30,18 @@ pub struct DeliveryBody {
     pub last_attempt_at: Option<String>,
     pub last_status_code: Option<i64>,
     pub created_at: String,
+    /// While pending, why it has not gone out yet: `webhook_off`, `webhook_failing`,
+    /// `paused_by_receiver`, `rate_limited`, `sending`, `retry_scheduled` or `due`.
+    #[schema(example = "webhook_failing")]
+    pub waiting: Option<String>,
+    /// The same in words.
+    #[schema(
+        example = "Held: the webhook is Failing; next probe at 8 Dec 2026, 14:05:10 UTC. It goes out once a probe succeeds."
+    )]
+    pub waiting_reason: Option<String>,
+    /// Until when it waits, when that is known (the next probe, the end of a pause, the
+    /// next retry).
+    pub waiting_until: Option<String>,
     /// Every HTTP try, oldest first.
     pub attempts: Vec<AttemptBody>,
 }
@@ -72,11 +86,13 @@ pub struct PageQuery {
 pub async fn list(
     _caller: Caller,
     db: web::Data<Db>,
+    tries: web::Data<RetrySchedule>,
     id: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    webhooks::find(db.reader(), id, db.now())
+    let now = db.now();
+    webhooks::find(db.reader(), id, now)
         .await
         .map_err(ApiError::or_not_found("webhook"))?;
     let pager = Pager::new(query.page.unwrap_or(1), PAGE_SIZE);
@@ -87,7 +103,10 @@ pub async fn list(
     let total = deliveries::count(db.reader(), &all_of_webhook).await?;
     let rows = deliveries::list_for_webhook(db.reader(), id, pager).await?;
     Ok(HttpResponse::Ok().json(DeliveryPage {
-        data: rows.into_iter().map(DeliveryBody::from).collect(),
+        data: rows
+            .into_iter()
+            .map(|delivery| DeliveryBody::of(delivery, &tries, now))
+            .collect(),
         page: pager.number(),
         per_page: pager.size(),
         total,
@@ -111,6 +130,7 @@ pub async fn redeliver(
     caller: Caller,
     db: web::Data<Db>,
     engine: web::Data<Inbox>,
+    tries: web::Data<RetrySchedule>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (webhook_id, delivery_id) = path.into_inner();
@@ -121,12 +141,19 @@ pub async fn redeliver(
         .await
         .map_err(ApiError::or_not_found("delivery"))?;
     let delivery = deliveries::find(db.reader(), webhook_id, delivery_id).await?;
-    Ok(HttpResponse::Accepted().json(DeliveryBody::from(delivery)))
+    Ok(HttpResponse::Accepted().json(DeliveryBody::of(delivery, &tries, db.now())))
 }
 
-impl From<Delivery> for DeliveryBody {
-    fn from(delivery: Delivery) -> Self {
+impl DeliveryBody {
+    pub fn of(delivery: Delivery, tries: &RetrySchedule, now: Timestamp) -> Self {
+        let waiting = delivery.waiting(tries.max_attempts(), now);
         Self {
+            waiting: waiting.as_ref().map(|wait| wait.key().to_owned()),
+            waiting_reason: waiting.as_ref().map(DeliveryWait::reason),
+            waiting_until: waiting
+                .as_ref()
+                .and_then(DeliveryWait::until)
+                .map(Timestamp::rfc3339),
             id: delivery.id,
             event_id: format!("evt_{}", delivery.event_id),
             event_type: delivery.event_type,

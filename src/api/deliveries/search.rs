@@ -1,5 +1,6 @@
 //! Finding deliveries across webhooks: by event, status, time, and what their events quote.
 
+use crate::delivery::retry::RetrySchedule;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -77,9 +78,11 @@ impl From<FoundStatus> for DeliveryStatus {
 pub async fn find(
     _caller: Caller,
     db: web::Data<Db>,
+    tries: web::Data<RetrySchedule>,
     query: web::Query<FindQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    let now = db.now();
     let status = query.status.map(DeliveryStatus::from);
     let quote = query.q.as_deref().and_then(Quote::parse);
     let search = DeliverySearch {
@@ -112,7 +115,7 @@ pub async fn find(
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
-            delivery: DeliveryBody::from(delivery),
+            delivery: DeliveryBody::of(delivery, &tries, now),
         })
         .collect();
     Ok(HttpResponse::Ok().json(FoundDeliveries { data, next_before }))

@@ -10,7 +10,7 @@ use sqlx::{FromRow, QueryBuilder};
 use super::{IdList, Reader, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::paging::Pager;
-use crate::domain::{AttemptErrorCode, DeliveryStatus};
+use crate::domain::{AttemptErrorCode, DeliveryStatus, DeliveryWait, WaitFacts};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Delivery {
@@ -25,8 +25,24 @@ pub struct Delivery {
     pub last_attempt_at: Option<Timestamp>,
     pub last_status_code: Option<i64>,
     pub created_at: Timestamp,
+    #[sqlx(flatten)]
+    pub wait_facts: WaitFacts,
     #[sqlx(skip)]
     pub attempts: Vec<Attempt>,
+}
+
+impl Delivery {
+    /// Why it has not gone out yet, while it is pending.
+    pub fn waiting(&self, max_attempts: usize, now: Timestamp) -> Option<DeliveryWait> {
+        DeliveryWait::of(
+            self.status == DeliveryStatus::Pending,
+            self.attempt_count,
+            self.next_attempt_at,
+            &self.wait_facts,
+            max_attempts,
+            now,
+        )
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -41,7 +57,11 @@ pub struct Attempt {
 
 const COLUMNS: &str = "d.id, d.webhook_id, w.name AS webhook_name, d.event_id, e.event_type,
                        d.status, d.attempt_count, d.next_attempt_at, d.last_attempt_at,
-                       d.last_status_code, d.created_at";
+                       d.last_status_code, d.created_at, d.leased,
+                       w.status AS webhook_status, w.failing_since AS webhook_failing_since,
+                       w.next_probe_at AS webhook_next_probe_at,
+                       w.paused_until AS webhook_paused_until,
+                       w.max_per_second AS webhook_max_per_second";
 const FROM: &str = "FROM deliveries d JOIN events e ON e.id = d.event_id
                     JOIN webhooks w ON w.id = d.webhook_id";
 
@@ -198,4 +218,22 @@ pub async fn recover_failed(
     .await?
     .rows_affected());
     Ok(recovered)
+}
+
+/// The webhook's newest delivery whose last try failed: where a Failing webhook's page
+/// sends support to read what the receiver answered. Read newest first through the
+/// webhook's index, so a long history costs nothing while failures are recent.
+pub async fn newest_failed_try<'a>(
+    db: impl Into<Source<'a>>,
+    webhook_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    on_read!(db, |e| Ok(sqlx::query_scalar(
+        "SELECT id FROM deliveries
+         WHERE webhook_id = $1 AND attempt_count > 0
+           AND (last_status_code IS NULL OR last_status_code < 200 OR last_status_code > 299)
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(webhook_id)
+    .fetch_optional(e)
+    .await?))
 }

@@ -75,15 +75,21 @@ fn constraints_of(schema: &Value) -> Vec<String> {
             .get(key)
             .map(|value| format!("{before} {value}{after}"))
     };
+    let counted = |key: &str, before: &str, unit: &str| {
+        schema.get(key).map(|value| match value.as_u64() {
+            Some(1) => format!("{before} 1 {unit}"),
+            _ => format!("{before} {value} {unit}s"),
+        })
+    };
     let mut constraints: Vec<String> = [
         said("minimum", "at least", ""),
         said("exclusiveMinimum", "more than", ""),
         said("maximum", "at most", ""),
         said("exclusiveMaximum", "less than", ""),
-        said("minLength", "at least", " characters"),
-        said("maxLength", "at most", " characters"),
-        said("minItems", "at least", " items"),
-        said("maxItems", "at most", " items"),
+        counted("minLength", "at least", "character"),
+        counted("maxLength", "at most", "character"),
+        counted("minItems", "at least", "item"),
+        counted("maxItems", "at most", "item"),
         said("pattern", "matches", ""),
         said("format", "format", ""),
         said("const", "always", ""),

@@ -10,7 +10,7 @@ use super::AttemptRecord;
 use crate::clock::Timestamp;
 use crate::db::{IdList, StoreError, WriteTx};
 use crate::domain::receiver_health::ReceiverChange;
-use crate::domain::{AboutWebhook, DeliveryStatus, GaveUp, OperationalEvent};
+use crate::domain::{AboutWebhook, DeliveryStatus, GaveUp, OperationalEvent, Recovery};
 
 /// A webhook's name and whether (since when) it was Failing, before the batch's change.
 pub(super) struct Before {
@@ -59,6 +59,7 @@ pub(super) fn turns(
             webhook: before.webhook.clone(),
             failing_since,
             at,
+            how: Recovery::DeliverySucceeded,
         });
     }
     if let Some(failing) = change.failing

@@ -15,6 +15,7 @@ use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::db::deliveries::{self, AttemptDetail, Delivery};
 use crate::db::webhooks::{self, Webhook};
+use crate::delivery::retry::RetrySchedule;
 use crate::delivery::sender::headers_of_every_try;
 use crate::domain::{DeliveryStatus, EventBody};
 use crate::secrets::secret_box::SecretBox;
@@ -34,7 +35,8 @@ struct DeliveryPage {
     webhook_href: String,
     delivery: Delivery,
     status: Badge,
-    next_retry: Option<String>,
+    /// Why it has not gone out yet, while it is pending.
+    waiting: Option<String>,
     /// The request's headers as sent, the API key masked.
     headers: Vec<(String, String)>,
     body: String,
@@ -71,6 +73,7 @@ struct AttemptView {
 pub async fn show(
     db: web::Data<Db>,
     secrets: web::Data<SecretBox>,
+    tries: web::Data<RetrySchedule>,
     layout: Layout,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
@@ -111,10 +114,9 @@ pub async fn show(
             true => Badge::retrying(),
             false => Badge::delivery(delivery.status),
         },
-        next_retry: delivery
-            .status
-            .next_retry(delivery.attempt_count, delivery.next_attempt_at)
-            .map(Timestamp::absolute),
+        waiting: delivery
+            .waiting(tries.max_attempts(), now)
+            .map(|wait| wait.reason()),
         headers: headers_of_every_try(&delivery_id.to_string(), api_key.as_deref(), &custom)
             .into_iter()
             .map(|(name, value)| (name.into_owned(), value))

@@ -8,7 +8,7 @@ use super::log::{DeliveryLog, LogQuery};
 use super::secret::{self, SecretField};
 use super::view::{self, Badge, Outcome, Waiting};
 use crate::db::webhooks::Webhook;
-use crate::db::{Db, webhooks};
+use crate::db::{Db, deliveries, webhooks};
 use crate::delivery::retry::RetrySchedule;
 use crate::secrets::secret_box::SecretBox;
 use crate::web::error::AppError;
@@ -74,7 +74,11 @@ pub async fn show(
         tab: Tab::Webhooks,
         status: Badge::webhook(&webhook),
         waiting: if webhook.status.is_active() {
-            view::waiting_reason(&webhook, now)
+            let last_failed = match webhook.failing {
+                Some(_) => deliveries::newest_failed_try(db.reader(), id).await?,
+                None => None,
+            };
+            view::waiting_reason(&webhook, last_failed, now)
         } else {
             Waiting::No
         },

@@ -6,6 +6,7 @@ use super::super::Tab;
 use super::form_view::{FieldErrors, FormView, Mode};
 use super::{detail_href, secret};
 use crate::actions;
+use crate::actions::Inbox;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
 use crate::domain::{EventTypeKey, NotificationType, WebhookDraft, WebhookInput, WebhookName};
@@ -119,7 +120,7 @@ pub async fn edit(
 
 pub async fn update(
     db: web::Data<Db>,
-    secrets: web::Data<SecretBox>,
+    (secrets, inbox): (web::Data<SecretBox>, web::Data<Inbox>),
     user: CurrentUser,
     layout: Layout,
     htmx: Htmx,
@@ -147,7 +148,7 @@ pub async fn update(
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
-    match actions::webhooks::update(&db, &secrets, &user.actor(), id, &draft, None).await {
+    match actions::webhooks::update(&db, &secrets, &inbox, &user.actor(), id, &draft, None).await {
         Err(StoreError::WebhookNameTaken { existing }) => {
             let errors = FieldErrors::default().with_name_taken(&input.name, &existing);
             let form = FormView::new(mode, input, &catalog, errors, &layout);

@@ -4,6 +4,7 @@ use super::super::Tab;
 use super::super::confirm::{self, Confirmation};
 use super::detail_href;
 use crate::actions;
+use crate::actions::Inbox;
 use crate::db::{Db, webhooks};
 use crate::domain::WebhookStatus;
 use crate::web::error::AppError;
@@ -39,30 +40,35 @@ pub async fn confirm_disable(
 
 pub async fn disable(
     db: web::Data<Db>,
+    inbox: web::Data<Inbox>,
     user: CurrentUser,
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_status(&db, &user, htmx, id.into_inner(), WebhookStatus::Disabled).await
+    let id = id.into_inner();
+    set_status(&db, &inbox, &user, htmx, id, WebhookStatus::Disabled).await
 }
 
 pub async fn enable(
     db: web::Data<Db>,
+    inbox: web::Data<Inbox>,
     user: CurrentUser,
     htmx: Htmx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_status(&db, &user, htmx, id.into_inner(), WebhookStatus::Active).await
+    let id = id.into_inner();
+    set_status(&db, &inbox, &user, htmx, id, WebhookStatus::Active).await
 }
 
 async fn set_status(
     db: &Db,
+    inbox: &Inbox,
     user: &CurrentUser,
     htmx: Htmx,
     id: i64,
     status: WebhookStatus,
 ) -> Result<HttpResponse, AppError> {
-    let name = actions::webhooks::set_status(db, &user.actor(), id, status).await?;
+    let name = actions::webhooks::set_status(db, inbox, &user.actor(), id, status).await?;
     let done = if status.is_active() {
         "enabled"
     } else {

@@ -1,5 +1,6 @@
 //! How webhook values read on screen, shared by the list and the detail page.
 
+use super::detail_href;
 use crate::clock::Timestamp;
 use crate::db::webhooks::{self, COUNTED_UP_TO, LastDelivery, Webhook};
 use crate::db::{Db, StoreError};
@@ -145,25 +146,36 @@ pub fn status_reason(webhook: &Webhook, now: Timestamp) -> Option<String> {
     paused_note(webhook, now)
 }
 
-/// Why deliveries to this active webhook wait, in full, for its page: it is Failing, or
-/// else paused by its receiver.
-pub fn waiting_reason(webhook: &Webhook, now: Timestamp) -> Waiting {
+/// Why deliveries to this active webhook wait, in full, for its page: it is Failing (with
+/// its newest failed try, `last_failed`, to read), or else rate limited by its receiver.
+pub fn waiting_reason(webhook: &Webhook, last_failed: Option<i64>, now: Timestamp) -> Waiting {
     match &webhook.failing {
-        Some(failing) => Waiting::Failing(failing_note(failing, webhook.failed_in_a_row, now)),
+        Some(failing) => Waiting::Failing {
+            note: failing_note(failing, webhook.failed_in_a_row, now),
+            last_failed: last_failed
+                .map(|delivery| format!("{}/deliveries/{delivery}", detail_href(webhook.id))),
+        },
         None => paused_note(webhook, now).map_or(Waiting::No, Waiting::Paused),
     }
 }
 
 pub enum Waiting {
     No,
-    Failing(String),
+    Failing {
+        note: String,
+        /// The page of the newest delivery whose try failed.
+        last_failed: Option<String>,
+    },
     Paused(String),
 }
 
 fn paused_note(webhook: &Webhook, now: Timestamp) -> Option<String> {
-    webhook
-        .paused_at(now)
-        .map(|until| format!("Paused by the receiver until {}.", until.absolute_seconds()))
+    webhook.paused_at(now).map(|until| {
+        format!(
+            "Rate limited by the receiver until {}.",
+            until.absolute_seconds()
+        )
+    })
 }
 
 /// "7 tries in a row failed since 27 Nov 2026, 14:05 UTC (5 min ago). Last failure: No

@@ -19,7 +19,8 @@ pub struct DeliveryRow {
     /// The last answer: a status code, an error code, or nothing yet.
     pub last_result: String,
     pub last_duration: String,
-    pub next_retry: Option<Moment>,
+    /// Why it has not gone out yet, in brief, and in full for its title.
+    pub waiting: Option<(String, String)>,
     pub created: Moment,
     /// Where a search's quote matched it, e.g. "event data order.id = ord_7731".
     pub matched: Vec<String>,
@@ -27,6 +28,9 @@ pub struct DeliveryRow {
 
 impl DeliveryRow {
     pub(super) fn new(delivery: Delivery, max_attempts: usize, now: Timestamp) -> Self {
+        let waiting = delivery
+            .waiting(max_attempts, now)
+            .map(|wait| (wait.brief(now), wait.reason()));
         let last = delivery.attempts.last();
         let last_result = match last {
             None => "—".to_owned(),
@@ -59,10 +63,7 @@ impl DeliveryRow {
             },
             last_result,
             last_duration: last.map_or("—".to_owned(), |a| duration_label(a.duration_ms)),
-            next_retry: delivery
-                .status
-                .next_retry(delivery.attempt_count, delivery.next_attempt_at)
-                .map(|at| Moment::of(at, now)),
+            waiting,
             created: Moment::of(delivery.created_at, now),
             matched: Vec::new(),
         }

@@ -1,6 +1,7 @@
 pub mod actions;
 pub mod api;
 pub mod api_tokens;
+pub mod catalog_input;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -7,6 +7,7 @@ mod accessibility;
 mod api;
 mod auth;
 mod browser;
+mod catalog_admin;
 mod costly_schemas;
 mod csrf;
 mod custom_headers;

@@ -9,7 +9,7 @@ use crate::common::{Client, TestApp};
 
 /// Writes a support user tries must change nothing: these are compared before and after.
 /// (What the delivery engine changes on its own, the last delivery, is left out.)
-async fn snapshot(app: &TestApp) -> (String, String, String) {
+async fn snapshot(app: &TestApp) -> (String, String, String, String) {
     let list = app.get_page("/settings/webhooks").await;
     let webhooks = [".row-link", "td[data-label=URL]", "td[data-label=Status]"]
         .map(|cells| list.text(&format!("tbody {cells}")))
@@ -19,7 +19,8 @@ async fn snapshot(app: &TestApp) -> (String, String, String) {
         .map(|part| page.text(part))
         .join(" | ");
     let users = app.get_page("/settings/users").await.text("tbody");
-    (webhooks, detail, users)
+    let catalog = app.get_page("/settings/events").await.text("main");
+    (webhooks, detail, users, catalog)
 }
 
 async fn request(client: &Client, method: &Method, path: &str) -> reqwest::Response {
@@ -73,6 +74,7 @@ impl Cast {
         pattern
             .replace("{id:[0-9]+}", &id.to_string())
             .replace("{delivery_id:[0-9]+}", "1")
+            .replace("{key:[a-z0-9_.]+}", "order.purchased")
     }
 }
 

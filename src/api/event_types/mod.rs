@@ -1,7 +1,6 @@
 mod bodies;
 
 pub use bodies::{ChangeEventType, EventTypeBody, EventTypeList, RegisterEventType};
-use bodies::{checked_schema, example_refusal};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -10,6 +9,7 @@ use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
+use crate::catalog_input::{NewEventType, Problems, checked_schema, example_refusal};
 use crate::db::event_types::{self, EventType};
 use crate::db::{Db, StoreError};
 use crate::domain::EventTypeKey;
@@ -49,7 +49,10 @@ pub async fn register(
     ingestor: web::Data<Ingestor>,
     Json(body): Json<RegisterEventType>,
 ) -> Result<HttpResponse, ApiError> {
-    let event_type = body.parse().await?.checked().await?;
+    let event_type = NewEventType::from(body)
+        .parse()
+        .await
+        .map_err(invalid_fields)?;
     actions::event_types::register(&db, &caller.actor(), &event_type)
         .await
         .map_err(|error| match error {
@@ -138,6 +141,15 @@ async fn find(db: &Db, key: &EventTypeKey) -> Result<EventType, ApiError> {
         .into_iter()
         .find(|event_type| event_type.key == *key)
         .ok_or_else(|| ApiError::not_found("event type"))
+}
+
+/// One problem is the message; several are listed field by field.
+fn invalid_fields(problems: Problems) -> ApiError {
+    let message = match problems.values().flatten().collect::<Vec<_>>().as_slice() {
+        [only] => (*only).clone(),
+        _ => "Some fields are invalid; see details.".to_owned(),
+    };
+    ApiError::validation(StatusCode::UNPROCESSABLE_ENTITY, &message, problems)
 }
 
 fn catalog_error(error: StoreError) -> ApiError {

@@ -13,6 +13,8 @@ pub struct Field {
     pub required: bool,
     /// `minimum 0`, `at most 80 characters`, `one of "eur", "usd"` ...
     pub constraints: Vec<String>,
+    /// What the schema says the field means (its `description`, else its `title`).
+    pub description: Option<String>,
 }
 
 /// Fields listed at most, and how deep: a catalog entry stays readable.
@@ -48,6 +50,12 @@ fn collect(schema: &Value, path: &str, depth: usize, fields: &mut Vec<Field>) {
                 kind: kind_of(property),
                 required: required.contains(&name.as_str()),
                 constraints: constraints_of(property),
+                description: ["description", "title"]
+                    .iter()
+                    .find_map(|key| property[*key].as_str())
+                    .map(str::trim)
+                    .filter(|text| !text.is_empty())
+                    .map(str::to_owned),
             });
             collect(property, &path, depth + 1, fields);
         }

@@ -23,13 +23,14 @@ pub async fn download(db: web::Data<Db>) -> Result<HttpResponse, AppError> {
     Ok(response)
 }
 
+/// Every type a receiver can get, `webhook.test` (sent by "Send test event") included.
 fn document(catalog: &[EventType]) -> Value {
-    let subscribable = catalog.iter().filter(|t| t.key.is_subscribable());
-    let webhooks: Map<String, Value> = subscribable
-        .clone()
+    let webhooks: Map<String, Value> = catalog
+        .iter()
         .map(|event_type| (event_type.key.to_string(), webhook(event_type)))
         .collect();
-    let schemas: Map<String, Value> = subscribable
+    let schemas: Map<String, Value> = catalog
+        .iter()
         .filter_map(|event_type| {
             let schema = event_type.schema.as_ref()?;
             let name = component_name(event_type);

@@ -57,6 +57,8 @@ struct EventTypeView {
     fields: Vec<Field>,
     has_schema: bool,
     schema_version: i64,
+    /// The console's own (`webhook.test`, the operational events): never changed by people.
+    own: bool,
 }
 
 pub async fn catalog(
@@ -157,6 +159,7 @@ impl EventTypeView {
                 .unwrap_or_default(),
             has_schema: event_type.schema.is_some(),
             schema_version: event_type.schema_version,
+            own: event_type.key.is_the_consoles_own(),
         }
     }
 }

@@ -2,6 +2,7 @@ mod audit;
 mod catalog_document;
 pub(super) mod confirm;
 mod deliveries;
+mod event_types;
 mod events;
 mod tokens;
 mod users;
@@ -34,6 +35,7 @@ pub fn pages() -> Vec<Page> {
             catalog_document::download,
         ),
     ];
+    pages.extend(event_types::pages());
     pages.extend(webhooks::pages());
     pages.extend(deliveries::pages());
     pages.extend(users::pages());

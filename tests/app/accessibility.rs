@@ -4,8 +4,10 @@
 use fantoccini::Locator;
 use serde_json::json;
 
+use crate::common::Api;
 use crate::common::browser::Browser;
-use crate::common::scene::{Scene, scene};
+use crate::common::receiver::{Answer, Receiver};
+use crate::common::scene::{Scene, scene, webhook_to};
 
 const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 
@@ -28,6 +30,7 @@ async fn every_screen_passes_axe_at_both_widths() {
     api.patch(&format!("/api/v1/webhooks/{webhook}"), headers)
         .await;
     let (support, support_password) = app.support_account().await;
+    let (_broken, failing, held) = failing_webhook(&api).await;
 
     let mut findings = Vec::new();
     for (width, height) in WIDTHS {
@@ -74,6 +77,17 @@ async fn every_screen_passes_axe_at_both_widths() {
                 "webhook-list-by-health",
                 "/settings/webhooks?sort=health&status=failing".to_owned(),
             ),
+            ("webhook-failing", format!("/settings/webhooks/{failing}")),
+            (
+                "delivery-held",
+                format!("/settings/webhooks/{failing}/deliveries/{held}"),
+            ),
+            ("profile", "/profile".to_owned()),
+            ("event-type-new", "/settings/events/new".to_owned()),
+            (
+                "event-type-schema",
+                "/settings/events/order.purchased/schema".to_owned(),
+            ),
         ] {
             browser.open(&app.url(&path)).await;
             check(name).await;
@@ -109,6 +123,16 @@ async fn every_screen_passes_axe_at_both_widths() {
             .await
             .expect("reveal");
         browser.wait_for_text("#signing-secret", "whsec_").await;
+        let focused = browser
+            .client
+            .execute("return document.activeElement.id;", vec![])
+            .await
+            .expect("script runs");
+        assert_eq!(
+            focused,
+            json!("signing-secret-value"),
+            "focus moves to the revealed secret"
+        );
         check("secret-revealed").await;
         browser.click_link("Rotate secret…").await;
         browser
@@ -131,4 +155,40 @@ async fn every_screen_passes_axe_at_both_widths() {
         "axe-core found:\n{}",
         findings.join("\n")
     );
+}
+
+/// A webhook whose receiver keeps answering 503 until it is Failing, and one of its held
+/// deliveries: (its receiver, webhook, delivery).
+async fn failing_webhook(api: &Api) -> (Receiver, i64, i64) {
+    let broken = Receiver::start().await;
+    broken.always(Answer::Status(503));
+    let webhook = webhook_to(api, &broken.url, &["order.refunded"]).await;
+    for n in 0..7 {
+        api.publish(json!({"event_type": "order.refunded", "data": {"refund": n}}))
+            .await;
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found: serde_json::Value = api
+            .get(&format!("/api/v1/webhooks/{webhook}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if found["health"] == "failing" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never Failing: {found}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let log: serde_json::Value = api
+        .get(&format!("/api/v1/webhooks/{webhook}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    (broken, webhook, log["data"][0]["id"].as_i64().unwrap())
 }

@@ -1,12 +1,12 @@
 // Live parts of the console ([data-live-refresh], polled by htmx) refresh only while someone
 // can see them and is not working inside them, and catch up as soon as the tab is shown again.
 // When the console cannot answer (a 5xx, or no answer at all) refreshes pause and come back by
-// themselves, after a wait that doubles each time up to half a minute; the part's status line
+// themselves, after a wait that doubles each time up to 15 s; the part's status line
 // ([data-live-status] naming the part) says so, and says when updates resumed, which also
 // clears the outage's toast. Any other error answer (its webhook was deleted, the user signed
 // out) stops the part, so the error is shown once rather than every few seconds.
 const LIVE_FIRST_WAIT_MS = 2000;
-const LIVE_LONGEST_WAIT_MS = 30000;
+const LIVE_LONGEST_WAIT_MS = 15000;
 
 function liveStatus(region, text) {
   const status = document.querySelector(`[data-live-status="${region.id}"]`);
@@ -49,11 +49,11 @@ document.addEventListener("htmx:sendError", (event) => {
   if (region.hasAttribute("data-live-refresh")) livePause(region);
 });
 
-document.addEventListener("htmx:afterRequest", (event) => {
-  if (!event.detail.successful) return;
-  // After an outerHTML swap the region is a new element with the same id; the old one kept
-  // the count.
+// Before the swap: the region is replaced by then, and events on a removed element reach
+// nobody.
+document.addEventListener("htmx:beforeSwap", (event) => {
   const region = event.detail.elt;
+  if (event.detail.xhr.status >= 400) return;
   if (!region.hasAttribute("data-live-refresh") || !region.hasAttribute("data-live-failures")) return;
   for (const toast of document.querySelectorAll("#toasts [data-outage]")) toast.remove();
   liveStatus(region, `Updates resumed at ${clockTime()}; the page updates by itself again.`);

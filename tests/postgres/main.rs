@@ -7,6 +7,7 @@
 mod common;
 
 mod database_outage;
+mod live_log;
 mod migrate;
 mod multi_node;
 mod schema;

@@ -36,7 +36,7 @@ async fn the_live_log_pauses_through_a_database_outage_and_resumes_by_itself() {
     let database_url = postgres.url();
     let token = token_for(&database_url);
     let port = free_port();
-    let _node = start_server(&database_url, port, &NODE_SETTINGS);
+    let mut node = start_server(&database_url, port, &NODE_SETTINGS);
     wait_until_ready(port).await;
     let address = format!("http://127.0.0.1:{port}");
     let api = Api::new(&address, &token);
@@ -113,4 +113,6 @@ async fn the_live_log_pauses_through_a_database_outage_and_resumes_by_itself() {
         .expect("script runs");
     assert_eq!(same_page, json!(true), "no reload");
     browser.close().await;
+    let _ = node.kill();
+    let _ = node.wait();
 }

@@ -67,7 +67,7 @@ async fn main() {
     let database_url = database.url.clone();
 
     let db = Db::open(&database_url).await.expect("database");
-    let token = actions::tokens::create(&db, &Actor::System, "bench")
+    let token = actions::tokens::create(&db, &Actor::System, "bench", None)
         .await
         .expect("token");
     db.close().await;

@@ -32,7 +32,7 @@ use support::{
 use webhook_console::config::Secret;
 use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
-use webhook_console::domain::WebhookInput;
+use webhook_console::domain::{AccountKey, WebhookInput};
 use webhook_console::secret_key::MasterKey;
 
 const HEALTHY_WEBHOOKS: usize = 10;
@@ -271,6 +271,7 @@ async fn seed_backlog(database_url: &str, count: usize, dead_port: u16) {
         .expect("webhook");
     tx.commit().await.expect("commit");
     let event = |n: usize| NewEvent {
+        account: AccountKey::default_account(),
         event_type: "order.refunded".into(),
         event_time: now,
         current_context: "{}".into(),

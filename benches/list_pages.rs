@@ -15,7 +15,7 @@ use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::receiver_health::ReceiverVerdict;
 use webhook_console::domain::{
-    AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
+    AccountKey, AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
 };
 use webhook_console::secrets::secret_box::SecretBox;
 use webhook_console::startup::Application;
@@ -309,6 +309,7 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
     let event = |i: usize, event_type: &str| {
         let data = serde_json::json!({"order": {"id": format!("ord_{i}"), "total": "49.90"}});
         NewEvent {
+            account: AccountKey::default_account(),
             event_type: event_type.to_owned(),
             event_time: now,
             current_context: "{}".into(),

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::clock::Timestamp;
+use crate::domain::AccountKey;
 
 /// How long a verified token is trusted without asking the database again. Revoking in this
 /// process forgets it at once; another process sharing the database notices within this time.
@@ -13,25 +14,44 @@ const VERIFIED_FOR: Duration = Duration::from_secs(5);
 /// "Last used" is kept to the minute: writing it on every call would put a write in front
 /// of every publish.
 const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
+/// A token as verified: its id, name and account, and when.
+#[derive(Debug)]
+struct Verified {
+    id: i64,
+    name: String,
+    account: Option<AccountKey>,
+    at: Instant,
+}
+
 /// Recently verified tokens, by SHA-256, so that a busy publisher's requests are not each a
 /// database read; and when each token's "last used" was last written.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    verified: Mutex<HashMap<String, (i64, String, Instant)>>,
+    verified: Mutex<HashMap<String, Verified>>,
     last_used_written: Mutex<HashMap<i64, Timestamp>>,
 }
 
 impl TokenCache {
-    /// The (id, name) of a token verified within [`VERIFIED_FOR`].
-    pub fn get(&self, digest: &str) -> Option<(i64, String)> {
+    /// The (id, name, account) of a token verified within [`VERIFIED_FOR`].
+    pub fn get(&self, digest: &str) -> Option<(i64, String, Option<AccountKey>)> {
         let verified = self.verified.lock().ok()?;
-        let (id, name, at) = verified.get(digest)?;
-        (at.elapsed() < VERIFIED_FOR).then(|| (*id, name.clone()))
+        let found = verified.get(digest)?;
+        (found.at.elapsed() < VERIFIED_FOR)
+            .then(|| (found.id, found.name.clone(), found.account.clone()))
     }
 
-    pub fn put(&self, digest: String, id: i64, name: String) {
+    pub fn put(&self, digest: String, id: i64, name: String, account: Option<AccountKey>) {
         if let Ok(mut verified) = self.verified.lock() {
-            verified.insert(digest, (id, name, Instant::now()));
+            let at = Instant::now();
+            verified.insert(
+                digest,
+                Verified {
+                    id,
+                    name,
+                    account,
+                    at,
+                },
+            );
         }
     }
 

@@ -7,7 +7,7 @@ use crate::actions::{self, Actor};
 use crate::config::Settings;
 use crate::db::copy::{self, CopyError, Keys};
 use crate::db::{self, Db, StoreError};
-use crate::domain::{Email, Password, Role};
+use crate::domain::{AccountKey, Email, Password, Role};
 use crate::secret_key::{KeyError, MasterKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,11 +56,22 @@ pub async fn create_user(
 }
 
 /// `webhook-console token create`: returns the token, for standard output.
-pub async fn create_token(settings: &Settings, name: &str) -> Result<String, CliError> {
+pub async fn create_token(
+    settings: &Settings,
+    name: &str,
+    account: Option<&str>,
+) -> Result<String, CliError> {
+    let account = account
+        .map(AccountKey::parse)
+        .transpose()
+        .map_err(|error| CliError::Invalid(error.message.unwrap_or_default().into_owned()))?;
     let db = Db::open_waiting(&settings.database_url, *settings.database_wait).await?;
-    let token = actions::tokens::create(&db, &Actor::System, name)
+    let token = actions::tokens::create(&db, &Actor::System, name, account.as_ref())
         .await
         .map_err(|error| match error {
+            TokenError::Store(StoreError::UnknownAccount(key)) => CliError::Invalid(format!(
+                "there is no account “{key}”: create it first (PUT /api/v1/accounts/{key})"
+            )),
             TokenError::Store(error) => error.into(),
             invalid => CliError::Invalid(invalid.to_string()),
         });

@@ -80,6 +80,9 @@ pub enum TokenCommand {
         /// Which system uses it; shown in the console and the audit log.
         #[arg(long)]
         name: String,
+        /// The one account it reaches (its key); without, every account (a staff token).
+        #[arg(long)]
+        account: Option<String>,
     },
 }
 

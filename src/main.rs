@@ -25,11 +25,14 @@ async fn main() -> ExitCode {
             )
         }
         Some(Command::Token {
-            action: TokenCommand::Create { name },
-        }) => report(cli::create_token(&settings, &name).await, |token| {
-            // The token alone, so scripts can capture it.
-            println!("{token}")
-        }),
+            action: TokenCommand::Create { name, account },
+        }) => report(
+            cli::create_token(&settings, &name, account.as_deref()).await,
+            |token| {
+                // The token alone, so scripts can capture it.
+                println!("{token}")
+            },
+        ),
         Some(Command::Backup { to }) => {
             report(cli::backup(&settings, &to).await, |done| println!("{done}"))
         }

@@ -36,6 +36,7 @@ pub async fn publish(
         .map(|event| {
             let data = event.data();
             NewEvent {
+                account: event.about().account.clone(),
                 event_type: event.event_type().to_owned(),
                 event_time: now,
                 current_context: context.to_string(),

@@ -3,7 +3,7 @@
 use super::{Actor, Audit};
 use crate::clock::Timestamp;
 use crate::db::{Db, StoreError, api_tokens};
-use crate::domain::{AuditAction, Label, name_taken_message};
+use crate::domain::{AccountKey, AuditAction, Label, name_taken_message};
 use crate::secrets::token::random_token;
 
 /// Tokens carry 256 random bits.
@@ -25,15 +25,21 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
-/// Creates a token and returns it; this is the only time it exists in clear.
-pub async fn create(db: &Db, actor: &Actor, name: &str) -> Result<String, TokenError> {
+/// Creates a token and returns it; this is the only time it exists in clear. With an
+/// `account` it reaches that account alone; without, every account (a staff token).
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    account: Option<&AccountKey>,
+) -> Result<String, TokenError> {
     let name = Label::parse(name, MAX_NAME_CHARS, "Give the token a name.")
         .map_err(|error| TokenError::InvalidName(error.message.unwrap_or_default().into_owned()))?;
     let token = format!("{TOKEN_PREFIX}{}", random_token(TOKEN_BYTES));
     let visible: String = token.chars().take(VISIBLE_CHARS).collect();
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    api_tokens::create(&mut tx, &name, &token, &visible, now)
+    api_tokens::create(&mut tx, &name, account, &token, &visible, now)
         .await
         .map_err(|error| match error {
             StoreError::TokenNameTaken { existing } => TokenError::NameTaken {
@@ -47,7 +53,10 @@ pub async fn create(db: &Db, actor: &Actor, name: &str) -> Result<String, TokenE
         action: AuditAction::TokenCreated,
         target_type: "token",
         target: name.as_str(),
-        summary: format!("{visible}…"),
+        summary: match account {
+            Some(account) => format!("{visible}…, account {account}"),
+            None => format!("{visible}…"),
+        },
     }
     .record(&mut tx, now)
     .await?;

@@ -88,6 +88,7 @@ fn recovery(before: &Webhook, how: Recovery, now: Timestamp) -> Option<Operation
         webhook: AboutWebhook {
             id: before.id,
             name: before.name.clone(),
+            account: before.account.clone(),
         },
         failing_since: failing.since,
         at: now,
@@ -195,7 +196,8 @@ impl SwitchOff<'_> {
         conn: &mut crate::db::WriteTx,
         now: Timestamp,
     ) -> Result<Option<OperationalEvent>, StoreError> {
-        let Some(name) = webhooks::switch_off(conn, self.id, self.status, self.reason, now).await?
+        let Some((name, account)) =
+            webhooks::switch_off(conn, self.id, self.status, self.reason, now).await?
         else {
             return Ok(None);
         };
@@ -209,7 +211,11 @@ impl SwitchOff<'_> {
         .record(conn, now)
         .await?;
         Ok(Some(OperationalEvent::WebhookDisabled {
-            webhook: AboutWebhook { id: self.id, name },
+            webhook: AboutWebhook {
+                id: self.id,
+                name,
+                account,
+            },
             status: self.status,
             reason: self.reason.to_owned(),
             status_code: self.status_code,

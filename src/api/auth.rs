@@ -10,18 +10,56 @@ use super::error::ApiError;
 use crate::actions::{self, Actor};
 use crate::api_tokens::TokenCache;
 use crate::db::{Db, Outage, api_tokens, sha256_hex};
+use crate::domain::AccountKey;
 
 /// The API token a request was made with; its name is the actor in the audit log.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub token_id: i64,
     pub name: String,
+    /// The one account an account token reaches; none for a staff token (every account).
+    pub account: Option<AccountKey>,
 }
 
 impl Caller {
     /// Who the audit log names for what this token does.
     pub fn actor(&self) -> Actor {
         Actor::ApiToken(self.name.clone())
+    }
+
+    /// The account a request acts in: the one it names, else the caller's own (`default`
+    /// for a staff token). An account token naming another account is refused (403); a
+    /// key no account could have is an unknown account (404).
+    pub fn acting_in(&self, named: Option<&str>) -> Result<AccountKey, ApiError> {
+        let named = match named {
+            None => None,
+            Some(raw) => match (AccountKey::parse(raw), &self.account) {
+                (Ok(key), _) => Some(key),
+                (Err(_), Some(_)) => return Err(ApiError::other_account()),
+                (Err(_), None) => return Err(ApiError::unknown_account(raw)),
+            },
+        };
+        match (&self.account, named) {
+            (None, named) => Ok(named.unwrap_or_else(AccountKey::default_account)),
+            (Some(own), None) => Ok(own.clone()),
+            (Some(own), Some(named)) if named == *own => Ok(named),
+            (Some(_), Some(_)) => Err(ApiError::other_account()),
+        }
+    }
+
+    /// Whether objects of `account` exist for this caller: to an account token another
+    /// account's objects do not (404, as if they were not there).
+    pub fn sees(&self, account: &AccountKey) -> bool {
+        self.account.as_ref().is_none_or(|own| own == account)
+    }
+
+    /// The accounts a list may show: the one asked for (if the caller reaches it), else
+    /// the caller's own, or every account for a staff token asking for none.
+    pub fn listing(&self, asked: Option<&str>) -> Result<Option<AccountKey>, ApiError> {
+        match (asked, &self.account) {
+            (None, None) => Ok(None),
+            (asked, _) => self.acting_in(asked).map(Some),
+        }
     }
 }
 
@@ -77,14 +115,14 @@ async fn identify(request: &HttpRequest) -> Result<Caller, ApiError> {
         return Err(ApiError::unavailable(&outage));
     }
     let digest = sha256_hex(&token);
-    let (token_id, name) = match cache.get(&digest) {
+    let (token_id, name, account) = match cache.get(&digest) {
         Some(verified) => verified,
         None => {
             let found = api_tokens::find_active(db.reader(), &digest)
                 .await?
                 .ok_or_else(ApiError::unauthorized)?;
-            cache.put(digest, found.id, found.name.clone());
-            (found.id, found.name)
+            cache.put(digest, found.id, found.name.clone(), found.account.clone());
+            (found.id, found.name, found.account)
         }
     };
     let now = db.now();
@@ -96,7 +134,11 @@ async fn identify(request: &HttpRequest) -> Result<Caller, ApiError> {
         db.saw(&error);
         tracing::debug!("could not note the token's use: {error}");
     }
-    Ok(Caller { token_id, name })
+    Ok(Caller {
+        token_id,
+        name,
+        account,
+    })
 }
 
 /// The token of `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110 §11.1).

@@ -10,9 +10,9 @@ use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::db::events::{Idempotency, NewEvent, Publisher};
+use crate::db::events::{Idempotency, NewEvent, Publisher, Refused};
 use crate::db::sha256_hex;
-use crate::domain::{EventTypeKey, MAX_DATA_DEPTH, nests_deeper_than, terms_of};
+use crate::domain::{AccountKey, EventTypeKey, MAX_DATA_DEPTH, nests_deeper_than, terms_of};
 use crate::ingest::{IngestError, Ingestor};
 
 /// Idempotency keys longer than this are refused: they are identifiers, not payloads.
@@ -34,6 +34,11 @@ pub struct PublishEvent {
     #[serde(default)]
     #[schema(example = "2026-01-15T09:30:00.000Z", format = DateTime)]
     pub event_time: Option<String>,
+    /// Whose event it is: only that account's webhooks receive it. Omitted: the token's own
+    /// account (`default` for a staff token).
+    #[serde(default)]
+    #[schema(example = "acme")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,12 +83,17 @@ pub async fn publish(
     Json(event): Json<PublishEvent>,
 ) -> Result<HttpResponse, ApiError> {
     let idempotency_key = idempotency_key(&request)?;
-    let new_event = event.parse(caller.token_id, idempotency_key, db.now())?;
+    let account = caller.acting_in(event.account.as_deref())?;
+    let new_event = event.parse(caller.token_id, account, idempotency_key, db.now())?;
     let event_type = new_event.event_type.clone();
+    let account = new_event.account.clone();
     let published = ingestor
         .publish(new_event)
         .await
         .map_err(|error| match error {
+            IngestError::Refused(Refused::UnknownAccount) => {
+                ApiError::unknown_account(account.as_str())
+            }
             IngestError::Refused(refused) => ApiError::refused(refused, &event_type),
             IngestError::DataRefused(refusal) => ApiError::data_refused(&refusal),
             IngestError::NotStored(Some(outage)) => ApiError::unavailable(&outage),
@@ -100,6 +110,7 @@ impl PublishEvent {
     fn parse(
         self,
         api_token_id: i64,
+        account: AccountKey,
         idempotency_key: Option<String>,
         now: Timestamp,
     ) -> Result<NewEvent, ApiError> {
@@ -138,6 +149,7 @@ impl PublishEvent {
             .current_context
             .unwrap_or_else(|| serde_json::json!({}));
         Ok(NewEvent {
+            account,
             event_type: key.to_string(),
             event_time,
             search_terms: terms_of(

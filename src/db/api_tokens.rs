@@ -2,12 +2,14 @@ use sqlx::FromRow;
 
 use super::{Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::Label;
+use crate::domain::{AccountKey, Label};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
+    /// The one account it reaches; none: a staff token, which reaches every account.
+    pub account: Option<AccountKey>,
     pub prefix: String,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
@@ -18,6 +20,7 @@ pub struct ApiToken {
 pub async fn create(
     tx: &mut WriteTx,
     name: &Label,
+    account: Option<&AccountKey>,
     token: &str,
     prefix: &str,
     now: Timestamp,
@@ -38,8 +41,8 @@ pub async fn create(
     }
     on_tx!(tx, |e| sqlx::query_scalar(
         "INSERT INTO api_tokens (name, name_folded, name_look_alike_key, token_hash, prefix,
-                                 created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                                 created_at, account)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(name.as_str())
     .bind(name.folded())
@@ -47,12 +50,16 @@ pub async fn create(
     .bind(super::sha256_hex(token))
     .bind(prefix)
     .bind(now)
+    .bind(account)
     .fetch_one(e)
     .await
     .map_err(|error| match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken {
             existing: name.as_str().to_owned(),
         },
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::UnknownAccount(account.map(ToString::to_string).unwrap_or_default())
+        }
         _ => StoreError::Database(error),
     }))
 }
@@ -63,7 +70,7 @@ pub async fn find_active<'a>(
     digest: &str,
 ) -> Result<Option<ApiToken>, StoreError> {
     on_read!(db, |e| Ok(sqlx::query_as(
-        "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
+        "SELECT id, name, account, prefix, created_at, last_used_at FROM api_tokens
          WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(digest)
@@ -74,7 +81,7 @@ pub async fn find_active<'a>(
 /// The active token with this id.
 pub async fn find<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<ApiToken, StoreError> {
     on_read!(db, |e| sqlx::query_as(
-        "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
+        "SELECT id, name, account, prefix, created_at, last_used_at FROM api_tokens
          WHERE id = $1 AND revoked_at IS NULL",
     )
     .bind(id)
@@ -85,7 +92,7 @@ pub async fn find<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<ApiToken, St
 
 pub async fn list_active<'a>(db: impl Into<Source<'a>>) -> Result<Vec<ApiToken>, StoreError> {
     on_read!(db, |e| Ok(sqlx::query_as(
-        "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
+        "SELECT id, name, account, prefix, created_at, last_used_at FROM api_tokens
          WHERE revoked_at IS NULL ORDER BY name",
     )
     .fetch_all(e)

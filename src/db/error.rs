@@ -25,6 +25,12 @@ pub enum StoreError {
     /// Refused: the webhook is switched off and gets nothing until it is enabled.
     #[error("the webhook is disabled")]
     WebhookDisabled,
+    /// No account has this key.
+    #[error("no account “{0}”")]
+    UnknownAccount(String),
+    /// The account still has webhooks: they go first.
+    #[error("the account still has webhooks")]
+    AccountInUse,
     /// Refused, and rolled back, because no admin could sign in afterwards.
     #[error("the console needs at least one active admin")]
     NoActiveAdminLeft,

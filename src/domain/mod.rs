@@ -2,6 +2,7 @@
 //! validator crate's `ValidationError` with a message written for the person who typed it,
 //! so the HTML form and the JSON API speak with the same words.
 
+mod account;
 mod api_key;
 mod audit_action;
 mod custom_header;
@@ -23,6 +24,7 @@ mod webhook;
 mod webhook_name;
 mod webhook_url;
 
+pub use account::AccountKey;
 pub use api_key::{API_KEY_PATTERN, ApiKey, masked};
 pub use audit_action::AuditAction;
 pub use custom_header::{

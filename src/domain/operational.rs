@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{AttemptErrorCode, WebhookStatus};
+use super::{AccountKey, AttemptErrorCode, WebhookStatus};
 use crate::clock::Timestamp;
 
 /// The webhook an operational event is about, as its `data` names it.
@@ -13,6 +13,9 @@ use crate::clock::Timestamp;
 pub struct AboutWebhook {
     pub id: i64,
     pub name: String,
+    /// Whose webhook it is: only that account hears of it.
+    #[serde(skip)]
+    pub account: AccountKey,
 }
 
 /// A delivery that gave up, as `delivery.failed` names it.

@@ -123,11 +123,19 @@ async fn every_screen_passes_axe_at_both_widths() {
             .await
             .expect("reveal");
         browser.wait_for_text("#signing-secret", "whsec_").await;
-        let focused = browser
-            .client
-            .execute("return document.activeElement.id;", vec![])
-            .await
-            .expect("script runs");
+        // Focus moves once htmx has settled the swap, a moment after the text shows.
+        let mut focused = json!(null);
+        for _ in 0..40 {
+            focused = browser
+                .client
+                .execute("return document.activeElement.id;", vec![])
+                .await
+                .expect("script runs");
+            if focused == json!("signing-secret-value") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         assert_eq!(
             focused,
             json!("signing-secret-value"),

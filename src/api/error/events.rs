@@ -78,6 +78,7 @@ impl ApiError {
             Refused::UnknownEventType => Self::unknown_event_type(event_type),
             Refused::ArchivedEventType => Self::archived_event_type(event_type),
             Refused::IdempotencyConflict => Self::idempotency_conflict(),
+            Refused::UnknownAccount => Self::unknown_account("named"),
         }
     }
 

@@ -88,6 +88,24 @@ impl ApiError {
         }
     }
 
+    /// The request names an account no account has (or could have) as its key.
+    pub fn unknown_account(key: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "unknown_account",
+            format!("There is no account “{key}”; create it with PUT /api/v1/accounts/{{key}}."),
+        )
+    }
+
+    /// An account token named another account.
+    pub fn other_account() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This token reaches its own account only.",
+        )
+    }
+
     pub fn method_not_allowed(allow: &'static str) -> Self {
         Self {
             allow: Some(allow),
@@ -222,6 +240,7 @@ impl From<StoreError> for ApiError {
         }
         match error {
             StoreError::NotFound => Self::not_found("resource"),
+            StoreError::UnknownAccount(key) => Self::unknown_account(&key),
             other => {
                 tracing::error!("{}", error_chain(&other));
                 Self::new(

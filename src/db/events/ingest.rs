@@ -151,7 +151,7 @@ fn fan_out_statement(batch: &str) -> String {
                                  leased)
          SELECT e.id, w.id, 'pending', CASE WHEN {SENDABLE} THEN $2 ELSE $1 END, $1, {SENDABLE}
          FROM events e JOIN webhooks w
-           ON w.status = 'active'
+           ON w.status = 'active' AND w.account = e.account
           AND ((w.all_events AND e.about_webhook_id IS NULL)
                OR EXISTS (SELECT 1 FROM webhook_events x
                           WHERE x.webhook_id = w.id AND x.event_type = e.event_type))
@@ -191,7 +191,7 @@ async fn insert_events_sqlite(
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO events (id, event_type, event_time, current_context, data,
                                          api_token_id, about_webhook_id, idempotency_key,
-                                         idempotency_fingerprint, created_at) ",
+                                         idempotency_fingerprint, created_at, account) ",
         );
         insert.push_values(chunk.iter().enumerate(), |mut row, (offset, &index)| {
             let event = events[index];
@@ -204,7 +204,8 @@ async fn insert_events_sqlite(
                 .push_bind(event.publisher.about_webhook())
                 .push_bind(event.idempotency.as_ref().map(|i| &i.key))
                 .push_bind(event.idempotency.as_ref().map(|i| &i.fingerprint))
-                .push_bind(now);
+                .push_bind(now)
+                .push_bind(event.account.as_str());
         });
         insert.build().execute(&mut *tx).await?;
     }
@@ -225,13 +226,14 @@ async fn insert_events_postgres(
     sqlx::query(
         "INSERT INTO events (id, event_type, event_time, current_context, data,
                                      api_token_id, about_webhook_id, idempotency_key,
-                                     idempotency_fingerprint, created_at)
+                                     idempotency_fingerprint, created_at, account)
                  SELECT id, event_type, event_time, current_context, data, api_token_id,
-                        about_webhook_id, idempotency_key, idempotency_fingerprint, $10
+                        about_webhook_id, idempotency_key, idempotency_fingerprint, $10, account
                  FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                             $6::bigint[], $7::bigint[], $8::text[], $9::text[])
+                             $6::bigint[], $7::bigint[], $8::text[], $9::text[], $11::text[])
                       AS e (id, event_type, event_time, current_context, data, api_token_id,
-                            about_webhook_id, idempotency_key, idempotency_fingerprint)",
+                            about_webhook_id, idempotency_key, idempotency_fingerprint,
+                            account)",
     )
     .bind(ids)
     .bind(texts(|e| Some(e.event_type.as_str())))
@@ -260,6 +262,7 @@ async fn insert_events_postgres(
         e.idempotency.as_ref().map(|i| i.fingerprint.as_str())
     }))
     .bind(now)
+    .bind(texts(|e| Some(e.account.as_str())))
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -8,13 +8,13 @@ pub use search::{INDEX_BATCH, each_quotable, index_quotes, quoting};
 
 use ingest::insert_fresh;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::SearchTerm;
 use crate::domain::queue::Fresh;
+use crate::domain::{AccountKey, SearchTerm};
 
 /// How long an `Idempotency-Key` answers with the event it first created.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -22,6 +22,8 @@ pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// A parsed, valid event to store.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
+    /// Whose it is: only this account's webhooks receive it.
+    pub account: AccountKey,
     pub event_type: String,
     pub event_time: Timestamp,
     /// JSON text.
@@ -88,6 +90,9 @@ pub enum Refused {
     /// The type is archived: kept for earlier deliveries, published no more.
     #[error("the event type is archived")]
     ArchivedEventType,
+    /// No account has the key the event names.
+    #[error("the account does not exist")]
+    UnknownAccount,
     /// The token used this key within the window for a different request.
     #[error("the idempotency key was used for a different request")]
     IdempotencyConflict,
@@ -161,25 +166,33 @@ async fn sort_out(
     .await?
     .into_iter()
     .collect());
+    let accounts = existing_accounts(conn, events).await?;
     hold_idempotency_keys(conn, events).await?;
     let mut plan = Plan {
         outcomes: vec![None; events.len()],
         fresh: Vec::with_capacity(events.len()),
         repeats_in_batch: Vec::new(),
     };
-    let mut first_with_key: HashMap<(Publisher, &str), usize> = HashMap::new();
+    let mut first_with_key: HashMap<(Publisher, &str, &str), usize> = HashMap::new();
     for (index, event) in events.iter().enumerate() {
         let refused = match catalog.get(&event.event_type) {
             Some(false) => None,
             Some(true) => Some(Refused::ArchivedEventType),
             None => Some(Refused::UnknownEventType),
         };
+        let refused = refused.or_else(|| {
+            (!accounts.contains(event.account.as_str())).then_some(Refused::UnknownAccount)
+        });
         if let Some(refused) = refused {
             plan.outcomes[index] = Some(Err(refused));
             continue;
         }
         if let Some(idempotency) = &event.idempotency {
-            let scoped_key = (event.publisher, idempotency.key.as_str());
+            let scoped_key = (
+                event.publisher,
+                event.account.as_str(),
+                idempotency.key.as_str(),
+            );
             if let Some(&first) = first_with_key.get(&scoped_key) {
                 plan.repeats_in_batch.push((index, first));
                 continue;
@@ -195,6 +208,36 @@ async fn sort_out(
     Ok(plan)
 }
 
+/// The accounts the batch's events name that exist (`default` always does): one read per
+/// batch, inside its transaction, so an account deleted meanwhile is not written to.
+async fn existing_accounts(
+    conn: &mut WriteTx,
+    events: &[&NewEvent],
+) -> Result<HashSet<String>, StoreError> {
+    let mut named: Vec<&str> = events
+        .iter()
+        .filter(|event| !event.account.is_default())
+        .map(|event| event.account.as_str())
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let mut found: HashSet<String> = HashSet::from([AccountKey::default_account().to_string()]);
+    if named.is_empty() {
+        return Ok(found);
+    }
+    let keys: Vec<String> = on_tx!(conn, |e, _, DB| {
+        let mut query = sqlx::QueryBuilder::<DB>::new("SELECT key FROM accounts WHERE key IN (");
+        let mut each = query.separated(", ");
+        for key in &named {
+            each.push_bind(*key);
+        }
+        query.push(")");
+        query.build_query_scalar().fetch_all(e).await?
+    });
+    found.extend(keys);
+    Ok(found)
+}
+
 /// On PostgreSQL, nodes storing batches side by side would both find an idempotency key
 /// unused and both insert it: each batch first takes a lock per key it carries, in one
 /// order, so the second waits for the first's commit and then finds its event. SQLite's one
@@ -208,7 +251,8 @@ async fn hold_idempotency_keys(conn: &mut WriteTx, events: &[&NewEvent]) -> Resu
         .filter_map(|event| {
             let idempotency = event.idempotency.as_ref()?;
             let token = event.publisher.token()?;
-            let digest = super::sha256_hex(&format!("{token}:{}", idempotency.key));
+            let digest =
+                super::sha256_hex(&format!("{token}:{}:{}", event.account, idempotency.key));
             i64::from_str_radix(&digest[..15], 16).ok()
         })
         .collect();
@@ -245,10 +289,11 @@ async fn earlier_with_key(
     on_tx!(conn, |e| {
         let earlier: Option<(i64, Timestamp, Option<String>)> = sqlx::query_as(
             "SELECT id, created_at, idempotency_fingerprint FROM events
-         WHERE api_token_id = $1 AND idempotency_key = $2",
+         WHERE api_token_id = $1 AND account = $3 AND idempotency_key = $2",
         )
         .bind(event.publisher.token())
         .bind(&idempotency.key)
+        .bind(event.account.as_str())
         .fetch_optional(&mut *e)
         .await?;
         match earlier {

@@ -53,11 +53,14 @@ pub async fn insert_test_event(
 ) -> Result<(i64, i64), StoreError> {
     on_tx!(tx, |e| {
         let event_id: i64 = sqlx::query_scalar(
-            "INSERT INTO events (event_type, event_time, current_context, data, created_at)
-             VALUES ('webhook.test', $1, '{}', $2, $1) RETURNING id",
+            "INSERT INTO events (event_type, event_time, current_context, data, created_at,
+                                 account)
+             VALUES ('webhook.test', $1, '{}', $2, $1,
+                     (SELECT account FROM webhooks WHERE id = $3)) RETURNING id",
         )
         .bind(now)
         .bind(data)
+        .bind(webhook_id)
         .fetch_one(&mut *e)
         .await?;
         let delivery_id = sqlx::query_scalar(

@@ -4,7 +4,9 @@ use sqlx::QueryBuilder;
 
 use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::{ApiKeyChange, EventSelection, WebhookDraft, WebhookName, WebhookStatus};
+use crate::domain::{
+    AccountKey, ApiKeyChange, EventSelection, WebhookDraft, WebhookName, WebhookStatus,
+};
 use crate::secrets::secret_box::{Purpose, SecretBox};
 
 pub(in crate::db) mod headers;
@@ -188,18 +190,19 @@ pub async fn set_status(
 ) -> Result<String, StoreError> {
     change_status(tx, id, status, reason, now, "")
         .await?
+        .map(|(name, _)| name)
         .ok_or(StoreError::NotFound)
 }
 
-/// The system switches an active webhook off: returns its name, or nothing when it was not
-/// active (an admin switched it off first, or an earlier answer did).
+/// The system switches an active webhook off: returns its name and account, or nothing when
+/// it was not active (an admin switched it off first, or an earlier answer did).
 pub async fn switch_off(
     tx: &mut WriteTx,
     id: i64,
     status: WebhookStatus,
     reason: &str,
     now: Timestamp,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<(String, AccountKey)>, StoreError> {
     change_status(tx, id, status, Some(reason), now, "AND status = 'active'").await
 }
 
@@ -210,14 +213,14 @@ async fn change_status(
     reason: Option<&str>,
     now: Timestamp,
     only_if: &str,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<(String, AccountKey)>, StoreError> {
     let forget: Vec<String> = RECEIVER_STATE
         .iter()
         .map(|(column, fresh)| format!("{column} = {fresh}"))
         .collect();
-    on_tx!(tx, |e| Ok(sqlx::query_scalar(&format!(
+    on_tx!(tx, |e| Ok(sqlx::query_as(&format!(
         "UPDATE webhooks SET status = $1, status_reason = $2, updated_at = $3, {}
-         WHERE id = $4 {only_if} RETURNING name",
+         WHERE id = $4 {only_if} RETURNING name, account",
         forget.join(", ")
     ))
     .bind(status)

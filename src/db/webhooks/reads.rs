@@ -150,7 +150,7 @@ where
                 w.created_at, w.updated_at, w.last_delivery_at, w.last_delivery_outcome,
                 w.status_reason, w.max_per_second, w.failing_since, w.failing_reason,
                 w.failing_code, w.consecutive_failures,
-                w.next_probe_at, w.paused_until, w.custom_headers,
+                w.next_probe_at, w.paused_until, w.custom_headers, w.account,
                 (SELECT string_agg(e.event_type, ' ') FROM webhook_events e
                   WHERE e.webhook_id = w.id) AS events,
                 (SELECT CAST(SUM(s.succeeded) AS BIGINT) FROM webhook_hourly_stats s

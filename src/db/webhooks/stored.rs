@@ -7,12 +7,15 @@ use crate::clock::Timestamp;
 use crate::db::event_types::decode_key;
 use crate::domain::receiver_health::Failing;
 use crate::domain::{
-    AttemptErrorCode, DeliveryStatus, EventSelection, HeaderRow, NotificationType, WebhookStatus,
+    AccountKey, AttemptErrorCode, DeliveryStatus, EventSelection, HeaderRow, NotificationType,
+    WebhookStatus,
 };
 
 #[derive(Debug, Clone)]
 pub struct Webhook {
     pub id: i64,
+    /// Whose webhook it is.
+    pub account: AccountKey,
     pub name: String,
     pub url: String,
     pub notification_type: NotificationType,
@@ -101,6 +104,7 @@ pub(super) struct WebhookRow {
     paused_until: Option<Timestamp>,
     consecutive_failures: i64,
     custom_headers: String,
+    account: AccountKey,
 }
 
 impl TryFrom<WebhookRow> for Webhook {
@@ -123,6 +127,7 @@ impl TryFrom<WebhookRow> for Webhook {
         Ok(Webhook {
             headers,
             id: row.id,
+            account: row.account,
             name: row.name,
             url: row.url,
             notification_type: row.notification_type,

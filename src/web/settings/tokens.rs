@@ -73,7 +73,7 @@ async fn create(
     layout: Layout,
     HtmlForm(form): HtmlForm<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    match actions::tokens::create(&db, &admin.actor(), &form.name).await {
+    match actions::tokens::create(&db, &admin.actor(), &form.name, None).await {
         // Post/redirect/get: the token waits, sealed, in the session for the page that
         // shows it once, so Back or a reload never makes a second token.
         Ok(token) => {

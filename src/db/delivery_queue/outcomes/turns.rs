@@ -10,7 +10,7 @@ use super::AttemptRecord;
 use crate::clock::Timestamp;
 use crate::db::{IdList, StoreError, WriteTx};
 use crate::domain::receiver_health::ReceiverChange;
-use crate::domain::{AboutWebhook, DeliveryStatus, GaveUp, OperationalEvent, Recovery};
+use crate::domain::{AboutWebhook, AccountKey, DeliveryStatus, GaveUp, OperationalEvent, Recovery};
 
 /// A webhook's name and whether (since when) it was Failing, before the batch's change.
 pub(super) struct Before {
@@ -29,17 +29,18 @@ pub(super) async fn before(
         return Ok(None);
     }
     on_tx!(tx, |e, d| {
-        let row: Option<(String, Option<Timestamp>)> = sqlx::query_as(&format!(
-            "SELECT name, failing_since FROM webhooks WHERE id = $1{}",
+        let row: Option<(String, Option<Timestamp>, AccountKey)> = sqlx::query_as(&format!(
+            "SELECT name, failing_since, account FROM webhooks WHERE id = $1{}",
             d.pick("", " FOR NO KEY UPDATE")
         ))
         .bind(webhook_id)
         .fetch_optional(e)
         .await?;
-        Ok(row.map(|(name, failing_since)| Before {
+        Ok(row.map(|(name, failing_since, account)| Before {
             webhook: AboutWebhook {
                 id: webhook_id,
                 name,
+                account,
             },
             failing_since,
         }))
@@ -91,9 +92,10 @@ pub(super) async fn gave_up(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = failed.keys().copied().collect();
-    let rows: Vec<(i64, i64, String, i64, i64, String)> = on_tx!(tx, |e, _, DB| {
+    type Row = (i64, i64, String, i64, i64, String, AccountKey);
+    let rows: Vec<Row> = on_tx!(tx, |e, _, DB| {
         let mut query = QueryBuilder::<DB>::new(
-            "SELECT d.id, d.event_id, e.event_type, d.attempt_count, w.id, w.name
+            "SELECT d.id, d.event_id, e.event_type, d.attempt_count, w.id, w.name, w.account
              FROM deliveries d
              JOIN events e ON e.id = d.event_id
              JOIN webhooks w ON w.id = d.webhook_id
@@ -105,22 +107,25 @@ pub(super) async fn gave_up(
     });
     Ok(rows
         .into_iter()
-        .filter_map(|(id, event_id, event_type, attempts, webhook_id, name)| {
-            let last = failed.get(&id)?;
-            Some(OperationalEvent::DeliveryFailed {
-                webhook: AboutWebhook {
-                    id: webhook_id,
-                    name,
-                },
-                delivery: GaveUp {
-                    id,
-                    event_id,
-                    event_type,
-                    attempts,
-                    reason: last.error_message.clone().unwrap_or_default(),
-                    status_code: last.status_code,
-                },
-            })
-        })
+        .filter_map(
+            |(id, event_id, event_type, attempts, webhook_id, name, account)| {
+                let last = failed.get(&id)?;
+                Some(OperationalEvent::DeliveryFailed {
+                    webhook: AboutWebhook {
+                        id: webhook_id,
+                        name,
+                        account,
+                    },
+                    delivery: GaveUp {
+                        id,
+                        event_id,
+                        event_type,
+                        attempts,
+                        reason: last.error_message.clone().unwrap_or_default(),
+                        status_code: last.status_code,
+                    },
+                })
+            },
+        )
         .collect())
 }

@@ -266,9 +266,15 @@ async fn seed_backlog(database_url: &str, count: usize, dead_port: u16) {
     .expect("valid webhook");
     let now = db.now();
     let mut tx = db.begin_write().await.expect("transaction");
-    webhooks::create(&mut tx, &secrets, &draft, now)
-        .await
-        .expect("webhook");
+    webhooks::create(
+        &mut tx,
+        &secrets,
+        &AccountKey::default_account(),
+        &draft,
+        now,
+    )
+    .await
+    .expect("webhook");
     tx.commit().await.expect("commit");
     let event = |n: usize| NewEvent {
         account: AccountKey::default_account(),

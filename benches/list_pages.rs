@@ -287,9 +287,15 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
             ..WebhookInput::default()
         };
         let draft = input.parse(&catalog).expect("valid");
-        let id = webhooks::create(&mut tx, &secrets, &draft, now)
-            .await
-            .expect("insert");
+        let id = webhooks::create(
+            &mut tx,
+            &secrets,
+            &AccountKey::default_account(),
+            &draft,
+            now,
+        )
+        .await
+        .expect("insert");
         if i % 7 == 0 && i != WEBHOOKS {
             disabled.push(id);
         }

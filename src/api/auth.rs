@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use super::error::ApiError;
 use crate::actions::{self, Actor};
 use crate::api_tokens::TokenCache;
-use crate::db::{Db, Outage, api_tokens, sha256_hex};
+use crate::db::{Db, Outage, api_tokens, sha256_hex, webhooks};
 use crate::domain::AccountKey;
 
 /// The API token a request was made with; its name is the actor in the audit log.
@@ -139,6 +139,46 @@ async fn identify(request: &HttpRequest) -> Result<Caller, ApiError> {
         name,
         account,
     })
+}
+
+/// The one place an account token's reach over webhooks is decided: every route under
+/// `/webhooks/{id}` passes here first. Another account's webhook is not found, exactly as
+/// one that does not exist; a staff token reaches every webhook without a read.
+pub async fn webhook_in_reach<B: MessageBody + 'static>(
+    request: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let caller = request.extensions().get::<Caller>().cloned();
+    let refusal = match caller {
+        None => Some(ApiError::unauthorized()),
+        Some(Caller {
+            account: Some(own), ..
+        }) => {
+            let id: Option<i64> = request
+                .match_info()
+                .get("id")
+                .and_then(|id| id.parse().ok());
+            let db = request.app_data::<web::Data<Db>>().cloned();
+            match (id, db) {
+                (Some(id), Some(db)) => match webhooks::account_of(db.reader(), id).await {
+                    Ok(account) => {
+                        (account.as_ref() != Some(&own)).then(|| ApiError::not_found("webhook"))
+                    }
+                    Err(error) => Some(ApiError::from(error)),
+                },
+                _ => Some(ApiError::not_found("webhook")),
+            }
+        }
+        Some(_) => None,
+    };
+    match refusal {
+        None => Ok(next.call(request).await?.map_into_left_body()),
+        Some(error) => {
+            let (request, _) = request.into_parts();
+            let answer = HttpResponse::from_error(error);
+            Ok(ServiceResponse::new(request, answer).map_into_right_body())
+        }
+    }
 }
 
 /// The token of `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110 §11.1).

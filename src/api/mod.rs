@@ -43,27 +43,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .post(webhooks::create),
             )
             .service(
-                resource("/webhooks/{id}", "GET, HEAD, PATCH, DELETE")
-                    .route(get_or_head().to(webhooks::show))
-                    .patch(webhooks::update)
-                    .delete(webhooks::delete),
-            )
-            .service(
-                resource("/webhooks/{id}/secret", "GET, HEAD")
-                    .route(get_or_head().to(webhooks::secret)),
-            )
-            .service(resource("/webhooks/{id}/secret/rotate", "POST").post(webhooks::rotate_secret))
-            .service(
-                resource("/webhooks/{id}/test-event", "POST").post(deliveries::send_test_event),
-            )
-            .service(resource("/webhooks/{id}/recover", "POST").post(deliveries::recover))
-            .service(
-                resource("/webhooks/{id}/deliveries", "GET, HEAD")
-                    .route(get_or_head().to(deliveries::list)),
-            )
-            .service(
-                resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver", "POST")
-                    .post(deliveries::redeliver),
+                web::scope("/webhooks/{id}")
+                    .wrap(from_fn(auth::webhook_in_reach))
+                    .service(
+                        resource("", "GET, HEAD, PATCH, DELETE")
+                            .route(get_or_head().to(webhooks::show))
+                            .patch(webhooks::update)
+                            .delete(webhooks::delete),
+                    )
+                    .service(
+                        resource("/secret", "GET, HEAD").route(get_or_head().to(webhooks::secret)),
+                    )
+                    .service(resource("/secret/rotate", "POST").post(webhooks::rotate_secret))
+                    .service(resource("/test-event", "POST").post(deliveries::send_test_event))
+                    .service(resource("/recover", "POST").post(deliveries::recover))
+                    .service(
+                        resource("/deliveries", "GET, HEAD")
+                            .route(get_or_head().to(deliveries::list)),
+                    )
+                    .service(
+                        resource("/deliveries/{delivery_id}/redeliver", "POST")
+                            .post(deliveries::redeliver),
+                    )
+                    .default_service(web::to(not_found)),
             )
             .default_service(web::to(not_found)),
     );

@@ -29,11 +29,12 @@ pub use types::{
     security(("bearer" = []))
 )]
 pub async fn list(
-    _caller: Caller,
+    caller: Caller,
     db: web::Data<Db>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = WebhookFilter {
+        account: caller.listing(query.account.as_deref())?,
         search: query
             .q
             .clone()
@@ -76,6 +77,7 @@ pub async fn create(
     secrets: web::Data<SecretBox>,
     Json(body): Json<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
+    let account = caller.acting_in(body.account.as_deref())?;
     let input = WebhookInput {
         name: body.name,
         events: body.events,
@@ -90,7 +92,7 @@ pub async fn create(
     let draft = input
         .parse(&super::event_types::keys_to_subscribe(&db, &input.events).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
-    let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &draft)
+    let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &account, &draft)
         .await
         .map_err(|error| name_taken(error, draft.name.as_str()))?;
     let now = db.now();
@@ -281,6 +283,7 @@ fn name_taken(error: StoreError, typed: &str) -> ApiError {
             ApiError::conflict_in_fields(&message, fields)
         }
         StoreError::NotFound => ApiError::not_found("webhook"),
+        StoreError::UnknownAccount(key) => ApiError::unknown_account(&key),
         other => other.into(),
     }
 }

@@ -24,7 +24,7 @@ use webhook_console::actions::Inbox;
 use webhook_console::clock::{Clock, ClockHand, Timestamp};
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, Reader, WriteTx, event_types, webhooks};
-use webhook_console::domain::WebhookInput;
+use webhook_console::domain::{AccountKey, WebhookInput};
 use webhook_console::secret_key::MasterKey;
 use webhook_console::startup::Application;
 
@@ -220,9 +220,15 @@ impl TestApp {
                 ..WebhookInput::default()
             };
             let draft = input.parse(&catalog).expect("valid seed");
-            webhooks::create(&mut tx, &secrets, &draft, self.now())
-                .await
-                .unwrap();
+            webhooks::create(
+                &mut tx,
+                &secrets,
+                &AccountKey::default_account(),
+                &draft,
+                self.now(),
+            )
+            .await
+            .unwrap();
         }
         tx.commit().await.unwrap();
     }

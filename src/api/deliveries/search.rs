@@ -44,6 +44,8 @@ pub struct FindQuery {
     status: Option<FoundStatus>,
     /// Only deliveries older than this delivery id: the next page.
     before: Option<i64>,
+    /// Only this account's deliveries (an account token: its own, always).
+    account: Option<String>,
 }
 
 /// A delivery's state, as a filter.
@@ -76,7 +78,7 @@ impl From<FoundStatus> for DeliveryStatus {
     security(("bearer" = []))
 )]
 pub async fn find(
-    _caller: Caller,
+    caller: Caller,
     db: web::Data<Db>,
     tries: web::Data<RetrySchedule>,
     query: web::Query<FindQuery>,
@@ -86,6 +88,7 @@ pub async fn find(
     let status = query.status.map(DeliveryStatus::from);
     let quote = query.q.as_deref().and_then(Quote::parse);
     let search = DeliverySearch {
+        account: caller.listing(query.account.as_deref())?,
         webhook_id: query.webhook,
         status,
         any_of: match &quote {

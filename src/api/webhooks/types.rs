@@ -15,6 +15,9 @@ use crate::domain::HeaderRow;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookBody {
     pub id: i64,
+    /// The account it belongs to (`default` unless one was named).
+    #[schema(example = "default")]
+    pub account: String,
     pub name: String,
     pub url: String,
     /// Subscribed event types, or `["*"]` for all events (including types added later).
@@ -129,6 +132,8 @@ pub struct WebhookPage {
 pub struct ListQuery {
     /// Part of the name (any case) or of the URL.
     pub q: Option<String>,
+    /// This account's webhooks alone (an account token: its own, always).
+    pub account: Option<String>,
     /// 1-based page number.
     pub page: Option<i64>,
 }
@@ -166,6 +171,10 @@ pub struct CreateWebhook {
     /// `transfer-encoding`, `connection`, …) are refused.
     #[schema(example = json!({"X-Tenant": "acme", "Authorization": {"value": "Bearer abc", "secret": true}}))]
     pub headers: Option<BTreeMap<String, HeaderGiven>>,
+    /// Whose webhook it is (an account's key); absent: the token's own account (`default`
+    /// for a staff token).
+    #[schema(example = "acme")]
+    pub account: Option<String>,
 }
 
 /// Any subset of a webhook's fields; absent fields stay as they are.
@@ -264,6 +273,7 @@ impl WebhookBody {
                 })
                 .collect(),
             id: webhook.id,
+            account: webhook.account.to_string(),
             events: webhook.events.to_input(),
             notification_type: webhook.notification_type.label().to_owned(),
             status: webhook.status.key().to_owned(),

@@ -5,11 +5,13 @@ use sqlx::{Database, QueryBuilder};
 use super::{COLUMNS, Delivery, FROM, attach_attempts};
 use crate::clock::Timestamp;
 use crate::db::{Bind, Reader, Source, StoreError};
-use crate::domain::{DeliveryStatus, Matched, Quote};
+use crate::domain::{AccountKey, DeliveryStatus, Matched, Quote};
 
 /// Which deliveries a search asks for; every part left out matches all.
 #[derive(Debug, Default, Clone)]
 pub struct DeliverySearch {
+    /// This account's deliveries alone; none: every account's.
+    pub account: Option<AccountKey>,
     pub webhook_id: Option<i64>,
     pub delivery_id: Option<i64>,
     pub event_id: Option<i64>,
@@ -185,6 +187,12 @@ where
 {
     if let Some(id) = search.webhook_id {
         query.push(" AND d.webhook_id = ").push_bind(id);
+    }
+    if let Some(account) = &search.account {
+        query
+            .push(" AND d.webhook_id IN (SELECT id FROM webhooks WHERE account = ")
+            .push_bind(account.to_string())
+            .push(")");
     }
     if let Some(id) = search.delivery_id {
         query.push(" AND d.id = ").push_bind(id);

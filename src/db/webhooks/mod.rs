@@ -16,8 +16,8 @@ mod stored;
 
 pub use headers::{ShownHeader, custom_headers};
 pub use reads::{
-    HourlyOutcomes, Waiting, count, ensure_exists, find, hourly_outcomes, list, look_alike, names,
-    waiting,
+    HourlyOutcomes, Waiting, account_of, count, ensure_exists, find, hourly_outcomes, list,
+    look_alike, names, waiting,
 };
 pub use stored::{LastDelivery, Webhook};
 
@@ -36,6 +36,8 @@ pub const COUNTED_UP_TO: i64 = 1000;
 
 #[derive(Debug, Default, Clone)]
 pub struct WebhookFilter {
+    /// This account's alone; none: every account's.
+    pub account: Option<AccountKey>,
     /// Part of the name (any case) or of the URL.
     pub search: Option<String>,
     pub status: Option<WebhookStatus>,
@@ -53,16 +55,26 @@ const FAILING_SQL: &str = "(w.status = 'active' AND w.failing_since IS NOT NULL)
 pub async fn create(
     tx: &mut WriteTx,
     secrets: &SecretBox,
+    account: &AccountKey,
     draft: &WebhookDraft,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
+    let exists: Option<i64> = on_tx!(&mut *tx, |e| sqlx::query_scalar(
+        "SELECT 1 FROM accounts WHERE key = $1"
+    )
+    .bind(account.as_str())
+    .fetch_optional(e)
+    .await?);
+    if exists.is_none() {
+        return Err(StoreError::UnknownAccount(account.to_string()));
+    }
     let api_key = match &draft.api_key {
         ApiKeyChange::Set(key) => Some(seal_api_key(secrets, key)),
         ApiKeyChange::Keep | ApiKeyChange::Remove => None,
     };
     let signing_secret = secrets.seal(Purpose::SigningSecret, &new_signing_secret());
     let custom_headers = headers::seal(secrets, &draft.headers, "[]")?;
-    refuse_look_alike(tx, &draft.name, None).await?;
+    refuse_look_alike(tx, account, &draft.name, None).await?;
     let id: i64 = on_tx!(&mut *tx, |e| {
         let id = sqlx::query_scalar(
             "UPDATE webhook_ids SET last_id = last_id + 1 WHERE only_row = 1 RETURNING last_id",
@@ -73,8 +85,8 @@ pub async fn create(
             "INSERT INTO webhooks (id, name, name_folded, name_look_alike_key, url,
                                    notification_type, all_events, api_key, signing_secret,
                                    status, created_at, updated_at, max_per_second,
-                                   custom_headers)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, $11, $12)",
+                                   custom_headers, account)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, $11, $12, $13)",
         )
         .bind(id)
         .bind(draft.name.as_str())
@@ -88,6 +100,7 @@ pub async fn create(
         .bind(now)
         .bind(draft.max_per_second.map(|max| i64::from(max.get())))
         .bind(custom_headers)
+        .bind(account.as_str())
         .execute(e)
         .await
         .map_err(|error| name_taken(error, &draft.name))?;
@@ -104,7 +117,10 @@ pub async fn update(
     draft: &WebhookDraft,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    refuse_look_alike(tx, &draft.name, Some(id)).await?;
+    let account = account_of(&mut *tx, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    refuse_look_alike(tx, &account, &draft.name, Some(id)).await?;
     let custom_headers = headers::seal(
         secrets,
         &draft.headers,
@@ -246,10 +262,11 @@ pub async fn delete(tx: &mut WriteTx, id: i64) -> Result<String, StoreError> {
 /// unique index still refuses a look-alike committed by another node meanwhile.
 async fn refuse_look_alike(
     tx: &mut WriteTx,
+    account: &AccountKey,
     name: &WebhookName,
     except: Option<i64>,
 ) -> Result<(), StoreError> {
-    match look_alike(tx, name, except).await? {
+    match look_alike(tx, account, name, except).await? {
         Some(existing) => Err(StoreError::WebhookNameTaken { existing }),
         None => Ok(()),
     }

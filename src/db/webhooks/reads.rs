@@ -10,7 +10,7 @@ use crate::db::{Bind, Dialect, Source, StoreError};
 use crate::domain::paging::Pager;
 use crate::domain::receiver_health::Failing;
 use crate::domain::{
-    AttemptErrorCode, DeliveryStatus, OperationalEvent, WebhookName, WebhookStatus,
+    AccountKey, AttemptErrorCode, DeliveryStatus, OperationalEvent, WebhookName, WebhookStatus,
 };
 
 /// The webhook with its last delivery and its counts over the day before `now`.
@@ -29,6 +29,19 @@ pub async fn find<'a>(
         .ok_or(StoreError::NotFound)
 }
 
+/// Whose webhook it is, if it exists: what decides an account token's reach.
+pub async fn account_of<'a>(
+    db: impl Into<Source<'a>>,
+    id: i64,
+) -> Result<Option<AccountKey>, StoreError> {
+    on_read!(db, |e| Ok(sqlx::query_scalar(
+        "SELECT account FROM webhooks WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?))
+}
+
 /// `NotFound` unless the webhook exists: a cheap check where none of it is shown.
 pub async fn ensure_exists<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<(), StoreError> {
     let found: Option<i64> = on_read!(db, |e| sqlx::query_scalar(
@@ -44,6 +57,7 @@ pub async fn ensure_exists<'a>(db: impl Into<Source<'a>>, id: i64) -> Result<(),
 /// whatever the case, or the same to the eye (see [`WebhookName::look_alike_key`]).
 pub async fn look_alike<'a>(
     db: impl Into<Source<'a>>,
+    account: &AccountKey,
     name: &WebhookName,
     except: Option<i64>,
 ) -> Result<Option<String>, StoreError> {
@@ -51,11 +65,13 @@ pub async fn look_alike<'a>(
     on_read!(db, |e| Ok(sqlx::query_scalar(
         "SELECT name FROM webhooks
          WHERE (name_look_alike_key = $1 OR name_folded = $2) AND id IS DISTINCT FROM $3
+           AND account = $4
          ORDER BY id LIMIT 1",
     )
     .bind(name.look_alike_key())
     .bind(name.folded())
     .bind(except)
+    .bind(account.as_str())
     .fetch_optional(e)
     .await?))
 }
@@ -200,6 +216,11 @@ fn push_filter<'q, DB: Database>(
     }
     if let Some(status) = filter.status {
         query.push(" AND w.status = ").push_bind(status);
+    }
+    if let Some(account) = &filter.account {
+        query
+            .push(" AND w.account = ")
+            .push_bind(account.to_string());
     }
     if filter.failing {
         query.push(format!(" AND {FAILING_SQL}"));

@@ -9,7 +9,9 @@ use crate::actions;
 use crate::actions::Inbox;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
-use crate::domain::{EventTypeKey, NotificationType, WebhookDraft, WebhookInput, WebhookName};
+use crate::domain::{
+    AccountKey, EventTypeKey, NotificationType, WebhookDraft, WebhookInput, WebhookName,
+};
 use crate::secrets::secret_box::SecretBox;
 use crate::web::error::AppError;
 use crate::web::htmx::Htmx;
@@ -67,7 +69,15 @@ pub async fn create(
             return show(StatusCode::UNPROCESSABLE_ENTITY, htmx, layout, form);
         }
     };
-    let id = match actions::webhooks::create(&db, &secrets, &user.actor(), &draft).await {
+    let id = match actions::webhooks::create(
+        &db,
+        &secrets,
+        &user.actor(),
+        &AccountKey::default_account(),
+        &draft,
+    )
+    .await
+    {
         Err(StoreError::WebhookNameTaken { existing }) => {
             let errors = FieldErrors::default().with_name_taken(&input.name, &existing);
             let form = FormView::new(Mode::Create, input, &catalog, errors, &layout);
@@ -174,8 +184,13 @@ async fn with_name_checked(
     if errors.name.is_some() {
         return Ok(errors);
     }
+    let account = match except {
+        Some(id) => webhooks::account_of(db.reader(), id).await?,
+        None => None,
+    }
+    .unwrap_or_else(AccountKey::default_account);
     Ok(
-        match webhooks::look_alike(db.reader(), &name, except).await? {
+        match webhooks::look_alike(db.reader(), &account, &name, except).await? {
             Some(existing) => errors.with_name_taken(&input.name, &existing),
             None => errors,
         },

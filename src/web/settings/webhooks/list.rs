@@ -9,8 +9,8 @@ use super::view::{self, Backlog, Badge, Outcome};
 use crate::clock::Timestamp;
 use crate::db::webhooks::{Webhook, WebhookFilter};
 use crate::db::{Db, event_types, webhooks};
-use crate::domain::WebhookStatus;
 use crate::domain::paging::{PAGE_SIZE, Pager};
+use crate::domain::{AccountKey, WebhookStatus};
 use crate::web::error::AppError;
 use crate::web::htmx::Htmx;
 use crate::web::pagination::Pagination;
@@ -144,6 +144,8 @@ impl ListQuery {
     fn filter(&self) -> WebhookFilter {
         let non_empty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         WebhookFilter {
+            // Staff's own Webhook Settings are the default account's (SPEC §8).
+            account: Some(AccountKey::default_account()),
             search: non_empty(&self.q),
             status: WebhookStatus::from_key(self.status.trim()),
             event_type: non_empty(&self.event),

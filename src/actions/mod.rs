@@ -3,6 +3,7 @@
 //! call one of these and render the outcome; none of them begins a write transaction.
 //! Here is where the clock is read for a change: storage is handed `now`.
 
+pub mod accounts;
 pub mod deliveries;
 pub mod event_types;
 mod inbox;

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: bearer tokens, event ingestion, webhooks, deliveries.
 
+mod accounts;
 pub mod auth;
 mod body;
 mod deliveries;
@@ -27,6 +28,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(path_config())
             .app_data(query_config())
             .service(resource("/events", "POST").post(events::publish))
+            .service(resource("/accounts", "GET, HEAD").route(get_or_head().to(accounts::list)))
+            .service(
+                resource("/accounts/{key}", "GET, HEAD, PUT, DELETE")
+                    .route(get_or_head().to(accounts::show))
+                    .put(accounts::put)
+                    .delete(accounts::delete),
+            )
             .service(
                 resource("/event-types", "GET, HEAD, POST")
                     .route(get_or_head().to(event_types::list))

@@ -3,7 +3,7 @@ use serde_json::json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{ApiError, deliveries, error, event_types, events, webhooks};
+use super::{ApiError, accounts, deliveries, error, event_types, events, webhooks};
 use crate::db::Db;
 use crate::domain::{
     API_KEY_PATTERN, CustomHeaders, EventSelection, NAME_PATTERN, URL_PATTERN, header_patterns,
@@ -18,6 +18,10 @@ use crate::domain::{
     ),
     paths(
         events::publish,
+        accounts::list,
+        accounts::show,
+        accounts::put,
+        accounts::delete,
         event_types::list,
         event_types::register,
         event_types::change,

@@ -8,6 +8,7 @@
 #[macro_use]
 mod backend;
 
+pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 mod availability;

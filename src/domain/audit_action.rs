@@ -28,13 +28,16 @@ pub enum AuditAction {
     SecretRevealed,
     TestEventSent,
     FailedDeliveriesRecovered,
+    AccountCreated,
+    AccountRenamed,
+    AccountDeleted,
 }
 
 impl AuditAction {
     /// Comings and goings rather than changes.
     pub const SESSIONS: [Self; 3] = [Self::SignIn, Self::SignInFailed, Self::SignOut];
 
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 29] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -61,6 +64,9 @@ impl AuditAction {
         Self::SecretRevealed,
         Self::TestEventSent,
         Self::FailedDeliveriesRecovered,
+        Self::AccountCreated,
+        Self::AccountRenamed,
+        Self::AccountDeleted,
     ];
 
     /// The stable snake_case name: in storage, URLs and JSON.
@@ -92,6 +98,9 @@ impl AuditAction {
             Self::SecretRevealed => "secret_revealed",
             Self::TestEventSent => "test_event_sent",
             Self::FailedDeliveriesRecovered => "failed_deliveries_recovered",
+            Self::AccountCreated => "account_created",
+            Self::AccountRenamed => "account_renamed",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 
@@ -123,6 +132,9 @@ impl AuditAction {
             Self::SecretRevealed => "Signing secret revealed",
             Self::TestEventSent => "Test event sent",
             Self::FailedDeliveriesRecovered => "Failed deliveries recovered",
+            Self::AccountCreated => "Account created",
+            Self::AccountRenamed => "Account renamed",
+            Self::AccountDeleted => "Account deleted",
         }
     }
 

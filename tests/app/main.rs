@@ -4,6 +4,7 @@
 mod common;
 
 mod accessibility;
+mod accounts;
 mod api;
 mod auth;
 mod browser;

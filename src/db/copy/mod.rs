@@ -61,7 +61,7 @@ pub async fn copy_installation(
     }
     // The target's own catalog (its migration's defaults) gives way to the source's.
     on_tx!(&mut *target, |e| {
-        for table in ["webhook_ids", "event_types"] {
+        for table in ["webhook_ids", "event_types", "accounts"] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *e)
                 .await

@@ -25,6 +25,16 @@ use Kind::{Bool, Headers, Int, Sealed, Text};
 /// Parents before children, so every foreign key finds its row.
 pub(super) const TABLES: &[Table] = &[
     Table {
+        name: "accounts",
+        columns: &[
+            ("key", Text),
+            ("name", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+        paged: false,
+    },
+    Table {
         name: "event_types",
         columns: &[
             ("key", Text),
@@ -66,6 +76,7 @@ pub(super) const TABLES: &[Table] = &[
             ("next_probe_at", Int),
             ("paused_until", Int),
             ("custom_headers", Headers),
+            ("account", Text),
         ],
         paged: true,
     },
@@ -99,6 +110,7 @@ pub(super) const TABLES: &[Table] = &[
             ("disabled", Bool),
             ("created_at", Int),
             ("updated_at", Int),
+            ("account", Text),
         ],
         paged: true,
     },
@@ -114,6 +126,7 @@ pub(super) const TABLES: &[Table] = &[
             ("created_at", Int),
             ("last_used_at", Int),
             ("revoked_at", Int),
+            ("account", Text),
         ],
         paged: true,
     },
@@ -127,6 +140,7 @@ pub(super) const TABLES: &[Table] = &[
             ("target_type", Text),
             ("target", Text),
             ("summary", Text),
+            ("account", Text),
         ],
         paged: true,
     },
@@ -143,6 +157,7 @@ pub(super) const TABLES: &[Table] = &[
             ("idempotency_key", Text),
             ("idempotency_fingerprint", Text),
             ("created_at", Int),
+            ("account", Text),
         ],
         paged: true,
     },

@@ -32,7 +32,7 @@ use support::{
 use webhook_console::config::Secret;
 use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
-use webhook_console::domain::{AccountKey, WebhookInput};
+use webhook_console::domain::{AccountKey, MaxWebhooksPerAccount, WebhookInput};
 use webhook_console::secret_key::MasterKey;
 
 const HEALTHY_WEBHOOKS: usize = 10;
@@ -270,6 +270,7 @@ async fn seed_backlog(database_url: &str, count: usize, dead_port: u16) {
         &mut tx,
         &secrets,
         &AccountKey::default_account(),
+        MaxWebhooksPerAccount::default(),
         &draft,
         now,
     )

@@ -15,7 +15,8 @@ use webhook_console::db::events::{self, NewEvent, Publisher};
 use webhook_console::db::{Db, event_types, webhooks};
 use webhook_console::domain::receiver_health::ReceiverVerdict;
 use webhook_console::domain::{
-    AccountKey, AttemptErrorCode, DeliveryStatus, WebhookInput, WebhookStatus, terms_of,
+    AccountKey, AttemptErrorCode, DeliveryStatus, MaxWebhooksPerAccount, WebhookInput,
+    WebhookStatus, terms_of,
 };
 use webhook_console::secrets::secret_box::SecretBox;
 use webhook_console::startup::Application;
@@ -291,6 +292,7 @@ async fn seed(database_url: &str, wanted: usize) -> Seeded {
             &mut tx,
             &secrets,
             &AccountKey::default_account(),
+            MaxWebhooksPerAccount::default(),
             &draft,
             now,
         )

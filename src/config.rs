@@ -9,6 +9,7 @@ use crate::delivery::EngineSettings;
 use crate::delivery::housekeeping::Upkeep;
 use crate::delivery::retry::RetrySchedule;
 use crate::delivery::target_guard::TargetGuard;
+use crate::domain::MaxWebhooksPerAccount;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE_URL: &str = "sqlite://webhook-console.db";
@@ -140,6 +141,10 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_PER_DESTINATION", default_value_t = DEFAULT_DELIVERY_PER_DESTINATION)]
     pub delivery_per_destination: usize,
 
+    /// Webhooks one account may have (accounts other than `default`, which has no cap).
+    #[arg(long, env = "WEBHOOK_CONSOLE_MAX_WEBHOOKS_PER_ACCOUNT", default_value_t = MaxWebhooksPerAccount::DEFAULT, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_webhooks_per_account: u32,
+
     /// A delivery attempt without an answer after this long has failed (e.g. 15s).
     #[arg(long, env = "WEBHOOK_CONSOLE_DELIVERY_TIMEOUT", default_value = DEFAULT_DELIVERY_TIMEOUT)]
     pub delivery_timeout: humantime::Duration,
@@ -212,6 +217,7 @@ impl Default for Settings {
                 .expect("the default body timeout parses"),
             delivery_concurrency: DEFAULT_DELIVERY_CONCURRENCY,
             delivery_per_webhook: DEFAULT_DELIVERY_PER_WEBHOOK,
+            max_webhooks_per_account: MaxWebhooksPerAccount::DEFAULT,
             delivery_per_destination: DEFAULT_DELIVERY_PER_DESTINATION,
             delivery_timeout: DEFAULT_DELIVERY_TIMEOUT
                 .parse()

@@ -6,21 +6,23 @@ use crate::clock::Timestamp;
 use crate::db::webhooks::Webhook;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::{
-    AboutWebhook, AccountKey, AuditAction, OperationalEvent, Recovery, WebhookDraft, WebhookStatus,
+    AboutWebhook, AccountKey, AuditAction, MaxWebhooksPerAccount, OperationalEvent, Recovery,
+    WebhookDraft, WebhookStatus,
 };
 use crate::secrets::secret_box::SecretBox;
 
-/// Returns the new webhook's id, in `account`.
+/// Returns the new webhook's id, in `account`, if it may have another.
 pub async fn create(
     db: &Db,
     secrets: &SecretBox,
     actor: &Actor,
     account: &AccountKey,
+    limit: MaxWebhooksPerAccount,
     draft: &WebhookDraft,
 ) -> Result<i64, StoreError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    let id = webhooks::create(&mut tx, secrets, account, draft, now).await?;
+    let id = webhooks::create(&mut tx, secrets, account, limit, draft, now).await?;
     Audit {
         actor,
         action: AuditAction::WebhookCreated,

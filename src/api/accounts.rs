@@ -116,6 +116,7 @@ pub async fn show(
     responses(
         (status = 201, description = "Created", body = AccountBody),
         (status = 200, description = "Renamed", body = AccountBody),
+        (status = 400, description = "Malformed JSON, or not an object", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "An account token: only staff tokens make accounts", body = ErrorBody),
         (status = 415, body = ErrorBody),

@@ -65,6 +65,8 @@ pub struct EventAccepted {
         (status = 202, description = "Stored; deliveries queued", body = EventAccepted),
         (status = 400, description = "Malformed JSON, invalid fields, or an unknown event type", body = ErrorBody),
         (status = 401, description = "Missing, wrong or revoked token", body = ErrorBody),
+        (status = 403, description = "An account token named another account", body = ErrorBody),
+        (status = 404, description = "No account has the key named in `account` (`unknown_account`)", body = ErrorBody),
         (status = 409, description = "The `Idempotency-Key` was used with a different body (`idempotency_conflict`); the first event is unchanged", body = ErrorBody),
         (status = 422, description = "The data does not match the event type's schema (`validation_failed`; `details` keyed by JSON pointer into `data`), nests more than 32 levels, or is too costly to check against the schema; nothing was stored", body = ErrorBody),
         (status = 408, description = "The body arrived too slowly (`request_timeout`); nothing was accepted", body = ErrorBody),

@@ -10,7 +10,7 @@ use crate::actions::Inbox;
 use crate::db::webhooks::WebhookFilter;
 use crate::db::{Db, StoreError, webhooks};
 use crate::domain::paging::{PAGE_SIZE, Pager};
-use crate::domain::{WebhookInput, WebhookStatus, name_taken_message};
+use crate::domain::{MaxWebhooksPerAccount, WebhookInput, WebhookStatus, name_taken_message};
 use crate::secrets::secret_box::SecretBox;
 pub use types::{
     CreateWebhook, ListQuery, SecretBody, StatusChoice, UpdateWebhook, WebhookBody, WebhookPage,
@@ -25,6 +25,8 @@ pub use types::{
         (status = 200, body = WebhookPage),
         (status = 400, description = "Query cannot be read", body = ErrorBody),
         (status = 401, body = ErrorBody),
+        (status = 403, description = "An account token asked for another account", body = ErrorBody),
+        (status = 404, description = "No account has the key asked for (`unknown_account`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -64,9 +66,11 @@ pub async fn list(
         (status = 201, body = WebhookBody),
         (status = 400, description = "Malformed JSON or wrong field types", body = ErrorBody),
         (status = 401, body = ErrorBody),
+        (status = 403, description = "An account token named another account", body = ErrorBody),
+        (status = 404, description = "No account has the key named in `account` (`unknown_account`)", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
-        (status = 409, description = "The name is taken (ignoring case), or a chosen event type is archived", body = ErrorBody),
+        (status = 409, description = "The name is taken in the account (ignoring case), a chosen event type is archived, or the account has as many webhooks as it may (`account_full`)", body = ErrorBody),
         (status = 422, description = "Invalid fields, with a message per field", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -75,6 +79,7 @@ pub async fn create(
     caller: Caller,
     db: web::Data<Db>,
     secrets: web::Data<SecretBox>,
+    limit: web::Data<MaxWebhooksPerAccount>,
     Json(body): Json<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let account = caller.acting_in(body.account.as_deref())?;
@@ -92,7 +97,7 @@ pub async fn create(
     let draft = input
         .parse(&super::event_types::keys_to_subscribe(&db, &input.events).await?)
         .map_err(|errors| ApiError::from_validation(&errors))?;
-    let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &account, &draft)
+    let id = actions::webhooks::create(&db, &secrets, &caller.actor(), &account, **limit, &draft)
         .await
         .map_err(|error| name_taken(error, draft.name.as_str()))?;
     let now = db.now();
@@ -284,6 +289,7 @@ fn name_taken(error: StoreError, typed: &str) -> ApiError {
         }
         StoreError::NotFound => ApiError::not_found("webhook"),
         StoreError::UnknownAccount(key) => ApiError::unknown_account(&key),
+        StoreError::AccountFull { limit } => ApiError::account_full(limit),
         other => other.into(),
     }
 }

@@ -28,6 +28,9 @@ pub enum StoreError {
     /// No account has this key.
     #[error("no account “{0}”")]
     UnknownAccount(String),
+    /// The account has as many webhooks as it may.
+    #[error("the account has {limit} webhooks, as many as it may")]
+    AccountFull { limit: u32 },
     /// The account still has webhooks: they go first.
     #[error("the account still has webhooks")]
     AccountInUse,

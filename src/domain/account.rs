@@ -54,6 +54,27 @@ impl AccountKey {
     }
 }
 
+/// How many webhooks an account other than `default` may have (`--max-webhooks-per-account`):
+/// one customer cannot fill the installation. `default`, the installation's own, has no cap,
+/// so an installation that never makes another account works as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxWebhooksPerAccount(pub u32);
+
+impl Default for MaxWebhooksPerAccount {
+    fn default() -> Self {
+        Self(Self::DEFAULT)
+    }
+}
+
+impl MaxWebhooksPerAccount {
+    pub const DEFAULT: u32 = 100;
+
+    /// Whether an account that has `webhooks` may make one more.
+    pub fn allows_another(self, account: &AccountKey, webhooks: i64) -> bool {
+        account.is_default() || webhooks < i64::from(self.0)
+    }
+}
+
 impl fmt::Display for AccountKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

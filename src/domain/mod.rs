@@ -24,7 +24,7 @@ mod webhook;
 mod webhook_name;
 mod webhook_url;
 
-pub use account::AccountKey;
+pub use account::{AccountKey, MaxWebhooksPerAccount};
 pub use api_key::{API_KEY_PATTERN, ApiKey, masked};
 pub use audit_action::AuditAction;
 pub use custom_header::{

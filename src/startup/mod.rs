@@ -21,7 +21,7 @@ use crate::config::Settings;
 use crate::db::{Db, StoreError, users, webhooks};
 use crate::delivery;
 use crate::delivery::retry::RetrySchedule;
-use crate::domain::{Email, Password};
+use crate::domain::{Email, MaxWebhooksPerAccount, Password};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::secret_key::{KeyError, MasterKey};
@@ -76,6 +76,7 @@ struct Shared {
     engine_inbox: web::Data<actions::Inbox>,
     trusted_proxies: web::Data<TrustedProxies>,
     retry_schedule: web::Data<RetrySchedule>,
+    webhook_limit: web::Data<MaxWebhooksPerAccount>,
     body_timeout: BodyTimeout,
 }
 
@@ -121,6 +122,7 @@ impl Application {
             engine_inbox: web::Data::new(engine.inbox.clone()),
             trusted_proxies: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
             retry_schedule: web::Data::new(settings.retry_schedule.clone()),
+            webhook_limit: web::Data::new(MaxWebhooksPerAccount(settings.max_webhooks_per_account)),
             body_timeout: BodyTimeout(*settings.request_body_timeout),
         };
         let server = serve(listener, shared, &settings, key.cookie_key())

@@ -62,6 +62,7 @@ pub(super) fn serve(
             .app_data(shared.trusted_proxies.clone())
             .app_data(known_browsers.clone())
             .app_data(shared.retry_schedule.clone())
+            .app_data(shared.webhook_limit.clone())
             .configure(console::public)
             .configure(api::routes)
             .configure(console::pages)

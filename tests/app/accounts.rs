@@ -228,3 +228,45 @@ async fn an_account_with_webhooks_is_not_deleted_and_default_never() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn an_account_holds_at_most_its_share_of_webhooks_and_default_has_no_cap() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.max_webhooks_per_account = 2;
+        settings.allow_private_targets = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let staff = app.api().await;
+    staff
+        .request(reqwest::Method::PUT, "/api/v1/accounts/acme")
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap();
+    let receiver = Receiver::start().await;
+    let create = |name: String, account: &'static str| {
+        let staff = &staff;
+        let url = receiver.url.clone();
+        async move {
+            staff
+                .post(
+                    "/api/v1/webhooks",
+                    json!({"name": name, "url": url, "events": ["*"], "account": account}),
+                )
+                .await
+        }
+    };
+    for n in 0..2 {
+        let made = create(format!("Hook {n}"), "acme").await;
+        assert_eq!(made.status(), StatusCode::CREATED);
+    }
+    let full = create("Hook 2".into(), "acme").await;
+    assert_eq!(full.status(), StatusCode::CONFLICT);
+    let body: Value = full.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "account_full");
+    assert!(body["error"]["message"].as_str().unwrap().contains('2'), "{body}");
+    for n in 0..3 {
+        let made = create(format!("Hook {n}"), "default").await;
+        assert_eq!(made.status(), StatusCode::CREATED, "default has no cap");
+    }
+}

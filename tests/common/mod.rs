@@ -24,7 +24,7 @@ use webhook_console::actions::Inbox;
 use webhook_console::clock::{Clock, ClockHand, Timestamp};
 use webhook_console::config::Settings;
 use webhook_console::db::{Db, Reader, WriteTx, event_types, webhooks};
-use webhook_console::domain::{AccountKey, WebhookInput};
+use webhook_console::domain::{AccountKey, MaxWebhooksPerAccount, WebhookInput};
 use webhook_console::secret_key::MasterKey;
 use webhook_console::startup::Application;
 
@@ -224,6 +224,7 @@ impl TestApp {
                 &mut tx,
                 &secrets,
                 &AccountKey::default_account(),
+                MaxWebhooksPerAccount::default(),
                 &draft,
                 self.now(),
             )

@@ -74,6 +74,8 @@ impl From<FoundStatus> for DeliveryStatus {
         (status = 200, description = "Newest first", body = FoundDeliveries),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
+        (status = 403, description = "An account token asked for another account", body = ErrorBody),
+        (status = 404, description = "No account has the key asked for (`unknown_account`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

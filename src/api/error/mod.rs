@@ -97,6 +97,17 @@ impl ApiError {
         )
     }
 
+    /// The account has as many webhooks as `--max-webhooks-per-account` allows.
+    pub fn account_full(limit: u32) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "account_full",
+            format!(
+                "The account has {limit} webhooks, as many as one account may                  (--max-webhooks-per-account): delete one first."
+            ),
+        )
+    }
+
     /// An account token named another account.
     pub fn other_account() -> Self {
         Self::new(

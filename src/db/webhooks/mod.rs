@@ -5,7 +5,8 @@ use sqlx::QueryBuilder;
 use super::{StoreError, WriteTx};
 use crate::clock::Timestamp;
 use crate::domain::{
-    AccountKey, ApiKeyChange, EventSelection, WebhookDraft, WebhookName, WebhookStatus,
+    AccountKey, ApiKeyChange, EventSelection, MaxWebhooksPerAccount, WebhookDraft, WebhookName,
+    WebhookStatus,
 };
 use crate::secrets::secret_box::{Purpose, SecretBox};
 
@@ -56,17 +57,23 @@ pub async fn create(
     tx: &mut WriteTx,
     secrets: &SecretBox,
     account: &AccountKey,
+    limit: MaxWebhooksPerAccount,
     draft: &WebhookDraft,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let exists: Option<i64> = on_tx!(&mut *tx, |e| sqlx::query_scalar(
-        "SELECT 1 FROM accounts WHERE key = $1"
+    let webhooks: Option<i64> = on_tx!(&mut *tx, |e| sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM webhooks w WHERE w.account = a.key)
+         FROM accounts a WHERE a.key = $1"
     )
     .bind(account.as_str())
     .fetch_optional(e)
     .await?);
-    if exists.is_none() {
-        return Err(StoreError::UnknownAccount(account.to_string()));
+    match webhooks {
+        None => return Err(StoreError::UnknownAccount(account.to_string())),
+        Some(webhooks) if !limit.allows_another(account, webhooks) => {
+            return Err(StoreError::AccountFull { limit: limit.0 });
+        }
+        Some(_) => {}
     }
     let api_key = match &draft.api_key {
         ApiKeyChange::Set(key) => Some(seal_api_key(secrets, key)),

@@ -10,7 +10,8 @@ use crate::actions::Inbox;
 use crate::db::event_types::EventType;
 use crate::db::{Db, StoreError, event_types, webhooks};
 use crate::domain::{
-    AccountKey, EventTypeKey, NotificationType, WebhookDraft, WebhookInput, WebhookName,
+    AccountKey, EventTypeKey, MaxWebhooksPerAccount, NotificationType, WebhookDraft, WebhookInput,
+    WebhookName,
 };
 use crate::secrets::secret_box::SecretBox;
 use crate::web::error::AppError;
@@ -53,7 +54,7 @@ pub async fn new(db: web::Data<Db>, layout: Layout, htmx: Htmx) -> Result<HttpRe
 
 pub async fn create(
     db: web::Data<Db>,
-    secrets: web::Data<SecretBox>,
+    (secrets, limit): (web::Data<SecretBox>, web::Data<MaxWebhooksPerAccount>),
     user: CurrentUser,
     session: UserSession,
     layout: Layout,
@@ -74,6 +75,7 @@ pub async fn create(
         &secrets,
         &user.actor(),
         &AccountKey::default_account(),
+        **limit,
         &draft,
     )
     .await

@@ -20,7 +20,7 @@ pub async fn put(db: &Db, actor: &Actor, key: &AccountKey, name: &str) -> Result
         target: key.as_str(),
         summary: format!("name “{name}”"),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, key)
     .await?;
     tx.commit().await?;
     Ok(created)
@@ -38,7 +38,7 @@ pub async fn delete(db: &Db, actor: &Actor, key: &AccountKey) -> Result<(), Stor
         target: key.as_str(),
         summary: "with its events, tokens and people".into(),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, key)
     .await?;
     tx.commit().await?;
     Ok(())

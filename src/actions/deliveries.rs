@@ -26,7 +26,7 @@ pub async fn redeliver(
         target: &webhook.name,
         summary: format!("delivery {delivery_id} queued again"),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &webhook.account)
     .await?;
     tx.commit().await?;
     inbox.due_now();
@@ -61,7 +61,7 @@ pub async fn send_test_event(
         target: &webhook.name,
         summary: format!("delivery {delivery_id}"),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &webhook.account)
     .await?;
     tx.commit().await?;
     inbox.hand_over(vec![Fresh {
@@ -97,7 +97,7 @@ pub async fn recover_failed(
             since.absolute()
         ),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &webhook.account)
     .await?;
     tx.commit().await?;
     inbox.due_now();

@@ -21,7 +21,7 @@ use std::fmt;
 use crate::clock::Timestamp;
 use crate::db::audit::NewEntry;
 use crate::db::{Db, StoreError};
-use crate::domain::AuditAction;
+use crate::domain::{AccountKey, AuditAction};
 
 /// Who does something, as the audit log names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,19 @@ struct Audit<'a> {
 }
 
 impl Audit<'_> {
+    /// In the installation's own log (`default`): people, tokens, the catalog, sign-ins.
     async fn record(self, conn: &mut crate::db::WriteTx, now: Timestamp) -> Result<(), StoreError> {
+        self.record_in(conn, now, &AccountKey::default_account())
+            .await
+    }
+
+    /// In `account`'s log: a change to one of its webhooks or deliveries, or to it.
+    async fn record_in(
+        self,
+        conn: &mut crate::db::WriteTx,
+        now: Timestamp,
+        account: &AccountKey,
+    ) -> Result<(), StoreError> {
         let actor = self.actor.to_string();
         NewEntry::new(
             &actor,
@@ -63,7 +75,7 @@ impl Audit<'_> {
             self.target,
             self.summary,
         )
-        .record(conn, now)
+        .record(conn, now, account)
         .await
     }
 }

@@ -30,7 +30,7 @@ pub async fn create(
         target: draft.name.as_str(),
         summary: describe_new(draft),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, account)
     .await?;
     tx.commit().await?;
     Ok(id)
@@ -76,7 +76,7 @@ pub async fn update(
         target: draft.name.as_str(),
         summary,
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &before.account)
     .await?;
     let fresh = operational::publish(&mut tx, inbox, recovered.as_slice(), now).await?;
     tx.commit().await?;
@@ -128,7 +128,7 @@ pub async fn set_status(
         target: &name,
         summary: format!("status → {}", status.label()),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &before.account)
     .await?;
     let fresh = operational::publish(&mut tx, inbox, recovered.as_slice(), now).await?;
     tx.commit().await?;
@@ -140,6 +140,9 @@ pub async fn set_status(
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<String, StoreError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
+    let account = webhooks::account_of(&mut tx, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let name = webhooks::delete(&mut tx, id).await?;
     Audit {
         actor,
@@ -148,7 +151,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<String, StoreErro
         target: &name,
         summary: "deleted with its settings".into(),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &account)
     .await?;
     tx.commit().await?;
     Ok(name)
@@ -211,7 +214,7 @@ impl SwitchOff<'_> {
             target: &name,
             summary: format!("status → {}: {}", self.status.label(), self.reason),
         }
-        .record(conn, now)
+        .record_in(conn, now, &account)
         .await?;
         Ok(Some(OperationalEvent::WebhookDisabled {
             webhook: AboutWebhook {
@@ -254,7 +257,7 @@ pub async fn rotate_secret(
             keep_until.absolute()
         ),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &webhook.account)
     .await?;
     tx.commit().await?;
     Ok(secret)
@@ -278,7 +281,7 @@ pub async fn reveal_secret(
         target: &webhook.name,
         summary: "the signing secret was shown".into(),
     }
-    .record(&mut tx, now)
+    .record_in(&mut tx, now, &webhook.account)
     .await?;
     tx.commit().await?;
     Ok(secret)

@@ -5,8 +5,8 @@ use sqlx::{Database, FromRow, QueryBuilder};
 
 use super::{Bind, Dialect, Source, StoreError, WriteTx};
 use crate::clock::Timestamp;
-use crate::domain::AuditAction;
 use crate::domain::paging::Pager;
+use crate::domain::{AccountKey, AuditAction};
 
 /// One change, written in the same transaction as the change itself.
 #[derive(Debug)]
@@ -46,11 +46,16 @@ impl<'a> NewEntry<'a> {
         }
     }
 
-    /// Appends the entry inside the caller's transaction.
-    pub async fn record(self, tx: &mut WriteTx, at: Timestamp) -> Result<(), StoreError> {
+    /// Appends the entry, in `account`'s log, inside the caller's transaction.
+    pub async fn record(
+        self,
+        tx: &mut WriteTx,
+        at: Timestamp,
+        account: &AccountKey,
+    ) -> Result<(), StoreError> {
         on_tx!(tx, |e| sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, target_type, target, summary)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_log (at, actor, action, target_type, target, summary, account)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(at)
         .bind(self.actor)
@@ -58,6 +63,7 @@ impl<'a> NewEntry<'a> {
         .bind(self.target_type)
         .bind(self.target)
         .bind(self.summary)
+        .bind(account.as_str())
         .execute(e)
         .await?
         .rows_affected());

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::receiver::Receiver;
 use crate::common::scene::{console, received};
-use crate::common::{Api, TestApp};
+use crate::common::{Api, TestApp, sql_scalars};
 use webhook_console::actions::{self, Actor};
 use webhook_console::domain::AccountKey;
 
@@ -55,6 +55,16 @@ async fn an_event_for_one_account_reaches_only_that_accounts_webhooks() {
     let globex_receiver = Receiver::start().await;
     orders_webhook(&staff, "acme", &acme_receiver).await;
     orders_webhook(&staff, "globex", &globex_receiver).await;
+    let logged: Vec<String> = sql_scalars(
+        &app.db,
+        "SELECT account FROM audit_log WHERE action = 'webhook_created' ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        logged,
+        ["acme", "globex"],
+        "each in its account's audit log"
+    );
 
     let (status, body) = staff
         .publish(json!({"event_type": "order.purchased", "data": {"n": 1}, "account": "acme"}))
@@ -264,7 +274,10 @@ async fn an_account_holds_at_most_its_share_of_webhooks_and_default_has_no_cap()
     assert_eq!(full.status(), StatusCode::CONFLICT);
     let body: Value = full.json().await.unwrap();
     assert_eq!(body["error"]["code"], "account_full");
-    assert!(body["error"]["message"].as_str().unwrap().contains('2'), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains('2'),
+        "{body}"
+    );
     for n in 0..3 {
         let made = create(format!("Hook {n}"), "default").await;
         assert_eq!(made.status(), StatusCode::CREATED, "default has no cap");

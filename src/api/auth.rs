@@ -31,8 +31,7 @@ impl Caller {
     /// for a staff token). An account token naming another account is refused (403); a
     /// key no account could have is an unknown account (404).
     pub fn acting_in(&self, named: Option<&str>) -> Result<AccountKey, ApiError> {
-        // `?account=` left empty names none.
-        let named = match named.filter(|named| !named.is_empty()) {
+        let named = match named {
             None => None,
             Some(raw) => match (AccountKey::parse(raw), &self.account) {
                 (Ok(key), _) => Some(key),
@@ -57,6 +56,7 @@ impl Caller {
     /// The accounts a list may show: the one asked for (if the caller reaches it), else
     /// the caller's own, or every account for a staff token asking for none.
     pub fn listing(&self, asked: Option<&str>) -> Result<Option<AccountKey>, ApiError> {
+        // `?account=` left empty names none.
         match (asked.filter(|asked| !asked.is_empty()), &self.account) {
             (None, None) => Ok(None),
             (asked, _) => self.acting_in(asked).map(Some),

@@ -6,7 +6,8 @@ use utoipa::{Modify, OpenApi};
 use super::{ApiError, accounts, deliveries, error, event_types, events, webhooks};
 use crate::db::Db;
 use crate::domain::{
-    API_KEY_PATTERN, CustomHeaders, EventSelection, NAME_PATTERN, URL_PATTERN, header_patterns,
+    API_KEY_PATTERN, AccountKey, CustomHeaders, EventSelection, NAME_PATTERN, URL_PATTERN,
+    header_patterns,
 };
 
 /// The API's description, generated from the handlers' and types' annotations.
@@ -134,6 +135,24 @@ pub async fn document(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
     event_type["group"]["not"] = json!({"pattern": "^\\s*[Ss][Yy][Ss][Tt][Ee][Mm]\\s*$"});
     event_type["key"]["not"] = json!({"pattern": "^(webhook|delivery)\\."});
     event_type["description"]["pattern"] = json!(NAME_PATTERN);
+    let account_key = json!({"type": "string", "pattern": AccountKey::PATTERN});
+    schemas["PutAccount"]["properties"]["name"]["pattern"] = json!(NAME_PATTERN);
+    for schema in ["PublishEvent", "CreateWebhook"] {
+        schemas[schema]["properties"]["account"] = json!({
+            "type": ["string", "null"], "pattern": AccountKey::PATTERN,
+            "description": "Whose it is (an account's key); absent: the token's own account"
+        });
+    }
+    if let Some(operations) = document["paths"]["/api/v1/accounts/{key}"].as_object_mut() {
+        for parameter in operations
+            .values_mut()
+            .filter_map(|operation| operation["parameters"].as_array_mut())
+            .flatten()
+            .filter(|parameter| parameter["name"] == "key")
+        {
+            parameter["schema"] = account_key.clone();
+        }
+    }
     let publish = &mut document["paths"]["/api/v1/events"]["post"]["parameters"];
     if let Some(parameters) = publish.as_array_mut() {
         for parameter in parameters

@@ -16,6 +16,8 @@ pub struct AccountKey(String);
 
 impl AccountKey {
     pub const MAX_CHARS: usize = 64;
+    /// The same rule as a JSON Schema pattern, for the API's document.
+    pub const PATTERN: &'static str = "^[a-z0-9][a-z0-9._-]{0,63}$";
     const DEFAULT: &'static str = "default";
 
     /// `^[a-z0-9][a-z0-9._-]{0,63}$`

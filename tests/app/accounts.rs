@@ -156,6 +156,26 @@ async fn an_account_token_reaches_its_own_account_and_nothing_of_another() {
         let answer = acme.post(&path, json!({})).await;
         assert_eq!(answer.status(), StatusCode::NOT_FOUND, "POST {path}");
     }
+    // Other spellings of the same webhook's path reach nothing either.
+    let digits = globex_hook.to_string();
+    let encoded: String = digits.bytes().map(|b| format!("%{b:02X}")).collect();
+    for spelled in [
+        format!("/api/v1/webhooks/0{digits}"),
+        format!("/api/v1/webhooks/{encoded}"),
+        format!("/api/v1/webhooks/{digits}/"),
+        format!("/api/v1//webhooks/{digits}"),
+        format!("/api/v1/webhooks/{digits}/./secret"),
+        format!("/api/v1/webhooks/+{digits}"),
+    ] {
+        let answer = acme.get(&spelled).await;
+        let status = answer.status();
+        let body = answer.text().await.unwrap();
+        assert!(status.is_client_error(), "GET {spelled}: {status}");
+        assert!(
+            !body.contains("whsec_") && !body.contains("\"Orders\""),
+            "GET {spelled}: {body}"
+        );
+    }
     let renamed = acme.patch(&theirs, json!({"name": "Mine now"})).await;
     assert_eq!(renamed.status(), StatusCode::NOT_FOUND);
     assert_eq!(acme.delete(&theirs).await.status(), StatusCode::NOT_FOUND);

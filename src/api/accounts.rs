@@ -10,6 +10,7 @@ use super::auth::Caller;
 use super::body::Json;
 use super::error::{ApiError, ErrorBody};
 use crate::actions;
+use crate::api_tokens::TokenCache;
 use crate::db::accounts::{self, Account};
 use crate::db::{Db, StoreError};
 use crate::domain::{AccountKey, Label};
@@ -176,6 +177,7 @@ pub async fn put(
 pub async fn delete(
     caller: Caller,
     db: web::Data<Db>,
+    tokens: web::Data<TokenCache>,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     staff_only(&caller)?;
@@ -191,5 +193,7 @@ pub async fn delete(
             )),
             other => ApiError::or_not_found("account")(other),
         })?;
+    // Its tokens went with it: none is trusted from memory either.
+    tokens.forget_all();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -242,9 +242,16 @@ async fn an_account_with_webhooks_is_not_deleted_and_default_never() {
         StatusCode::CONFLICT
     );
     staff.delete(&format!("/api/v1/webhooks/{hook}")).await;
+    let acme = account_token(&app, "acme").await;
+    assert_eq!(acme.get("/api/v1/webhooks").await.status(), StatusCode::OK);
     assert_eq!(
         staff.delete("/api/v1/accounts/acme").await.status(),
         StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        acme.get("/api/v1/webhooks").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "its tokens went with it, at once"
     );
     let (status, _) = staff
         .publish(json!({"event_type": "order.purchased", "data": {}, "account": "acme"}))

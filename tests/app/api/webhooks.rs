@@ -229,6 +229,10 @@ async fn the_openapi_document_describes_every_route_and_its_errors() {
         ("/api/v1/webhooks/{id}/test-event", "post"),
         ("/api/v1/webhooks/{id}/recover", "post"),
         ("/api/v1/webhooks/{id}/deliveries", "get"),
+        ("/api/v1/accounts", "get"),
+        ("/api/v1/accounts/{key}", "get"),
+        ("/api/v1/accounts/{key}", "put"),
+        ("/api/v1/accounts/{key}", "delete"),
         (
             "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             "post",
@@ -250,7 +254,7 @@ async fn the_openapi_document_describes_every_route_and_its_errors() {
         .filter_map(|operation| operation["operationId"].as_str())
         .collect();
     let unique: std::collections::HashSet<_> = ids.iter().collect();
-    assert_eq!(ids.len(), 16, "{ids:?}");
+    assert_eq!(ids.len(), 20, "{ids:?}");
     assert_eq!(unique.len(), ids.len(), "{ids:?}");
     assert!(ids.contains(&"listWebhooks") && ids.contains(&"listDeliveries"));
 }

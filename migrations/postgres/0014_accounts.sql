@@ -25,7 +25,6 @@ CREATE UNIQUE INDEX webhooks_name_folded ON webhooks (account, name_folded);
 DROP INDEX webhooks_name_look_alike_key;
 CREATE UNIQUE INDEX webhooks_name_look_alike_key ON webhooks (account, name_look_alike_key);
 CREATE INDEX webhooks_by_account ON webhooks (account, id);
-CREATE INDEX events_by_account ON events (account, id);
 -- An idempotency key is the token's within one account.
 DROP INDEX events_idempotency_key;
 CREATE UNIQUE INDEX events_idempotency_key ON events (api_token_id, account, idempotency_key)

@@ -39,7 +39,7 @@ pub enum DeliveryWait {
         at: Timestamp,
     },
     /// Due: the next look for due work takes it.
-    Due { since: Timestamp },
+    Due,
 }
 
 impl DeliveryWait {
@@ -81,7 +81,7 @@ impl DeliveryWait {
                 at,
             });
         }
-        Some(Self::Due { since: at })
+        Some(Self::Due)
     }
 
     /// The stable snake_case name, for programs.
@@ -93,7 +93,7 @@ impl DeliveryWait {
             Self::RateLimited { .. } => "rate_limited",
             Self::Sending => "sending",
             Self::Retry { .. } => "retry_scheduled",
-            Self::Due { .. } => "due",
+            Self::Due => "due",
         }
     }
 
@@ -103,9 +103,7 @@ impl DeliveryWait {
             Self::WebhookFailing { next_probe_at } => *next_probe_at,
             Self::PausedByReceiver { until } => Some(*until),
             Self::Retry { at, .. } => Some(*at),
-            Self::WebhookOff(_) | Self::RateLimited { .. } | Self::Sending | Self::Due { .. } => {
-                None
-            }
+            Self::WebhookOff(_) | Self::RateLimited { .. } | Self::Sending | Self::Due => None,
         }
     }
 
@@ -130,7 +128,7 @@ impl DeliveryWait {
             Self::Retry { number, of, at } => {
                 format!("Retry {number} of {of} {}", at.ahead_of(now))
             }
-            Self::Due { .. } => "Due: waits for a send slot".to_owned(),
+            Self::Due => "Due: waits for a send slot".to_owned(),
         }
     }
 
@@ -162,7 +160,7 @@ impl DeliveryWait {
             Self::Retry { number, of, at } => {
                 format!("Retry {number} of {of} at {}.", at.absolute_seconds())
             }
-            Self::Due { .. } => "Due: waiting for a free send slot.".to_owned(),
+            Self::Due => "Due: waiting for a free send slot.".to_owned(),
         }
     }
 }

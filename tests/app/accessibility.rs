@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::common::Api;
 use crate::common::browser::Browser;
 use crate::common::receiver::{Answer, Receiver};
-use crate::common::scene::{Scene, scene, webhook_to};
+use crate::common::scene::{Scene, scene, until_failing, webhook_to};
 
 const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 
@@ -175,23 +175,7 @@ async fn failing_webhook(api: &Api) -> (Receiver, i64, i64) {
         api.publish(json!({"event_type": "order.refunded", "data": {"refund": n}}))
             .await;
     }
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let found: serde_json::Value = api
-            .get(&format!("/api/v1/webhooks/{webhook}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if found["health"] == "failing" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never Failing: {found}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    until_failing(api, webhook).await;
     let log: serde_json::Value = api
         .get(&format!("/api/v1/webhooks/{webhook}/deliveries"))
         .await

@@ -44,11 +44,8 @@ async fn an_event_for_one_account_reaches_only_that_accounts_webhooks() {
     let staff = app.api().await;
     for (key, name) in [("acme", "Acme Corporation"), ("globex", "Globex")] {
         let put = staff
-            .request(reqwest::Method::PUT, &format!("/api/v1/accounts/{key}"))
-            .json(&json!({"name": name}))
-            .send()
-            .await
-            .unwrap();
+            .put(&format!("/api/v1/accounts/{key}"), json!({"name": name}))
+            .await;
         assert_eq!(put.status(), StatusCode::CREATED, "{key}");
     }
     let acme_receiver = Receiver::start().await;
@@ -112,11 +109,8 @@ async fn an_account_token_reaches_its_own_account_and_nothing_of_another() {
     let staff = app.api().await;
     for key in ["acme", "globex"] {
         staff
-            .request(reqwest::Method::PUT, &format!("/api/v1/accounts/{key}"))
-            .json(&json!({"name": key}))
-            .send()
-            .await
-            .unwrap();
+            .put(&format!("/api/v1/accounts/{key}"), json!({"name": key}))
+            .await;
     }
     let receiver = Receiver::start().await;
     let acme_hook = orders_webhook(&staff, "acme", &receiver).await;
@@ -206,11 +200,8 @@ async fn an_account_token_reaches_its_own_account_and_nothing_of_another() {
     let accounts: Value = acme.get("/api/v1/accounts").await.json().await.unwrap();
     assert_eq!(accounts["data"].as_array().unwrap().len(), 1, "{accounts}");
     let made = acme
-        .request(reqwest::Method::PUT, "/api/v1/accounts/initech")
-        .json(&json!({"name": "Initech"}))
-        .send()
-        .await
-        .unwrap();
+        .put("/api/v1/accounts/initech", json!({"name": "Initech"}))
+        .await;
     assert_eq!(made.status(), StatusCode::FORBIDDEN);
 }
 
@@ -219,17 +210,11 @@ async fn an_account_with_webhooks_is_not_deleted_and_default_never() {
     let app = console("1h").await;
     let staff = app.api().await;
     staff
-        .request(reqwest::Method::PUT, "/api/v1/accounts/acme")
-        .json(&json!({"name": "Acme"}))
-        .send()
-        .await
-        .unwrap();
+        .put("/api/v1/accounts/acme", json!({"name": "Acme"}))
+        .await;
     let renamed = staff
-        .request(reqwest::Method::PUT, "/api/v1/accounts/acme")
-        .json(&json!({"name": "Acme Corporation"}))
-        .send()
-        .await
-        .unwrap();
+        .put("/api/v1/accounts/acme", json!({"name": "Acme Corporation"}))
+        .await;
     assert_eq!(renamed.status(), StatusCode::OK);
     let receiver = Receiver::start().await;
     let hook = orders_webhook(&staff, "acme", &receiver).await;
@@ -258,11 +243,8 @@ async fn an_account_with_webhooks_is_not_deleted_and_default_never() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "gone");
     let bad = staff
-        .request(reqwest::Method::PUT, "/api/v1/accounts/Not%20A%20Key")
-        .json(&json!({"name": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .put("/api/v1/accounts/Not%20A%20Key", json!({"name": "x"}))
+        .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -275,11 +257,8 @@ async fn an_account_holds_at_most_its_share_of_webhooks_and_default_has_no_cap()
     .await;
     let staff = app.api().await;
     staff
-        .request(reqwest::Method::PUT, "/api/v1/accounts/acme")
-        .json(&json!({"name": "Acme"}))
-        .send()
-        .await
-        .unwrap();
+        .put("/api/v1/accounts/acme", json!({"name": "Acme"}))
+        .await;
     let receiver = Receiver::start().await;
     let create = |name: String, account: &'static str| {
         let staff = &staff;

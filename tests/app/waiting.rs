@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::common::receiver::{Answer, Receiver};
-use crate::common::scene::{console, webhook_to};
+use crate::common::scene::{console, until_failing, webhook_to};
 use crate::common::{Api, Client};
 
 /// Order 7731 published; its deliveries as a search for it finds them (the indexer may take
@@ -29,26 +29,6 @@ async fn order_7731(api: &Api, count: usize) -> Vec<Value> {
             return found;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn until_failing(api: &Api, webhook: i64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let found: Value = api
-            .get(&format!("/api/v1/webhooks/{webhook}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if found["health"] == "failing" {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never Failing: {found}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

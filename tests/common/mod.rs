@@ -328,6 +328,14 @@ impl Api {
             .expect("POST")
     }
 
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> Response {
+        self.request(reqwest::Method::PUT, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("PUT")
+    }
+
     pub async fn patch(&self, path: &str, body: serde_json::Value) -> Response {
         self.request(reqwest::Method::PATCH, path)
             .json(&body)

@@ -119,3 +119,24 @@ pub async fn wait_for_delivery(api: &Api, webhook: i64, done: impl Fn(&Value) ->
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Waits (at most 10 s) until the API calls the webhook Failing.
+pub async fn until_failing(api: &Api, webhook: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found: Value = api
+            .get(&format!("/api/v1/webhooks/{webhook}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if found["health"] == "failing" {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never Failing: {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
